@@ -1,0 +1,70 @@
+"""Where a run reads and writes: one object built from the DAG params, passed to every stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from privacy_pipeline.config import load_config, validate_k
+
+
+@dataclass(frozen=True)
+class RunContext:
+    landing_dir: Path
+    warehouse_dir: Path
+    run_date: dt.date
+    k: int
+    run_id: str = "manual"
+    config: dict[str, Any] = field(default_factory=load_config, compare=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        landing_dir: str | Path,
+        warehouse_dir: str | Path,
+        run_date: str | dt.date,
+        k: int | None = None,
+        run_id: str = "manual",
+        config: dict[str, Any] | None = None,
+    ) -> RunContext:
+        config = config if config is not None else load_config()
+        if k is not None:
+            config["location"]["k"] = validate_k(k)
+        if isinstance(run_date, str):
+            run_date = dt.date.fromisoformat(run_date)
+        return cls(
+            landing_dir=Path(landing_dir).resolve(),
+            warehouse_dir=Path(warehouse_dir).resolve(),
+            run_date=run_date,
+            k=config["location"]["k"],
+            run_id=run_id,
+            config=config,
+        )
+
+    @property
+    def run_dir(self) -> Path:
+        return self.warehouse_dir / "runs" / self.run_date.isoformat()
+
+    @property
+    def candidate_db(self) -> Path:
+        """The run's working database: landing views, staging, intermediate, candidate marts."""
+        return self.run_dir / "candidate.duckdb"
+
+    @property
+    def warehouse_db(self) -> Path:
+        """The published tables."""
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports" / f"run_date={self.run_date.isoformat()}"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """Everything dbt models may read with var(): the config plus the run's own values."""
+        return {**self.config, "run_date": self.run_date.isoformat(), "k": self.k}
