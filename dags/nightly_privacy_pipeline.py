@@ -1,0 +1,106 @@
+"""Nightly privacy pipeline: one run per Europe/Brussels calendar day.
+
+Thin wiring only: every task calls one function of ``privacy_pipeline.stages``.
+The run covers the data interval's day (00:00 to 24:00 Brussels time, so 23 or 25
+hours on DST days); ``run_date`` in the params overrides it for reruns.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Param, dag, task, task_group
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from privacy_pipeline import stages
+from privacy_pipeline.config import ENV_K, ENV_LANDING, ENV_WAREHOUSE, MIN_K
+from privacy_pipeline.gates import SUITES
+
+TIMEZONE = "Europe/Brussels"
+
+
+@dag(
+    dag_id="nightly_privacy_pipeline",
+    description="Consent filters, preference profiles and k-anonymous location aggregates, "
+    "published only when every privacy gate passes.",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TIMEZONE),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 0},
+    tags=["privacy", "dpo"],
+    params={
+        "landing_dir": Param(os.environ.get(ENV_LANDING, ""), type="string",
+                             description="Landing zone folder (default: $PRIVACY_PIPELINE_LANDING)"),
+        "warehouse_dir": Param(os.environ.get(ENV_WAREHOUSE, ""), type="string",
+                               description="Warehouse folder (default: $PRIVACY_PIPELINE_WAREHOUSE)"),
+        "k": Param(int(os.environ.get(ENV_K, "30")), type="integer", minimum=MIN_K,
+                   description="Minimum people behind a published location count"),
+        "run_date": Param(None, type=["null", "string"], format="date",
+                          description="Calendar day to (re)process; default: the data interval's day"),
+    },
+)
+def nightly_privacy_pipeline():
+    @task
+    def resolve_run_context(params=None, data_interval_start=None, run_id=None) -> dict:
+        return stages.resolve_context(params, data_interval_start, run_id)
+
+    @task
+    def load_landing(ctx: dict) -> dict:
+        return stages.run_stage("load_landing", ctx, stages.load_landing)
+
+    @task_group(group_id="transform")
+    def transform(ctx: dict):
+        previous = None
+        for stage in stages.DBT_STAGES:
+            @task(task_id=f"dbt_{stage}")
+            def build(ctx: dict, stage: str = stage) -> None:
+                stages.run_stage(f"dbt_{stage}", ctx, lambda c: stages.transform(c, stage))
+
+            current = build(ctx)
+            if previous is not None:
+                previous >> current
+            previous = current
+
+    @task_group(group_id="privacy_gates")
+    def privacy_gates(ctx: dict):
+        for suite in SUITES:
+            @task(task_id=f"gate_{suite}")
+            def gate(ctx: dict, suite: str = suite) -> dict:
+                return stages.run_stage(f"gate_{suite}", ctx, lambda c: stages.run_gate(c, suite))
+
+            gate(ctx)
+
+    @task
+    def publish(ctx: dict) -> dict:
+        return stages.run_stage("publish", ctx, stages.publish)
+
+    @task(trigger_rule="all_done")
+    def reports(ctx: dict) -> dict:
+        """Runs for passed and failed runs alike: the DPO sees every outcome."""
+        return stages.run_stage("reports", ctx, stages.write_reports)
+
+    @task
+    def prune_working_data(ctx: dict) -> list:
+        return stages.run_stage("prune_working_data", ctx, stages.prune_working_data)
+
+    @task(trigger_rule="one_failed")
+    def fail_run_if_any_stage_failed() -> None:
+        """Keeps the run red when a stage failed, although `reports` (all_done) succeeded."""
+        raise RuntimeError("a stage of the nightly privacy pipeline failed; see its log")
+
+    ctx = resolve_run_context()
+    loaded = load_landing(ctx)
+    transformed = transform(ctx)
+    gated = privacy_gates(ctx)
+    published = publish(ctx)
+    reported = reports(ctx)
+    pruned = prune_working_data(ctx)
+
+    loaded >> transformed >> gated >> published >> reported
+    [published, reported] >> pruned
+    [loaded, transformed, gated, published, reported, pruned] >> fail_run_if_any_stage_failed()
+
+
+nightly_privacy_pipeline()

@@ -1,0 +1,137 @@
+"""``privacy-pipeline``: the command line of data engineers, the README and acceptance checks.
+
+Exit codes of ``run``: 0 published, 1 a privacy gate failed (nothing new published),
+2 unusable input (contract broken, or an unsafe setting such as k < 15), 3 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from privacy_pipeline.config import DEMO_RUN_DATE, default_landing_dir, default_warehouse_dir
+from privacy_pipeline.errors import PipelineError
+
+
+def iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}") from exc
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from privacy_pipeline.airflow_runner import run_pipeline
+    from privacy_pipeline.run_context import RunContext
+
+    if not args.landing.is_dir():
+        print(f"landing zone {args.landing} is not a folder", file=sys.stderr)
+        return 2
+    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
+    code = run_pipeline(ctx)
+    print_run_summary(ctx, code)
+    return code
+
+
+def print_run_summary(ctx, code: int) -> None:
+    from privacy_pipeline.summary import run_summary_lines
+
+    print("\n".join(run_summary_lines(ctx, code)))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from privacy_pipeline.export import export_table
+
+    rows = export_table(args.warehouse, args.table, args.format, args.output, args.run_date)
+    print(f"exported {rows} rows of {args.table} to {args.output}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from privacy_pipeline.demo_data import generate_landing_zone
+
+    counts = generate_landing_zone(
+        args.landing,
+        customers=args.customers,
+        days=args.days,
+        events_per_customer=args.events_per_customer,
+        seed=args.seed,
+        end_date=args.end_date,
+    )
+    width = max(len(name) for name in counts)
+    for name, rows in counts.items():
+        print(f"  {name:<{width}}  {rows:>12,} rows")
+    print(f"landing zone written to {args.landing}")
+    return 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from privacy_pipeline.dbt_runner import run_dbt
+    from privacy_pipeline.run_context import RunContext
+
+    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
+    run_dbt(ctx, args.dbt_args)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="privacy-pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the nightly DAG for one date through Airflow")
+    run.add_argument("--landing", type=Path, default=default_landing_dir())
+    run.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
+    run.add_argument("--date", type=iso_date, required=True, help="run date YYYY-MM-DD")
+    run.add_argument("--k", type=int, default=None, help="k-anonymity threshold (>= 15)")
+    run.set_defaults(func=cmd_run)
+
+    export = commands.add_parser("export", help="export a published table as CSV or Parquet")
+    export.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
+    export.add_argument("--table", required=True, help="SCHEMA.TABLE, e.g. marketing.segment_members")
+    export.add_argument("--format", choices=["csv", "parquet"], required=True)
+    export.add_argument("--output", type=Path, required=True)
+    export.add_argument("--run-date", type=iso_date, default=None,
+                        help="only this run date (default: every published date)")
+    export.set_defaults(func=cmd_export)
+
+    demo = commands.add_parser("demo-data", help="generate a synthetic landing zone")
+    demo.add_argument("--landing", type=Path, required=True)
+    demo.add_argument("--customers", type=int, default=2000)
+    demo.add_argument("--days", type=int, default=1)
+    demo.add_argument("--events-per-customer", type=int, default=100,
+                      help="network events per customer per day")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--end-date", type=iso_date, default=iso_date(DEMO_RUN_DATE),
+                      help="last day of generated activity (the run date)")
+    demo.set_defaults(func=cmd_demo_data)
+
+    dbt = commands.add_parser("dbt", help="run a dbt command on a run's candidate database")
+    dbt.add_argument("--landing", type=Path, default=default_landing_dir())
+    dbt.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
+    dbt.add_argument("--date", type=iso_date, default=iso_date(DEMO_RUN_DATE))
+    dbt.add_argument("--k", type=int, default=None)
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. -- build --select staging")
+    dbt.set_defaults(func=cmd_dbt)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "dbt_args", None) and args.dbt_args[0] == "--":
+        args.dbt_args = args.dbt_args[1:]
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

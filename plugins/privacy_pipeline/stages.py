@@ -1,0 +1,160 @@
+"""The body of every DAG task, one function per stage, so the DAG file stays a thin wiring.
+
+Each stage takes the run context as a plain dict (what Airflow passes between tasks
+through XCom) and records a failure in ``<run_dir>/failure.json`` before re-raising, so
+``privacy-pipeline run`` can return the documented exit code and message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from privacy_pipeline.config import default_landing_dir, default_warehouse_dir
+from privacy_pipeline.errors import PipelineError
+from privacy_pipeline.run_context import RunContext
+
+log = logging.getLogger(__name__)
+
+FAILURE_FILE = "failures.jsonl"
+
+# dbt selectors of the transform stages, in order.
+DBT_STAGES = {
+    "staging": "staging",
+    "intermediate": "intermediate",
+    "marts": "marts",
+}
+
+
+def context_to_dict(ctx: RunContext) -> dict[str, Any]:
+    return {
+        "landing_dir": str(ctx.landing_dir),
+        "warehouse_dir": str(ctx.warehouse_dir),
+        "run_date": ctx.run_date.isoformat(),
+        "k": ctx.k,
+        "run_id": ctx.run_id,
+    }
+
+
+def context_from_dict(data: dict[str, Any]) -> RunContext:
+    return RunContext.create(**data)
+
+
+def failure_path(ctx: RunContext) -> Path:
+    return ctx.run_dir / FAILURE_FILE
+
+
+def read_failures(ctx: RunContext) -> list[dict[str, Any]]:
+    """Failures recorded by the stages of the run, first one first."""
+    path = failure_path(ctx)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@contextmanager
+def recording_failure(ctx: RunContext, stage: str):
+    try:
+        yield
+    except Exception as exc:
+        exit_code = exc.exit_code if isinstance(exc, PipelineError) else 3
+        ctx.run_dir.mkdir(parents=True, exist_ok=True)
+        record = {"stage": stage, "exit_code": exit_code, "message": str(exc)}
+        with failure_path(ctx).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+        raise
+
+
+def run_stage(stage: str, ctx_dict: dict[str, Any], body: Callable[[RunContext], Any]) -> Any:
+    ctx = context_from_dict(ctx_dict)
+    with recording_failure(ctx, stage):
+        return body(ctx)
+
+
+def brussels_run_date(data_interval_start: dt.datetime | None, timezone: str) -> dt.date:
+    """The calendar day a scheduled run covers: the start of its data interval, in local time."""
+    import pendulum
+
+    if data_interval_start is None:
+        return pendulum.now(timezone).subtract(days=1).date()
+    return pendulum.instance(data_interval_start).in_timezone(timezone).date()
+
+
+def resolve_context(
+    params: dict[str, Any], data_interval_start: dt.datetime | None, run_id: str
+) -> dict[str, Any]:
+    """Turn DAG params (defaults from the environment) into the run context."""
+    from privacy_pipeline.config import load_config
+
+    config = load_config()
+    run_date = params.get("run_date") or brussels_run_date(
+        data_interval_start, config["timezone"]
+    ).isoformat()
+    ctx = RunContext.create(
+        landing_dir=params.get("landing_dir") or default_landing_dir(),
+        warehouse_dir=params.get("warehouse_dir") or default_warehouse_dir(),
+        run_date=run_date,
+        k=params.get("k"),
+        run_id=run_id,
+        config=config,
+    )
+    # A run starts from a clean working folder: nothing of an earlier attempt is reused.
+    if ctx.run_dir.exists():
+        shutil.rmtree(ctx.run_dir)
+    ctx.run_dir.mkdir(parents=True)
+    log.info("run %s: run_date=%s landing=%s warehouse=%s k=%s", run_id, ctx.run_date,
+             ctx.landing_dir, ctx.warehouse_dir, ctx.k)
+    return context_to_dict(ctx)
+
+
+def load_landing(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.landing import load_landing_zone
+
+    return load_landing_zone(ctx)
+
+
+def transform(ctx: RunContext, stage: str) -> None:
+    from privacy_pipeline.dbt_runner import run_dbt
+
+    run_dbt(ctx, ["build", "--select", DBT_STAGES[stage]])
+
+
+def run_gate(ctx: RunContext, suite: str) -> dict[str, Any]:
+    from privacy_pipeline.gates import run_suite
+
+    return run_suite(ctx, suite)
+
+
+def publish(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.publish import publish_run
+
+    return publish_run(ctx)
+
+
+def write_reports(ctx: RunContext) -> dict[str, str]:
+    from privacy_pipeline.reports import write_run_reports
+
+    return write_run_reports(ctx)
+
+
+def prune_working_data(ctx: RunContext) -> list[str]:
+    """Delete candidate databases older than the retention (they hold per-person rows)."""
+    keep_days = int(ctx.config["retention"]["candidate_days"])
+    removed = []
+    runs_root = ctx.warehouse_dir / "runs"
+    for run_dir in sorted(runs_root.glob("*")) if runs_root.exists() else []:
+        try:
+            run_day = dt.date.fromisoformat(run_dir.name)
+        except ValueError:
+            continue
+        if (ctx.run_date - run_day).days >= keep_days:
+            for db_file in run_dir.glob("*.duckdb*"):
+                db_file.unlink()
+            removed.append(run_dir.name)
+    return removed

@@ -1,0 +1,50 @@
+"""The run summary printed by ``privacy-pipeline run``: outcome, counts, where to look."""
+
+from __future__ import annotations
+
+import duckdb
+
+from privacy_pipeline.run_context import RunContext
+
+OUTCOMES = {
+    0: "PUBLISHED",
+    1: "NOT PUBLISHED: a privacy gate failed",
+    2: "NOT PUBLISHED: unusable input",
+}
+
+
+def reconciliation_rows(ctx: RunContext) -> list[tuple]:
+    """Rows read / accepted / quarantined per landing table, from the published or candidate DB."""
+    query = (
+        "select source_table, rows_read, rows_accepted, rows_quarantined "
+        "from dpo.load_reconciliation where run_date = cast(? as date) order by source_table"
+    )
+    for db in (ctx.candidate_db, ctx.warehouse_db):
+        if not db.exists():
+            continue
+        try:
+            con = duckdb.connect(str(db), read_only=True)
+        except duckdb.Error:
+            continue
+        try:
+            return con.execute(query, [ctx.run_date.isoformat()]).fetchall()
+        except duckdb.Error:
+            continue
+        finally:
+            con.close()
+    return []
+
+
+def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
+    lines = ["", f"Run {ctx.run_date}: {OUTCOMES.get(exit_code, 'FAILED')} (exit {exit_code})"]
+    rows = reconciliation_rows(ctx)
+    if rows:
+        lines.append(f"  {'landing table':<22}{'read':>12}{'accepted':>12}{'quarantined':>13}")
+        lines += [f"  {t:<22}{r:>12,}{a:>12,}{q:>13,}" for t, r, a, q in rows]
+    lines += [
+        f"  published tables : {ctx.warehouse_db}",
+        f"  exports          : {ctx.exports_dir}",
+        f"  validation report: {ctx.reports_dir / 'validation' / 'index.html'}",
+        f"  run report       : {ctx.reports_dir / 'runs' / f'{ctx.run_date}.html'}",
+    ]
+    return lines
