@@ -103,4 +103,4 @@ def nightly_privacy_pipeline():
     [loaded, transformed, gated, published, reported, pruned] >> fail_run_if_any_stage_failed()
 
 
-nightly_privacy_pipeline()
+pipeline_dag = nightly_privacy_pipeline()

@@ -58,11 +58,9 @@ def load_dag():
     from airflow.sdk import DAG
 
     dags = [value for value in vars(module).values() if isinstance(value, DAG)]
-    if dags:
-        return dags[0]
-    from airflow.models.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAG_FILE), include_examples=False).get_dag(DAG_ID)
+    if not dags:
+        raise RuntimeError(f"{DAG_FILE} defines no DAG")
+    return dags[0]
 
 
 def logical_date_for(run_date: dt.date, timezone: str):

@@ -77,6 +77,22 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lint_sql(args: argparse.Namespace) -> int:
+    from privacy_pipeline.sql_lint import lint_models
+
+    violations = lint_models(args.paths)
+    print(f"sqlfluff: {violations} violation(s)")
+    return 1 if violations else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from privacy_pipeline.bench import run_benchmark
+
+    run_benchmark(args.workdir, customers=args.customers,
+                  events_per_customer=args.events_per_customer)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="privacy-pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,6 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.add_argument("--k", type=int, default=None)
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. -- build --select staging")
     dbt.set_defaults(func=cmd_dbt)
+
+    lint = commands.add_parser("lint-sql", help="sqlfluff on the dbt models, with the pipeline's vars")
+    lint.add_argument("paths", nargs="*", help="files or folders (default: dbt_project/models)")
+    lint.set_defaults(func=cmd_lint_sql)
+
+    bench = commands.add_parser("bench", help="benchmark the location stage and the whole run")
+    bench.add_argument("--workdir", type=Path, required=True)
+    bench.add_argument("--customers", type=int, default=1_000_000)
+    bench.add_argument("--events-per-customer", type=int, default=100)
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,66 @@
+# Two commands for a newcomer: `make run` (demo through Airflow) and `make test`.
+# Everything is installed into .venv from the pinned requirements.lock.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+INSTALLED := $(VENV)/.installed
+
+DEMO_DIR := var
+DEMO_LANDING := $(DEMO_DIR)/landing
+DEMO_WAREHOUSE := $(DEMO_DIR)/warehouse
+DEMO_DATE := 2026-06-20
+DEMO_CUSTOMERS := 2000
+
+# Keep Airflow's state of the tests and the demo inside the repo, never in ~/airflow.
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+
+.PHONY: install run demo-data test lint sql-lint dbt-parse pytest bench lock clean help
+
+help:
+	@echo "make run    - install, generate the demo landing zone, run the nightly DAG for $(DEMO_DATE)"
+	@echo "make test   - the whole test suite (ruff, sqlfluff, dbt parse, pytest incl. dbt build and the DAG)"
+	@echo "make bench  - benchmark at 1M customers / 100M network events (slow, minutes)"
+	@echo "make lock   - re-pin every dependency into requirements.lock"
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+install: $(INSTALLED)
+
+$(DEMO_LANDING): | $(INSTALLED)
+	$(BIN)/privacy-pipeline demo-data --landing $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --end-date $(DEMO_DATE)
+
+demo-data: $(DEMO_LANDING)
+
+run: $(INSTALLED) $(DEMO_LANDING)
+	$(BIN)/privacy-pipeline run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --date $(DEMO_DATE)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+sql-lint: $(INSTALLED)
+	$(BIN)/privacy-pipeline lint-sql
+
+dbt-parse: $(INSTALLED)
+	$(BIN)/privacy-pipeline dbt --warehouse $(DEMO_DIR)/dbt-parse -- parse
+
+pytest: $(INSTALLED)
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test: lint sql-lint dbt-parse pytest
+
+bench: $(INSTALLED)
+	$(BIN)/privacy-pipeline bench --workdir $(DEMO_DIR)/bench
+
+lock: $(INSTALLED)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(DEMO_DIR) dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""``privacy-pipeline lint-sql``: sqlfluff on the dbt models, with the pipeline's vars.
+
+sqlfluff's dbt templater compiles every model; models read the configuration through
+var(), so the templater needs the same vars dbt gets at run time. An INI file cannot
+hold nested vars (scoring weights, segment definitions), hence this small wrapper.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from privacy_pipeline.config import DBT_PROJECT_DIR, ENV_PSEUDONYM_KEY, REPO_ROOT, pseudonym_key
+from privacy_pipeline.run_context import RunContext
+
+
+def lint_models(paths: list[str] | None = None) -> int:
+    """Lint the models; print the violations; return the number of violations."""
+    from sqlfluff.core import FluffConfig, Linter
+
+    with tempfile.TemporaryDirectory(prefix="sql-lint-") as scratch:
+        ctx = RunContext.create(scratch, scratch, "2026-06-20")
+        os.environ["PRIVACY_PIPELINE_CANDIDATE_DB"] = str(Path(scratch) / "lint.duckdb")
+        os.environ[ENV_PSEUDONYM_KEY] = pseudonym_key()
+        configs = FluffConfig.from_path(str(REPO_ROOT))._configs
+        configs["templater"]["dbt"]["context"] = ctx.dbt_vars()
+        config = FluffConfig(configs=configs)
+        old_cwd = os.getcwd()
+        os.chdir(REPO_ROOT)
+        try:
+            result = Linter(config=config).lint_paths(
+                tuple(paths or [str(DBT_PROJECT_DIR / "models")])
+            )
+        finally:
+            os.chdir(old_cwd)
+    violations = 0
+    for linted_file in (file for linted_dir in result.paths for file in linted_dir.files):
+        for violation in linted_file.get_violations():
+            violations += 1
+            print(
+                f"{os.path.relpath(linted_file.path, REPO_ROOT)}:{violation.line_no}:"
+                f"{violation.line_pos}: {violation.rule_code()} {violation.desc()}"
+            )
+    return violations

@@ -1,0 +1,13 @@
+"""Shared pytest set-up: Airflow state in a temporary folder, never in ~/airflow."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Airflow reads its configuration when first imported: set it before any test imports it.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="pytest-airflow-home-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")

@@ -1,0 +1,36 @@
+"""Run the real pipeline from tests: the CLI in a subprocess, as a user or Airflow would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+
+def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``privacy-pipeline ARGS`` in a fresh process with its own Airflow home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    return subprocess.run(
+        [sys.executable, "-m", "privacy_pipeline.cli", *args],
+        capture_output=True, text=True, env=env, timeout=timeout, check=False,
+    )
+
+
+def run_pipeline(landing: Path, warehouse: Path, date: str, k: int | None = None):
+    """Run the nightly DAG for ``date``; returns the completed process (check .returncode)."""
+    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", date]
+    if k is not None:
+        args += ["--k", str(k)]
+    return run_cli(*args)
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of ``sql`` on the published warehouse, read-only."""
+    con = duckdb.connect(str(Path(warehouse) / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
