@@ -12,7 +12,6 @@ import os
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 from airflow.timetables.interval import CronDataIntervalTimetable
-
 from privacy_pipeline import stages
 from privacy_pipeline.config import ENV_K, ENV_LANDING, ENV_WAREHOUSE, MIN_K
 from privacy_pipeline.gates import SUITES
@@ -31,14 +30,28 @@ TIMEZONE = "Europe/Brussels"
     default_args={"retries": 0},
     tags=["privacy", "dpo"],
     params={
-        "landing_dir": Param(os.environ.get(ENV_LANDING, ""), type="string",
-                             description="Landing zone folder (default: $PRIVACY_PIPELINE_LANDING)"),
-        "warehouse_dir": Param(os.environ.get(ENV_WAREHOUSE, ""), type="string",
-                               description="Warehouse folder (default: $PRIVACY_PIPELINE_WAREHOUSE)"),
-        "k": Param(int(os.environ.get(ENV_K, "30")), type="integer", minimum=MIN_K,
-                   description="Minimum people behind a published location count"),
-        "run_date": Param(None, type=["null", "string"], format="date",
-                          description="Calendar day to (re)process; default: the data interval's day"),
+        "landing_dir": Param(
+            os.environ.get(ENV_LANDING, ""),
+            type="string",
+            description="Landing zone folder (default: $PRIVACY_PIPELINE_LANDING)",
+        ),
+        "warehouse_dir": Param(
+            os.environ.get(ENV_WAREHOUSE, ""),
+            type="string",
+            description="Warehouse folder (default: $PRIVACY_PIPELINE_WAREHOUSE)",
+        ),
+        "k": Param(
+            int(os.environ.get(ENV_K, "30")),
+            type="integer",
+            minimum=MIN_K,
+            description="Minimum people behind a published location count",
+        ),
+        "run_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Calendar day to (re)process; default: the data interval's day",
+        ),
     },
 )
 def nightly_privacy_pipeline():
@@ -54,6 +67,7 @@ def nightly_privacy_pipeline():
     def transform(ctx: dict):
         previous = None
         for stage in stages.DBT_STAGES:
+
             @task(task_id=f"dbt_{stage}")
             def build(ctx: dict, stage: str = stage) -> None:
                 stages.run_stage(f"dbt_{stage}", ctx, lambda c: stages.transform(c, stage))
@@ -66,6 +80,7 @@ def nightly_privacy_pipeline():
     @task_group(group_id="privacy_gates")
     def privacy_gates(ctx: dict):
         for suite in SUITES:
+
             @task(task_id=f"gate_{suite}")
             def gate(ctx: dict, suite: str = suite) -> dict:
                 return stages.run_stage(f"gate_{suite}", ctx, lambda c: stages.run_gate(c, suite))

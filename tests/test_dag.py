@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from privacy_pipeline.airflow_runner import DAG_FILE, DAG_ID
 
 
@@ -31,15 +30,23 @@ def test_one_run_per_brussels_day(dag_bag):
 def test_tasks_visible_per_stage_in_order(dag_bag):
     dag = dag_bag.get_dag(DAG_ID)
     task_ids = set(dag.task_ids)
-    for expected in ["load_landing", "transform.dbt_staging", "transform.dbt_intermediate",
-                     "transform.dbt_marts", "privacy_gates.gate_personal_data", "publish",
-                     "reports"]:
+    for expected in [
+        "load_landing",
+        "transform.dbt_staging",
+        "transform.dbt_intermediate",
+        "transform.dbt_marts",
+        "privacy_gates.gate_personal_data",
+        "publish",
+        "reports",
+    ]:
         assert expected in task_ids
     publish = dag.get_task("publish")
     assert {t for t in publish.upstream_task_ids if t.startswith("privacy_gates.")} == {
         t for t in task_ids if t.startswith("privacy_gates.")
     }
-    assert "transform.dbt_marts" in dag.get_task("privacy_gates.gate_personal_data").upstream_task_ids
+    assert (
+        "transform.dbt_marts" in dag.get_task("privacy_gates.gate_personal_data").upstream_task_ids
+    )
     assert dag.get_task("reports").trigger_rule == "all_done"
 
 

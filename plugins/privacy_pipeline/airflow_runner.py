@@ -43,7 +43,10 @@ def migrate_metadata_db(airflow_home: Path) -> None:
     """Create or upgrade the metadata DB (a few seconds; a no-op when up to date)."""
     result = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
-        capture_output=True, text=True, env=os.environ.copy(), check=False,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -76,7 +79,7 @@ def logical_date_for(run_date: dt.date, timezone: str):
 
 
 def run_pipeline(ctx: RunContext) -> int:
-    """Run the DAG for ``ctx.run_date``; returns the CLI exit code (0, 1 gate failed, 2 bad input)."""
+    """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input)."""
     airflow_home = configure_airflow_environment(ctx.warehouse_dir)
     migrate_metadata_db(airflow_home)
     dag = load_dag()

@@ -88,14 +88,18 @@ def cmd_lint_sql(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from privacy_pipeline.bench import run_benchmark
 
-    run_benchmark(args.workdir, customers=args.customers,
-                  events_per_customer=args.events_per_customer)
+    run_benchmark(
+        args.workdir, customers=args.customers, events_per_customer=args.events_per_customer
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="privacy-pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="privacy-pipeline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -108,22 +112,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export a published table as CSV or Parquet")
     export.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
-    export.add_argument("--table", required=True, help="SCHEMA.TABLE, e.g. marketing.segment_members")
+    export.add_argument(
+        "--table", required=True, help="SCHEMA.TABLE, e.g. marketing.segment_members"
+    )
     export.add_argument("--format", choices=["csv", "parquet"], required=True)
     export.add_argument("--output", type=Path, required=True)
-    export.add_argument("--run-date", type=iso_date, default=None,
-                        help="only this run date (default: every published date)")
+    export.add_argument(
+        "--run-date",
+        type=iso_date,
+        default=None,
+        help="only this run date (default: every published date)",
+    )
     export.set_defaults(func=cmd_export)
 
     demo = commands.add_parser("demo-data", help="generate a synthetic landing zone")
     demo.add_argument("--landing", type=Path, required=True)
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--days", type=int, default=1)
-    demo.add_argument("--events-per-customer", type=int, default=100,
-                      help="network events per customer per day")
+    demo.add_argument(
+        "--events-per-customer", type=int, default=100, help="network events per customer per day"
+    )
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--end-date", type=iso_date, default=iso_date(DEMO_RUN_DATE),
-                      help="last day of generated activity (the run date)")
+    demo.add_argument(
+        "--end-date",
+        type=iso_date,
+        default=iso_date(DEMO_RUN_DATE),
+        help="last day of generated activity (the run date)",
+    )
     demo.set_defaults(func=cmd_demo_data)
 
     dbt = commands.add_parser("dbt", help="run a dbt command on a run's candidate database")
@@ -134,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="e.g. -- build --select staging")
     dbt.set_defaults(func=cmd_dbt)
 
-    lint = commands.add_parser("lint-sql", help="sqlfluff on the dbt models, with the pipeline's vars")
+    lint = commands.add_parser(
+        "lint-sql", help="sqlfluff on the dbt models, with the pipeline's vars"
+    )
     lint.add_argument("paths", nargs="*", help="files or folders (default: dbt_project/models)")
     lint.set_defaults(func=cmd_lint_sql)
 
@@ -150,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "dbt_args", None) and args.dbt_args[0] == "--":
         args.dbt_args = args.dbt_args[1:]
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.func(args)
     except PipelineError as exc:

@@ -37,11 +37,16 @@ def dbt_args(ctx: RunContext, command: Sequence[str]) -> list[str]:
     """The full argument list for ``command`` (e.g. ``["build", "--select", "staging"]``)."""
     return [
         *command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(ctx.run_dir / "dbt" / "target"),
-        "--log-path", str(ctx.run_dir / "dbt" / "logs"),
-        "--vars", json.dumps(ctx.dbt_vars(), default=str),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(ctx.run_dir / "dbt" / "target"),
+        "--log-path",
+        str(ctx.run_dir / "dbt" / "logs"),
+        "--vars",
+        json.dumps(ctx.dbt_vars(), default=str),
     ]
 
 
@@ -59,6 +64,8 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     failed = []
     for node_result in getattr(result.result, "results", None) or []:
         if str(node_result.status) not in ("success", "pass", "skipped", "warn"):
-            failed.append(f"{node_result.node.unique_id}: {node_result.status}: {node_result.message}")
+            failed.append(
+                f"{node_result.node.unique_id}: {node_result.status}: {node_result.message}"
+            )
     detail = "\n  ".join(failed) or str(result.exception)
     raise DbtFailed(f"dbt {' '.join(command)} failed:\n  {detail}")

@@ -28,7 +28,8 @@ def export_table(
     con = duckdb.connect(str(warehouse_db), read_only=True)
     try:
         exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
             [schema, name],
         ).fetchone()[0]
         if not exists:

@@ -93,9 +93,10 @@ def resolve_context(
     from privacy_pipeline.config import load_config
 
     config = load_config()
-    run_date = params.get("run_date") or brussels_run_date(
-        data_interval_start, config["timezone"]
-    ).isoformat()
+    run_date = (
+        params.get("run_date")
+        or brussels_run_date(data_interval_start, config["timezone"]).isoformat()
+    )
     ctx = RunContext.create(
         landing_dir=params.get("landing_dir") or default_landing_dir(),
         warehouse_dir=params.get("warehouse_dir") or default_warehouse_dir(),
@@ -108,8 +109,14 @@ def resolve_context(
     if ctx.run_dir.exists():
         shutil.rmtree(ctx.run_dir)
     ctx.run_dir.mkdir(parents=True)
-    log.info("run %s: run_date=%s landing=%s warehouse=%s k=%s", run_id, ctx.run_date,
-             ctx.landing_dir, ctx.warehouse_dir, ctx.k)
+    log.info(
+        "run %s: run_date=%s landing=%s warehouse=%s k=%s",
+        run_id,
+        ctx.run_date,
+        ctx.landing_dir,
+        ctx.warehouse_dir,
+        ctx.k,
+    )
     return context_to_dict(ctx)
 
 
