@@ -1,0 +1,280 @@
+"""The landing-zone contract: the one place that names tables, columns, types, enums and keys.
+
+The loader (``privacy_pipeline.landing``) enforces the structural part (tables and
+columns present, usable physical types); the dbt staging models enforce the row-level
+part (types, enums, keys, references) with the same definitions, handed to dbt as the
+var ``landing_contract`` (see ``dbt_contract``). ``docs/data-contract.md`` explains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Logical column kinds. The staging macros know how to parse and validate each one.
+TEXT = "text"  # free text, trimmed; empty = null
+ID = "id"  # an identifier, kept as text (no leading-zero or integer surprises)
+ENUM = "enum"  # one of Column.values, compared after trim and lower-casing
+TIMESTAMP = "timestamp"  # ISO 8601 with an offset or Z -> timestamptz
+INTEGER = "integer"
+DOUBLE = "double"
+MSISDN = "msisdn"  # E.164: + then at most 15 digits, the first not 0
+POSTAL_CODE = "postal_code"  # Belgian postal code: 4 digits
+
+SENSITIVE_CATEGORY_KEY = "sensitive_categories"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = TEXT
+    required: bool = True
+    values: tuple[str, ...] = ()
+    # Direct identifiers never leave staging in clear: dropped or replaced by a pseudonym.
+    identifier: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    source: str
+    columns: tuple[Column, ...]
+    # Columns whose values identify one row; () = an event stream without a natural key.
+    key: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+
+def _enum(name: str, *values: str, required: bool = True) -> Column:
+    return Column(name, ENUM, required, tuple(values))
+
+
+BRANDS = ("scarlet", "proximus")
+PURPOSES = (
+    "direct_marketing",
+    "personalisation_browsing",
+    "personalisation_usage",
+    "partner_offers",
+    "location_analytics",
+)
+CHOICES = ("opt_in", "opt_out")
+CHANNELS = ("myscarlet_web", "myscarlet_app", "email", "letter", "customer_care")
+PLATFORMS = ("scarlet_legacy", "proximus")
+ANSWER_KINDS = ("count", "yes_no", "rating_1_5")
+NETWORKS = ("fixed", "mobile")
+DIRECTIONS = ("outgoing", "incoming")
+DEVICE_KINDS = ("handset", "home_device")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "customers",
+        "crm",
+        (
+            Column("customer_id", ID),
+            _enum("brand", *BRANDS),
+            Column("full_name", TEXT, required=False, identifier=True),
+            Column("email", TEXT, required=False, identifier=True),
+            Column("msisdn", MSISDN, required=False, identifier=True),
+            Column("postal_code", POSTAL_CODE),
+            Column("birth_year", INTEGER, required=False),
+            Column("created_at", TIMESTAMP),
+            Column("closed_at", TIMESTAMP, required=False),
+            Column("migrated_at", TIMESTAMP, required=False),
+        ),
+        key=("customer_id",),
+        description="CRM accounts of both brands.",
+    ),
+    Table(
+        "privacy_preferences",
+        "consent",
+        (
+            Column("event_id", ID),
+            Column("customer_id", ID),
+            _enum("purpose", *PURPOSES),
+            _enum("choice", *CHOICES),
+            _enum("channel", *CHANNELS),
+            _enum("platform", *PLATFORMS),
+            Column("recorded_at", TIMESTAMP),
+        ),
+        key=("event_id",),
+        description="The consent ledger, append-only.",
+    ),
+    Table(
+        "surveys",
+        "engagement",
+        (Column("survey_id", ID), Column("name", TEXT, required=False)),
+        key=("survey_id",),
+    ),
+    Table(
+        "survey_questions",
+        "engagement",
+        (
+            Column("question_id", ID),
+            Column("survey_id", ID),
+            Column("text", TEXT, required=False),
+            Column("interest", TEXT),
+            _enum("answer_kind", *ANSWER_KINDS),
+        ),
+        key=("question_id",),
+    ),
+    Table(
+        "survey_responses",
+        "engagement",
+        (
+            Column("response_id", ID),
+            Column("customer_id", ID),
+            Column("question_id", ID),
+            Column("answer", TEXT),
+            Column("answered_at", TIMESTAMP),
+        ),
+        key=("response_id",),
+    ),
+    Table(
+        "contests",
+        "engagement",
+        (
+            Column("contest_id", ID),
+            Column("name", TEXT, required=False),
+            Column("theme", TEXT),
+            Column("partner_id", ID, required=False),
+            Column("starts_at", TIMESTAMP),
+            Column("ends_at", TIMESTAMP),
+        ),
+        key=("contest_id",),
+    ),
+    Table(
+        "contest_entries",
+        "engagement",
+        (
+            Column("entry_id", ID),
+            Column("customer_id", ID),
+            Column("contest_id", ID),
+            Column("entered_at", TIMESTAMP),
+        ),
+        key=("entry_id",),
+    ),
+    Table(
+        "partners",
+        "reference",
+        (
+            Column("partner_id", ID),
+            Column("name", TEXT, required=False),
+            Column("target_interest", TEXT, required=False),
+        ),
+        key=("partner_id",),
+    ),
+    Table(
+        "site_catalogue",
+        "reference",
+        (Column("app_or_site", TEXT), Column("category", TEXT)),
+        key=("app_or_site",),
+        description="The limited list of sites and apps that may be used for personalisation.",
+    ),
+    Table(
+        "traffic_events",
+        "network",
+        (
+            Column("customer_id", ID),
+            Column("observed_at", TIMESTAMP),
+            _enum("network", *NETWORKS),
+            Column("app_or_site", TEXT),
+            Column("bytes", INTEGER),
+        ),
+    ),
+    Table(
+        "call_records",
+        "network",
+        (
+            Column("customer_id", ID),
+            Column("started_at", TIMESTAMP),
+            Column("ended_at", TIMESTAMP),
+            Column("called_number", TEXT, identifier=True),
+            _enum("direction", *DIRECTIONS),
+        ),
+    ),
+    Table(
+        "device_observations",
+        "network",
+        (
+            Column("customer_id", ID),
+            Column("observed_at", TIMESTAMP),
+            _enum("kind", *DEVICE_KINDS),
+            Column("model", TEXT),
+            Column("wifi_state", TEXT, required=False),
+        ),
+    ),
+    Table(
+        "network_events",
+        "network",
+        (
+            Column("msisdn", MSISDN, identifier=True),
+            Column("cell_id", ID),
+            Column("event_at", TIMESTAMP),
+        ),
+        description="Mobile network signalling, the largest table.",
+    ),
+    Table(
+        "cells",
+        "reference",
+        (
+            Column("cell_id", ID),
+            Column("postal_code", POSTAL_CODE),
+            Column("municipality", TEXT),
+            Column("province", TEXT),
+            Column("lat", DOUBLE),
+            Column("lon", DOUBLE),
+        ),
+        key=("cell_id",),
+    ),
+    Table(
+        "events",
+        "reference",
+        (
+            Column("event_id", ID),
+            Column("name", TEXT, required=False),
+            Column("starts_at", TIMESTAMP),
+            Column("ends_at", TIMESTAMP),
+        ),
+        key=("event_id",),
+        description="Public events such as festivals.",
+    ),
+    Table(
+        "event_cells",
+        "reference",
+        (Column("event_id", ID), Column("cell_id", ID)),
+        key=("event_id", "cell_id"),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES_BY_NAME)
+
+
+def table(name: str) -> Table:
+    return TABLES_BY_NAME[name]
+
+
+def dbt_contract() -> dict[str, Any]:
+    """The contract as plain data for dbt (var ``landing_contract``)."""
+    return {
+        t.name: {
+            "source": t.source,
+            "key": list(t.key),
+            "columns": {
+                c.name: {
+                    "kind": c.kind,
+                    "required": c.required,
+                    "values": list(c.values),
+                    "identifier": c.identifier,
+                }
+                for c in t.columns
+            },
+        }
+        for t in TABLES
+    }
