@@ -10,8 +10,10 @@ import datetime as dt
 import importlib.util
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from privacy_pipeline.config import REPO_ROOT
@@ -54,6 +56,36 @@ def migrate_metadata_db(airflow_home: Path) -> None:
         )
 
 
+def prepare_metadata_db(airflow_home: Path) -> None:
+    """Give the embedded SQLite metadata DB its schema, from a cached migrated copy if possible.
+
+    A migration takes ~10 s; every warehouse gets its own Airflow home, so the freshly
+    migrated (empty) database is kept once per Airflow version and copied.
+    """
+    if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in os.environ:
+        migrate_metadata_db(airflow_home)  # a real metadata DB: always let Airflow decide
+        return
+    from importlib.metadata import version
+
+    airflow_version = version("apache-airflow-core")
+    database = airflow_home / "airflow.db"
+    marker = airflow_home / "airflow.db.version"
+    if database.exists():
+        if not marker.exists() or marker.read_text() != airflow_version:
+            migrate_metadata_db(airflow_home)  # keeps the run history, upgrades the schema
+            marker.write_text(airflow_version)
+        return
+    template = Path(tempfile.gettempdir()) / f"privacy-pipeline-airflow-{airflow_version}.db"
+    if not template.exists():
+        migrate_metadata_db(airflow_home)
+        partial = template.with_name(f"{template.name}.{os.getpid()}.partial")
+        shutil.copyfile(database, partial)
+        os.replace(partial, template)
+    else:
+        shutil.copyfile(template, database)
+    marker.write_text(airflow_version)
+
+
 def load_dag():
     spec = importlib.util.spec_from_file_location(f"{DAG_ID}_dag", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
@@ -81,7 +113,7 @@ def logical_date_for(run_date: dt.date, timezone: str):
 def run_pipeline(ctx: RunContext) -> int:
     """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input)."""
     airflow_home = configure_airflow_environment(ctx.warehouse_dir)
-    migrate_metadata_db(airflow_home)
+    prepare_metadata_db(airflow_home)
     dag = load_dag()
     dag_run = dag.test(
         logical_date=logical_date_for(ctx.run_date, ctx.config["timezone"]),
