@@ -1,0 +1,398 @@
+"""Load the landing zone: check the contract, then expose each table as a view in ``landing``.
+
+Structural problems (a missing table or column, an unreadable file, a column whose
+physical type cannot hold the contract's type) stop the run with UnusableInput (exit 2)
+before anything is built. Row-level problems are left to the dbt staging models, which
+quarantine them; so CSV is read as all-varchar and nothing fails at read time. CSV lines
+the reader cannot split into the header's columns are kept in ``landing.rejected_csv_lines``
+and counted as read, so that read = accepted + quarantined still holds.
+
+What the loader creates in ``ctx.candidate_db``:
+
+- ``landing.<table>``: a view with the contract's columns (extra columns dropped) and
+  ``_source_file``, the file of each row relative to the landing folder.
+- ``landing.rejected_csv_lines(source_table, source_file, line, error_type)``.
+- ``landing.rows_read(source_table, rows_read)``: rows read per contract table.
+
+See docs/data-contract.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+import duckdb
+
+from privacy_pipeline.contract import (
+    DOUBLE,
+    ENUM,
+    ID,
+    INTEGER,
+    MSISDN,
+    POSTAL_CODE,
+    TABLES,
+    TEXT,
+    TIMESTAMP,
+    Table,
+)
+from privacy_pipeline.errors import UnusableInput
+from privacy_pipeline.run_context import RunContext
+
+log = logging.getLogger(__name__)
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIX = ".parquet"
+SOURCE_FILE_COLUMN = "_source_file"
+REJECTS_TABLE = "csv_rejects"
+
+INTEGER_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}  # fmt: skip
+NUMERIC_TYPES = INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"} | {"DECIMAL"}
+# Physical Parquet types that can hold each logical kind without losing meaning. A naive
+# TIMESTAMP is refused: the contract requires an offset, and guessing one could shift
+# every event by an hour or two.
+ACCEPTED_PARQUET_TYPES = {
+    TEXT: {"VARCHAR"},
+    ENUM: {"VARCHAR"},
+    MSISDN: {"VARCHAR"},
+    ID: {"VARCHAR"} | INTEGER_TYPES,
+    POSTAL_CODE: {"VARCHAR"} | INTEGER_TYPES,
+    INTEGER: {"VARCHAR"} | INTEGER_TYPES,
+    DOUBLE: {"VARCHAR"} | NUMERIC_TYPES,
+    TIMESTAMP: {"VARCHAR", "TIMESTAMP WITH TIME ZONE"},
+}
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path
+    columns: dict[str, str]  # lower-cased name -> physical type (VARCHAR for every CSV column)
+    header: tuple[str, ...]  # names as written, in file order
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.name.endswith(CSV_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class TableFiles:
+    """The files of one landing table: one file, or the data files of a folder."""
+
+    table: Table
+    location: Path  # NAME.csv, NAME.csv.gz, NAME.parquet or NAME/
+    files: tuple[DataFile, ...]
+
+    @property
+    def csv_files(self) -> list[DataFile]:
+        return [f for f in self.files if f.is_csv]
+
+    @property
+    def parquet_files(self) -> list[DataFile]:
+        return [f for f in self.files if not f.is_csv]
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def file_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
+
+
+def is_data_file(path: Path) -> bool:
+    return path.name.endswith((*CSV_SUFFIXES, PARQUET_SUFFIX))
+
+
+# ---------------------------------------------------------------- finding and checking files
+
+
+def locate_table(landing_dir: Path, table: Table) -> tuple[Path, list[Path]]:
+    """The one form the table is delivered in and its data files; UnusableInput otherwise."""
+    files = [landing_dir / f"{table.name}{suffix}" for suffix in (*CSV_SUFFIXES, PARQUET_SUFFIX)]
+    folder = landing_dir / table.name
+    present = [p for p in files if p.is_file()] + ([folder] if folder.is_dir() else [])
+    if not present:
+        expected = ", ".join(p.name for p in files) + f" or folder {table.name}/"
+        raise UnusableInput(
+            f"landing zone {landing_dir}: required table '{table.name}' is missing "
+            f"(expected {expected})"
+        )
+    if len(present) > 1:
+        names = ", ".join(p.name for p in present)
+        raise UnusableInput(
+            f"landing zone {landing_dir}: table '{table.name}' is delivered more than once "
+            f"({names}); keep exactly one"
+        )
+    location = present[0]
+    return location, (folder_files(location, table) if location == folder else [location])
+
+
+def folder_files(folder: Path, table: Table) -> list[Path]:
+    """Data files of a table folder. Hidden and ``_`` files (``_SUCCESS``, ``.crc``) are skipped;
+    any other file is refused rather than silently ignored, so no delivered data is lost."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or path.name.startswith((".", "_")):
+            continue
+        if not is_data_file(path):
+            raise UnusableInput(
+                f"{path}: unexpected file in table folder {folder.name}/ "
+                f"(only .csv, .csv.gz and .parquet files are read)"
+            )
+        files.append(path)
+    if not files:
+        raise UnusableInput(f"{folder}: table folder '{table.name}/' holds no data file")
+    return files
+
+
+def csv_header(path: Path) -> tuple[str, ...]:
+    """The header row, read by Python rather than sniffed: DuckDB's sniffer can give up on a
+    small file with a few malformed lines, and those lines belong in the quarantine."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UnusableInput(f"{path}: the header row cannot be read: {exc}") from exc
+    return tuple(header)
+
+
+def parquet_schema(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    try:
+        rows = con.execute(
+            f"describe select * from read_parquet({quote_literal(str(path))})"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise UnusableInput(f"{path}: cannot be read as Parquet: {exc}") from exc
+    return [(name, column_type) for name, column_type, *_ in rows]
+
+
+def describe_file(con: duckdb.DuckDBPyConnection, path: Path) -> DataFile:
+    if path.name.endswith(CSV_SUFFIXES):
+        header = csv_header(path)
+        schema = [(name, "VARCHAR") for name in header]
+    else:
+        schema = parquet_schema(con, path)
+        header = tuple(name for name, _ in schema)
+    lowered = [name.lower() for name in header]
+    duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
+    if duplicates:
+        raise UnusableInput(f"{path}: column(s) {', '.join(duplicates)} appear more than once")
+    columns = {name.lower(): _base_type(column_type) for name, column_type in schema}
+    return DataFile(path, columns, header)
+
+
+def _base_type(column_type: str) -> str:
+    return "DECIMAL" if column_type.startswith("DECIMAL") else column_type
+
+
+def check_file(data_file: DataFile, table: Table) -> None:
+    """Every contract column present, with a physical type that can hold it."""
+    missing = [name for name in table.column_names if name not in data_file.columns]
+    if missing:
+        found = ", ".join(data_file.header) or "no header row"
+        raise UnusableInput(
+            f"{data_file.path}: table '{table.name}' is missing required column(s) "
+            f"{', '.join(missing)} (found: {found})"
+        )
+    for column in table.columns:
+        physical = data_file.columns[column.name]
+        accepted = ACCEPTED_PARQUET_TYPES[column.kind]
+        if physical not in accepted:
+            raise UnusableInput(
+                f"{data_file.path}: column '{column.name}' of table '{table.name}' has type "
+                f"{physical}, which cannot hold a {column.kind} "
+                f"(accepted: {', '.join(sorted(accepted))})"
+            )
+
+
+def check_contract(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[TableFiles]:
+    """Every contract table present, every file with every contract column; else UnusableInput."""
+    if not landing_dir.is_dir():
+        raise UnusableInput(f"landing zone {landing_dir} is not a folder")
+    located = []
+    for table in TABLES:
+        location, paths = locate_table(landing_dir, table)
+        files = tuple(describe_file(con, path) for path in paths)
+        for data_file in files:
+            check_file(data_file, table)
+        located.append(TableFiles(table, location, files))
+    return located
+
+
+# ---------------------------------------------------------------- views
+
+
+def csv_reader(files: list[DataFile], rejects: str | None = None) -> str:
+    """read_csv over files sharing one header, every column as text, no sniffing.
+
+    Lines that do not split into the header's columns are skipped; with ``rejects`` they
+    are recorded in that table (the loader counts and keeps them)."""
+    header = files[0].header
+    columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
+    errors = (
+        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan'"
+        if rejects
+        else "ignore_errors = true"
+    )
+    return (
+        f"read_csv({file_list([f.path for f in files])}, header = true, auto_detect = false, "
+        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
+        f"filename = '{SOURCE_FILE_COLUMN}', {errors})"
+    )
+
+
+def parquet_reader(files: list[DataFile]) -> str:
+    return (
+        f"read_parquet({file_list([f.path for f in files])}, union_by_name = true, "
+        f"filename = '{SOURCE_FILE_COLUMN}')"
+    )
+
+
+def select_contract_columns(table: Table, landing_dir: Path, as_text: bool) -> str:
+    """The contract's columns (extra ones dropped) and the source file relative to the landing."""
+    columns = []
+    for name in table.column_names:
+        quoted = quote_identifier(name)
+        columns.append(f"cast({quoted} as varchar) as {quoted}" if as_text else quoted)
+    prefix_length = len(str(landing_dir).rstrip("/")) + 2
+    columns.append(f"substr({SOURCE_FILE_COLUMN}, {prefix_length}) as {SOURCE_FILE_COLUMN}")
+    return ", ".join(columns)
+
+
+def header_groups(files: list[DataFile]) -> list[list[DataFile]]:
+    """CSV files grouped by identical header, so each group is one read_csv."""
+    ordered = sorted(files, key=lambda f: (f.header, str(f.path)))
+    return [list(group) for _, group in groupby(ordered, key=lambda f: f.header)]
+
+
+def view_sql(table_files: TableFiles, landing_dir: Path) -> str:
+    """Body of the landing view. Parquet in a folder that also holds CSV is read as text."""
+    table = table_files.table
+    mixed = bool(table_files.csv_files) and bool(table_files.parquet_files)
+    parts = [
+        f"select {select_contract_columns(table, landing_dir, as_text=False)} "
+        f"from {csv_reader(group)}"
+        for group in header_groups(table_files.csv_files)
+    ]
+    if table_files.parquet_files:
+        parts.append(
+            f"select {select_contract_columns(table, landing_dir, as_text=mixed)} "
+            f"from {parquet_reader(table_files.parquet_files)}"
+        )
+    return "\nunion all\n".join(parts)
+
+
+def create_views(con: duckdb.DuckDBPyConnection, located: list[TableFiles], landing_dir: Path):
+    con.execute("create schema if not exists landing")
+    for table_files in located:
+        name = table_files.table.name
+        try:
+            con.execute(
+                f"create or replace view landing.{name} as {view_sql(table_files, landing_dir)}"
+            )
+        except duckdb.Error as exc:
+            raise UnusableInput(
+                f"{table_files.location}: table '{name}' cannot be read: {exc}"
+            ) from exc
+
+
+# ---------------------------------------------------------------- counting
+
+
+def record_rejected_lines(con: duckdb.DuckDBPyConnection, table_name: str, path: Path) -> int:
+    """Move the reader's rejects of one file into landing.rejected_csv_lines; return how many.
+
+    DuckDB creates the rejects tables only when a line was rejected."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [REJECTS_TABLE]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    # DuckDB writes one reject per error; a line with several errors counts once.
+    con.execute(
+        f"""
+        insert into landing.rejected_csv_lines
+        select {quote_literal(table_name)}, {quote_literal(str(path))}, line,
+               string_agg(distinct cast(error_type as varchar), ', ')
+        from {REJECTS_TABLE}
+        group by line
+        """
+    )
+    rejected = con.execute(f"select count(distinct line) from {REJECTS_TABLE}").fetchone()[0]
+    con.execute(f"drop table {REJECTS_TABLE}")
+    con.execute(f"drop table if exists {REJECTS_TABLE}_scan")
+    return rejected
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table_files: TableFiles) -> tuple[int, int]:
+    """(rows the readers return, CSV lines the reader rejected), recording the rejected lines.
+
+    Each CSV file is scanned with the view's options plus store_rejects, so the view skips
+    exactly the lines recorded here. Parquet counts come from the file metadata."""
+    readable = 0
+    if table_files.parquet_files:
+        readable += con.execute(
+            f"select count(*) from {parquet_reader(table_files.parquet_files)}"
+        ).fetchone()[0]
+    rejected = 0
+    for data_file in table_files.csv_files:
+        readable += con.execute(
+            f"select count(*) from {csv_reader([data_file], REJECTS_TABLE)}"
+        ).fetchall()[0][0]  # fetchall: DuckDB writes the rejects when the scan completes
+        rejected += record_rejected_lines(con, table_files.table.name, data_file.path)
+    return readable, rejected
+
+
+def count_all(
+    con: duckdb.DuckDBPyConnection, located: list[TableFiles], landing_dir: Path
+) -> dict[str, int]:
+    con.execute(
+        "create or replace table landing.rejected_csv_lines "
+        "(source_table varchar, source_file varchar, line bigint, error_type varchar)"
+    )
+    rows_read: dict[str, int] = {}
+    for table_files in located:
+        name = table_files.table.name
+        try:
+            readable, rejected = count_rows(con, table_files)
+        except duckdb.Error as exc:
+            raise UnusableInput(
+                f"{table_files.location}: table '{name}' cannot be read: {exc}"
+            ) from exc
+        rows_read[name] = readable + rejected
+        log.info("landing %-20s %12d rows read (%d unreadable CSV lines)", name,
+                 rows_read[name], rejected)  # fmt: skip
+    prefix_length = len(str(landing_dir).rstrip("/")) + 2
+    con.execute(
+        f"update landing.rejected_csv_lines set source_file = substr(source_file, {prefix_length})"
+    )
+    con.execute(
+        "create or replace table landing.rows_read (source_table varchar, rows_read bigint)"
+    )
+    con.executemany("insert into landing.rows_read values (?, ?)", list(rows_read.items()))
+    return rows_read
+
+
+def load_landing_zone(ctx: RunContext) -> dict[str, int]:
+    """Check the contract, create the ``landing`` views; return rows read per contract table."""
+    landing_dir = ctx.landing_dir
+    ctx.candidate_db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(ctx.candidate_db))
+    try:
+        located = check_contract(con, landing_dir)
+        create_views(con, located, landing_dir)
+        return count_all(con, located, landing_dir)
+    finally:
+        con.close()
