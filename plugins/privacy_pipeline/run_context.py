@@ -67,4 +67,12 @@ class RunContext:
 
     def dbt_vars(self) -> dict[str, Any]:
         """Everything dbt models may read with var(): the config plus the run's own values."""
-        return {**self.config, "run_date": self.run_date.isoformat(), "k": self.k}
+        from privacy_pipeline.contract import dbt_contract
+
+        return {
+            **self.config,
+            "run_date": self.run_date.isoformat(),
+            "k": self.k,
+            # The landing contract (tables, columns, enums, keys) for the staging models.
+            "landing_contract": dbt_contract(),
+        }

@@ -1,0 +1,122 @@
+{#- Body of a base_<source>__<table> model: every landing row, typed, with its
+    rejection_reason (null = accepted) and, for rejected rows, row_data for the quarantine.
+
+    Checks, first failing one wins (reason codes in docs/data-contract.md):
+      1. each column: missing_value:<col>, then unparseable per kind (contract)
+      2. checks: [(condition on typed columns, reason), ...] given by the model
+      3. key (contract): duplicate_key_conflict when another row with the same key has
+         different content (every version is rejected: none is trusted over the other),
+         else exact_duplicate for the second and later identical copies (one is kept)
+      4. tables without a key: exact_duplicate for identical copies (unless deduplicate=false)
+      5. references: [{'column': c, 'parent': ref(..), 'parent_column': p, 'reason': r}]:
+         the value must exist among the parent's accepted rows
+    lookups: [{'name': n, 'sql': 'select ... (one row per join key)', 'on': cond, 'columns': [..]}]
+         left-joined for the checks (which may use n.<column>); carried on as n__<column>.
+    extra_columns: ["<expr> as <name>", ...] computed from the typed columns, output after them.
+    The output keeps the contract's columns except direct identifiers (contract: identifier).
+-#}
+{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true) -%}
+    {%- set contract = contract_table(table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- set physical_types = landing_physical_types(relation) -%}
+    {%- set key = contract.key -%}
+
+with
+
+typed_rows as (
+    select
+        {{ landing_typed_columns(table_name, physical_types) }}
+    from {{ relation }}
+),
+
+{%- for reference in references %}
+
+reference_{{ loop.index }} as (
+    select distinct {{ reference.parent_column }} as referenced_value
+    from {{ reference.parent }}
+),
+{%- endfor %}
+
+checked_rows as (
+    select
+        typed_rows.*,
+        {%- for lookup in lookups %}{% for column in lookup.columns %}
+        {{ lookup.name }}.{{ column }} as {{ lookup.name }}__{{ column }},
+        {%- endfor %}{% endfor %}
+        case
+            {{- row_problem_clauses(table_name) }}
+        {%- for check in checks %}
+            when {{ check[0] }} then '{{ check[1] }}'
+        {%- endfor %}
+        end as row_problem,
+        case
+        {%- for reference in references %}
+            when typed_rows.{{ reference.column }} is not null and reference_{{ loop.index }}.referenced_value is null then '{{ reference.reason }}'
+        {%- endfor %}
+        {%- if not references %}
+            when false then null
+        {%- endif %}
+        end as reference_problem
+    from typed_rows
+    {%- for reference in references %}
+    left join reference_{{ loop.index }}
+        on typed_rows.{{ reference.column }} = reference_{{ loop.index }}.referenced_value
+    {%- endfor %}
+    {%- for lookup in lookups %}
+    left join ({{ lookup.sql }}) as {{ lookup.name }}
+        on {{ lookup.on }}
+    {%- endfor %}
+),
+
+fingerprinted_rows as (
+    select
+        *,
+        {{ row_fingerprint(table_name) }} as content_fingerprint
+    from checked_rows
+),
+
+versioned_rows as (
+    select
+        *,
+    {%- if key %}
+        min(content_fingerprint) over (partition by {{ key | join(', ') }})
+        <> max(content_fingerprint) over (partition by {{ key | join(', ') }}) as has_key_conflict,
+        row_number() over (
+            partition by {{ key | join(', ') }}, content_fingerprint order by _source_file
+        ) as copy_number
+    {%- elif deduplicate %}
+        false as has_key_conflict,
+        row_number() over (partition by content_fingerprint order by _source_file) as copy_number
+    {%- else %}
+        false as has_key_conflict,
+        1 as copy_number
+    {%- endif %}
+    from fingerprinted_rows
+),
+
+decided_rows as (
+    select
+        *,
+        coalesce(
+            row_problem,
+            case
+                when has_key_conflict then 'duplicate_key_conflict'
+                when copy_number > 1 then 'exact_duplicate'
+            end,
+            reference_problem
+        ) as rejection_reason
+    from versioned_rows
+)
+
+select
+    {%- for column_name, spec in contract.columns.items() if not spec.identifier %}
+    {{ column_name }},
+    {%- endfor %}
+    {%- for extra in extra_columns %}
+    {{ extra }},
+    {%- endfor %}
+    _source_file,
+    rejection_reason,
+    case when rejection_reason is not null then {{ quarantine_row_json(table_name) }} end as row_data
+from decided_rows
+{%- endmacro %}

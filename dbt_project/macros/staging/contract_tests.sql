@@ -1,0 +1,43 @@
+{#- Generic tests of the staging and DPO models. -#}
+
+{#- Every value is one of the contract's enum values for landing table.column. -#}
+{% test in_contract_enum(model, column_name, table_name) %}
+    {%- set values = var('landing_contract')[table_name]['columns'][column_name]['values'] %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} not in ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})
+{% endtest %}
+
+{#- Per landing table: rows read = rows accepted + rows quarantined. -#}
+{% test rows_reconcile(model) %}
+    select *
+    from {{ model }}
+    where rows_read is null or rows_read <> rows_accepted + rows_quarantined
+{% endtest %}
+
+{#- One row per landing table of the contract, no more, no less. -#}
+{% test covers_every_landing_table(model, column_name) %}
+    {%- set tables = var('landing_contract').keys() | list %}
+    with expected as (
+        {%- for table_name in tables %}
+        select '{{ table_name }}' as table_name{% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ),
+    actual as (
+        select {{ column_name }} as table_name, count(*) as row_count
+        from {{ model }}
+        group by {{ column_name }}
+    )
+    select coalesce(expected.table_name, actual.table_name) as table_name
+    from expected
+    full outer join actual on expected.table_name = actual.table_name
+    where expected.table_name is null or actual.table_name is null or actual.row_count <> 1
+{% endtest %}
+
+{#- No two rows share the same values of columns (a composite key). -#}
+{% test unique_combination(model, columns) %}
+    select {{ columns | join(', ') }}
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}

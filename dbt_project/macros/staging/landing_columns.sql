@@ -1,0 +1,150 @@
+{#- Typing and validation of landing columns, driven by the landing contract.
+
+    The contract (tables, columns, kinds, enums, keys) is defined once in Python
+    (privacy_pipeline/contract.py) and handed to dbt as var('landing_contract').
+    A landing view holds text for CSV and the producer's types for Parquet; these macros
+    look at the physical type (at run time) so that typed Parquet columns are used as they
+    are and text is parsed and checked. See docs/data-contract.md for the reason codes.
+-#}
+
+{% macro contract_table(table_name) -%}
+    {{ return(var('landing_contract')[table_name]) }}
+{%- endmacro %}
+
+{#- Column name -> physical type (upper case) of a landing view; {} while parsing. -#}
+{% macro landing_physical_types(relation) -%}
+    {%- set types = {} -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do types.update({column.name | lower: column.dtype | upper}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(types) }}
+{%- endmacro %}
+
+{% macro is_text_type(physical) -%}
+    {{ return(physical in ('', 'VARCHAR', 'TEXT', 'STRING')) }}
+{%- endmacro %}
+
+{#- Full-match of a regular expression (DuckDB's regexp_matches searches; patterns are
+    anchored). One place to change for another engine (Spark: rlike, Trino: regexp_like). -#}
+{% macro matches_pattern(expr, pattern) -%}
+    regexp_matches({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{#- ISO 8601 date-time with an offset or Z; a value without offset is malformed. -#}
+{% macro iso_timestamp_pattern() -%}
+    ^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$
+{%- endmacro %}
+
+{#- The value as delivered: trimmed text (empty = null) or the typed Parquet value. -#}
+{% macro raw_value(column_name, physical) -%}
+    {%- if is_text_type(physical) -%}
+        nullif(trim("{{ column_name }}"), '')
+    {%- else -%}
+        "{{ column_name }}"
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The typed value, null when the delivered value does not parse or is not allowed. -#}
+{% macro typed_value(column_name, spec, physical) -%}
+    {%- set raw = raw_value(column_name, physical) -%}
+    {%- set text = is_text_type(physical) -%}
+    {%- if spec.kind in ('text', 'id') -%}
+        {%- if text %}{{ raw }}{% else %}cast({{ raw }} as varchar){% endif -%}
+    {%- elif spec.kind == 'enum' -%}
+        case when lower({{ raw }}) in ({% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}) then lower({{ raw }}) end
+    {%- elif spec.kind == 'timestamp' -%}
+        {%- if text -%}
+            case when {{ matches_pattern('upper(' ~ raw ~ ')', iso_timestamp_pattern()) }} then try_cast(upper({{ raw }}) as timestamptz) end
+        {%- else -%}
+            {{ raw }}
+        {%- endif -%}
+    {%- elif spec.kind == 'integer' -%}
+        {%- if text -%}
+            case when {{ matches_pattern(raw, '^[+-]?[0-9]{1,18}$') }} then cast({{ raw }} as bigint) end
+        {%- else -%}
+            cast({{ raw }} as bigint)
+        {%- endif -%}
+    {%- elif spec.kind == 'double' -%}
+        {%- if text -%}
+            case when isfinite(try_cast({{ raw }} as double)) then try_cast({{ raw }} as double) end
+        {%- else -%}
+            case when isfinite(cast({{ raw }} as double)) then cast({{ raw }} as double) end
+        {%- endif -%}
+    {%- elif spec.kind == 'msisdn' -%}
+        case when {{ matches_pattern(raw, '^[+][1-9][0-9]{1,14}$') }} then {{ raw }} end
+    {%- elif spec.kind == 'postal_code' -%}
+        {%- if text -%}
+            case when {{ matches_pattern(raw, '^[0-9]{4}$') }} then {{ raw }} end
+        {%- else -%}
+            case when {{ raw }} between 1000 and 9999 then cast({{ raw }} as varchar) end
+        {%- endif -%}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown contract kind " ~ spec.kind ~ " of " ~ column_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Reason code when a delivered value does not parse, per contract kind. -#}
+{% macro unparseable_reason(kind) -%}
+    {{ return({
+        'enum': 'unknown_enum',
+        'timestamp': 'unparseable_timestamp',
+        'integer': 'invalid_integer',
+        'double': 'invalid_number',
+        'msisdn': 'invalid_msisdn',
+        'postal_code': 'invalid_postal_code',
+    }.get(kind)) }}
+{%- endmacro %}
+
+{#- Select-list of the typed columns <name> and delivered values <name>__raw. -#}
+{% macro landing_typed_columns(table_name, physical_types, except=[]) -%}
+    {%- set contract = contract_table(table_name) -%}
+    {%- for column_name, spec in contract.columns.items() if column_name not in except %}
+        {{ typed_value(column_name, spec, physical_types.get(column_name, '')) }} as {{ column_name }},
+        {{ raw_value(column_name, physical_types.get(column_name, '')) }} as {{ column_name }}__raw,
+    {%- endfor %}
+        _source_file
+{%- endmacro %}
+
+{#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order. -#}
+{% macro row_problem_clauses(table_name, except=[]) -%}
+    {%- set contract = contract_table(table_name) -%}
+    {%- for column_name, spec in contract.columns.items() if column_name not in except %}
+        {%- if spec.required %}
+            when {{ column_name }}__raw is null then 'missing_value:{{ column_name }}'
+        {%- endif %}
+        {%- if unparseable_reason(spec.kind) %}
+            when {{ column_name }}__raw is not null and {{ column_name }} is null then '{{ unparseable_reason(spec.kind) }}:{{ column_name }}'
+        {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- A text fingerprint of a row's content: the typed value where it parsed, else the
+    delivered value (marked), so two deliveries differ only if their content differs. -#}
+{% macro row_fingerprint(table_name) -%}
+    {%- set contract = contract_table(table_name) -%}
+    md5(concat(
+    {%- for column_name in contract.columns %}
+        coalesce(cast({{ column_name }} as varchar), '~' || cast({{ column_name }}__raw as varchar), '~'){% if not loop.last %}, chr(31),{% endif %}
+    {%- endfor %}
+    ))
+{%- endmacro %}
+
+{#- The delivered row as JSON text for the DPO's quarantine: full_name and email removed,
+    msisdn and called_number replaced by their pseudonyms, every other value masked if it
+    looks like an e-mail address or a phone number. -#}
+{% macro quarantine_row_json(table_name) -%}
+    {%- set contract = contract_table(table_name) -%}
+    json_object(
+    {%- for column_name, spec in contract.columns.items() if column_name not in ('full_name', 'email') %}
+        {%- if column_name == 'msisdn' %}
+        'msisdn_pseudonym', {{ pseudonym('cast(msisdn__raw as varchar)') }}
+        {%- elif column_name == 'called_number' %}
+        'called_number_pseudonym', {{ pseudonym(normalised_phone_number('cast(called_number__raw as varchar)')) }}
+        {%- else %}
+        '{{ column_name }}', {{ mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)') }}
+        {%- endif %}{% if not loop.last %},{% endif %}
+    {%- endfor %}
+    )
+{%- endmacro %}

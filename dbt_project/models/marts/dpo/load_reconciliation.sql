@@ -1,0 +1,44 @@
+-- One row per landing table of the contract: rows read by the loader = rows accepted by
+-- staging + rows quarantined. The test rows_reconcile fails the build if a row was lost.
+{%- set contract = var('landing_contract') %}
+
+with
+
+read_counts as (
+    select
+        source_table,
+        rows_read
+    from {{ source('landing_load', 'rows_read') }}
+),
+
+accepted_counts as (
+    {%- for table_name, table in contract.items() %}
+    select
+        '{{ table_name }}' as source_table,
+        count(*) as rows_accepted
+    from {{ ref('stg_' ~ table.source ~ '__' ~ table_name) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+quarantined_counts as (
+    select
+        source_table,
+        count(*) as rows_quarantined
+    from {{ ref('quarantined_rows') }}
+    group by source_table
+)
+
+select
+    cast('{{ var("run_date") }}' as date) as run_date,
+    accepted_counts.source_table,
+    read_counts.rows_read,
+    accepted_counts.rows_accepted,
+    coalesce(quarantined_counts.rows_quarantined, 0) as rows_quarantined
+from accepted_counts
+left join read_counts
+    on accepted_counts.source_table = read_counts.source_table
+left join quarantined_counts
+    on accepted_counts.source_table = quarantined_counts.source_table

@@ -1,0 +1,56 @@
+-- Every landing row the run did not accept, for the DPO: the table, the file, the reason
+-- (codes in docs/data-contract.md) and the row as JSON with direct identifiers removed
+-- (full_name, email) or pseudonymised (msisdn, called_number; any value that looks like
+-- an e-mail address or a phone number). CSV lines that could not even be split into
+-- columns are listed by line number, without their content.
+{%- set contract = var('landing_contract') %}
+
+with
+
+rejected_rows as (
+    {%- for table_name, table in contract.items() %}
+    select
+        '{{ table_name }}' as source_table,
+        _source_file as source_file,
+        rejection_reason as reason,
+        row_data
+    from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
+    where rejection_reason is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+unreadable_lines as (
+    select
+        source_table,
+        source_file,
+        'unreadable_csv_line' as reason,
+        json_object('line', line, 'error_type', error_type) as row_data
+    from {{ source('landing_load', 'rejected_csv_lines') }}
+),
+
+quarantine as (
+    select
+        source_table,
+        source_file,
+        reason,
+        row_data
+    from rejected_rows
+    union all
+    select
+        source_table,
+        source_file,
+        reason,
+        row_data
+    from unreadable_lines
+)
+
+select
+    cast('{{ var("run_date") }}' as date) as run_date,
+    source_table,
+    source_file,
+    reason,
+    cast(row_data as varchar) as row_data
+from quarantine

@@ -1,0 +1,13 @@
+-- Every delivered call record, typed and checked; rejection_reason null = accepted.
+-- The called number is kept only as its pseudonym (separators removed first).
+{{ checked_landing_rows(
+    'network', 'call_records',
+    checks=[('ended_at < started_at', 'invalid_interval:ended_at')],
+    references=[
+        {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
+    ],
+    extra_columns=[
+        'cast(extract(epoch from ended_at) - extract(epoch from started_at) as bigint) as duration_seconds',
+        pseudonym(normalised_phone_number('called_number')) ~ ' as called_number_pseudonym',
+    ],
+) }}
