@@ -15,6 +15,9 @@ from typing import Any
 
 import duckdb
 
+from privacy_pipeline.errors import GateFailed
+from privacy_pipeline.gates.results import append_gate_results, read_suite_results
+from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,19 @@ def candidate_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple
     ).fetchall()
 
 
+def require_every_gate_passed(ctx: RunContext) -> None:
+    """Nothing is published unless every privacy gate ran on this candidate and passed."""
+    results = read_suite_results(ctx)
+    not_passed = [s for s in SUITES if not results.get(s, {}).get("success")]
+    if not_passed:
+        raise GateFailed(
+            f"refusing to publish {ctx.run_date}: privacy gates not passed: {', '.join(not_passed)}"
+        )
+
+
 def publish_run(ctx: RunContext) -> dict[str, Any]:
     """Publish the run's candidate marts; returns rows published per table."""
+    require_every_gate_passed(ctx)
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
     run_date = ctx.run_date.isoformat()
     published: dict[str, int] = {}
@@ -62,6 +76,10 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
             published[f"{schema}.{table}"] = con.execute(
                 f"select count(*) from {target} where run_date = cast(? as date)", [run_date]
             ).fetchone()[0]
+        append_gate_results(con, ctx)
+        published["dpo.gate_results"] = con.execute(
+            "select count(*) from dpo.gate_results where run_date = cast(? as date)", [run_date]
+        ).fetchone()[0]
         con.execute("commit")
     except Exception:
         with contextlib.suppress(duckdb.Error):

@@ -1,0 +1,365 @@
+"""Location: k-anonymous counts of people per area and hour, and per event, nothing finer.
+
+The area tree (postal code < municipality < province) and the events' footprints are
+read from the landing reference tables (cells, event_cells), not from the models, and
+k from the run's configuration.
+"""
+
+from __future__ import annotations
+
+from privacy_pipeline.gates import CannotCheck, Check, Promise
+from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, union_all
+from privacy_pipeline.gates.landing_facts import text
+
+DESCRIPTION = """
+Location (location.presence_hourly, event_attendance, event_attendance_total,
+suppression_summary): every published people count is at least k, no published figure
+can be subtracted from another to reveal fewer than k people, only postal code,
+municipality and province areas, only hours of the run date, nothing identifying a person.
+"""
+
+SCHEMA = "location"
+TABLES = ("presence_hourly", "event_attendance", "event_attendance_total", "suppression_summary")
+COUNT_TABLES = ("presence_hourly", "event_attendance", "event_attendance_total")
+HOURLY_TABLES = ("presence_hourly", "event_attendance")
+AREA_LEVELS = ("postal_code", "municipality", "province")
+PEOPLE_COLUMNS = ("people", "people_count", "visitors", "attendees")
+HOUR_COLUMNS = ("hour", "hour_start", "hour_starting_at", "starts_at")
+LEVEL_COLUMNS = ("area_level", "level")
+AREA_COLUMNS = ("area_id", "area", "area_code", "area_name")
+# Finer than a postal code, or about one person: never in a location table.
+FORBIDDEN_COLUMN_WORDS = (
+    "customer", "msisdn", "pseudonym", "subscriber", "person", "user", "device", "imei",
+    "imsi", "email", "phone", "cell", "lat", "lon", "latitude", "longitude", "ip",
+)  # fmt: skip
+
+
+def people_column(candidate: Candidate, table: str) -> str:
+    columns = candidate.require_table(SCHEMA, table)
+    return pick_column(columns, f"{SCHEMA}.{table}", *PEOPLE_COLUMNS)
+
+
+def hour_column(candidate: Candidate, table: str) -> str:
+    columns = candidate.require_table(SCHEMA, table)
+    column = pick_column(columns, f"{SCHEMA}.{table}", *HOUR_COLUMNS)
+    if not columns[column].upper().startswith("TIMESTAMP"):
+        raise CannotCheck(f"{SCHEMA}.{table}.{column} is {columns[column]}, not a timestamp")
+    return column
+
+
+def presence_sql(candidate: Candidate) -> str:
+    """Published area figures: level, area, hour, people."""
+    columns = candidate.require_table(SCHEMA, "presence_hourly")
+    table = f"{SCHEMA}.presence_hourly"
+    level = pick_column(columns, table, *LEVEL_COLUMNS)
+    area = pick_column(columns, table, *AREA_COLUMNS)
+    return f"""
+        select lower(cast({quote(level)} as varchar)) as level,
+               cast({quote(area)} as varchar) as area,
+               {quote(hour_column(candidate, "presence_hourly"))} as hour,
+               {quote(people_column(candidate, "presence_hourly"))} as people
+        from {SCHEMA}.presence_hourly
+    """
+
+
+def event_hours_sql(candidate: Candidate) -> str:
+    candidate.require_columns(SCHEMA, "event_attendance", "event_id")
+    return f"""
+        select cast(event_id as varchar) as event_id,
+               {quote(hour_column(candidate, "event_attendance"))} as hour,
+               {quote(people_column(candidate, "event_attendance"))} as people
+        from {SCHEMA}.event_attendance
+    """
+
+
+def area_tree_sql() -> str:
+    """child level, child area, parent level, parent area, from the landing cells."""
+    return f"""
+        select distinct 'postal_code' as child_level, {text("postal_code")} as child,
+               'municipality' as parent_level, {text("municipality")} as parent
+        from landing.cells
+        union
+        select distinct 'municipality', {text("municipality")}, 'province', {text("province")}
+        from landing.cells
+    """
+
+
+def event_footprints_sql() -> str:
+    """event_id, postal_code of every cell of the event."""
+    return f"""
+        select distinct {text("ec.event_id")} as event_id, {text("c.postal_code")} as postal_code
+        from landing.event_cells as ec
+        join landing.cells as c on {text("c.cell_id")} = {text("ec.cell_id")}
+    """
+
+
+def every_table_built(candidate: Candidate) -> Check:
+    missing = [t for t in TABLES if not candidate.has_table(SCHEMA, t)]
+    if missing:
+        raise CannotCheck(f"location tables missing: {', '.join(missing)}")
+    return Check(union_all([]), f"{len(TABLES)} location tables present")
+
+
+def counts_at_least_k(candidate: Candidate) -> Check:
+    selects = []
+    for table in COUNT_TABLES:
+        column = people_column(candidate, table)
+        selects.append(
+            f"""select '{SCHEMA}.{table}: a count of '
+                       || coalesce(cast({quote(column)} as varchar), 'null')
+                       || ' people (k = {candidate.k}) in row '
+                       || cast(row_number() over () as varchar)
+                       as violation
+                from (select * from {SCHEMA}.{quote(table)}) as t
+                qualify {quote(column)} is null or {quote(column)} < {candidate.k}"""
+        )
+    return Check(
+        union_all(selects), f"people counts of {len(COUNT_TABLES)} tables, k = {candidate.k}"
+    )
+
+
+def area_residuals_sql(candidate: Candidate) -> str:
+    """Each published parent area hour, minus its published cover (children, descending
+    through unpublished ones): what an attacker learns by subtraction."""
+    return f"""
+        with published as ({presence_sql(candidate)}),
+             tree as ({area_tree_sql()}),
+             postal_cover as (
+                 select t.parent_level as level, t.parent as area, p.hour, sum(p.people) as people
+                 from tree as t join published as p
+                   on p.level = t.child_level and p.area = t.child
+                 where t.child_level = 'postal_code'
+                 group by all
+             ),
+             municipality_cover as (
+                 select m.parent as province, hours.hour,
+                        sum(coalesce(pm.people, pc.people, 0)) as people
+                 from tree as m
+                 cross join (select distinct hour from published) as hours
+                 left join published as pm
+                   on pm.level = 'municipality' and pm.area = m.child and pm.hour = hours.hour
+                 left join postal_cover as pc
+                   on pc.area = m.child and pc.hour = hours.hour
+                 where m.child_level = 'municipality'
+                 group by all
+             ),
+             covers as (
+                 select level, area, hour, people from postal_cover
+                 where level = 'municipality'
+                 union all
+                 select 'province', province, hour, people from municipality_cover
+             )
+        select p.level, p.area, p.hour, p.people,
+               p.people - coalesce(c.people, 0) as residual
+        from published as p
+        left join covers as c on c.level = p.level and c.area = p.area and c.hour = p.hour
+        where p.level in ('municipality', 'province')
+    """
+
+
+def area_subtraction_rule(candidate: Candidate) -> Check:
+    k = candidate.k
+    sql = f"""
+        select 'location.presence_hourly: ' || level || ' ' || area || ' at '
+               || strftime(hour, '%Y-%m-%d %H:%M%z') || ' has ' || cast(people as varchar)
+               || ' people and its published children ' || cast(people - residual as varchar)
+               || ': difference ' || cast(residual as varchar) || ' (k = {k})' as violation
+        from ({area_residuals_sql(candidate)}) as r
+        where residual <> 0 and residual < {k}
+    """
+    return Check(sql, "every published municipality and province hour")
+
+
+def event_area_residuals_sql(candidate: Candidate) -> str:
+    """For every published event hour and published area hour containing the whole event:
+    area - event, and area - event - the published cover of the area outside the event."""
+    return f"""
+        with published as ({presence_sql(candidate)}),
+             tree as ({area_tree_sql()}),
+             events as ({event_hours_sql(candidate)}),
+             footprints as ({event_footprints_sql()}),
+             postal_parents as (
+                 select child as postal_code, parent as municipality from tree
+                 where child_level = 'postal_code'
+             ),
+             ancestry as (
+                 select pp.postal_code, 'postal_code' as level, pp.postal_code as area
+                 from postal_parents as pp
+                 union
+                 select pp.postal_code, 'municipality', pp.municipality from postal_parents as pp
+                 union
+                 select pp.postal_code, 'province', t.parent
+                 from postal_parents as pp join tree as t
+                   on t.child_level = 'municipality' and t.child = pp.municipality
+             ),
+             containing as (
+                 select f.event_id, a.level, a.area
+                 from footprints as f join ancestry as a on a.postal_code = f.postal_code
+                 group by all
+                 having count(distinct f.postal_code) = (
+                     select count(distinct postal_code) from footprints as all_f
+                     where all_f.event_id = f.event_id
+                 )
+             ),
+             outside_postal as (
+                 select c.event_id, c.level, c.area, p.hour, p.area as postal_code,
+                        p.people, a.area as municipality
+                 from containing as c
+                 join ancestry as a on a.level = c.level and a.area = c.area
+                 join published as p on p.level = 'postal_code' and p.area = a.postal_code
+                 join postal_parents as pp on pp.postal_code = a.postal_code
+                 left join ancestry as am
+                   on am.postal_code = a.postal_code and am.level = 'municipality'
+                 where a.postal_code not in (
+                     select postal_code from footprints as f where f.event_id = c.event_id
+                 )
+             ),
+             outside_cover as (
+                 select event_id, level, area, hour, sum(people) as people
+                 from outside_postal group by all
+             )
+        select e.event_id, c.level, c.area, e.hour, a.people as area_people,
+               e.people as event_people, a.people - e.people as difference,
+               a.people - e.people - coalesce(o.people, 0) as residual
+        from events as e
+        join containing as c on c.event_id = e.event_id
+        join published as a on a.level = c.level and a.area = c.area and a.hour = e.hour
+        left join outside_cover as o
+          on o.event_id = e.event_id and o.level = c.level and o.area = c.area
+         and o.hour = e.hour
+    """
+
+
+def event_subtraction_rule(candidate: Candidate) -> Check:
+    k = candidate.k
+    sql = f"""
+        select 'location.event_attendance: event ' || event_id || ' at '
+               || strftime(hour, '%Y-%m-%d %H:%M%z') || ' (' || cast(event_people as varchar)
+               || ' people) inside ' || level || ' ' || area || ' ('
+               || cast(area_people as varchar) || '): difference '
+               || cast(least(difference, residual) as varchar) || ' (k = {k})' as violation
+        from ({event_area_residuals_sql(candidate)}) as r
+        where (difference <> 0 and difference < {k}) or (residual <> 0 and residual < {k})
+        union all
+        select 'location.event_attendance_total: event ' || t.event_id || ' total '
+               || cast(t.people as varchar) || ' minus its hour '
+               || strftime(h.hour, '%H:%M%z') || ' (' || cast(h.people as varchar) || ') = '
+               || cast(t.people - h.people as varchar) || ' (k = {k})'
+        from ({event_totals_sql(candidate)}) as t
+        join ({event_hours_sql(candidate)}) as h on h.event_id = t.event_id
+        where t.people - h.people <> 0 and t.people - h.people < {k}
+    """
+    return Check(sql, "every published event hour against its areas and its event total")
+
+
+def event_totals_sql(candidate: Candidate) -> str:
+    candidate.require_columns(SCHEMA, "event_attendance_total", "event_id")
+    return f"""
+        select cast(event_id as varchar) as event_id,
+               {quote(people_column(candidate, "event_attendance_total"))} as people
+        from {SCHEMA}.event_attendance_total
+    """
+
+
+def allowed_area_levels(candidate: Candidate) -> Check:
+    allowed = ", ".join(f"'{level}'" for level in AREA_LEVELS)
+    sql = f"""
+        select distinct 'location.presence_hourly: area level ' || coalesce(level, 'null')
+               as violation
+        from ({presence_sql(candidate)}) as p
+        where level is null or level not in ({allowed})
+    """
+    return Check(sql, "area levels of location.presence_hourly")
+
+
+def hours_inside_run_date(candidate: Candidate) -> Check:
+    selects = []
+    for table in HOURLY_TABLES:
+        column = quote(hour_column(candidate, table))
+        selects.append(
+            f"""select distinct 'location.{table}: hour '
+                       || coalesce(strftime({column}, '%Y-%m-%d %H:%M:%S%z'), 'null')
+                       || ' is not a whole hour of the run date' as violation
+                from {SCHEMA}.{table}
+                where {column} is null
+                   or {column} < {candidate.run_start_sql} or {column} >= {candidate.run_end_sql}
+                   or date_trunc('hour', {column}) <> {column}"""
+        )
+    window = f"{candidate.run_start.isoformat()} to {candidate.run_end.isoformat()} (UTC)"
+    return Check(union_all(selects), f"hours of {', '.join(HOURLY_TABLES)}, {window}")
+
+
+def no_person_identifying_column(candidate: Candidate) -> Check:
+    selects = []
+    for table in TABLES:
+        for column, data_type in candidate.require_table(SCHEMA, table).items():
+            words = column.lower().split("_")
+            if any(word in FORBIDDEN_COLUMN_WORDS for word in words):
+                selects.append(
+                    f"select 'location.{table}.{column}: column that could identify a person'"
+                )
+            elif data_type.upper() == "VARCHAR":
+                selects.append(customer_id_values(table, column))
+    return Check(union_all(selects), f"columns of {len(TABLES)} location tables")
+
+
+def customer_id_values(table: str, column: str) -> str:
+    """Values of a text column that are customer ids (and not also an area or event id)."""
+    return f"""
+        select distinct 'location.{table}.{column}: holds customer ids' as violation
+        from {SCHEMA}.{quote(table)} as t
+        where cast(t.{quote(column)} as varchar) in (
+            select {text("customer_id")} from landing.customers
+            except (
+                select {text("postal_code")} from landing.cells
+                union select {text("municipality")} from landing.cells
+                union select {text("province")} from landing.cells
+                union select {text("event_id")} from landing.events
+            )
+        )
+    """
+
+
+PROMISES = (
+    Promise(
+        "every_location_table_is_built",
+        "The four location tables exist in the candidate output (a missing table cannot be "
+        "checked, so it cannot be published).",
+        every_table_built,
+    ),
+    Promise(
+        "every_people_count_is_at_least_k",
+        "Every published count of people (area hours, event hours, event totals) is at least k.",
+        counts_at_least_k,
+    ),
+    Promise(
+        "area_minus_published_children_is_0_or_at_least_k",
+        "For every published municipality or province hour, its count minus the sum of its "
+        "published children (descending through unpublished ones) is 0 or at least k.",
+        area_subtraction_rule,
+    ),
+    Promise(
+        "event_minus_containing_area_is_0_or_at_least_k",
+        "For every published event hour and every published area hour containing the event, "
+        "the difference (also after subtracting the area's other published parts) is 0 or "
+        "at least k; so is an event's total minus any of its published hours.",
+        event_subtraction_rule,
+    ),
+    Promise(
+        "only_postal_code_municipality_or_province_areas",
+        "Areas are only postal codes, municipalities or provinces (nothing finer, no cell).",
+        allowed_area_levels,
+    ),
+    Promise(
+        "hours_inside_the_run_date",
+        "Every published hour is a whole hour of the run date in Europe/Brussels (23 or 25 "
+        "hours on DST days).",
+        hours_inside_run_date,
+    ),
+    Promise(
+        "no_column_identifying_a_person",
+        "No location table has a column that could identify a person (customer, msisdn, "
+        "pseudonym, device, cell or coordinates) or holds customer ids.",
+        no_person_identifying_column,
+    ),
+)

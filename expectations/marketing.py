@@ -1,0 +1,236 @@
+"""Marketing: what marketing and partners receive keeps every consent promise of the letter.
+
+The allowed customers are derived here from the landing consent ledger and CRM rows
+(plugins/privacy_pipeline/gates/landing_facts.py), never from int_consent__* models, so
+a bug in the consent models shows up as a failed gate instead of hiding itself.
+"""
+
+from __future__ import annotations
+
+from privacy_pipeline.contract import SENSITIVE_CATEGORY_KEY
+from privacy_pipeline.gates import CannotCheck, Check, Promise
+from privacy_pipeline.gates.candidate import (
+    Candidate,
+    pick_column,
+    quote,
+    sql_literal,
+    union_all,
+)
+from privacy_pipeline.gates.landing_facts import (
+    current_opt_in_customers_sql,
+    enum,
+    marketable_customers_sql,
+    opted_out_customers_sql,
+    text,
+)
+
+DESCRIPTION = """
+Marketing (marketing.customer_interests, interest_evidence, segment_members,
+partner_audiences): nobody who objected to direct marketing, partner audiences only with
+a Proximus partner_offers opt-in, browsing and usage evidence only with the matching
+consent, only migrated open accounts, no sensitive category, scores 0 to 100.
+"""
+
+SCHEMA = "marketing"
+TABLES = ("customer_interests", "interest_evidence", "segment_members", "partner_audiences")
+# The letter's categories that never serve personalisation; the configuration may add more.
+LETTER_SENSITIVE_CATEGORIES = ("sexual", "religious", "political")
+# Evidence bases that need a consent, and the purpose that must be allowed for each.
+CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisation_usage"}
+BASIS_COLUMNS = ("basis", "evidence_basis", "source", "signal_basis")
+CUSTOMER = "coalesce(cast(customer_id as varchar), 'null')"
+
+
+def customer_tables(candidate: Candidate) -> list[str]:
+    """Every marketing table, each of which must name its customers in customer_id."""
+    tables = []
+    for table in TABLES:
+        candidate.require_columns(SCHEMA, table, "customer_id")
+        tables.append(f"{SCHEMA}.{table}")
+    return tables
+
+
+def customers_not_in(candidate: Candidate, allowed_sql: str, why: str) -> str:
+    return union_all(
+        [
+            f"""select distinct '{table}: customer ' || {CUSTOMER} || ' {why}' as violation
+                from {table}
+                where customer_id is null
+                   or cast(customer_id as varchar) not in (select customer_id from ({allowed_sql}))
+            """
+            for table in customer_tables(candidate)
+        ]
+    )
+
+
+def customers_in(candidate: Candidate, forbidden_sql: str, why: str) -> str:
+    return union_all(
+        [
+            f"""select distinct '{table}: customer ' || {CUSTOMER} || ' {why}' as violation
+                from {table}
+                where cast(customer_id as varchar) in (select customer_id from ({forbidden_sql}))
+            """
+            for table in customer_tables(candidate)
+        ]
+    )
+
+
+def every_table_built(candidate: Candidate) -> Check:
+    missing = [t for t in TABLES if not candidate.has_table(SCHEMA, t)]
+    if missing:
+        raise CannotCheck(f"marketing tables missing: {', '.join(missing)}")
+    return Check(union_all([]), f"{len(TABLES)} marketing tables present")
+
+
+def no_direct_marketing_objection(candidate: Candidate) -> Check:
+    sql = customers_in(
+        candidate,
+        opted_out_customers_sql("direct_marketing"),
+        "whose latest direct_marketing choice in the ledger is opt_out",
+    )
+    return Check(sql, "4 marketing tables against the whole consent ledger")
+
+
+def partner_audiences_with_proximus_opt_in(candidate: Candidate) -> Check:
+    candidate.require_columns(SCHEMA, "partner_audiences", "customer_id")
+    allowed = current_opt_in_customers_sql(candidate, "partner_offers")
+    sql = f"""
+        select distinct 'marketing.partner_audiences: customer ' || {CUSTOMER}
+               || ' without a current partner_offers opt-in on the Proximus platform'
+               as violation
+        from marketing.partner_audiences
+        where customer_id is null
+           or cast(customer_id as varchar) not in (select customer_id from ({allowed}))
+    """
+    return Check(sql, "partner audiences against the consent ledger")
+
+
+def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
+    columns = candidate.require_columns(SCHEMA, "interest_evidence", "customer_id")
+    basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
+    purpose = CONSENTED_BASES[basis]
+    allowed = current_opt_in_customers_sql(candidate, purpose)
+    sql = f"""
+        select distinct 'marketing.interest_evidence: {basis} evidence for customer '
+               || {CUSTOMER} || ' without a current {purpose} opt-in'
+               as violation
+        from marketing.interest_evidence
+        where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
+          and (customer_id is null
+               or cast(customer_id as varchar) not in (select customer_id from ({allowed})))
+    """
+    return Check(sql, f"{basis} evidence against the consent ledger")
+
+
+def browsing_evidence_with_consent(candidate: Candidate) -> Check:
+    return evidence_with_consent(candidate, "browsing")
+
+
+def usage_evidence_with_consent(candidate: Candidate) -> Check:
+    return evidence_with_consent(candidate, "usage")
+
+
+def only_migrated_open_accounts(candidate: Candidate) -> Check:
+    sql = customers_not_in(
+        candidate,
+        marketable_customers_sql(candidate),
+        "is not an open account on the Proximus platform (unmigrated Scarlet, closed or unknown)",
+    )
+    return Check(sql, "4 marketing tables against the CRM customers")
+
+
+def sensitive_terms_sql(candidate: Candidate) -> str:
+    """Sensitive categories (letter + configuration) and the catalogue's sites in them."""
+    configured = candidate.ctx.config.get(SENSITIVE_CATEGORY_KEY) or []
+    categories = sorted({c.strip().lower() for c in [*LETTER_SENSITIVE_CATEGORIES, *configured]})
+    listed = ", ".join(f"({sql_literal(c)})" for c in categories)
+    return f"""
+        select term from (values {listed}) as categories(term)
+        union
+        select lower({text("app_or_site")}) from landing.site_catalogue
+        where {enum("category")} in (select term from (values {listed}) as c(term))
+    """
+
+
+def no_sensitive_category(candidate: Candidate) -> Check:
+    terms = sensitive_terms_sql(candidate)
+    selects = []
+    for table in TABLES:
+        columns = candidate.require_table(SCHEMA, table)
+        for column, data_type in columns.items():
+            if data_type.upper() != "VARCHAR" or column == "customer_id":
+                continue
+            selects.append(
+                f"""select distinct 'marketing.{table}.{column}: sensitive value '
+                           || {quote(column)} as violation
+                    from marketing.{quote(table)}
+                    where lower(trim({quote(column)})) in (select term from ({terms}))"""
+            )
+    return Check(union_all(selects), "text columns of 4 marketing tables")
+
+
+def scores_within_bounds(candidate: Candidate) -> Check:
+    candidate.require_columns(SCHEMA, "customer_interests", "score")
+    selects = []
+    for table in TABLES:
+        for column in candidate.require_table(SCHEMA, table):
+            if column == "score" or column.endswith("_score"):
+                selects.append(
+                    f"""select 'marketing.{table}: customer ' || {CUSTOMER} || ' has {column} '
+                               || coalesce(cast({quote(column)} as varchar), 'null') as violation
+                        from marketing.{quote(table)}
+                        where {quote(column)} is null or isnan(cast({quote(column)} as double))
+                           or {quote(column)} < 0 or {quote(column)} > 100"""
+                )
+    return Check(union_all(selects), "every score column of the marketing tables")
+
+
+PROMISES = (
+    Promise(
+        "every_marketing_table_is_built",
+        "The four marketing tables exist in the candidate output (a missing table cannot be "
+        "checked, so it cannot be published).",
+        every_table_built,
+    ),
+    Promise(
+        "no_direct_marketing_objection_in_marketing",
+        "No customer whose latest direct_marketing choice in the whole consent ledger "
+        "(Scarlet or Proximus platform) is opt_out appears in any marketing table.",
+        no_direct_marketing_objection,
+    ),
+    Promise(
+        "partner_audiences_only_with_partner_offers_opt_in",
+        "Partner audiences hold only customers whose current partner_offers choice is an "
+        "opt_in recorded on the Proximus platform.",
+        partner_audiences_with_proximus_opt_in,
+    ),
+    Promise(
+        "browsing_evidence_only_with_browsing_consent",
+        "Browsing evidence exists only for customers whose current personalisation_browsing "
+        "choice is an opt_in on the Proximus platform.",
+        browsing_evidence_with_consent,
+    ),
+    Promise(
+        "usage_evidence_only_with_usage_consent",
+        "Usage evidence (calls, devices) exists only for customers whose current "
+        "personalisation_usage choice is an opt_in on the Proximus platform.",
+        usage_evidence_with_consent,
+    ),
+    Promise(
+        "only_migrated_open_accounts_in_marketing",
+        "Every customer in a marketing table is a Proximus account or a Scarlet account "
+        "migrated to the Proximus platform, and not closed, at the end of the run date.",
+        only_migrated_open_accounts,
+    ),
+    Promise(
+        "no_sensitive_category_in_marketing",
+        "No marketing table holds a sensitive category (sexual, religious, political, or "
+        "configured) or a site or app of one.",
+        no_sensitive_category,
+    ),
+    Promise(
+        "interest_scores_between_0_and_100",
+        "Every interest score is a number from 0 to 100.",
+        scores_within_bounds,
+    ),
+)

@@ -1,0 +1,194 @@
+"""Personal data: no direct identifier leaves the pipeline, in any published table.
+
+Checked across every table and view of the published schemas (marketing, location, dpo),
+including the JSON of quarantined rows. Identifiers are taken from the landing zone
+itself (every msisdn, called number, e-mail and name the run received), so a model that
+forgets to pseudonymise cannot hide it. Examples are masked: the report must not
+become a leak of its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from privacy_pipeline.contract import TABLES
+from privacy_pipeline.gates import Check, Promise
+from privacy_pipeline.gates.candidate import Candidate, sql_literal
+from privacy_pipeline.gates.landing_facts import (
+    digits,
+    email_addresses_sql,
+    full_names_sql,
+    phone_numbers_sql,
+)
+from privacy_pipeline.gates.published_values import masked, published_values
+
+DESCRIPTION = """
+Personal data: across every published schema (marketing, location, dpo) no column named
+or shaped like a direct identifier and no value matching an msisdn, e-mail address,
+called number or customer name of the landing zone.
+"""
+
+# Column names of direct identifiers (whole words of a snake_case name). Pseudonyms of
+# them count too: no published table needs a linkable key of a phone number.
+IDENTIFIER_WORDS = (
+    r"msisdns?|e_?mails?|mail|phone|phone_number|telephone|imei|imsi|iccid|iban|passport"
+    r"|ssn|national_(id|number|register)|rijksregisternummer|called|calling|callee|caller"
+    r"|street|address|ip|ip_address|mac_address|dob|date_of_birth|birth_?date"
+    r"|full_?name|first_?name|last_?name|given_?name|family_?name|surname"
+    r"|customer_name|contact_name"
+)
+IDENTIFIER_COLUMN = re.compile(rf"(^|_)({IDENTIFIER_WORDS})(_|$)")
+CONTRACT_IDENTIFIERS = {c.name for t in TABLES for c in t.columns if c.identifier}
+
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+# Phone-number-like spans: with separators, and compact digit runs.
+NUMBER_SPANS = (r"\+?[0-9][0-9 ./()-]{6,20}[0-9]", r"\+?[0-9]{8,15}")
+# International numbers (+.. or 00..) and Belgian national ones (0 then 8 or 9 digits),
+# standing alone (not inside a longer word such as a hexadecimal pseudonym).
+PHONE_SHAPES = (
+    r"(^|[^0-9A-Za-z])(\+|00)[1-9][0-9]{7,14}([^0-9A-Za-z]|$)",
+    r"(^|[^0-9A-Za-z])\+32[ ./-]?4[0-9]{2}([ ./-]?[0-9]{2}){3}([^0-9A-Za-z]|$)",
+    r"(^|[^0-9A-Za-z])0[1-9][0-9]{7,8}([^0-9A-Za-z]|$)",
+    r"(^|[^0-9A-Za-z])04[0-9]{2}([ ./-][0-9]{2}){3}([^0-9A-Za-z]|$)",
+)
+NUMBER_TOKENS = "gate_number_tokens"
+
+
+def identifier_columns(candidate: Candidate) -> Check:
+    violations = [
+        f"{schema}.{table}.{column}: column named like a direct identifier"
+        for schema, table in candidate.tables()
+        for column in candidate.columns(schema, table)
+        if column.lower() in CONTRACT_IDENTIFIERS or IDENTIFIER_COLUMN.search(column.lower())
+    ]
+    scope = f"column names of {len(candidate.tables())} published tables"
+    return Check(values_sql(violations), scope)
+
+
+def values_sql(violations: list[str]) -> str:
+    if not violations:
+        return "select null::varchar as violation where false"
+    rows = ", ".join(f"({sql_literal(text)})" for text in violations)
+    return f"select violation from (values {rows}) as found(violation)"
+
+
+def number_tokens(candidate: Candidate) -> str:
+    """Every phone-number-like span of every published value, as international digits."""
+    if NUMBER_TOKENS not in candidate.cache:
+        scanned = published_values(candidate)
+        spans = " union ".join(
+            f"""select table_name, column_name,
+                       unnest(regexp_extract_all(value, {sql_literal(pattern)})) as token
+                from {scanned.table}"""
+            for pattern in NUMBER_SPANS
+        )
+        candidate.con.execute(
+            f"""create or replace temp table {NUMBER_TOKENS} as
+                select distinct table_name, column_name, token, {digits("token")} as number
+                from ({spans}) as spans"""
+        )
+        candidate.cache[NUMBER_TOKENS] = NUMBER_TOKENS
+    return NUMBER_TOKENS
+
+
+def landing_number_matches(candidate: Candidate, kind: str) -> str:
+    return f"""
+        select tokens.table_name || '.' || tokens.column_name || ': {kind} of the landing zone '
+               || {masked("tokens.token")} as violation
+        from {number_tokens(candidate)} as tokens
+        join ({phone_numbers_sql()}) as landing
+          on landing.number = tokens.number and landing.kind = '{kind}'
+    """
+
+
+def msisdn_values(candidate: Candidate) -> Check:
+    scanned = published_values(candidate)
+    shaped = " union all ".join(
+        f"""select table_name, column_name,
+                   trim(unnest(regexp_extract_all(value, {sql_literal(p)})), ' ') as number
+            from {scanned.table}"""
+        for p in PHONE_SHAPES
+    )
+    sql = f"""
+        {landing_number_matches(candidate, "msisdn")}
+        union
+        select table_name || '.' || column_name || ': value shaped like a phone number '
+               || {masked("regexp_replace(number, '^[^0-9+]|[^0-9]$', '', 'g')")}
+        from ({shaped}) as found
+    """
+    return Check(sql, f"{scanned.scope}; every msisdn of the landing zone")
+
+
+def called_number_values(candidate: Candidate) -> Check:
+    scanned = published_values(candidate)
+    return Check(
+        landing_number_matches(candidate, "called number"),
+        f"{scanned.scope}; every called number of the landing zone",
+    )
+
+
+def email_values(candidate: Candidate) -> Check:
+    scanned = published_values(candidate)
+    sql = f"""
+        select distinct table_name || '.' || column_name || ': e-mail address '
+               || {masked("address")} as violation
+        from (
+            select table_name, column_name,
+                   unnest(regexp_extract_all(value, {sql_literal(EMAIL_PATTERN)})) as address
+            from {scanned.table}
+            union all
+            select table_name, column_name, value
+            from {scanned.table} join ({email_addresses_sql()}) as landing
+              on lower(trim(value)) = landing.email
+        ) as found
+    """
+    return Check(sql, f"{scanned.scope}; e-mail shapes and every e-mail of the landing zone")
+
+
+def full_name_values(candidate: Candidate) -> Check:
+    """Whole values, and the string values inside JSON text (quarantined rows)."""
+    scanned = published_values(candidate)
+    sql = f"""
+        select distinct table_name || '.' || column_name || ': customer name '
+               || {masked("name")} as violation
+        from (
+            select table_name, column_name, lower(trim(value)) as name from {scanned.table}
+            union
+            select table_name, column_name,
+                   lower(trim(unnest(regexp_extract_all(value, '"([^"]{{5,}})"', 1))))
+            from {scanned.table} where value like '%"%'
+        ) as found
+        join ({full_names_sql()}) as landing on landing.full_name = found.name
+    """
+    return Check(sql, f"{scanned.scope}; every customer name of the landing zone")
+
+
+PROMISES = (
+    Promise(
+        "no_direct_identifier_column",
+        "No published column is named like a direct identifier (msisdn, e-mail, phone or "
+        "called number, name, address, national number), nor a pseudonym of one.",
+        identifier_columns,
+    ),
+    Promise(
+        "no_msisdn_value",
+        "No published value is an msisdn of the landing zone or is shaped like a phone "
+        "number (+32 470 .., 0032.., 0470 ..), in whatever format or inside JSON text.",
+        msisdn_values,
+    ),
+    Promise(
+        "no_called_number_value",
+        "No published value is a number a customer called or was called from.",
+        called_number_values,
+    ),
+    Promise(
+        "no_email_value",
+        "No published value is or contains an e-mail address.",
+        email_values,
+    ),
+    Promise(
+        "no_customer_name_value",
+        "No published value is a customer's full name.",
+        full_name_values,
+    ),
+)

@@ -1,0 +1,124 @@
+"""The gates' read-only view of a run's candidate database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from privacy_pipeline.gates.promises import CannotCheck
+from privacy_pipeline.run_context import RunContext
+
+# Schemas whose tables are published (the gates look at all of them, views included).
+PUBLISHED_SCHEMAS = ("marketing", "location", "dpo")
+
+
+def sql_literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def run_window(run_date: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the run date in local time, as UTC instants (23 or 25 h on DST days)."""
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(run_date, dt.time(), zone)
+    end = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time(), zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+class Candidate:
+    """A read-only connection to the candidate DB plus what the promises need to know."""
+
+    def __init__(self, ctx: RunContext, con: duckdb.DuckDBPyConnection):
+        self.ctx = ctx
+        self.con = con
+        self.run_start, self.run_end = run_window(ctx.run_date, ctx.config["timezone"])
+        # Work shared by the promises of a suite (e.g. the scanned published values).
+        self.cache: dict[str, object] = {}
+
+    @classmethod
+    def open(cls, ctx: RunContext) -> Candidate:
+        if not ctx.candidate_db.exists():
+            raise CannotCheck(f"no candidate database at {ctx.candidate_db}")
+        return cls(ctx, duckdb.connect(str(ctx.candidate_db), read_only=True))
+
+    def close(self) -> None:
+        self.con.close()
+
+    @property
+    def k(self) -> int:
+        return self.ctx.k
+
+    @property
+    def run_start_sql(self) -> str:
+        return f"cast({sql_literal(self.run_start.isoformat())} as timestamptz)"
+
+    @property
+    def run_end_sql(self) -> str:
+        return f"cast({sql_literal(self.run_end.isoformat())} as timestamptz)"
+
+    def df(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def tables(self, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> list[tuple[str, str]]:
+        """(schema, table) of every table and view of ``schemas``."""
+        placeholders = ", ".join("?" for _ in schemas)
+        return self.con.execute(
+            f"""
+            select table_schema, table_name from information_schema.tables
+            where table_schema in ({placeholders})
+            order by table_schema, table_name
+            """,
+            list(schemas),
+        ).fetchall()
+
+    def columns(self, schema: str, table: str) -> dict[str, str]:
+        """Column name -> DuckDB type, in table order."""
+        rows = self.con.execute(
+            """
+            select column_name, data_type from information_schema.columns
+            where table_schema = ? and table_name = ? order by ordinal_position
+            """,
+            [schema, table],
+        ).fetchall()
+        return dict(rows)
+
+    def has_table(self, schema: str, table: str) -> bool:
+        return (schema, table) in self.tables((schema,))
+
+    def require_table(self, schema: str, table: str) -> dict[str, str]:
+        columns = self.columns(schema, table)
+        if not columns:
+            raise CannotCheck(f"table {schema}.{table} is missing from the candidate output")
+        return columns
+
+    def require_columns(self, schema: str, table: str, *names: str) -> dict[str, str]:
+        columns = self.require_table(schema, table)
+        missing = [name for name in names if name not in columns]
+        if missing:
+            raise CannotCheck(f"{schema}.{table} has no column {', '.join(missing)}")
+        return columns
+
+
+def pick_column(columns: dict[str, str], table: str, *names: str) -> str:
+    """The first of ``names`` the table has (models may name a column one of a few ways)."""
+    for name in names:
+        if name in columns:
+            return name
+    raise CannotCheck(f"{table} has none of the columns {', '.join(names)}")
+
+
+def no_violations_sql() -> str:
+    return "select null::varchar as violation where false"
+
+
+def union_all(selects: list[str]) -> str:
+    return " union all ".join(selects) if selects else no_violations_sql()

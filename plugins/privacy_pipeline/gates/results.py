@@ -1,0 +1,113 @@
+"""What each gate saw, kept per run (JSON in the run folder) and in ``dpo.gate_results``.
+
+The gate tasks only write JSON files: several gates may run at once, and the warehouse
+allows one writer. ``publish`` appends them to ``dpo.gate_results`` in its transaction;
+``reports`` appends them for runs that did not publish. The table is an audit log: rows
+are only ever appended, a repeated append of the same gate execution is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from privacy_pipeline.run_context import RunContext
+
+GATE_RESULTS_TABLE = "dpo.gate_results"
+GATE_RESULTS_COLUMNS = """
+    run_id varchar,
+    run_date date,
+    suite varchar,
+    expectation varchar,
+    success boolean,
+    observed varchar,
+    run_at timestamptz
+"""
+
+
+def results_dir(ctx: RunContext) -> Path:
+    return ctx.run_dir / "gates"
+
+
+def write_suite_result(ctx: RunContext, result: dict[str, Any]) -> Path:
+    """Write atomically, so a reader never sees half a result."""
+    folder = results_dir(ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{result['suite']}.json"
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def read_suite_results(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    """Suite name -> result of the gates that ran in this run."""
+    folder = results_dir(ctx)
+    if not folder.exists():
+        return {}
+    results = {}
+    for path in sorted(folder.glob("*.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        results[result["suite"]] = result
+    return results
+
+
+def gate_result_rows(results: dict[str, dict[str, Any]]) -> list[tuple]:
+    return [
+        (
+            result["run_id"],
+            result["run_date"],
+            result["suite"],
+            expectation["expectation"],
+            expectation["success"],
+            expectation["observed"],
+            result["run_at"],
+        )
+        for result in results.values()
+        for expectation in result["expectations"]
+    ]
+
+
+def append_gate_results(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """Append this run's gate results to dpo.gate_results; returns rows added.
+
+    Runs on the caller's connection (and transaction, if one is open).
+    """
+    con.execute("create schema if not exists dpo")
+    con.execute(f"create table if not exists {GATE_RESULTS_TABLE} ({GATE_RESULTS_COLUMNS})")
+    rows = gate_result_rows(read_suite_results(ctx))
+    if not rows:
+        return 0
+    con.execute(f"create temp table if not exists new_gate_results ({GATE_RESULTS_COLUMNS})")
+    con.execute("delete from new_gate_results")
+    con.executemany("insert into new_gate_results values (?, ?, ?, ?, ?, ?, ?)", rows)
+    added = con.execute(
+        f"""
+        insert into {GATE_RESULTS_TABLE}
+        select * from new_gate_results as new
+        where not exists (
+            select 1 from {GATE_RESULTS_TABLE} as old
+            where old.run_id = new.run_id and old.suite = new.suite
+              and old.expectation = new.expectation and old.run_at = new.run_at
+        )
+        """
+    ).fetchone()
+    con.execute("drop table new_gate_results")
+    return int(added[0]) if added else 0
+
+
+def record_gate_results(ctx: RunContext) -> int:
+    """Append the run's gate results in their own transaction (for runs that did not publish)."""
+    ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(ctx.warehouse_db))
+    try:
+        con.execute("begin transaction")
+        added = append_gate_results(con, ctx)
+        con.execute("commit")
+        return added
+    finally:
+        con.close()

@@ -1,0 +1,117 @@
+"""Run one privacy gate: check every promise of a suite on the candidate output of the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from privacy_pipeline.errors import GateFailed
+from privacy_pipeline.gates.candidate import Candidate
+from privacy_pipeline.gates.promises import CannotCheck, Finding, Promise
+from privacy_pipeline.gates.results import write_suite_result
+from privacy_pipeline.gates.suites import load_suite
+from privacy_pipeline.gates.validation import MAX_EXAMPLES, validate_findings
+from privacy_pipeline.run_context import RunContext
+
+log = logging.getLogger(__name__)
+
+
+def check_promise(
+    candidate: Candidate | None, promise: Promise, unavailable: str | None
+) -> Finding:
+    """Count the violations of one promise and keep a few examples."""
+    if candidate is None:
+        return Finding(promise, 0, [], "", cannot_check=unavailable)
+    try:
+        check = promise.check(candidate)
+        rows = candidate.rows(
+            f"""
+            select violation, count(*) over () as violations
+            from ({check.violations_sql}) as found
+            order by violation
+            limit {MAX_EXAMPLES}
+            """
+        )
+    except CannotCheck as exc:
+        return Finding(promise, 0, [], "", cannot_check=str(exc))
+    violations = rows[0][1] if rows else 0
+    return Finding(promise, violations, [row[0] for row in rows], check.scope)
+
+
+def find_violations(ctx: RunContext, promises: tuple[Promise, ...]) -> list[Finding]:
+    try:
+        candidate = Candidate.open(ctx)
+        unavailable = None
+    except CannotCheck as exc:
+        candidate, unavailable = None, str(exc)
+    try:
+        return [check_promise(candidate, promise, unavailable) for promise in promises]
+    finally:
+        if candidate is not None:
+            candidate.close()
+
+
+def suite_result(
+    ctx: RunContext,
+    suite: str,
+    findings: list[Finding],
+    success_by_promise: dict[str, bool],
+    run_at: dt.datetime,
+    data_docs_page: str | None,
+) -> dict[str, Any]:
+    expectations = [
+        {
+            "expectation": finding.promise.name,
+            "description": finding.promise.description,
+            # GE is the judge; a finding with violations can never pass, whatever GE says.
+            "success": success_by_promise.get(finding.promise.name, False) and finding.success,
+            "observed": finding.observed,
+            "violations": finding.violations,
+            "examples": finding.examples,
+            "cannot_check": finding.cannot_check,
+        }
+        for finding in findings
+    ]
+    return {
+        "run_id": ctx.run_id,
+        "run_date": ctx.run_date.isoformat(),
+        "suite": suite,
+        "run_at": run_at.isoformat(),
+        "success": all(expectation["success"] for expectation in expectations),
+        "data_docs_page": data_docs_page,
+        "expectations": expectations,
+    }
+
+
+def failure_message(result: dict[str, Any]) -> str:
+    failed = [e for e in result["expectations"] if not e["success"]]
+    lines = [
+        f"privacy gate {result['suite']!r} failed: {len(failed)} of "
+        f"{len(result['expectations'])} expectations failed; nothing is published"
+    ]
+    lines += [f"  - {e['expectation']}: {e['observed']}" for e in failed]
+    return "\n".join(lines)
+
+
+def run_suite(ctx: RunContext, suite: str) -> dict[str, Any]:
+    """Check ``suite`` on the run's candidate DB; raise GateFailed listing what failed.
+
+    Returns the suite result (also written to ``<run_dir>/gates/<suite>.json``).
+    """
+    definition = load_suite(suite)
+    run_at = dt.datetime.now(dt.UTC)
+    findings = find_violations(ctx, definition.promises)
+    outcome = validate_findings(ctx, suite, definition.description, findings)
+    result = suite_result(
+        ctx, suite, findings, outcome.success_by_promise, run_at, outcome.data_docs_page
+    )
+    write_suite_result(ctx, result)
+    if not result["success"]:
+        raise GateFailed(failure_message(result))
+    log.info("privacy gate %s passed: %d expectations", suite, len(findings))
+    return {
+        "suite": suite,
+        "success": True,
+        "expectations": {e["expectation"]: e["observed"] for e in result["expectations"]},
+    }

@@ -1,0 +1,204 @@
+"""Great Expectations: the findings of a suite become one validation, kept for Data Docs.
+
+GE's SQL datasource errors on DuckDB in the pinned versions, so the gates hand GE a
+pandas DataFrame: one column per promise, one row per example violation (at most
+``MAX_EXAMPLES`` each, then one row saying how many more). Each promise is an
+``expect_column_values_to_be_null`` on its own rows, named and described for the DPO.
+The validation results live under ``<warehouse>/reports/gx`` and the Data Docs site
+under ``<warehouse>/reports/validation``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from privacy_pipeline.gates.promises import Finding
+from privacy_pipeline.run_context import RunContext
+
+MAX_EXAMPLES = 50
+PROMISE_COLUMN = "promise"
+DATA_DOCS_SITE = "dpo"
+
+# GE reports usage to its servers unless told not to; the pipeline has no network anyway.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    success_by_promise: dict[str, bool]
+    data_docs_page: str | None  # relative to the Data Docs folder
+
+
+def validation_dir(ctx: RunContext) -> Path:
+    return ctx.reports_dir / "validation"
+
+
+def store_dir(ctx: RunContext) -> Path:
+    return ctx.reports_dir / "gx"
+
+
+def violations_frame(findings: list[Finding]) -> pd.DataFrame:
+    """One column per promise; a row per example violation of that promise, null elsewhere."""
+    names = [finding.promise.name for finding in findings]
+    records = []
+    for finding in findings:
+        for text in example_rows(finding):
+            record = dict.fromkeys(names)
+            record[PROMISE_COLUMN] = finding.promise.name
+            record[finding.promise.name] = text
+            records.append(record)
+    return pd.DataFrame(records, columns=[PROMISE_COLUMN, *names], dtype="object")
+
+
+def example_rows(finding: Finding) -> list[str]:
+    if finding.cannot_check:
+        return [f"cannot be checked: {finding.cannot_check}"]
+    rows = list(finding.examples[:MAX_EXAMPLES])
+    if finding.violations > len(rows):
+        rows.append(f"... and {finding.violations - len(rows):,} more violations")
+    return rows
+
+
+@contextlib.contextmanager
+def quiet_great_expectations() -> Iterator[None]:
+    """GE logs every metric and warns about its own internals: keep the task log readable."""
+    loggers = [logging.getLogger(name) for name in ("great_expectations", "py.warnings")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """One GE validation at a time per warehouse: gate tasks may run in parallel."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def data_context(ctx: RunContext):
+    """A GE context whose stores and Data Docs site are folders of the warehouse."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(store_dir(ctx))),
+        data_docs_sites={
+            DATA_DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(validation_dir(ctx)),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(project_config=config)
+
+
+def expectation_suite(suite_name: str, description: str, findings: list[Finding]):
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    suite = gx.ExpectationSuite(name=suite_name, meta={"notes": description})
+    for finding in findings:
+        promise = finding.promise
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeNull(
+                column=promise.name,
+                row_condition=f'{PROMISE_COLUMN}=="{promise.name}"',
+                condition_parser="pandas",
+                description=f"{promise.name}: {promise.description}",
+                meta={"promise": promise.name, "checked": finding.scope},
+            )
+        )
+    return suite
+
+
+def run_name(ctx: RunContext) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{ctx.run_date.isoformat()}__{ctx.run_id}")
+
+
+def validate_findings(
+    ctx: RunContext, suite_name: str, description: str, findings: list[Finding]
+) -> ValidationOutcome:
+    """Validate the findings with GE, store the result and update the Data Docs."""
+    with exclusive(ctx.reports_dir / ".gx.lock"), quiet_great_expectations():
+        return _validate(ctx, suite_name, description, findings)
+
+
+def _validate(
+    ctx: RunContext, suite_name: str, description: str, findings: list[Finding]
+) -> ValidationOutcome:
+    import great_expectations as gx
+
+    context = data_context(ctx)
+    batch = (
+        context.data_sources.add_or_update_pandas("privacy_gates")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("candidate_violations")
+    )
+    suite = context.suites.add_or_update(expectation_suite(suite_name, description, findings))
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite_name,
+            validation_definitions=[validation],
+            actions=[
+                gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DATA_DOCS_SITE])
+            ],
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": MAX_EXAMPLES + 1,
+            },
+        )
+    )
+    result = checkpoint.run(
+        batch_parameters={"dataframe": violations_frame(findings)},
+        run_id=gx.RunIdentifier(run_name=run_name(ctx)),
+    )
+    success_by_promise: dict[str, bool] = {}
+    page = None
+    for identifier, validation_result in result.run_results.items():
+        page = "validations/" + "/".join(identifier.to_tuple()) + ".html"
+        for expectation in validation_result.results:
+            name = expectation.expectation_config.meta["promise"]
+            success_by_promise[name] = bool(expectation.success)
+    return ValidationOutcome(success_by_promise, page)
+
+
+def build_data_docs(ctx: RunContext) -> Path:
+    """(Re)build the Data Docs index, e.g. for a run whose gates never ran."""
+    with exclusive(ctx.reports_dir / ".gx.lock"), quiet_great_expectations():
+        data_context(ctx).build_data_docs(site_names=[DATA_DOCS_SITE])
+    return validation_dir(ctx) / "index.html"

@@ -1,0 +1,262 @@
+"""What the run report shows, read from the run's candidate DB and the published warehouse.
+
+The candidate DB holds what this run computed (also when it was not published); the
+warehouse holds the history of published runs, for the trends. Anything missing (a run
+that stopped before its marts were built) is shown as not available, never guessed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from privacy_pipeline.gates.candidate import run_window, sql_literal
+from privacy_pipeline.gates.landing_facts import ledger_sql
+from privacy_pipeline.gates.suites import SUITES
+from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.stages import read_failures
+
+TREND_DAYS = 30
+TREND_PURPOSES = ("direct_marketing", "location_analytics")
+
+
+@dataclass
+class Table:
+    """A small table for the report: column names and rows, or why it is not available."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    missing: str | None = None
+
+
+@dataclass
+class Series:
+    name: str
+    points: list[tuple[dt.date, float]]
+
+
+@dataclass
+class RunFacts:
+    outcome: str
+    published: bool
+    failures: list[dict[str, Any]]
+    gate_results: dict[str, dict[str, Any]]
+    consent_by_purpose_platform: Table
+    consent_events_of_the_day: Table
+    rejected_privacy_events: Table
+    quarantine: Table
+    reconciliation: Table
+    suppression_summary: Table
+    trends: dict[str, list[Series]]
+
+
+@contextlib.contextmanager
+def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    if not db.exists():
+        yield None
+        return
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        yield None
+        return
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query_table(con: duckdb.DuckDBPyConnection | None, sql: str, params=None) -> Table:
+    if con is None:
+        return Table(missing="the run's working database is not available")
+    try:
+        cursor = con.execute(sql, params or [])
+        rows = cursor.fetchall()
+        return Table([d[0] for d in cursor.description], rows)
+    except duckdb.Error as exc:
+        return Table(missing=f"not available ({str(exc).splitlines()[0][:160]})")
+
+
+def has_table(con: duckdb.DuckDBPyConnection | None, schema: str, table: str) -> bool:
+    if con is None:
+        return False
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def run_outcome(
+    ctx: RunContext, failures: list[dict[str, Any]], gates: dict[str, dict[str, Any]]
+) -> tuple[str, bool]:
+    gates_passed = all(gates.get(s, {}).get("success") for s in SUITES)
+    if not failures and gates_passed:
+        return "PUBLISHED: every privacy gate passed", True
+    failed_gates = [s for s in SUITES if s in gates and not gates[s]["success"]]
+    if failed_gates:
+        return f"NOT PUBLISHED: privacy gate failed ({', '.join(failed_gates)})", False
+    if failures:
+        return f"NOT PUBLISHED: stage {failures[0]['stage']} failed", False
+    return "NOT PUBLISHED: the privacy gates did not run", False
+
+
+def consent_by_purpose_platform(con, ctx: RunContext) -> Table:
+    """Each customer's latest choice per purpose at the end of the run date, counted."""
+    _, end = run_window(ctx.run_date, ctx.config["timezone"])
+    return query_table(
+        con,
+        f"""
+        select purpose, platform,
+               count(*) filter (where choice = 'opt_in') as opt_in,
+               count(*) filter (where choice = 'opt_out') as opt_out
+        from ({ledger_sql()}) as ledger
+        where recorded_at < cast(? as timestamptz)
+        qualify row_number() over (
+            partition by customer_id, purpose
+            order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end
+        ) = 1
+        order by purpose, platform
+        """,
+        [end.isoformat()],
+    )
+
+
+def consent_events_of_the_day(con, ctx: RunContext) -> Table:
+    start, end = run_window(ctx.run_date, ctx.config["timezone"])
+    return query_table(
+        con,
+        f"""
+        select purpose, platform,
+               count(*) filter (where choice = 'opt_in') as opt_in,
+               count(*) filter (where choice = 'opt_out') as opt_out
+        from ({ledger_sql()}) as ledger
+        where recorded_at >= cast(? as timestamptz) and recorded_at < cast(? as timestamptz)
+        group by all order by purpose, platform
+        """,
+        [start.isoformat(), end.isoformat()],
+    )
+
+
+def grouped_counts(con, schema: str, table: str, preferred: tuple[str, ...]) -> Table:
+    """Rows per the first of ``preferred`` columns the table has (or in total)."""
+    if not has_table(con, schema, table):
+        return Table(missing=f"{schema}.{table} was not built in this run")
+    columns = [r[0] for r in con.execute(f"describe {schema}.{table}").fetchall()]
+    keys = [c for c in preferred if c in columns]
+    select = ", ".join(keys + ["count(*) as rows"])
+    group = f"group by {', '.join(keys)} order by {', '.join(keys)}" if keys else ""
+    return query_table(con, f"select {select} from {schema}.{table} {group}")
+
+
+def opt_out_trend(con, ctx: RunContext) -> list[Series]:
+    """Customers whose latest choice is an opt-out, at the end of each of the last days."""
+    if con is None:
+        return []
+    zone = ctx.config["timezone"]
+    days = [ctx.run_date - dt.timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
+    ends = ", ".join(
+        f"({sql_literal(run_window(d, zone)[1].isoformat())}, date '{d}')" for d in days
+    )
+    purposes = ", ".join(sql_literal(p) for p in TREND_PURPOSES)
+    try:
+        rows = con.execute(
+            f"""
+            with ledger as (select * from ({ledger_sql()}) where purpose in ({purposes})),
+                 intervals as (
+                     select customer_id, purpose, choice, recorded_at as valid_from,
+                            lead(recorded_at) over (
+                                partition by customer_id, purpose
+                                order by recorded_at,
+                                         case when choice = 'opt_out' then 1 else 0 end
+                            ) as valid_to
+                     from ledger
+                 ),
+                 days(day_end, day) as (values {ends})
+            select purpose, day, count(*) filter (where choice = 'opt_out') as opted_out
+            from days join intervals
+              on valid_from < cast(day_end as timestamptz)
+             and (valid_to is null or valid_to >= cast(day_end as timestamptz))
+            group by purpose, day order by purpose, day
+            """
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    series = []
+    for purpose in TREND_PURPOSES:
+        by_day = {day: count for p, day, count in rows if p == purpose}
+        series.append(Series(purpose, [(d, by_day.get(d, 0)) for d in days]))
+    return series
+
+
+def suppression_numbers(con, where: str = "") -> dict[dt.date, float]:
+    """Suppressed figures per run date: the sum of the summary's 'suppressed' columns."""
+    if not has_table(con, "location", "suppression_summary"):
+        return {}
+    columns = con.execute("describe location.suppression_summary").fetchall()
+    numeric = [
+        name
+        for name, data_type, *_ in columns
+        if "suppressed" in name and data_type.upper() in ("BIGINT", "INTEGER", "HUGEINT")
+    ]
+    if not numeric:
+        return {}
+    total = " + ".join(f"coalesce(sum({c}), 0)" for c in numeric)
+    rows = con.execute(
+        f"select run_date, {total} from location.suppression_summary {where} group by run_date"
+    ).fetchall()
+    return {day: float(value) for day, value in rows}
+
+
+def suppression_trend(candidate, warehouse, ctx: RunContext) -> list[Series]:
+    history: dict[dt.date, float] = {}
+    with contextlib.suppress(duckdb.Error):
+        history.update(suppression_numbers(warehouse))
+    with contextlib.suppress(duckdb.Error):
+        history.update(suppression_numbers(candidate))
+    points = sorted(
+        (day, value)
+        for day, value in history.items()
+        if ctx.run_date - dt.timedelta(days=TREND_DAYS) < day <= ctx.run_date
+    )
+    return [Series("suppressed figures", points)] if points else []
+
+
+def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> RunFacts:
+    failures = read_failures(ctx)
+    outcome, published = run_outcome(ctx, failures, gate_results)
+    with read_only(ctx.candidate_db) as candidate, read_only(ctx.warehouse_db) as warehouse:
+        return RunFacts(
+            outcome=outcome,
+            published=published,
+            failures=failures,
+            gate_results=gate_results,
+            consent_by_purpose_platform=consent_by_purpose_platform(candidate, ctx),
+            consent_events_of_the_day=consent_events_of_the_day(candidate, ctx),
+            rejected_privacy_events=grouped_counts(
+                candidate, "dpo", "rejected_privacy_events", ("reason",)
+            ),
+            quarantine=grouped_counts(
+                candidate, "dpo", "quarantined_rows", ("source_table", "reason")
+            ),
+            reconciliation=query_table(
+                candidate,
+                "select source_table, rows_read, rows_accepted, rows_quarantined "
+                "from dpo.load_reconciliation order by source_table",
+            ),
+            suppression_summary=query_table(
+                candidate, "select * exclude (run_date) from location.suppression_summary"
+            ),
+            trends={
+                "Customers whose latest choice is an opt-out": opt_out_trend(candidate, ctx),
+                "Suppressed location figures per run": suppression_trend(candidate, warehouse, ctx),
+            },
+        )
