@@ -13,13 +13,13 @@ read_counts as (
 
 accepted_counts as (
     {%- for table_name, table in contract.items() %}
-    select
-        '{{ table_name }}' as source_table,
-        count(*) as rows_accepted
-    from {{ ref('stg_' ~ table.source ~ '__' ~ table_name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table_name }}' as source_table,
+            count(*) as rows_accepted
+        from {{ ref('stg_' ~ table.source ~ '__' ~ table_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -9,16 +9,16 @@ with
 
 rejected_rows as (
     {%- for table_name, table in contract.items() %}
-    select
-        '{{ table_name }}' as source_table,
-        _source_file as source_file,
-        rejection_reason as reason,
-        row_data
-    from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
-    where rejection_reason is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table_name }}' as source_table,
+            _source_file as source_file,
+            rejection_reason as reason,
+            row_data
+        from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
+        where rejection_reason is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

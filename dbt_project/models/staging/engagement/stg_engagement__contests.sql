@@ -4,9 +4,9 @@
 select
     contest_id,
     name,
-    lower(theme) as theme,
     partner_id,
     starts_at,
-    ends_at
+    ends_at,
+    lower(theme) as theme
 from {{ ref('base_engagement__contests') }}
 where rejection_reason is null

@@ -5,7 +5,7 @@ select
     question_id,
     survey_id,
     text,
-    lower(interest) as interest,
-    answer_kind
+    answer_kind,
+    lower(interest) as interest
 from {{ ref('base_engagement__survey_questions') }}
 where rejection_reason is null

@@ -6,8 +6,8 @@ select
     response_id,
     customer_id,
     question_id,
-    lower(answer) as answer,
     answer_value,
-    answered_at
+    answered_at,
+    lower(answer) as answer
 from {{ ref('base_engagement__survey_responses') }}
 where rejection_reason is null
