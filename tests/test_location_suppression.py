@@ -107,6 +107,7 @@ def test_event_filling_its_postal_code_but_for_a_few_is_suppressed():
         area_figure("postal_code", "1000", 0): 20,
         area_figure("postal_code", "1001", 0): 20,
         event_hour_figure("fest", 0): 18,
+        event_hour_figure("fest", 1): 15,
         event_total_figure("fest"): 30,
     }
     status = apply_k_anonymity(values, structure, K)
@@ -139,7 +140,6 @@ def test_event_total_of_a_one_hour_window_is_related_to_the_areas_of_that_hour()
     structure = ReleaseStructure(
         tree({"1000": "M"}, {"M": "P"}),
         event_postal_codes={"gig": frozenset({"1000"})},
-        event_total_hour={"gig": 3},
     )
     values = {
         area_figure("province", "P", 3): 20,
@@ -257,10 +257,14 @@ def assert_release_is_safe(values, structure: ReleaseStructure, status, k: int) 
 def check_events_in_hour(values, structure, published, children, hour, k) -> None:
     under = structure.postal_codes_under()
     events = [key for key in published if key.table == "event_attendance" and key.hour == hour]
+    event_hours = defaultdict(set)
+    for key in values:
+        if key.table == "event_attendance":
+            event_hours[key.id].add(key.hour)
     events += [
         event_total_figure(e)
-        for e, h in structure.event_total_hour.items()
-        if h == hour and event_total_figure(e) in published
+        for e, hours in event_hours.items()
+        if hours == {hour} and event_total_figure(e) in published
     ]
     for event in events:
         footprint = structure.event_postal_codes[event.id]
@@ -307,9 +311,6 @@ class Population:
             event_postal_codes={
                 e: frozenset(self.cell_postal_code[c] for c in cells)
                 for e, cells in self.event_cells.items()
-            },
-            event_total_hour={
-                e: first for e, (first, last) in self.event_hours.items() if first == last
             },
         )
 

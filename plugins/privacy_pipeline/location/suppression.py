@@ -7,7 +7,8 @@ related by containment:
 * areas form a tree per hour: postal code < municipality < province;
 * an event's cells lie in one or several postal codes, so an event hour is contained in
   every area hour whose postal codes include all of them (its *home* area and above);
-* an event hour is contained in the event's whole-window total.
+* an event hour is contained in the event's whole-window total; a total whose people
+  were all seen in one hour is the same set of people as that hour's figure.
 
 Rules enforced (see docs/location-privacy.md for why each one suffices):
 
@@ -78,14 +79,10 @@ class ReleaseStructure:
 
     area_parent: postal code -> municipality, municipality -> province.
     event_postal_codes: the postal codes of each event's cells.
-    event_total_hour: for an event whose window on the run date lies inside one hour,
-        that hour: its total then counts the same people as that event hour, so it is
-        related to the areas of that hour too.
     """
 
     area_parent: Mapping[AreaRef, AreaRef]
     event_postal_codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    event_total_hour: Mapping[str, Hashable | None] = field(default_factory=dict)
 
     def children(self) -> dict[AreaRef, list[AreaRef]]:
         children: dict[AreaRef, list[AreaRef]] = defaultdict(list)
@@ -181,8 +178,10 @@ def apply_k_anonymity(
             by_hour[key.hour].append(key)
     for hour, hour_keys in by_hour.items():
         _enforce_area_tree(release, children, hour, hour_keys)
+    single_hour_totals = _totals_seen_in_one_hour(keys)
     for hour, hour_keys in by_hour.items():
-        _enforce_events_in_areas(release, structure, children, under, hour, hour_keys)
+        totals = [total for total, total_hour in single_hour_totals.items() if total_hour == hour]
+        _enforce_events_in_areas(release, structure, children, under, hour, [*hour_keys, *totals])
     _enforce_event_totals_over_hours(release, keys)
     return release.status
 
@@ -257,12 +256,7 @@ def _enforce_events_in_areas(
 ) -> None:
     """Rule 3: an event figure is suppressed when an area containing it would reveal
     the few people of that area who were not at the event."""
-    event_figures = [key for key in hour_keys if key.table == EVENT_HOUR_TABLE]
-    event_figures += [
-        event_total_figure(event_id)
-        for event_id, total_hour in structure.event_total_hour.items()
-        if total_hour == hour and event_total_figure(event_id) in release.status
-    ]
+    event_figures = [key for key in hour_keys if key.table in (EVENT_HOUR_TABLE, EVENT_TOTAL_TABLE)]
     for event in sorted(event_figures, key=_sort_key):
         footprint = frozenset(structure.event_postal_codes.get(event.id, frozenset()))
         for area in structure.areas_containing(footprint):
@@ -272,6 +266,23 @@ def _enforce_events_in_areas(
             outside = _published_cover(release, children, area, hour, footprint, under)
             if not release.safe(area_key, [event, *outside]):
                 release.suppress(event)
+
+
+def _totals_seen_in_one_hour(keys: Sequence[FigureKey]) -> dict[FigureKey, Hashable]:
+    """Event totals whose people were all seen in a single hour, with that hour.
+
+    Such a total counts the same people as that event hour, so it is contained in the
+    areas of that hour just like the event hour is.
+    """
+    hours_by_event: dict[str, set[Hashable]] = defaultdict(set)
+    for key in keys:
+        if key.table == EVENT_HOUR_TABLE:
+            hours_by_event[key.id].add(key.hour)
+    return {
+        event_total_figure(event_id): next(iter(hours))
+        for event_id, hours in hours_by_event.items()
+        if len(hours) == 1 and event_total_figure(event_id) in keys
+    }
 
 
 def _enforce_event_totals_over_hours(release: _Release, keys: Sequence[FigureKey]) -> None:
