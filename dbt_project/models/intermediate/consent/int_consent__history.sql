@@ -1,0 +1,133 @@
+-- Every accepted event of the consent ledger as a version (SCD2) per customer and purpose:
+-- valid from its recorded_at until the next event of the same customer and purpose.
+-- Versions are ordered by recorded_at; at the same instant a refusal is ordered after a
+-- consent, so the refusal is the one in force ("the refusal wins").
+-- is_applied says whether the rules let the event change the customer's state;
+-- not_applied_reason says why not (these events are listed in dpo.rejected_privacy_events).
+-- in_force_choice, in_force_event_id, in_force_channel: the choice the rules apply during
+-- the version, i.e. the latest applied event so far (null: none yet, the default applies).
+-- "What did we know on date X": the version with valid_from <= X < valid_to.
+
+with
+
+ledger as (
+    select
+        event_id,
+        customer_id,
+        purpose,
+        choice,
+        channel,
+        platform,
+        recorded_at
+    from {{ ref('stg_consent__privacy_preferences') }}
+),
+
+customers as (
+    select
+        customer_id,
+        brand,
+        migrated_at,
+        closed_at
+    from {{ ref('stg_crm__customers') }}
+),
+
+purposes as (
+    select
+        purpose,
+        basis
+    from {{ ref('int_consent__purposes') }}
+),
+
+classified_events as (
+    select
+        ledger.event_id,
+        ledger.customer_id,
+        ledger.purpose,
+        purposes.basis,
+        ledger.choice,
+        ledger.channel,
+        ledger.platform,
+        ledger.recorded_at,
+        case
+            when customers.customer_id is null then 'unknown_customer'
+            -- Refusals are always honoured, wherever and whenever they were recorded.
+            when ledger.choice = 'opt_out' then null
+            when purposes.basis = 'consent' and ledger.platform = 'scarlet_legacy'
+                then 'legacy_consent_not_carried_over'
+            -- A Scarlet account's new preferences start switched off at migration:
+            -- a consent cannot have been given on the Proximus platform before it.
+            when
+                purposes.basis = 'consent'
+                and customers.brand = 'scarlet'
+                and (customers.migrated_at is null or ledger.recorded_at < customers.migrated_at)
+                then 'consent_before_migration'
+            when customers.closed_at is not null and ledger.recorded_at >= customers.closed_at
+                then 'consent_after_account_closed'
+        end as not_applied_reason
+    from ledger
+    inner join purposes
+        on ledger.purpose = purposes.purpose
+    left join customers
+        on ledger.customer_id = customers.customer_id
+),
+
+versions as (
+    select
+        event_id,
+        customer_id,
+        purpose,
+        basis,
+        choice,
+        channel,
+        platform,
+        recorded_at,
+        not_applied_reason,
+        row_number() over (
+            partition by customer_id, purpose
+            order by
+                recorded_at,
+                case when choice = 'opt_out' then 1 else 0 end,
+                event_id
+        ) as version_number
+    from classified_events
+),
+
+versions_with_choice_in_force as (
+    select
+        versions.*,
+        max(case when versions.not_applied_reason is null then versions.version_number end)
+            over (
+                partition by versions.customer_id, versions.purpose
+                order by versions.version_number
+                rows between unbounded preceding and current row
+            )
+            as in_force_version_number
+    from versions
+)
+
+select
+    versions.customer_id,
+    versions.purpose,
+    versions.version_number,
+    versions.event_id,
+    versions.basis,
+    versions.choice,
+    versions.channel,
+    versions.platform,
+    versions.recorded_at,
+    versions.recorded_at as valid_from,
+    versions.not_applied_reason,
+    in_force.choice as in_force_choice,
+    in_force.event_id as in_force_event_id,
+    in_force.channel as in_force_channel,
+    lead(versions.recorded_at) over (
+        partition by versions.customer_id, versions.purpose
+        order by versions.version_number
+    ) as valid_to,
+    versions.not_applied_reason is null as is_applied
+from versions_with_choice_in_force as versions
+left join versions as in_force
+    on
+        versions.customer_id = in_force.customer_id
+        and versions.purpose = in_force.purpose
+        and versions.in_force_version_number = in_force.version_number

@@ -1,0 +1,71 @@
+-- Every privacy request of the consent ledger that the run did not apply, for the DPO:
+-- rows quarantined by staging (unreadable, invalid, duplicate, unknown customer: reason
+-- is the staging reason code) and valid events the consent rules cannot apply (reason
+-- from int_consent__history: legacy_consent_not_carried_over, consent_before_migration,
+-- consent_after_account_closed, unknown_customer). Nothing is silently dropped.
+-- recorded_at is text: as delivered for quarantined rows; for valid events the recorded
+-- instant in ISO 8601 UTC.
+
+with
+
+run_day as (
+    select run_date
+    from {{ ref('int_consent__run_day') }}
+),
+
+quarantined_events as (
+    select
+        run_date,
+        reason,
+        json_extract_string(row_data, '$.event_id') as event_id,
+        json_extract_string(row_data, '$.customer_id') as customer_id,
+        json_extract_string(row_data, '$.purpose') as purpose,
+        json_extract_string(row_data, '$.choice') as choice,
+        json_extract_string(row_data, '$.channel') as channel,
+        json_extract_string(row_data, '$.platform') as platform,
+        json_extract_string(row_data, '$.recorded_at') as recorded_at
+    from {{ ref('quarantined_rows') }}
+    where source_table = 'privacy_preferences'
+),
+
+not_applied_events as (
+    select
+        run_day.run_date,
+        history.event_id,
+        history.customer_id,
+        history.purpose,
+        history.choice,
+        history.channel,
+        history.platform,
+        history.not_applied_reason as reason,
+        replace(cast(history.recorded_at at time zone 'UTC' as varchar), ' ', 'T') || 'Z' as recorded_at
+    from {{ ref('int_consent__history') }} as history
+    cross join run_day
+    where not history.is_applied
+)
+
+select
+    run_date,
+    event_id,
+    customer_id,
+    purpose,
+    choice,
+    channel,
+    platform,
+    recorded_at,
+    reason
+from quarantined_events
+
+union all
+
+select
+    run_date,
+    event_id,
+    customer_id,
+    purpose,
+    choice,
+    channel,
+    platform,
+    recorded_at,
+    reason
+from not_applied_events
