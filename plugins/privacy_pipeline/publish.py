@@ -1,49 +1,86 @@
-"""Publication: copy the gated candidate tables into the warehouse, all or nothing.
+"""Publication: the gated candidate tables become the published ones, all or nothing.
 
-Every table of the candidate schemas below is published; publishing run date D
-replaces the rows of D and keeps every other date. The copy is one DuckDB
-transaction, so a reader sees the previous publication or the new one, and a crash
-mid-way rolls back to the previous one.
+Two things are published for run date D, and a reader of either sees the previous
+publication or the new one, never a mix, even if the process dies half-way:
+
+* ``warehouse.duckdb``: one DuckDB transaction replaces the rows of D in every table of
+  ``PUBLISHED_TABLES``, appends the run's gate results to ``dpo.gate_results`` and
+  records the publication in ``publication.log``. A crash before the commit leaves the
+  previous state (DuckDB's write-ahead log replays committed transactions only).
+* ``exports/run_date=D``: a symbolic link to a complete, immutable version folder
+  ``exports/.versions/run_date=D/<version>/``. A new version is written from the
+  committed warehouse into a ``.building`` folder, renamed when complete, then the link
+  is replaced atomically (``rename(2)`` of a new link over the old one).
+
+The warehouse is the source of truth: ``publication.log`` names the export version of
+the latest publication of D. If a crash falls between the commit and the link swap,
+``sync_exports`` (run at the start of every publication and by the ``reports`` task)
+builds that version from the warehouse and swaps the link. See docs/gates.md.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import logging
+import os
+import re
 import shutil
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from privacy_pipeline.errors import GateFailed
-from privacy_pipeline.gates.results import append_gate_results, read_suite_results
-from privacy_pipeline.gates.suites import SUITES
+from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
 PUBLISHED_SCHEMAS = ("marketing", "location", "dpo")
+GATE_RESULTS = "dpo.gate_results"
+# Every published table; all but the audit log come from the run's candidate database.
+PUBLISHED_TABLES = (
+    "marketing.customer_interests",
+    "marketing.interest_evidence",
+    "marketing.segment_members",
+    "marketing.partner_audiences",
+    "location.presence_hourly",
+    "location.event_attendance",
+    "location.event_attendance_total",
+    "location.suppression_summary",
+    "dpo.rejected_privacy_events",
+    "dpo.quarantined_rows",
+    "dpo.load_reconciliation",
+    GATE_RESULTS,
+)
+CANDIDATE_TABLES = tuple(t for t in PUBLISHED_TABLES if t != GATE_RESULTS)
+PUBLICATION_LOG = "publication.log"
+VERSIONS_DIR = ".versions"
+MANIFEST = "_MANIFEST.json"
+# Export versions kept per run date: the current one and the previous one (a reader that
+# resolved the link just before a swap can still finish reading).
+KEPT_VERSIONS = 2
+
+
+class PublicationFailed(PipelineError):
+    """The candidate cannot be published as it is (a table missing, a foreign run date)."""
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def candidate_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
-    """(schema, table) of every candidate table to publish, in a stable order."""
-    placeholders = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
-    return con.execute(
-        f"""
-        select table_schema, table_name from information_schema.tables
-        where table_catalog = ? and table_schema in ({placeholders}) and table_type = 'BASE TABLE'
-        order by table_schema, table_name
-        """,
-        [catalog, *PUBLISHED_SCHEMAS],
-    ).fetchall()
+def qualified(table: str) -> str:
+    schema, name = table.split(".")
+    return f"{quote(schema)}.{quote(name)}"
 
 
 def require_every_gate_passed(ctx: RunContext) -> None:
     """Nothing is published unless every privacy gate ran on this candidate and passed."""
+    from privacy_pipeline.gates.results import read_suite_results
+    from privacy_pipeline.gates.suites import SUITES
+
     results = read_suite_results(ctx)
     not_passed = [s for s in SUITES if not results.get(s, {}).get("success")]
     if not_passed:
@@ -52,34 +89,38 @@ def require_every_gate_passed(ctx: RunContext) -> None:
         )
 
 
+def export_version(ctx: RunContext, published_at: dt.datetime) -> str:
+    run = re.sub(r"[^A-Za-z0-9_.-]+", "_", ctx.run_id)[:80]
+    return f"{published_at:%Y%m%dT%H%M%S%fZ}-{run}"
+
+
 def publish_run(ctx: RunContext) -> dict[str, Any]:
     """Publish the run's candidate marts; returns rows published per table."""
     require_every_gate_passed(ctx)
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
-    run_date = ctx.run_date.isoformat()
-    published: dict[str, int] = {}
+    sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
+    published_at = dt.datetime.now(dt.UTC)
+    version = export_version(ctx, published_at)
+    published = publish_tables(ctx, version, published_at)
+    export_published_tables(ctx, list(published), version)
+    log.info(
+        "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
+    )
+    return published
+
+
+def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:
+    """The warehouse transaction: rows of D replaced, gate results appended, publication logged."""
+    from privacy_pipeline.gates.results import append_gate_results
+
     con = duckdb.connect(str(ctx.warehouse_db))
     try:
         con.execute(f"attach '{ctx.candidate_db}' as candidate (read_only)")
-        tables = candidate_tables(con, "candidate")
         con.execute("begin transaction")
-        for schema, table in tables:
-            source = f"candidate.{quote(schema)}.{quote(table)}"
-            target = f"{quote(schema)}.{quote(table)}"
-            columns = [row[0] for row in con.execute(f"describe {source}").fetchall()]
-            if "run_date" not in columns:
-                raise ValueError(f"candidate table {schema}.{table} has no run_date column")
-            con.execute(f"create schema if not exists {quote(schema)}")
-            con.execute(f"create table if not exists {target} as select * from {source} limit 0")
-            con.execute(f"delete from {target} where run_date = cast(? as date)", [run_date])
-            con.execute(f"insert into {target} by name select * from {source}")
-            published[f"{schema}.{table}"] = con.execute(
-                f"select count(*) from {target} where run_date = cast(? as date)", [run_date]
-            ).fetchone()[0]
+        published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
         append_gate_results(con, ctx)
-        published["dpo.gate_results"] = con.execute(
-            "select count(*) from dpo.gate_results where run_date = cast(? as date)", [run_date]
-        ).fetchone()[0]
+        published[GATE_RESULTS] = rows_of_run_date(con, GATE_RESULTS, ctx.run_date)
+        log_publication(con, ctx, version, published_at, published)
         con.execute("commit")
     except Exception:
         with contextlib.suppress(duckdb.Error):
@@ -87,32 +128,242 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
         raise
     finally:
         con.close()
-    export_published_tables(ctx, list(published))
-    log.info("published %d tables for %s", len(published), run_date)
     return published
 
 
-def export_published_tables(ctx: RunContext, tables: list[str]) -> None:
-    """Write one Parquet file per published table for the run date, then swap the folder in."""
-    final_dir = ctx.exports_dir
-    building_dir = final_dir.with_name(f".{final_dir.name}.building")
-    shutil.rmtree(building_dir, ignore_errors=True)
-    building_dir.mkdir(parents=True)
-    con = duckdb.connect(str(ctx.warehouse_db), read_only=True)
+def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str) -> int:
+    """Replace the rows of the run date in one published table with the candidate's."""
+    source, target = f"candidate.{qualified(table)}", qualified(table)
+    columns = candidate_columns(con, table)
+    if not columns:
+        raise PublicationFailed(
+            f"candidate table {table} is missing: refusing a partial publication"
+        )
+    if "run_date" not in columns:
+        raise PublicationFailed(f"candidate table {table} has no run_date column")
+    foreign = con.execute(
+        f"select count(*) from {source} where run_date is distinct from cast(? as date)",
+        [ctx.run_date.isoformat()],
+    ).fetchone()[0]
+    if foreign:
+        raise PublicationFailed(
+            f"candidate table {table} has {foreign} rows of another run date than {ctx.run_date}"
+        )
+    con.execute(f"create schema if not exists {quote(table.split('.')[0])}")
+    con.execute(f"create table if not exists {target} as select * from {source} limit 0")
+    add_new_columns(con, table, columns)
+    con.execute(
+        f"delete from {target} where run_date = cast(? as date)", [ctx.run_date.isoformat()]
+    )
+    con.execute(f"insert into {target} by name select * from {source}")
+    return rows_of_run_date(con, table, ctx.run_date)
+
+
+def candidate_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        """
+        select column_name, data_type from information_schema.columns
+        where table_catalog = 'candidate' and table_schema = ? and table_name = ?
+        order by ordinal_position
+        """,
+        [schema, name],
+    ).fetchall()
+    return dict(rows)
+
+
+def add_new_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """A model that gained a column publishes it; earlier dates get nulls there."""
+    schema, name = table.split(".")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    for column, data_type in columns.items():
+        if column not in existing:
+            con.execute(f"alter table {qualified(table)} add column {quote(column)} {data_type}")
+
+
+def rows_of_run_date(con: duckdb.DuckDBPyConnection, table: str, run_date: dt.date) -> int:
+    return con.execute(
+        f"select count(*) from {qualified(table)} where run_date = cast(? as date)",
+        [run_date.isoformat()],
+    ).fetchone()[0]
+
+
+def log_publication(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    version: str,
+    published_at: dt.datetime,
+    published: dict[str, int],
+) -> None:
+    con.execute("create schema if not exists publication")
+    con.execute(
+        f"""create table if not exists {PUBLICATION_LOG} (
+            run_date date, run_id varchar, export_version varchar,
+            published_at timestamptz, tables varchar)"""
+    )
+    con.execute(
+        f"insert into {PUBLICATION_LOG} values (?, ?, ?, ?, ?)",
+        [ctx.run_date.isoformat(), ctx.run_id, version, published_at, json.dumps(published)],
+    )
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def exports_root(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / "exports"
+
+
+def export_link(warehouse_dir: Path, run_date: dt.date) -> Path:
+    return exports_root(warehouse_dir) / f"run_date={run_date.isoformat()}"
+
+
+def versions_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
+    return exports_root(warehouse_dir) / VERSIONS_DIR / f"run_date={run_date.isoformat()}"
+
+
+def export_published_tables(ctx: RunContext, tables: list[str], version: str) -> Path:
+    """Write the version folder of D from the committed warehouse, then swap the link to it."""
+    folder = build_export_version(ctx.warehouse_dir, ctx.run_date, tables, version)
+    swap_export_link(ctx.warehouse_dir, ctx.run_date, folder)
+    prune_export_versions(ctx.warehouse_dir, ctx.run_date, keep=folder.name)
+    return folder
+
+
+def build_export_version(
+    warehouse_dir: Path, run_date: dt.date, tables: list[str], version: str
+) -> Path:
+    """One Parquet file per published table (rows of D), then the manifest, then the rename."""
+    final = versions_dir(warehouse_dir, run_date) / version
+    if (final / MANIFEST).exists():
+        return final
+    building = final.with_name(f"{version}.building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    rows = {}
+    con = duckdb.connect(str(Path(warehouse_dir) / "warehouse.duckdb"), read_only=True)
     try:
-        for name in tables:
-            schema, table = name.split(".")
-            target = building_dir / f"{schema}.{table}.parquet"
-            con.execute(
-                f"copy (select * from {quote(schema)}.{quote(table)} "
-                f"where run_date = cast(? as date)) to '{target}' (format parquet)",
-                [ctx.run_date.isoformat()],
-            )
+        for table in tables:
+            target = building / f"{table}.parquet"
+            query = f"select * from {qualified(table)} where run_date = cast(? as date)"
+            con.execute(f"copy ({query}) to '{target}' (format parquet)", [run_date.isoformat()])
+            rows[table] = con.execute(
+                f"select count(*) from ({query})", [run_date.isoformat()]
+            ).fetchone()[0]
     finally:
         con.close()
-    old_dir = final_dir.with_name(f".{final_dir.name}.old")
-    shutil.rmtree(old_dir, ignore_errors=True)
-    if final_dir.exists():
-        final_dir.rename(old_dir)
-    building_dir.rename(final_dir)
-    shutil.rmtree(old_dir, ignore_errors=True)
+    manifest = {"run_date": run_date.isoformat(), "version": version, "rows": rows}
+    for written in building.iterdir():
+        fsync_file(written)
+    write_durably(building / MANIFEST, json.dumps(manifest, indent=2))
+    fsync_folder(building)
+    os.replace(building, final)
+    fsync_folder(final.parent)
+    return final
+
+
+def write_durably(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def swap_export_link(warehouse_dir: Path, run_date: dt.date, folder: Path) -> None:
+    """Point exports/run_date=D at ``folder`` in one atomic rename."""
+    link = export_link(warehouse_dir, run_date)
+    if link.is_dir() and not link.is_symlink():
+        adopt_plain_folder(warehouse_dir, run_date)
+    staged = link.with_name(f".{link.name}.link")
+    with contextlib.suppress(FileNotFoundError):
+        staged.unlink()
+    staged.symlink_to(os.path.relpath(folder, link.parent))
+    os.replace(staged, link)
+    fsync_folder(link.parent)
+
+
+def adopt_plain_folder(warehouse_dir: Path, run_date: dt.date) -> None:
+    """An export folder of the layout before versioning becomes a version of its own."""
+    link = export_link(warehouse_dir, run_date)
+    legacy = versions_dir(warehouse_dir, run_date) / "00000000T000000000000Z-legacy"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(link, legacy)
+    link.symlink_to(os.path.relpath(legacy, link.parent))
+
+
+def current_export_version(warehouse_dir: Path, run_date: dt.date) -> str | None:
+    link = export_link(warehouse_dir, run_date)
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def prune_export_versions(warehouse_dir: Path, run_date: dt.date, keep: str) -> None:
+    folder = versions_dir(warehouse_dir, run_date)
+    versions = sorted(p for p in folder.iterdir() if p.name != keep)
+    complete = [p for p in versions if not p.name.endswith(".building")]
+    for stale in complete[: max(len(complete) - (KEPT_VERSIONS - 1), 0)]:
+        shutil.rmtree(stale, ignore_errors=True)
+    for partial in versions:
+        if partial.name.endswith(".building"):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def latest_publication(warehouse_dir: Path, run_date: dt.date) -> tuple[str, list[str]] | None:
+    """(export version, tables) of the latest committed publication of D, if any."""
+    db = Path(warehouse_dir) / "warehouse.duckdb"
+    if not db.exists():
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'publication' and table_name = 'log'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(
+            f"select export_version, tables from {PUBLICATION_LOG} "
+            "where run_date = cast(? as date) order by published_at desc limit 1",
+            [run_date.isoformat()],
+        ).fetchone()
+    finally:
+        con.close()
+    return (row[0], list(json.loads(row[1]))) if row else None
+
+
+def sync_exports(warehouse_dir: Path, run_date: dt.date) -> bool:
+    """Make exports/run_date=D show the latest committed publication; True if it changed."""
+    latest = latest_publication(warehouse_dir, run_date)
+    if latest is None:
+        return False
+    version, tables = latest
+    if current_export_version(warehouse_dir, run_date) == version:
+        return False
+    log.warning(
+        "exports of %s lag the warehouse (interrupted publication): rebuilding %s",
+        run_date,
+        version,
+    )
+    folder = build_export_version(warehouse_dir, run_date, tables, version)
+    swap_export_link(warehouse_dir, run_date, folder)
+    prune_export_versions(warehouse_dir, run_date, keep=folder.name)
+    return True

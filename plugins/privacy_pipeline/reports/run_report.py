@@ -8,6 +8,7 @@ from pathlib import Path
 
 from privacy_pipeline.gates.results import read_suite_results, record_gate_results
 from privacy_pipeline.gates.validation import build_data_docs, validation_dir
+from privacy_pipeline.publish import sync_exports
 from privacy_pipeline.reports.facts import collect_facts
 from privacy_pipeline.reports.html import render_run_report
 from privacy_pipeline.run_context import RunContext
@@ -29,6 +30,8 @@ def write_atomically(path: Path, text: str) -> None:
 def write_run_reports(ctx: RunContext) -> dict[str, str]:
     """Record the gate results (also of failed runs), then write the DPO's pages."""
     record_gate_results(ctx)
+    # A publication interrupted after its commit is completed here, in the same DAG run.
+    sync_exports(ctx.warehouse_dir, ctx.run_date)
     data_docs = validation_dir(ctx) / "index.html"
     if not data_docs.exists():
         build_data_docs(ctx)

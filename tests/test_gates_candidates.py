@@ -1,0 +1,259 @@
+"""Prepared candidate databases for the gate tests, and tests of what the gates derive.
+
+The gates read only the landing views and the candidate marts, so a candidate here is
+the real loader's landing views plus hand-made marts that keep every promise. A gate
+test copies the clean candidate, injects exactly one violation and runs the suite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from privacy_pipeline.errors import GateFailed
+from privacy_pipeline.gates import run_suite
+from privacy_pipeline.gates.candidate import Candidate, run_window
+from privacy_pipeline.gates.landing_facts import (
+    marketable_customers_sql,
+    opted_out_customers_sql,
+)
+from privacy_pipeline.landing import load_landing_zone
+from privacy_pipeline.run_context import RunContext
+
+from tests.support.landing import (
+    C_CLOSED,
+    C_PROXIMUS,
+    C_SCARLET_LEGACY,
+    C_SCARLET_MIGRATED,
+    EVENT_ID,
+    MUNICIPALITY,
+    PARTNER_BELFIUS,
+    POSTAL_A,
+    POSTAL_B,
+    PROVINCE,
+    RUN_DATE,
+    SITE_MUSIC,
+    consent_event,
+    make_customers,
+    write_landing_zone,
+)
+
+K = 30
+# A customer with no consent beyond the defaults, open, on the Proximus platform.
+C_PLAIN = "N00001"
+
+LANDING_CHANGES = {
+    "+customers": make_customers(1),
+    "+privacy_preferences": [
+        consent_event("G001", C_PROXIMUS, "partner_offers", "opt_in"),
+        consent_event("G002", C_PROXIMUS, "personalisation_usage", "opt_in"),
+    ],
+}
+
+# Marts that keep every promise for the landing zone above: only C_PROXIMUS may be
+# profiled (C_SCARLET_MIGRATED objected on the Scarlet platform, C_SCARLET_LEGACY is not
+# migrated, C_CLOSED is closed); location counts are additive and at least k.
+CLEAN_MARTS = f"""
+create schema marketing;
+create table marketing.customer_interests as
+select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, * from (values
+    ('music', 65.0::double), ('gaming', 20.0::double)) as t(interest, score);
+create table marketing.interest_evidence as
+select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, * from (values
+    ('music', 'declared', 'survey', 45.0),
+    ('music', 'browsing', '{SITE_MUSIC}', 20.0),
+    ('gaming', 'usage', 'home_device', 20.0)) as t(interest, basis, detail, points);
+create table marketing.segment_members as
+select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, segment
+from (values ('standard_offers'), ('music_lovers')) as t(segment);
+create table marketing.partner_audiences as
+select date '{RUN_DATE}' as run_date, '{PARTNER_BELFIUS}' as partner_id,
+       'Belfius' as partner_name, '{C_PROXIMUS}' as customer_id;
+
+create schema location;
+create table location.presence_hourly as
+select date '{RUN_DATE}' as run_date, area_level, area_id,
+       timestamptz '{RUN_DATE} 14:00:00+02' as hour, people
+from (values ('postal_code', '{POSTAL_A}', 40), ('postal_code', '{POSTAL_B}', 35),
+             ('municipality', '{MUNICIPALITY}', 75), ('province', '{PROVINCE}', 75))
+     as t(area_level, area_id, people);
+create table location.event_attendance as
+select date '{RUN_DATE}' as run_date, '{EVENT_ID}' as event_id,
+       timestamptz '{RUN_DATE} 14:00:00+02' as hour, 40 as people;
+create table location.event_attendance_total as
+select date '{RUN_DATE}' as run_date, '{EVENT_ID}' as event_id, 40 as people;
+create table location.suppression_summary as
+select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name, 'postal_code' as level,
+       2 as published, 0 as suppressed_below_k, 0 as suppressed_complementary;
+
+create schema dpo;
+create table dpo.rejected_privacy_events as
+select date '{RUN_DATE}' as run_date, 'PP999' as event_id, 'unknown purpose' as reason;
+create table dpo.quarantined_rows as
+select date '{RUN_DATE}' as run_date, 'customers' as source_table,
+       'customers.csv' as source_file, 'unknown_enum:brand' as reason,
+       '{{"customer_id":"X1","msisdn_pseudonym":"d00fc6010a3b92dafb4af3ac47881"}}' as row_data;
+create table dpo.load_reconciliation as
+select date '{RUN_DATE}' as run_date, 'customers' as source_table,
+       6 as rows_read, 5 as rows_accepted, 1 as rows_quarantined;
+"""
+
+
+def build_clean_candidate(root: Path) -> RunContext:
+    """The landing zone, the real loader's views and marts that keep every promise."""
+    write_landing_zone(root / "landing", LANDING_CHANGES)
+    ctx = context_for(root / "landing", root / "warehouse")
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    con = duckdb.connect(str(ctx.candidate_db))
+    try:
+        con.execute(CLEAN_MARTS)
+    finally:
+        con.close()
+    return ctx
+
+
+def context_for(landing: Path, warehouse: Path, run_id: str = "gate-test") -> RunContext:
+    return RunContext.create(landing, warehouse, RUN_DATE, k=K, run_id=run_id)
+
+
+def copy_candidate(clean: RunContext, warehouse: Path) -> RunContext:
+    """A private copy of the clean candidate, in its own warehouse."""
+    ctx = context_for(clean.landing_dir, warehouse)
+    ctx.run_dir.mkdir(parents=True)
+    shutil.copy(clean.candidate_db, ctx.candidate_db)
+    return ctx
+
+
+def inject(ctx: RunContext, sql: str) -> None:
+    con = duckdb.connect(str(ctx.candidate_db))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
+def publish_clean_run(root: Path) -> RunContext:
+    """A warehouse with the clean candidate published: the state a failed gate must keep."""
+    from privacy_pipeline.gates import SUITES
+    from privacy_pipeline.publish import publish_run
+
+    ctx = build_clean_candidate(root)
+    for suite in SUITES:
+        run_suite(ctx, suite)
+    publish_run(ctx)
+    return ctx
+
+
+def violating_copy(published: RunContext, root: Path, sql: str) -> RunContext:
+    """A copy of the published warehouse (its candidate too) with ``sql`` run on the candidate."""
+    warehouse = root / "warehouse"
+    shutil.copytree(published.warehouse_dir, warehouse, symlinks=True)
+    ctx = context_for(published.landing_dir, warehouse)
+    shutil.rmtree(ctx.run_dir / "gates")
+    inject(ctx, sql)
+    return ctx
+
+
+def published_state(warehouse: Path) -> dict[str, object]:
+    """Every published row (the audit log aside) and every exported file, to compare."""
+    from privacy_pipeline.publish import CANDIDATE_TABLES
+
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        state: dict[str, object] = {
+            table: sorted(map(repr, con.execute(f"select * from {table}").fetchall()))
+            for table in CANDIDATE_TABLES
+        }
+    finally:
+        con.close()
+    exports = warehouse / "exports"
+    state["exports"] = sorted(
+        (str(path.relative_to(exports)), path.resolve().name, path.read_bytes())
+        for path in exports.glob("run_date=*/*")
+    )
+    return state
+
+
+def assert_gate_blocks(ctx: RunContext, suite: str, expectation: str) -> str:
+    """Exactly ``expectation`` fails, publication is refused, the publication is unchanged."""
+    from privacy_pipeline.publish import publish_run
+
+    before = published_state(ctx.warehouse_dir)
+    failed = failed_expectations(ctx, suite)
+    assert set(failed) == {expectation}, failed
+    with pytest.raises(GateFailed) as refused:
+        publish_run(ctx)
+    assert refused.value.exit_code == 1
+    assert published_state(ctx.warehouse_dir) == before
+    return failed[expectation]
+
+
+def failed_expectations(ctx: RunContext, suite: str) -> dict[str, str]:
+    """Run the suite, which must fail; return expectation -> observed of the failed ones."""
+    with pytest.raises(GateFailed) as failure:
+        run_suite(ctx, suite)
+    from privacy_pipeline.gates.results import read_suite_results
+
+    result = read_suite_results(ctx)[suite]
+    failed = {e["expectation"]: e["observed"] for e in result["expectations"] if not e["success"]}
+    for name in failed:
+        assert name in str(failure.value)
+    return failed
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> RunContext:
+    return build_clean_candidate(tmp_path_factory.mktemp("clean"))
+
+
+def test_run_window_is_the_brussels_day_with_23_or_25_hours_on_dst_days():
+    for day, hours in [("2026-06-20", 24), ("2026-03-29", 23), ("2026-10-25", 25)]:
+        start, end = run_window(dt.date.fromisoformat(day), "Europe/Brussels")
+        assert (end - start) == dt.timedelta(hours=hours)
+    start, _ = run_window(dt.date(2026, 6, 20), "Europe/Brussels")
+    assert start == dt.datetime(2026, 6, 19, 22, tzinfo=dt.UTC)
+
+
+def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp_path):
+    at = "2026-06-10T10:00:00+02:00"
+    write_landing_zone(
+        tmp_path / "landing",
+        {
+            "+customers": make_customers(3),
+            "+privacy_preferences": [
+                # opted out, then back in: not opted out
+                consent_event("T1", "N00001", "direct_marketing", "opt_out", at),
+                consent_event("T2", "N00001", "direct_marketing", "opt_in", "2026-06-11T10:00Z"),
+                # opt-in and opt-out at the same instant: the opt-out wins
+                consent_event("T3", "N00002", "direct_marketing", "opt_in", at),
+                consent_event("T4", "N00002", "direct_marketing", "opt_out", at),
+                # an opt-out after the run date still counts (the whole ledger)
+                consent_event("T5", "N00003", "direct_marketing", "opt_out", "2026-07-01T10:00Z"),
+            ],
+        },
+    )
+    ctx = context_for(tmp_path / "landing", tmp_path / "warehouse")
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    candidate = Candidate.open(ctx)
+    try:
+        opted_out = {r[0] for r in candidate.rows(opted_out_customers_sql("direct_marketing"))}
+        marketable = {r[0] for r in candidate.rows(marketable_customers_sql(candidate))}
+    finally:
+        candidate.close()
+    assert opted_out == {C_SCARLET_MIGRATED, "N00002", "N00003"}
+    assert C_PROXIMUS in marketable and C_SCARLET_MIGRATED in marketable
+    assert C_SCARLET_LEGACY not in marketable and C_CLOSED not in marketable
+
+
+def test_the_clean_candidate_passes_every_gate(clean, tmp_path):
+    from privacy_pipeline.gates import SUITES
+
+    ctx = copy_candidate(clean, tmp_path / "warehouse")
+    for suite in SUITES:
+        result = run_suite(ctx, suite)
+        assert result["success"], result

@@ -1,0 +1,110 @@
+"""The marketing gate: each promise fails on exactly the violation it guards against.
+
+Every test injects one violation into a copy of a clean, already published candidate,
+shows that exactly that expectation fails, that publication is refused (exit code 1)
+and that the published tables and exports are unchanged.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.landing import (
+    C_CLOSED,
+    C_PROXIMUS,
+    C_SCARLET_LEGACY,
+    C_SCARLET_MIGRATED,
+    PARTNER_BELFIUS,
+    RUN_DATE,
+    SITE_SEXUAL,
+)
+from tests.test_gates_candidates import C_PLAIN, assert_gate_blocks, publish_clean_run
+from tests.test_gates_candidates import violating_copy as copy_with
+
+SUITE = "marketing"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    return publish_clean_run(tmp_path_factory.mktemp("marketing"))
+
+
+def add_member(customer_id: str, table: str = "segment_members") -> str:
+    columns = {
+        "segment_members": f"'{customer_id}' as customer_id, 'standard_offers' as segment",
+        "customer_interests": f"'{customer_id}' as customer_id, 'music' as interest, 50.0 as score",
+    }[table]
+    return f"insert into marketing.{table} by name select date '{RUN_DATE}' as run_date, {columns}"
+
+
+def add_evidence(customer_id: str, basis: str, detail: str = "x", interest: str = "music") -> str:
+    return (
+        "insert into marketing.interest_evidence by name select "
+        f"date '{RUN_DATE}' as run_date, '{customer_id}' as customer_id, '{interest}' as interest, "
+        f"'{basis}' as basis, '{detail}' as detail, 5.0 as points"
+    )
+
+
+def test_a_direct_marketing_objection_made_on_the_scarlet_platform_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_member(C_SCARLET_MIGRATED))
+    observed = assert_gate_blocks(ctx, SUITE, "no_direct_marketing_objection_in_marketing")
+    assert "1 violation" in observed and C_SCARLET_MIGRATED in observed
+
+
+def test_a_partner_audience_member_without_partner_opt_in_blocks(published, tmp_path):
+    sql = (
+        "insert into marketing.partner_audiences by name select "
+        f"date '{RUN_DATE}' as run_date, '{PARTNER_BELFIUS}' as partner_id, "
+        f"'{C_PLAIN}' as customer_id"
+    )
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(ctx, SUITE, "partner_audiences_only_with_partner_offers_opt_in")
+    assert C_PLAIN in observed
+
+
+def test_browsing_evidence_without_browsing_consent_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "browsing", "spotify.com"))
+    observed = assert_gate_blocks(ctx, SUITE, "browsing_evidence_only_with_browsing_consent")
+    assert C_PLAIN in observed
+
+
+def test_usage_evidence_without_usage_consent_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "usage", "home_device"))
+    assert_gate_blocks(ctx, SUITE, "usage_evidence_only_with_usage_consent")
+
+
+@pytest.mark.parametrize("customer", [C_SCARLET_LEGACY, C_CLOSED, "UNKNOWN1"])
+def test_an_unmigrated_closed_or_unknown_account_blocks(published, tmp_path, customer):
+    ctx = copy_with(published, tmp_path, add_member(customer, "customer_interests"))
+    observed = assert_gate_blocks(ctx, SUITE, "only_migrated_open_accounts_in_marketing")
+    assert customer in observed
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        add_evidence(C_PROXIMUS, "declared", SITE_SEXUAL),
+        f"update marketing.customer_interests set interest = 'Political' "
+        f"where customer_id = '{C_PROXIMUS}' and interest = 'gaming'",
+    ],
+    ids=["sensitive site", "sensitive category"],
+)
+def test_a_sensitive_category_anywhere_blocks(published, tmp_path, sql):
+    ctx = copy_with(published, tmp_path, sql)
+    assert_gate_blocks(ctx, SUITE, "no_sensitive_category_in_marketing")
+
+
+@pytest.mark.parametrize("score", ["100.5", "-1", "null"])
+def test_a_score_outside_0_to_100_blocks(published, tmp_path, score):
+    sql = f"update marketing.customer_interests set score = {score} where interest = 'gaming'"
+    ctx = copy_with(published, tmp_path, sql)
+    assert_gate_blocks(ctx, SUITE, "interest_scores_between_0_and_100")
+
+
+def test_a_missing_marketing_table_blocks_rather_than_passing_unchecked(published, tmp_path):
+    from tests.test_gates_candidates import failed_expectations
+
+    ctx = copy_with(published, tmp_path, "drop table marketing.partner_audiences")
+    failed = failed_expectations(ctx, SUITE)
+    assert "every_marketing_table_is_built" in failed
+    assert "cannot be checked" in failed["partner_audiences_only_with_partner_offers_opt_in"]
