@@ -30,6 +30,9 @@ def dbt_environment(ctx: RunContext) -> dict[str, str]:
         ENV_CANDIDATE_DB: str(ctx.candidate_db),
         ENV_PSEUDONYM_KEY: pseudonym_key(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        # No network at run time: no usage tracking, no version check.
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_VERSION_CHECK": "false",
     }
 
 
