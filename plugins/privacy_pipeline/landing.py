@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import logging
 from dataclasses import dataclass
 from itertools import groupby
@@ -158,14 +159,18 @@ def folder_files(folder: Path, table: Table) -> list[Path]:
 
 def csv_header(path: Path) -> tuple[str, ...]:
     """The header row, read by Python rather than sniffed: DuckDB's sniffer can give up on a
-    small file with a few malformed lines, and those lines belong in the quarantine."""
+    small file with a few malformed lines, and those lines belong in the quarantine. Only the
+    header's own bytes are decoded, so a bad byte further down stays a per-line problem."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        with opener(path, "rb") as fh:
+            raw = fh.readline()
+            while raw.count(b'"') % 2 and (more := fh.readline()):  # a quoted line break
+                raw += more
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
         raise UnusableInput(f"{path}: the header row cannot be read: {exc}") from exc
-    return tuple(header)
+    return tuple(next(csv.reader(io.StringIO(text)), []))
 
 
 def parquet_schema(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
@@ -346,10 +351,16 @@ def count_rows(con: duckdb.DuckDBPyConnection, table_files: TableFiles) -> tuple
         readable += con.execute(
             f"select count(*) from {parquet_reader(table_files.parquet_files)}"
         ).fetchone()[0]
+    # A bare count(*) parses no column, so a line with bad bytes would count as readable:
+    # touch every contract column, as the staging models will through the view.
+    touch_columns = " + ".join(
+        f"coalesce(length({quote_identifier(name)}), 0)" for name in table_files.table.column_names
+    )
     rejected = 0
     for data_file in table_files.csv_files:
         readable += con.execute(
-            f"select count(*) from {csv_reader([data_file], REJECTS_TABLE)}"
+            f"select count(*) from {csv_reader([data_file], REJECTS_TABLE)} "
+            f"where {touch_columns} >= 0"
         ).fetchall()[0][0]  # fetchall: DuckDB writes the rejects when the scan completes
         rejected += record_rejected_lines(con, table_files.table.name, data_file.path)
     return readable, rejected

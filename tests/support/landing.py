@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import gzip
 import io
 import shutil
@@ -467,13 +468,20 @@ def write_file(path: Path, name: str, columns: list[str], rows: list[dict]) -> N
 PARQUET_TYPES = {TIMESTAMP: "timestamptz", INTEGER: "bigint", DOUBLE: "double"}
 
 
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection for every Parquet file a test writes (connecting is slow)."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
 def write_parquet(path: Path, name: str, columns: list[str], text: str) -> None:
     """Parquet as a producer would write it: typed columns where every value parses."""
     staging_csv = path.with_suffix(".tmp.csv")
     staging_csv.write_text(text, encoding="utf-8")
-    con = duckdb.connect()
+    con = _duckdb().cursor()
     try:
-        con.execute("set TimeZone = 'UTC'")
         raw = (
             f"read_csv('{staging_csv}', all_varchar = true, header = true, "
             "delim = ',', quote = '\"')"

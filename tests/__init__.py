@@ -1,0 +1,1 @@
+"""Test suite (a package, so that test modules can import tests.support)."""
