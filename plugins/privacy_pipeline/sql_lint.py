@@ -7,6 +7,7 @@ hold nested vars (scoring weights, segment definitions), hence this small wrappe
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from privacy_pipeline.run_context import RunContext
 
 def lint_models(paths: list[str] | None = None) -> int:
     """Lint the models; print the violations; return the number of violations."""
+    logging.getLogger("sqlfluff").setLevel(logging.WARNING)
     from sqlfluff.core import FluffConfig, Linter
 
     with tempfile.TemporaryDirectory(prefix="sql-lint-") as scratch:
