@@ -1,4 +1,5 @@
--- Every accepted event of the consent ledger as a version (SCD2) per customer and purpose:
+-- Every accepted event of the consent ledger (and every readable refusal staging
+-- quarantined) as a version (SCD2) per customer and purpose:
 -- valid from its recorded_at until the next event of the same customer and purpose.
 -- Versions are ordered by recorded_at; at the same instant a refusal is ordered after a
 -- consent, so the refusal is the one in force ("the refusal wins").
@@ -10,7 +11,7 @@
 
 with
 
-ledger as (
+accepted_events as (
     select
         event_id,
         customer_id,
@@ -18,8 +19,40 @@ ledger as (
         choice,
         channel,
         platform,
-        recorded_at
+        recorded_at,
+        'ledger' as source
     from {{ ref('stg_consent__privacy_preferences') }}
+),
+
+-- A refusal is honoured even when staging quarantined its row for another field (channel,
+-- platform, event_id, a conflicting duplicate): its customer, purpose, choice and time are
+-- readable, and ignoring it would harm the customer. The row still reaches the DPO in
+-- dpo.rejected_privacy_events with its staging reason. (Exact duplicates are not needed:
+-- their first copy is accepted.)
+quarantined_refusals as (
+    select
+        event_id,
+        customer_id,
+        purpose,
+        choice,
+        channel,
+        platform,
+        recorded_at,
+        'quarantined_refusal' as source
+    from {{ ref('base_consent__privacy_preferences') }}
+    where
+        rejection_reason is not null
+        and rejection_reason <> 'exact_duplicate'
+        and choice = 'opt_out'
+        and customer_id is not null
+        and purpose is not null
+        and recorded_at is not null
+),
+
+ledger as (
+    select * from accepted_events
+    union all
+    select * from quarantined_refusals
 ),
 
 customers as (
@@ -48,6 +81,7 @@ classified_events as (
         ledger.channel,
         ledger.platform,
         ledger.recorded_at,
+        ledger.source,
         case
             when customers.customer_id is null then 'unknown_customer'
             -- Refusals are always honoured, wherever and whenever they were recorded.
@@ -81,13 +115,17 @@ versions as (
         channel,
         platform,
         recorded_at,
+        source,
         not_applied_reason,
         row_number() over (
             partition by customer_id, purpose
             order by
                 recorded_at,
                 case when choice = 'opt_out' then 1 else 0 end,
-                event_id
+                event_id,
+                source,
+                channel,
+                platform
         ) as version_number
     from classified_events
 ),
@@ -116,6 +154,7 @@ select
     versions.platform,
     versions.recorded_at,
     versions.recorded_at as valid_from,
+    versions.source,
     versions.not_applied_reason,
     in_force.choice as in_force_choice,
     in_force.event_id as in_force_event_id,

@@ -68,7 +68,7 @@ latest_answers as (
         questions.answer_kind,
         ranked_answers.answer,
         ranked_answers.answered_at,
-        {{ dbt.safe_cast('ranked_answers.answer', api.Column.translate_type('integer')) }} as answer_number
+        try_cast(ranked_answers.answer as integer) as answer_number
     from ranked_answers
     inner join questions
         on ranked_answers.question_id = questions.question_id
