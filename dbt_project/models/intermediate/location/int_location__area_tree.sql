@@ -1,0 +1,40 @@
+-- The areas of the accepted cells as a tree: postal code -> municipality -> province.
+-- One row per area; a postal code lying in two municipalities (or a municipality in two
+-- provinces) breaks the tree and fails the unique test, which stops the run: the
+-- subtraction rule is only sound on nested areas.
+
+with
+
+cell_areas as (
+    select distinct
+        postal_code,
+        municipality,
+        province
+    from {{ ref('stg_reference__cells') }}
+    where postal_code is not null
+)
+
+select distinct
+    'postal_code' as area_level,
+    postal_code as area_id,
+    'municipality' as parent_level,
+    municipality as parent_id
+from cell_areas
+
+union all
+
+select distinct
+    'municipality' as area_level,
+    municipality as area_id,
+    'province' as parent_level,
+    province as parent_id
+from cell_areas
+
+union all
+
+select distinct
+    'province' as area_level,
+    province as area_id,
+    cast(null as varchar) as parent_level,
+    cast(null as varchar) as parent_id
+from cell_areas

@@ -1,0 +1,65 @@
+-- The one pass over the run date's network events: who was seen in which postal code in
+-- which hour of D, and at which event (event_id null outside any event's cells or window).
+-- Only customers allowed for location_analytics on D are kept, before anything else.
+-- Per-person rows live here, in the run's candidate database only: the marts hold counts.
+-- The hour is found by arithmetic on the instant (seconds since local midnight), which is
+-- exact on DST days and cheaper on 100M rows than truncating in a time zone.
+
+with
+
+run_day as (
+    select
+        starts_at,
+        ends_at
+    from {{ ref('int_consent__run_day') }}
+),
+
+allowed_customers as (
+    select customer_id
+    from {{ ref('int_consent__effective') }}
+    where purpose = 'location_analytics' and is_allowed
+),
+
+event_sites as (
+    select
+        event_cells.event_id,
+        event_cells.cell_id,
+        events.starts_at,
+        events.ends_at
+    from {{ ref('stg_reference__event_cells') }} as event_cells
+    inner join {{ ref('stg_reference__events') }} as events
+        on event_cells.event_id = events.event_id
+    cross join run_day
+    where events.starts_at < run_day.ends_at and events.ends_at >= run_day.starts_at
+),
+
+sightings_of_run_date as (
+    select
+        network_events.customer_id,
+        network_events.cell_id,
+        network_events.event_at,
+        cast(floor(
+            (extract(epoch from network_events.event_at) - extract(epoch from run_day.starts_at))
+            / 3600
+        ) as integer) as hour_index
+    from {{ ref('stg_network__network_events') }} as network_events
+    cross join run_day
+    where
+        network_events.event_at >= run_day.starts_at
+        and network_events.event_at < run_day.ends_at
+        and network_events.customer_id in (select allowed_customers.customer_id from allowed_customers)
+)
+
+select distinct
+    sightings.customer_id,
+    sightings.hour_index,
+    cells.postal_code,
+    event_sites.event_id
+from sightings_of_run_date as sightings
+inner join {{ ref('stg_reference__cells') }} as cells
+    on sightings.cell_id = cells.cell_id
+left join event_sites
+    on
+        sightings.cell_id = event_sites.cell_id
+        and sightings.event_at >= event_sites.starts_at
+        and sightings.event_at <= event_sites.ends_at
