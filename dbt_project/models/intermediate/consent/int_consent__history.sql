@@ -20,7 +20,7 @@ accepted_events as (
         channel,
         platform,
         recorded_at,
-        'ledger' as source
+        'ledger' as origin
     from {{ ref('stg_consent__privacy_preferences') }}
 ),
 
@@ -38,7 +38,7 @@ quarantined_refusals as (
         channel,
         platform,
         recorded_at,
-        'quarantined_refusal' as source
+        'quarantined_refusal' as origin
     from {{ ref('base_consent__privacy_preferences') }}
     where
         rejection_reason is not null
@@ -81,7 +81,7 @@ classified_events as (
         ledger.channel,
         ledger.platform,
         ledger.recorded_at,
-        ledger.source,
+        ledger.origin,
         case
             when customers.customer_id is null then 'unknown_customer'
             -- Refusals are always honoured, wherever and whenever they were recorded.
@@ -115,7 +115,7 @@ versions as (
         channel,
         platform,
         recorded_at,
-        source,
+        origin,
         not_applied_reason,
         row_number() over (
             partition by customer_id, purpose
@@ -123,7 +123,7 @@ versions as (
                 recorded_at,
                 case when choice = 'opt_out' then 1 else 0 end,
                 event_id,
-                source,
+                origin,
                 channel,
                 platform
         ) as version_number
@@ -154,7 +154,7 @@ select
     versions.platform,
     versions.recorded_at,
     versions.recorded_at as valid_from,
-    versions.source,
+    versions.origin,
     versions.not_applied_reason,
     in_force.choice as in_force_choice,
     in_force.event_id as in_force_event_id,
