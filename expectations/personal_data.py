@@ -52,6 +52,7 @@ PHONE_SHAPES = (
     r"(^|[^0-9A-Za-z])04[0-9]{2}([ ./-][0-9]{2}){3}([^0-9A-Za-z]|$)",
 )
 NUMBER_TOKENS = "gate_number_tokens"
+WORDS_WITH_A_LETTER = r"[0-9]*[A-Za-z_][A-Za-z0-9_]*"
 
 
 def identifier_columns(candidate: Candidate) -> Check:
@@ -76,9 +77,12 @@ def number_tokens(candidate: Candidate) -> str:
     """Every phone-number-like span of every published value, as international digits."""
     if NUMBER_TOKENS not in candidate.cache:
         scanned = published_values(candidate)
+        # Words with a letter (pseudonyms, ids, JSON keys) are blanked first, so that a
+        # digit run inside a hexadecimal pseudonym is not taken for a phone number.
+        numbers_only = f"regexp_replace(value, {sql_literal(WORDS_WITH_A_LETTER)}, ' ', 'g')"
         spans = " union ".join(
             f"""select table_name, column_name,
-                       unnest(regexp_extract_all(value, {sql_literal(pattern)})) as token
+                       unnest(regexp_extract_all({numbers_only}, {sql_literal(pattern)})) as token
                 from {scanned.table}"""
             for pattern in NUMBER_SPANS
         )

@@ -35,7 +35,6 @@ from tests.support.landing import (
     POSTAL_B,
     PROVINCE,
     RUN_DATE,
-    SITE_MUSIC,
     consent_event,
     make_customers,
     write_landing_zone,
@@ -59,35 +58,35 @@ LANDING_CHANGES = {
 CLEAN_MARTS = f"""
 create schema marketing;
 create table marketing.customer_interests as
-select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, * from (values
-    ('music', 65.0::double), ('gaming', 20.0::double)) as t(interest, score);
+select '{C_PROXIMUS}' as customer_id, interest, score, date '{RUN_DATE}' as run_date
+from (values ('music', 65), ('gaming', 20)) as t(interest, score);
 create table marketing.interest_evidence as
-select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, * from (values
-    ('music', 'declared', 'survey', 45.0),
-    ('music', 'browsing', '{SITE_MUSIC}', 20.0),
-    ('gaming', 'usage', 'home_device', 20.0)) as t(interest, basis, detail, points);
+select '{C_PROXIMUS}' as customer_id, interest, basis, contribution, date '{RUN_DATE}' as run_date
+from (values ('music', 'declared', 45.0::double), ('music', 'browsing', 20.0::double),
+             ('gaming', 'usage', 20.0::double)) as t(interest, basis, contribution);
 create table marketing.segment_members as
-select date '{RUN_DATE}' as run_date, '{C_PROXIMUS}' as customer_id, segment
+select segment, '{C_PROXIMUS}' as customer_id, date '{RUN_DATE}' as run_date
 from (values ('standard_offers'), ('music_lovers')) as t(segment);
 create table marketing.partner_audiences as
-select date '{RUN_DATE}' as run_date, '{PARTNER_BELFIUS}' as partner_id,
-       'Belfius' as partner_name, '{C_PROXIMUS}' as customer_id;
+select '{PARTNER_BELFIUS}' as partner_id, '{C_PROXIMUS}' as customer_id,
+       date '{RUN_DATE}' as run_date;
 
 create schema location;
 create table location.presence_hourly as
-select date '{RUN_DATE}' as run_date, area_level, area_id,
-       timestamptz '{RUN_DATE} 14:00:00+02' as hour, people
+select area_level, area_id, timestamptz '{RUN_DATE} 14:00:00+02' as hour_start,
+       cast(people as bigint) as people, date '{RUN_DATE}' as run_date
 from (values ('postal_code', '{POSTAL_A}', 40), ('postal_code', '{POSTAL_B}', 35),
              ('municipality', '{MUNICIPALITY}', 75), ('province', '{PROVINCE}', 75))
      as t(area_level, area_id, people);
 create table location.event_attendance as
-select date '{RUN_DATE}' as run_date, '{EVENT_ID}' as event_id,
-       timestamptz '{RUN_DATE} 14:00:00+02' as hour, 40 as people;
+select '{EVENT_ID}' as event_id, timestamptz '{RUN_DATE} 14:00:00+02' as hour_start,
+       cast(40 as bigint) as people, date '{RUN_DATE}' as run_date;
 create table location.event_attendance_total as
-select date '{RUN_DATE}' as run_date, '{EVENT_ID}' as event_id, 40 as people;
+select '{EVENT_ID}' as event_id, cast(40 as bigint) as people, date '{RUN_DATE}' as run_date;
 create table location.suppression_summary as
-select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name, 'postal_code' as level,
-       2 as published, 0 as suppressed_below_k, 0 as suppressed_complementary;
+select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name,
+       'postal_code' as area_level, 2 as published, 0 as suppressed_below_k,
+       0 as suppressed_complementary;
 
 create schema dpo;
 create table dpo.rejected_privacy_events as

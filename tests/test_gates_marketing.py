@@ -32,16 +32,16 @@ def published(tmp_path_factory):
 def add_member(customer_id: str, table: str = "segment_members") -> str:
     columns = {
         "segment_members": f"'{customer_id}' as customer_id, 'standard_offers' as segment",
-        "customer_interests": f"'{customer_id}' as customer_id, 'music' as interest, 50.0 as score",
+        "customer_interests": f"'{customer_id}' as customer_id, 'music' as interest, 50 as score",
     }[table]
     return f"insert into marketing.{table} by name select date '{RUN_DATE}' as run_date, {columns}"
 
 
-def add_evidence(customer_id: str, basis: str, detail: str = "x", interest: str = "music") -> str:
+def add_evidence(customer_id: str, basis: str, interest: str = "music") -> str:
     return (
         "insert into marketing.interest_evidence by name select "
         f"date '{RUN_DATE}' as run_date, '{customer_id}' as customer_id, '{interest}' as interest, "
-        f"'{basis}' as basis, '{detail}' as detail, 5.0 as points"
+        f"'{basis}' as basis, 5.0 as contribution"
     )
 
 
@@ -63,13 +63,13 @@ def test_a_partner_audience_member_without_partner_opt_in_blocks(published, tmp_
 
 
 def test_browsing_evidence_without_browsing_consent_blocks(published, tmp_path):
-    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "browsing", "spotify.com"))
+    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "browsing"))
     observed = assert_gate_blocks(ctx, SUITE, "browsing_evidence_only_with_browsing_consent")
     assert C_PLAIN in observed
 
 
 def test_usage_evidence_without_usage_consent_blocks(published, tmp_path):
-    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "usage", "home_device"))
+    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "usage", "gaming"))
     assert_gate_blocks(ctx, SUITE, "usage_evidence_only_with_usage_consent")
 
 
@@ -94,7 +94,7 @@ def test_a_sensitive_category_anywhere_blocks(published, tmp_path, sql):
     assert_gate_blocks(ctx, SUITE, "no_sensitive_category_in_marketing")
 
 
-@pytest.mark.parametrize("score", ["100.5", "-1", "null"])
+@pytest.mark.parametrize("score", ["101", "-1", "null"])
 def test_a_score_outside_0_to_100_blocks(published, tmp_path, score):
     sql = f"update marketing.customer_interests set score = {score} where interest = 'gaming'"
     ctx = copy_with(published, tmp_path, sql)

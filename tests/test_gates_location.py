@@ -1,0 +1,132 @@
+"""The location gate: each promise fails on exactly the violation it guards against.
+
+The clean candidate publishes, at 14:00 on the run date: postal codes 2000 (40) and 2018
+(35), municipality and province Antwerpen (75 each), and the festival E001 in postal
+code 2000 (40 that hour, 40 in total), with k = 30.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.landing import EVENT_ID, MUNICIPALITY, POSTAL_A, POSTAL_B, PROVINCE, RUN_DATE
+from tests.test_gates_candidates import assert_gate_blocks, failed_expectations, publish_clean_run
+from tests.test_gates_candidates import violating_copy as copy_with
+
+SUITE = "location"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    return publish_clean_run(tmp_path_factory.mktemp("location"))
+
+
+def add_area(level: str, area: str, people: int, hour: str = f"{RUN_DATE} 14:00:00+02") -> str:
+    return (
+        "insert into location.presence_hourly by name select "
+        f"'{level}' as area_level, '{area}' as area_id, timestamptz '{hour}' as hour_start, "
+        f"{people} as people, date '{RUN_DATE}' as run_date"
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        add_area("postal_code", "9999", 29),
+        "insert into location.event_attendance_total by name "
+        f"select 'E999' as event_id, 29 as people, date '{RUN_DATE}' as run_date",
+    ],
+    ids=["area hour", "event total"],
+)
+def test_a_count_below_k_blocks(published, tmp_path, sql):
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(ctx, SUITE, "every_people_count_is_at_least_k")
+    assert "29 people" in observed
+
+
+AT_15 = f"{RUN_DATE} 15:00:00+02"  # an hour without event, so only the area rule applies
+
+
+def test_a_municipality_that_reveals_a_small_group_by_subtraction_blocks(published, tmp_path):
+    sql = "; ".join(
+        [
+            add_area("postal_code", POSTAL_A, 40, AT_15),
+            add_area("postal_code", POSTAL_B, 35, AT_15),
+            add_area("municipality", MUNICIPALITY, 80, AT_15),
+        ]
+    )
+    observed = assert_gate_blocks(
+        copy_with(published, tmp_path, sql),
+        SUITE,
+        "area_minus_published_children_is_0_or_at_least_k",
+    )
+    assert MUNICIPALITY in observed and "difference 5" in observed
+
+
+def test_subtraction_descends_through_an_unpublished_municipality(published, tmp_path):
+    """Province 80 - (postal codes 40 + 35, their municipality withheld) = 5 people."""
+    sql = "; ".join(
+        [
+            add_area("postal_code", POSTAL_A, 40, AT_15),
+            add_area("postal_code", POSTAL_B, 35, AT_15),
+            add_area("province", PROVINCE, 80, AT_15),
+        ]
+    )
+    observed = assert_gate_blocks(
+        copy_with(published, tmp_path, sql),
+        SUITE,
+        "area_minus_published_children_is_0_or_at_least_k",
+    )
+    assert "province" in observed and "difference 5" in observed
+
+
+def test_an_event_hour_close_to_its_postal_code_blocks(published, tmp_path):
+    sql = "update location.event_attendance set people = 36; "
+    sql += "update location.event_attendance_total set people = 36"
+    observed = assert_gate_blocks(
+        copy_with(published, tmp_path, sql), SUITE, "event_minus_containing_area_is_0_or_at_least_k"
+    )
+    assert EVENT_ID in observed and POSTAL_A in observed
+
+
+def test_an_event_total_close_to_one_of_its_hours_blocks(published, tmp_path):
+    sql = "update location.event_attendance_total set people = 45"
+    assert_gate_blocks(
+        copy_with(published, tmp_path, sql), SUITE, "event_minus_containing_area_is_0_or_at_least_k"
+    )
+
+
+def test_a_cell_level_area_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_area("cell", "CELL-A1", 40))
+    observed = assert_gate_blocks(ctx, SUITE, "only_postal_code_municipality_or_province_areas")
+    assert "cell" in observed
+
+
+@pytest.mark.parametrize(
+    "hour",
+    ["2026-06-21 00:00:00+02", "2026-06-19 23:00:00+02", f"{RUN_DATE} 14:30:00+02"],
+    ids=["next day", "day before", "not a whole hour"],
+)
+def test_an_hour_outside_the_run_date_blocks(published, tmp_path, hour):
+    ctx = copy_with(published, tmp_path, add_area("postal_code", "9999", 40, hour))
+    assert_gate_blocks(ctx, SUITE, "hours_inside_the_run_date")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "alter table location.presence_hourly add column customer_id varchar",
+        "alter table location.event_attendance add column cell_id varchar",
+        "alter table location.event_attendance_total add column note varchar default 'C001'",
+    ],
+    ids=["customer column", "cell column", "customer ids as values"],
+)
+def test_a_column_that_could_identify_a_person_blocks(published, tmp_path, sql):
+    ctx = copy_with(published, tmp_path, sql)
+    assert_gate_blocks(ctx, SUITE, "no_column_identifying_a_person")
+
+
+def test_a_missing_location_table_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, "drop table location.event_attendance")
+    failed = failed_expectations(ctx, SUITE)
+    assert "every_location_table_is_built" in failed
