@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from privacy_pipeline import contract
 from privacy_pipeline.demo_data import (
     PROVINCES,
     SENSITIVE_CATEGORIES,
@@ -16,34 +17,13 @@ from privacy_pipeline.demo_data import (
     build_postal_areas,
     generate_landing_zone,
 )
+from privacy_pipeline.landing import check_contract
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 RUN_DATE = dt.date(2026, 6, 20)
 
-# The landing-zone contract (docs/data-contract.md): table -> required columns.
-CONTRACT = {
-    "customers": [
-        "customer_id", "brand", "full_name", "email", "msisdn", "postal_code", "birth_year",
-        "created_at", "closed_at", "migrated_at",
-    ],
-    "privacy_preferences": [
-        "event_id", "customer_id", "purpose", "choice", "channel", "platform", "recorded_at",
-    ],
-    "surveys": ["survey_id", "name"],
-    "survey_questions": ["question_id", "survey_id", "text", "interest", "answer_kind"],
-    "survey_responses": ["response_id", "customer_id", "question_id", "answer", "answered_at"],
-    "contests": ["contest_id", "name", "theme", "partner_id", "starts_at", "ends_at"],
-    "contest_entries": ["entry_id", "customer_id", "contest_id", "entered_at"],
-    "partners": ["partner_id", "name", "target_interest"],
-    "site_catalogue": ["app_or_site", "category"],
-    "traffic_events": ["customer_id", "observed_at", "network", "app_or_site", "bytes"],
-    "call_records": ["customer_id", "started_at", "ended_at", "called_number", "direction"],
-    "device_observations": ["customer_id", "observed_at", "kind", "model", "wifi_state"],
-    "network_events": ["msisdn", "cell_id", "event_at"],
-    "cells": ["cell_id", "postal_code", "municipality", "province", "lat", "lon"],
-    "events": ["event_id", "name", "starts_at", "ends_at"],
-    "event_cells": ["event_id", "cell_id"],
-}  # fmt: skip
+# The landing-zone contract (privacy_pipeline.contract): table -> required columns.
+CONTRACT = {table.name: table.column_names for table in contract.TABLES}
 TIMESTAMP_COLUMNS = {
     "customers": ["created_at", "closed_at", "migrated_at"],
     "privacy_preferences": ["recorded_at"],
@@ -124,6 +104,11 @@ def test_every_contract_table_and_column_is_present(demo, con):
         present = [row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()]
         assert set(columns) <= set(present), f"{name} lacks {set(columns) - set(present)}"
         assert counts[name] == scalar(con, f"SELECT count(*) FROM {name}") > 0, name
+
+
+def test_the_loader_accepts_the_landing_zone(demo):
+    located = check_contract(duckdb.connect(), demo[0])
+    assert {files.table.name for files in located} == set(CONTRACT)
 
 
 def test_both_csv_and_parquet_are_exercised(demo):
@@ -236,25 +221,15 @@ def test_keys_are_unique(con, table, columns):
 # --- values -----------------------------------------------------------------------------------
 
 ENUMS = {
-    ("customers", "brand"): {"scarlet", "proximus"},
-    ("privacy_preferences", "purpose"): {
-        "direct_marketing", "personalisation_browsing", "personalisation_usage",
-        "partner_offers", "location_analytics",
-    },
-    ("privacy_preferences", "choice"): {"opt_in", "opt_out"},
-    ("privacy_preferences", "channel"): {
-        "myscarlet_web", "myscarlet_app", "email", "letter", "customer_care",
-    },
-    ("privacy_preferences", "platform"): {"scarlet_legacy", "proximus"},
-    ("survey_questions", "answer_kind"): {"count", "yes_no", "rating_1_5"},
-    ("traffic_events", "network"): {"fixed", "mobile"},
-    ("call_records", "direction"): {"outgoing", "incoming"},
-    ("device_observations", "kind"): {"handset", "home_device"},
-}  # fmt: skip
+    (table.name, column.name): set(column.values)
+    for table in contract.TABLES
+    for column in table.columns
+    if column.kind == contract.ENUM
+}
 
 
 @pytest.mark.parametrize(("table", "column"), list(ENUMS))
-def test_enum_columns_hold_only_contract_values(con, table, column):
+def test_enum_columns_hold_every_contract_value_and_no_other(con, table, column):
     values = {row[0] for row in con.execute(f"SELECT DISTINCT {column} FROM {table}").fetchall()}
     assert values == ENUMS[(table, column)]
 

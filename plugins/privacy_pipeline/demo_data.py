@@ -4,12 +4,17 @@
 Europe/Brussels calendar days ending at ``end_date`` (the run date). Everything is computed
 by DuckDB over ``range()``: each random draw is a hash of (row key, salt) where the salts
 derive from the seed, so the same seed gives byte-identical files and the generator scales
-to a million customers and 100 million network events on two cores.
+to a million customers and 100 million network events on two cores (docs/benchmarks.md).
 
-Determinism rules followed below (DuckDB only keeps row order on order-preserving plans):
-the large fact tables (traffic, calls, devices, network events) are plain projections of a
-``cust`` table with ``unnest(range(n))`` and constant-list lookups, never joins; the other
-tables end with an ``ORDER BY`` on their keys.
+Determinism: DuckDB keeps row order only through order-preserving operators, so the large
+fact tables (traffic, calls, devices, network events) are projections of the open
+customers with ``unnest(range(n))`` and a cross join with a one-row table of lookup lists,
+never hash joins; every other table ends with an ``ORDER BY`` on its key.
+
+Formats: customers, privacy_preferences, partners and site_catalogue are CSV (timestamps
+as ``...Z`` or ``...+02:00``), contest_entries is gzipped CSV, network_events is a folder
+of Parquet files (one per ~8M rows), everything else is one Parquet file (timestamps as
+TIMESTAMP WITH TIME ZONE).
 
 What the data looks like (tests and demos rely on these facts):
 
@@ -17,18 +22,23 @@ What the data looks like (tests and demos rely on these facts):
   platform before the end of the run date, the rest are still on the legacy platform;
   4% of all accounts were closed before the first generated day and have no activity;
 - consent events come from every channel and both platforms: legacy events strictly before
-  the migration, Proximus events after it (or after account creation for Proximus-brand
-  accounts), including direct-marketing objections on the legacy platform, location
-  analytics objections, opt-ins and withdrawals, and refusals recorded after the run date;
-- the public event "Kempen Open Air festival" (postal code 2480 Dessel) runs from two days
-  before the run date 12:00 to the day after 02:00 local time; 15% of customers (at most
-  60,000) attend it and spend most of their time in its dedicated cells (``event_cells``);
-  a football match in 1020 (Laeken) on the run date evening draws 6% (at most 45,000);
-  a village fair in 2400 Mol on the run date draws only 0.4% (at most 400): too few people
-  for k=30 in the small demo; one event is in the past and one in the future;
-- customers live mostly in a handful of postal codes (Zipf over the postal codes, largest
-  cities first), so the default 2,000-customer demo has more than 30 people per postal code
-  and hour in its largest postal codes.
+  the migration, Proximus events after it (or after account creation, but not before the
+  GDPR, for Proximus-brand accounts), including direct-marketing objections on the legacy
+  platform, location analytics objections, opt-ins and withdrawals, and refusals recorded
+  up to three days after the run date;
+- the public event EV01 "Kempen Open Air festival" (postal code 2480 Dessel) runs from two
+  days before the run date 12:00 to the day after 02:00 local time; 15% of customers (at
+  most 60,000) attend it and spend 90% of their network activity in its dedicated cells
+  (``event_cells``); EV02, a football match in 1020 (Laeken), runs 20:00-23:00 on the run
+  date and draws 6% (at most 45,000); EV03, a village fair in 2400 Mol, 14:00-18:00 on the
+  run date, draws only 0.4% (at most 400): below k=30 in the 2,000-customer demo; EV04 is
+  a month in the past and EV05 a month in the future;
+- customers live mostly in a handful of postal codes (P(rank r) ~ 1/(r + 1.5), largest
+  cities first), so the default 2,000-customer demo has more than 30 people per postal
+  code and hour in its largest postal codes; they spend nights at home, most of the day
+  near home, workday office hours near work, and the rest anywhere;
+- traffic is skewed (log-normal activity per customer, popular apps dominate), 40% of it
+  follows the customer's two interests, and it includes sensitive and uncatalogued sites.
 """
 
 from __future__ import annotations
@@ -1001,8 +1011,9 @@ class _Generator:
     def _reference_tables(self) -> None:
         self.copy(
             "cells",
-            self._values("cell_id, postal_code, municipality, province, lat, lon", self.cell_rows)
-            + " ORDER BY cell_id",
+            "SELECT * REPLACE (lat::DOUBLE AS lat, lon::DOUBLE AS lon) FROM ("
+            + self._values("cell_id, postal_code, municipality, province, lat, lon", self.cell_rows)
+            + ") ORDER BY cell_id",
         )
         events = []
         for number, event in enumerate(PUBLIC_EVENTS, start=1):
