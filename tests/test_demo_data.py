@@ -25,16 +25,9 @@ RUN_DATE = dt.date(2026, 6, 20)
 # The landing-zone contract (privacy_pipeline.contract): table -> required columns.
 CONTRACT = {table.name: table.column_names for table in contract.TABLES}
 TIMESTAMP_COLUMNS = {
-    "customers": ["created_at", "closed_at", "migrated_at"],
-    "privacy_preferences": ["recorded_at"],
-    "survey_responses": ["answered_at"],
-    "contests": ["starts_at", "ends_at"],
-    "contest_entries": ["entered_at"],
-    "traffic_events": ["observed_at"],
-    "call_records": ["started_at", "ended_at"],
-    "device_observations": ["observed_at"],
-    "network_events": ["event_at"],
-    "events": ["starts_at", "ends_at"],
+    table.name: [c.name for c in table.columns if c.kind == contract.TIMESTAMP]
+    for table in contract.TABLES
+    if any(c.kind == contract.TIMESTAMP for c in table.columns)
 }
 ISO_8601_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$"
 
@@ -50,7 +43,7 @@ def table_source(landing: Path, name: str) -> str:
 
 
 def open_landing(landing: Path) -> duckdb.DuckDBPyConnection:
-    """Typed views over the landing zone, one per contract table."""
+    """The landing zone read once into typed tables, one per contract table."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Europe/Brussels'")
     for name in CONTRACT:
@@ -58,7 +51,7 @@ def open_landing(landing: Path) -> duckdb.DuckDBPyConnection:
             f"{column}::TIMESTAMPTZ AS {column}" for column in TIMESTAMP_COLUMNS.get(name, [])
         )
         select = f"* REPLACE ({casts})" if casts else "*"
-        con.execute(f"CREATE VIEW {name} AS SELECT {select} FROM {table_source(landing, name)}")
+        con.execute(f"CREATE TABLE {name} AS SELECT {select} FROM {table_source(landing, name)}")
     return con
 
 
@@ -128,10 +121,9 @@ def test_parquet_timestamps_carry_a_time_zone(demo):
         source = table_source(landing, name)
         if "read_csv" in source:
             continue
-        types = dict(
-            raw.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()[i][:2]
-            for i in range(len(raw.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()))
-        )
+        types = {
+            row[0]: row[1] for row in raw.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        }
         for column in columns:
             assert types[column] == "TIMESTAMP WITH TIME ZONE", (name, column)
 

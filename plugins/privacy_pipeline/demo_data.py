@@ -950,23 +950,24 @@ class _Generator:
             members = [n for n, site in enumerate(SITES) if site[1] == interest]
             sites += [members[i] for i in _buckets([SITES[n][2] for n in members], SITE_BUCKETS)]
         devices = list(HOME_DEVICES)
-        lookups = {
-            "lk_hours": _buckets(HOUR_WEIGHTS, HOUR_BUCKETS),
-            "lk_day_starts": self.window.day_starts,
-            "lk_day_lengths": self.window.day_lengths,
-            "lk_workdays": self.window.workdays,
-            "lk_sites": sites,
-            "lk_site_names": [name for name, _, _ in SITES],
-            "lk_home_devices": [
-                devices[i] for i in _buckets(list(HOME_DEVICES.values()), DEVICE_BUCKETS)
-            ],
-            "lk_cells": self.cell_slots,
+        lookups = {  # name: (SQL type, values)
+            "lk_hours": ("INTEGER[]", _buckets(HOUR_WEIGHTS, HOUR_BUCKETS)),
+            "lk_day_starts": ("BIGINT[]", list(self.window.day_starts)),
+            "lk_day_lengths": ("BIGINT[]", list(self.window.day_lengths)),
+            "lk_workdays": ("BOOLEAN[]", list(self.window.workdays)),
+            "lk_sites": ("INTEGER[]", sites),
+            "lk_site_names": ("VARCHAR[]", [name for name, _, _ in SITES]),
+            "lk_home_devices": (
+                "VARCHAR[]",
+                [devices[i] for i in _buckets(list(HOME_DEVICES.values()), DEVICE_BUCKETS)],
+            ),
+            "lk_cells": ("VARCHAR[]", self.cell_slots),
         }
-        columns = ", ".join(
-            f"[{', '.join(_sql_literal(v) for v in values)}] AS {name}"
-            for name, values in lookups.items()
+        columns = ", ".join(f"${name}::{kind} AS {name}" for name, (kind, _) in lookups.items())
+        con.execute(
+            f"CREATE TABLE lookups AS SELECT {columns}",
+            {name: values for name, (_, values) in lookups.items()},
         )
-        con.execute(f"CREATE TABLE lookups AS SELECT {columns}")
 
     # -- reference tables ----------------------------------------------------------------------
 
