@@ -9,14 +9,13 @@ complementary suppression, and returns one row per figure with its status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
 from privacy_pipeline.location.suppression import (
+    PUBLISHED,
     AreaRef,
     FigureKey,
     ReleaseStructure,
@@ -28,61 +27,67 @@ from privacy_pipeline.location.suppression import (
 
 log = logging.getLogger(__name__)
 
-RELEASE_COLUMNS = [
-    "table_name",
-    "area_level",
-    "area_id",
-    "hour_index",
-    "people",
-    "released_people",
-    "status",
-]
+# (column, arrow type) of the release table, in order.
+RELEASE_SCHEMA = (
+    ("table_name", "string"),
+    ("area_level", "string"),
+    ("area_id", "string"),
+    ("hour_index", "int32"),
+    ("people", "int64"),
+    ("released_people", "int64"),
+    ("status", "string"),
+)
 
 
-def area_structure(area_tree: pd.DataFrame, event_postal_codes: pd.DataFrame) -> ReleaseStructure:
-    """``area_tree``: area_level, area_id, parent_level, parent_id (null for provinces);
-    ``event_postal_codes``: event_id, postal_code."""
+def area_structure(
+    area_tree: Iterable[tuple], event_postal_codes: Iterable[tuple]
+) -> ReleaseStructure:
+    """``area_tree``: (area_level, area_id, parent_level, parent_id), parent null for
+    provinces; ``event_postal_codes``: (event_id, postal_code)."""
     parents = {
-        AreaRef(row.area_level, str(row.area_id)): AreaRef(row.parent_level, str(row.parent_id))
-        for row in area_tree.itertuples(index=False)
-        if pd.notna(row.parent_id)
+        AreaRef(level, str(area)): AreaRef(parent_level, str(parent))
+        for level, area, parent_level, parent in area_tree
+        if parent is not None
     }
     footprints: dict[str, set[str]] = {}
-    for row in event_postal_codes.itertuples(index=False):
-        footprints.setdefault(str(row.event_id), set()).add(str(row.postal_code))
+    for event_id, postal_code in event_postal_codes:
+        footprints.setdefault(str(event_id), set()).add(str(postal_code))
     return ReleaseStructure(
         parents, {event: frozenset(codes) for event, codes in footprints.items()}
     )
 
 
-def figure_counts(area_counts: pd.DataFrame, event_counts: pd.DataFrame) -> dict[FigureKey, int]:
-    """``area_counts``: area_level, area_id, hour_index, people;
-    ``event_counts``: event_id, hour_index (null = whole window), people."""
+def figure_counts(
+    area_counts: Iterable[tuple], event_counts: Iterable[tuple]
+) -> dict[FigureKey, int]:
+    """``area_counts``: (area_level, area_id, hour_index, people);
+    ``event_counts``: (event_id, hour_index or None for the whole window, people)."""
     counts = {
-        area_figure(row.area_level, str(row.area_id), int(row.hour_index)): int(row.people)
-        for row in area_counts.itertuples(index=False)
+        area_figure(level, str(area), int(hour)): int(people)
+        for level, area, hour, people in area_counts
     }
-    for row in event_counts.itertuples(index=False):
+    for event_id, hour, people in event_counts:
         key = (
-            event_total_figure(str(row.event_id))
-            if pd.isna(row.hour_index)
-            else event_hour_figure(str(row.event_id), int(row.hour_index))
+            event_total_figure(str(event_id))
+            if hour is None
+            else event_hour_figure(str(event_id), int(hour))
         )
-        counts[key] = int(row.people)
+        counts[key] = int(people)
     return counts
 
 
 def decide_release(
-    area_counts: pd.DataFrame,
-    event_counts: pd.DataFrame,
-    area_tree: pd.DataFrame,
-    event_postal_codes: pd.DataFrame,
+    area_counts: Iterable[tuple],
+    event_counts: Iterable[tuple],
+    area_tree: Iterable[tuple],
+    event_postal_codes: Iterable[tuple],
     location_config: Mapping[str, Any],
     k: int,
     run_date: str,
     warehouse_dir: Path,
-) -> pd.DataFrame:
-    """One row per figure: its true count, the count that would be published, and status."""
+) -> list[tuple]:
+    """One row per figure (see RELEASE_SCHEMA): its true count, the count that would be
+    published (noisy when DP is on), and its status."""
     true_counts = figure_counts(area_counts, event_counts)
     structure = area_structure(area_tree, event_postal_codes)
     settings = dp_settings(location_config)
@@ -99,21 +104,29 @@ def decide_release(
         "location release for %s: %d figures, %d published (dp %s)",
         run_date,
         len(status),
-        sum(1 for s in status.values() if s == "published"),
+        sum(1 for outcome in status.values() if outcome == PUBLISHED),
         "on" if settings.enabled else "off",
     )
-    rows = [
-        (
-            key.table,
-            key.level,
-            key.id,
-            key.hour,
-            true_counts[key],
-            released[key],
-            status[key],
-        )
-        for key in sorted(status, key=lambda key: (key.table, key.level, key.id, key.hour or -1))
+    return [
+        (key.table, key.level, key.id, key.hour, true_counts[key], released[key], status[key])
+        for key in sorted(status, key=_row_order)
     ]
-    frame = pd.DataFrame(rows, columns=RELEASE_COLUMNS)
-    frame["hour_index"] = frame["hour_index"].astype("Int64")
-    return frame
+
+
+def _row_order(key: FigureKey) -> tuple:
+    return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
+
+
+def as_arrow_table(rows: list[tuple]):
+    """The release rows as a typed Arrow table (what the dbt Python model returns)."""
+    import pyarrow as pa
+
+    schema = pa.schema([(name, getattr(pa, type_name)()) for name, type_name in RELEASE_SCHEMA])
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in RELEASE_SCHEMA]
+    return pa.table(
+        {
+            name: pa.array(values, type=schema.field(name).type)
+            for (name, _), values in zip(RELEASE_SCHEMA, columns, strict=True)
+        },
+        schema=schema,
+    )

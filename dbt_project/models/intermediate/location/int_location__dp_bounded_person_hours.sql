@@ -5,6 +5,11 @@
 -- each. Which ones are kept is decided by a hash (not by time of day, which would bias
 -- the counts towards the morning).
 {%- set dp = var('location')['dp'] %}
+{%- for bound in ['max_hours_per_person', 'max_postal_codes_per_person_hour', 'max_events_per_person', 'max_event_hours_per_person'] %}
+    {%- if dp['enabled'] and not (dp[bound] is integer and dp[bound] >= 1) %}
+        {{ exceptions.raise_compiler_error('config location.dp.' ~ bound ~ ' must be an integer >= 1 when dp is enabled') }}
+    {%- endif %}
+{%- endfor %}
 {{ config(materialized='table' if dp['enabled'] else 'view') }}
 
 {%- if not dp['enabled'] %}
@@ -32,12 +37,48 @@
         from {{ ref('int_location__person_hours') }}
     ),
 
+    distinct_hours as (
+        select distinct
+            customer_id,
+            hour_index,
+            hour_draw
+        from person_hours
+    ),
+
+    distinct_areas as (
+        select distinct
+            customer_id,
+            hour_index,
+            postal_code,
+            area_draw
+        from person_hours
+    ),
+
+    distinct_events as (
+        select distinct
+            customer_id,
+            event_id,
+            event_draw
+        from person_hours
+        where event_id is not null
+    ),
+
+    distinct_event_hours as (
+        select distinct
+            customer_id,
+            event_id,
+            hour_index,
+            hour_draw
+        from person_hours
+        where event_id is not null
+    ),
+
     ranked_hours as (
         select
             customer_id,
             hour_index,
             dense_rank() over (partition by customer_id order by hour_draw) as hour_rank
-        from (select distinct customer_id, hour_index, hour_draw from person_hours) as hours
+        from distinct_hours
     ),
 
     ranked_areas as (
@@ -46,7 +87,7 @@
             hour_index,
             postal_code,
             dense_rank() over (partition by customer_id, hour_index order by area_draw) as area_rank
-        from (select distinct customer_id, hour_index, postal_code, area_draw from person_hours) as areas
+        from distinct_areas
     ),
 
     ranked_events as (
@@ -54,11 +95,7 @@
             customer_id,
             event_id,
             dense_rank() over (partition by customer_id order by event_draw) as event_rank
-        from (
-            select distinct customer_id, event_id, event_draw
-            from person_hours
-            where event_id is not null
-        ) as attended
+        from distinct_events
     ),
 
     ranked_event_hours as (
@@ -67,11 +104,7 @@
             event_id,
             hour_index,
             dense_rank() over (partition by customer_id, event_id order by hour_draw) as event_hour_rank
-        from (
-            select distinct customer_id, event_id, hour_index, hour_draw
-            from person_hours
-            where event_id is not null
-        ) as event_hours
+        from distinct_event_hours
     ),
 
     kept_presence as (

@@ -18,19 +18,34 @@ def candidate_database_path(session) -> Path:
 
 
 def model(dbt, session):
-    from privacy_pipeline.location.release import decide_release
+    from privacy_pipeline.location.release import as_arrow_table, decide_release
 
     dbt.config(materialized="table")
     location_config = json.loads(dbt.config.get("location_config"))
     # runs/<date>/candidate.duckdb -> the warehouse folder, home of the DP noise ledger.
     warehouse_dir = candidate_database_path(session).parents[2]
-    return decide_release(
-        area_counts=dbt.ref("int_location__area_hour_counts").df(),
-        event_counts=dbt.ref("int_location__event_counts").df(),
-        area_tree=dbt.ref("int_location__area_tree").df(),
-        event_postal_codes=dbt.ref("int_location__event_postal_codes").df(),
+    rows = decide_release(
+        area_counts=rows_of(
+            dbt.ref("int_location__area_hour_counts"), "area_level, area_id, hour_index, people"
+        ),
+        event_counts=rows_of(dbt.ref("int_location__event_counts"), "event_id, hour_index, people"),
+        area_tree=rows_of(
+            dbt.ref("int_location__area_tree"), "area_level, area_id, parent_level, parent_id"
+        ),
+        event_postal_codes=rows_of(
+            dbt.ref("int_location__event_postal_codes"), "event_id, postal_code"
+        ),
         location_config=location_config,
         k=int(dbt.config.get("k")),
         run_date=dbt.config.get("run_date"),
         warehouse_dir=warehouse_dir,
     )
+    return as_arrow_table(rows)
+
+
+def rows_of(relation, columns: str) -> list[tuple]:
+    """A model's rows as tuples (counts only: small), without loading pandas.
+
+    (dbt.ref only takes literal model names, hence the relation as argument.)
+    """
+    return relation.project(columns).fetchall()

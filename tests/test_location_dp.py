@@ -1,0 +1,200 @@
+"""Optional differential privacy: settings, OpenDP calibration, the noise ledger, and the
+DP release through dbt (contribution bounding in SQL)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import duckdb
+import pytest
+from privacy_pipeline.config import load_config
+from privacy_pipeline.errors import ConfigError
+from privacy_pipeline.location.noise import (
+    dp_settings,
+    noise_measurement,
+    noisy_counts,
+    read_ledger,
+)
+from privacy_pipeline.location.release import decide_release
+from privacy_pipeline.location.suppression import area_figure, is_safe_difference
+
+K = 15
+
+
+def settings(**overrides):
+    return dp_settings({"dp": {"enabled": True, **overrides}})
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"mechanism": "uniform"},
+        {"epsilon_per_day": 0},
+        {"mechanism": "gaussian", "delta_per_day": 0.1},
+        {"max_hours_per_person": 0},
+        {"epsilon": 1.0},
+    ],
+)
+def test_unsafe_or_unknown_settings_are_refused(bad):
+    with pytest.raises(ConfigError):
+        settings(**bad)
+
+
+def test_default_configuration_has_dp_off():
+    assert dp_settings(load_config()["location"]).enabled is False
+
+
+@pytest.mark.parametrize("mechanism", ["laplace", "gaussian"])
+def test_noise_is_calibrated_to_the_daily_budget_and_the_contribution_bound(mechanism):
+    chosen = settings(mechanism=mechanism, epsilon_per_day=0.5)
+    measurement = noise_measurement(chosen)
+    bound = chosen.contributions_per_person
+    if mechanism == "laplace":
+        assert measurement.map(d_in=bound) <= 0.5 + 1e-9
+    else:
+        # zCDP rho for L2 sensitivity sqrt(bound); converted, it must fit (0.5, delta).
+        import opendp.prelude as dp
+
+        approx = dp.c.make_fix_delta(
+            dp.c.make_zCDP_to_approxDP(measurement), delta=chosen.delta_per_day
+        )
+        epsilon, delta = approx.map(d_in=math.sqrt(bound))
+        assert epsilon <= 0.5 + 1e-9 and delta <= chosen.delta_per_day
+    assert bound == 3 * 4 * 1 + 1 * (2 + 1)
+
+
+def test_noise_is_reused_when_a_date_is_recomputed(tmp_path):
+    ledger = tmp_path / "noise.duckdb"
+    counts = {area_figure("postal_code", str(1000 + i), 0): 100 for i in range(200)}
+    chosen = settings(epsilon_per_day=0.2)
+    first = noisy_counts(counts, chosen, "2026-06-20", ledger)
+    again = noisy_counts(counts, chosen, "2026-06-20", ledger)
+    assert first == again
+    assert any(value != 100 for value in first.values())  # noise was added
+    other_day = noisy_counts(counts, chosen, "2026-06-21", ledger)
+    assert other_day != first
+    other_budget = noisy_counts(counts, settings(epsilon_per_day=0.3), "2026-06-20", ledger)
+    assert other_budget != first
+    assert len(read_ledger(ledger, "2026-06-20", chosen.ledger_key)) == 200
+
+
+def test_dp_release_publishes_noisy_figures_that_pass_every_rule(tmp_path):
+    tree = [
+        ("postal_code", "1000", "municipality", "M"),
+        ("postal_code", "1001", "municipality", "M"),
+        ("municipality", "M", "province", "P"),
+        ("province", "P", None, None),
+    ]
+    area_counts = []
+    for hour in range(24):
+        area_counts += [
+            ("postal_code", "1000", hour, 60 + hour),
+            ("postal_code", "1001", hour, 40),
+            ("municipality", "M", hour, 100 + hour),
+            ("province", "P", hour, 100 + hour),
+        ]
+    config = {"dp": {"enabled": True, "epsilon_per_day": 1.0}}
+    rows = decide_release(area_counts, [], tree, [], config, K, "2026-06-20", tmp_path)
+    published = {
+        (level, area, hour): (true, noisy)
+        for _, level, area, hour, true, noisy, status in rows
+        if status == "published"
+    }
+    assert published, "something is published"
+    assert any(true != noisy for true, noisy in published.values())
+    assert all(true >= K and noisy >= K for true, noisy in published.values())
+    for (level, _, hour), (_, noisy) in published.items():
+        if level == "municipality":
+            children = [
+                published[c][1] for c in published if c[0] == "postal_code" and c[2] == hour
+            ]
+            assert is_safe_difference(noisy - sum(children), K)
+    again = decide_release(area_counts, [], tree, [], config, K, "2026-06-20", tmp_path)
+    assert again == rows
+
+
+@pytest.fixture(scope="module")
+def dp_candidate(tmp_path_factory):
+    """The location models built by dbt with DP on, on the location scenario landing zone."""
+    from privacy_pipeline.dbt_runner import run_dbt
+    from privacy_pipeline.landing import load_landing_zone
+    from privacy_pipeline.run_context import RunContext
+
+    from tests.support.landing import RUN_DATE, write_landing_zone
+    from tests.test_location_presence import scenario_tables
+
+    root = tmp_path_factory.mktemp("location-dp")
+    landing = write_landing_zone(root / "landing", scenario_tables())
+    config = copy.deepcopy(load_config())
+    config["location"]["dp"] |= {
+        "enabled": True,
+        "epsilon_per_day": 2.0,
+        "max_hours_per_person": 1,
+        "max_event_hours_per_person": 1,
+    }
+    ctx = RunContext.create(landing, root / "warehouse", RUN_DATE, k=K, config=config)
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    run_dbt(ctx, ["run", "--select", "+path:models/marts/location"])
+    run_dbt(
+        ctx,
+        [
+            "test",
+            "--select",
+            "path:models/intermediate/location",
+            "path:models/marts/location",
+            "--indirect-selection",
+            "cautious",
+        ],
+    )
+    return ctx
+
+
+def candidate_rows(ctx, sql):
+    # dbt-duckdb keeps its (read-write) connection open in this process: share it.
+    con = duckdb.connect(str(ctx.candidate_db))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_contributions_are_bounded_before_counting(dp_candidate):
+    per_person = candidate_rows(
+        dp_candidate,
+        """
+        select customer_id,
+               count(distinct case when postal_code is not null then hour_index end),
+               count(distinct event_id),
+               max(event_hours)
+        from intermediate.int_location__dp_bounded_person_hours
+        left join (
+            select customer_id as c, event_id as e, count(distinct hour_index) as event_hours
+            from intermediate.int_location__dp_bounded_person_hours
+            where event_id is not null group by all
+        ) on c = customer_id
+        group by customer_id
+    """,
+    )
+    assert per_person
+    assert max(hours for _, hours, _, _ in per_person) == 1
+    assert max(events for _, _, events, _ in per_person) <= 1
+    assert max(event_hours or 0 for *_, event_hours in per_person) <= 1
+    # the crowd of 3021 was seen at 10:00 and 11:00: each person now counts in one hour
+    counts = candidate_rows(
+        dp_candidate,
+        """
+        select sum(people) from intermediate.int_location__area_hour_counts
+        where area_level = 'postal_code' and area_id = '3021'
+    """,
+    )
+    assert counts == [(K,)]
+
+
+def test_dp_marts_publish_only_noisy_figures_of_at_least_k(dp_candidate):
+    assert candidate_rows(
+        dp_candidate, f"select count(*) from location.presence_hourly where people < {K}"
+    ) == [(0,)]
+    ledger = dp_candidate.warehouse_dir / "private" / "location_noise.duckdb"
+    assert ledger.exists()
