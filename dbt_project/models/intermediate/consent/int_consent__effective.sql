@@ -39,7 +39,8 @@ applied_versions as (
         history.choice,
         history.recorded_at,
         history.event_id,
-        history.recorded_at < run_day.ends_at as is_known_at_end_of_run_date
+        -- A quarantined refusal without a readable time counts from now on, not for D.
+        coalesce(history.recorded_at < run_day.ends_at, false) as is_known_at_end_of_run_date
     from {{ ref('int_consent__history') }} as history
     cross join run_day
     where history.is_applied

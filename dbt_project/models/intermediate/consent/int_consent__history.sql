@@ -25,10 +25,11 @@ accepted_events as (
 ),
 
 -- A refusal is honoured even when staging quarantined its row for another field (channel,
--- platform, event_id, a conflicting duplicate): its customer, purpose, choice and time are
--- readable, and ignoring it would harm the customer. The row still reaches the DPO in
--- dpo.rejected_privacy_events with its staging reason. (Exact duplicates are not needed:
--- their first copy is accepted.)
+-- platform, event_id, time, a conflicting duplicate): its customer, purpose and choice are
+-- readable, and ignoring it would harm the customer. A refusal whose time cannot be read
+-- is ordered after every other event (honoured from now on). The row still reaches the DPO
+-- in dpo.rejected_privacy_events with its staging reason. (Exact duplicates are not
+-- needed: their first copy is accepted.)
 quarantined_refusals as (
     select
         event_id,
@@ -46,7 +47,6 @@ quarantined_refusals as (
         and choice = 'opt_out'
         and customer_id is not null
         and purpose is not null
-        and recorded_at is not null
 ),
 
 ledger as (
@@ -120,7 +120,7 @@ versions as (
         row_number() over (
             partition by customer_id, purpose
             order by
-                recorded_at,
+                recorded_at nulls last,
                 case when choice = 'opt_out' then 1 else 0 end,
                 event_id,
                 origin,
