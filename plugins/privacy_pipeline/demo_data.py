@@ -47,6 +47,7 @@ import datetime as dt
 import hashlib
 import logging
 import math
+import os
 import random
 import shutil
 from collections.abc import Sequence
@@ -851,6 +852,9 @@ class _Generator:
             f"SET temp_directory = '{tmp.as_posix()}'",
             # Kept on (the default): byte-identical output needs order-preserving writes.
             "SET preserve_insertion_order = true",
+            # Parquet files come out the same for any thread count but one (DuckDB then
+            # takes another write path), so a single-core machine still runs two threads.
+            f"SET threads = {max(2, os.cpu_count() or 2)}",
         ):
             self.con.execute(setting)
 
