@@ -31,22 +31,23 @@ purposes as (
     from {{ ref('int_consent__purposes') }}
 ),
 
-applied_versions as (
+ledger_states as (
     select
         history.customer_id,
         history.purpose,
         history.version_number,
-        history.choice,
+        history.basis,
+        -- null: the purpose's default (no choice yet, or one the rules do not accept).
+        history.applied_choice as choice,
         history.recorded_at,
         history.event_id,
         -- A quarantined refusal without a readable time counts from now on, not for D.
         coalesce(history.recorded_at < run_day.ends_at, false) as is_known_at_end_of_run_date
     from {{ ref('int_consent__history') }} as history
     cross join run_day
-    where history.is_applied
 ),
 
--- Latest applied choice recorded before the end of D, and latest applied choice of all.
+-- Latest state recorded before the end of D, and latest state of all.
 ranked_versions as (
     select
         customer_id,
@@ -62,7 +63,7 @@ ranked_versions as (
             partition by customer_id, purpose, is_known_at_end_of_run_date
             order by version_number desc
         ) as recency_rank_in_period
-    from applied_versions
+    from ledger_states
 ),
 
 choices_per_purpose as (
@@ -80,36 +81,39 @@ choices_per_purpose as (
 ),
 
 -- Start of the allowed period in force at the end of D: the first consent after the last
--- refusal (known at the end of D). Signals older than that are not used.
+-- refusal, or consent that did not count (known at the end of D). Signals older than that
+-- are not used.
 last_refusals as (
     select
         customer_id,
         purpose,
         max(version_number) as last_refusal_version_number
-    from applied_versions
-    where is_known_at_end_of_run_date and choice = 'opt_out'
+    from ledger_states
+    where
+        is_known_at_end_of_run_date
+        and (choice = 'opt_out' or (choice is null and basis = 'consent'))
     group by customer_id, purpose
 ),
 
 allowed_periods as (
     select
-        applied_versions.customer_id,
-        applied_versions.purpose,
-        min(applied_versions.recorded_at) as consent_since,
+        ledger_states.customer_id,
+        ledger_states.purpose,
+        min(ledger_states.recorded_at) as consent_since,
         max(last_refusals.last_refusal_version_number) as last_refusal_version_number
-    from applied_versions
+    from ledger_states
     left join last_refusals
         on
-            applied_versions.customer_id = last_refusals.customer_id
-            and applied_versions.purpose = last_refusals.purpose
+            ledger_states.customer_id = last_refusals.customer_id
+            and ledger_states.purpose = last_refusals.purpose
     where
-        applied_versions.is_known_at_end_of_run_date
-        and applied_versions.choice = 'opt_in'
+        ledger_states.is_known_at_end_of_run_date
+        and ledger_states.choice = 'opt_in'
         and (
             last_refusals.last_refusal_version_number is null
-            or applied_versions.version_number > last_refusals.last_refusal_version_number
+            or ledger_states.version_number > last_refusals.last_refusal_version_number
         )
-    group by applied_versions.customer_id, applied_versions.purpose
+    group by ledger_states.customer_id, ledger_states.purpose
 ),
 
 customer_purposes as (

@@ -3,10 +3,9 @@
 -- valid from its recorded_at until the next event of the same customer and purpose.
 -- Versions are ordered by recorded_at; at the same instant a refusal is ordered after a
 -- consent, so the refusal is the one in force ("the refusal wins").
--- is_applied says whether the rules let the event change the customer's state;
--- not_applied_reason says why not (these events are listed in dpo.rejected_privacy_events).
--- in_force_choice, in_force_event_id, in_force_channel: the choice the rules apply during
--- the version, i.e. the latest applied event so far (null: none yet, the default applies).
+-- is_applied says whether the rules accept the event's choice; not_applied_reason says why
+-- not (these events are listed in dpo.rejected_privacy_events). applied_choice is the
+-- state during the version: the choice if applied, else null (the purpose's default).
 -- "What did we know on date X": the version with valid_from <= X < valid_to.
 
 with
@@ -130,43 +129,26 @@ versions as (
     from classified_events
 ),
 
-versions_with_choice_in_force as (
-    select
-        versions.*,
-        max(case when versions.not_applied_reason is null then versions.version_number end)
-            over (
-                partition by versions.customer_id, versions.purpose
-                order by versions.version_number
-                rows between unbounded preceding and current row
-            )
-            as in_force_version_number
-    from versions
-)
-
+-- Each version sets the state the rules apply: its choice when applied, else the purpose's
+-- default (null). A consent that does not count therefore never lets an older consent stand
+-- in for it: the customer's latest consent-based choice must itself be valid.
 select
-    versions.customer_id,
-    versions.purpose,
-    versions.version_number,
-    versions.event_id,
-    versions.basis,
-    versions.choice,
-    versions.channel,
-    versions.platform,
-    versions.recorded_at,
-    versions.recorded_at as valid_from,
-    versions.origin,
-    versions.not_applied_reason,
-    in_force.choice as in_force_choice,
-    in_force.event_id as in_force_event_id,
-    in_force.channel as in_force_channel,
-    lead(versions.recorded_at) over (
-        partition by versions.customer_id, versions.purpose
-        order by versions.version_number
+    customer_id,
+    purpose,
+    version_number,
+    event_id,
+    basis,
+    choice,
+    channel,
+    platform,
+    recorded_at,
+    recorded_at as valid_from,
+    origin,
+    not_applied_reason,
+    lead(recorded_at) over (
+        partition by customer_id, purpose
+        order by version_number
     ) as valid_to,
-    versions.not_applied_reason is null as is_applied
-from versions_with_choice_in_force as versions
-left join versions as in_force
-    on
-        versions.customer_id = in_force.customer_id
-        and versions.purpose = in_force.purpose
-        and versions.in_force_version_number = in_force.version_number
+    not_applied_reason is null as is_applied,
+    case when not_applied_reason is null then choice end as applied_choice
+from versions
