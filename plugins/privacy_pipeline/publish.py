@@ -56,6 +56,7 @@ PUBLISHED_TABLES = (
 )
 CANDIDATE_TABLES = tuple(t for t in PUBLISHED_TABLES if t != GATE_RESULTS)
 PUBLICATION_LOG = "publication.log"
+WAREHOUSE = "published"  # the warehouse's name while attached to the candidate
 VERSIONS_DIR = ".versions"
 MANIFEST = "_MANIFEST.json"
 # Export versions kept per run date: the current one and the previous one (a reader that
@@ -110,15 +111,20 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
 
 
 def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:
-    """The warehouse transaction: rows of D replaced, gate results appended, publication logged."""
+    """The warehouse transaction: rows of D replaced, gate results appended, publication logged.
+
+    Runs on a connection to the candidate (see ``connect_candidate``) with the warehouse
+    attached as ``published``: the only database the transaction writes to.
+    """
+    from privacy_pipeline.gates.candidate import connect_candidate
     from privacy_pipeline.gates.results import append_gate_results
 
-    con = duckdb.connect(str(ctx.warehouse_db))
+    con = connect_candidate(ctx.candidate_db)
     try:
-        con.execute(f"attach '{ctx.candidate_db}' as candidate (read_only)")
+        con.execute(f"attach '{ctx.warehouse_db}' as {WAREHOUSE} (read_write)")
         con.execute("begin transaction")
         published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
-        append_gate_results(con, ctx)
+        append_gate_results(con, ctx, catalog=WAREHOUSE)
         published[GATE_RESULTS] = rows_of_run_date(con, GATE_RESULTS, ctx.run_date)
         log_publication(con, ctx, version, published_at, published)
         con.execute("commit")
@@ -127,14 +133,16 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
             con.execute("rollback")
         raise
     finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"detach {WAREHOUSE}")
         con.close()
     return published
 
 
 def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str) -> int:
     """Replace the rows of the run date in one published table with the candidate's."""
-    source, target = f"candidate.{qualified(table)}", qualified(table)
-    columns = candidate_columns(con, table)
+    source, target = qualified(table), f"{WAREHOUSE}.{qualified(table)}"
+    columns = table_columns(con, table)
     if not columns:
         raise PublicationFailed(
             f"candidate table {table} is missing: refusing a partial publication"
@@ -149,7 +157,7 @@ def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str
         raise PublicationFailed(
             f"candidate table {table} has {foreign} rows of another run date than {ctx.run_date}"
         )
-    con.execute(f"create schema if not exists {quote(table.split('.')[0])}")
+    con.execute(f"create schema if not exists {WAREHOUSE}.{quote(table.split('.')[0])}")
     con.execute(f"create table if not exists {target} as select * from {source} limit 0")
     add_new_columns(con, table, columns)
     con.execute(
@@ -159,38 +167,36 @@ def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str
     return rows_of_run_date(con, table, ctx.run_date)
 
 
-def candidate_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def table_columns(
+    con: duckdb.DuckDBPyConnection, table: str, catalog: str | None = None
+) -> dict[str, str]:
+    """Column -> type of ``table`` in ``catalog`` (default: the connection's own database)."""
     schema, name = table.split(".")
     rows = con.execute(
         """
         select column_name, data_type from information_schema.columns
-        where table_catalog = 'candidate' and table_schema = ? and table_name = ?
+        where table_catalog = coalesce(?, current_database())
+          and table_schema = ? and table_name = ?
         order by ordinal_position
         """,
-        [schema, name],
+        [catalog, schema, name],
     ).fetchall()
     return dict(rows)
 
 
 def add_new_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
     """A model that gained a column publishes it; earlier dates get nulls there."""
-    schema, name = table.split(".")
-    existing = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()
-    }
+    existing = table_columns(con, table, WAREHOUSE)
     for column, data_type in columns.items():
         if column not in existing:
-            con.execute(f"alter table {qualified(table)} add column {quote(column)} {data_type}")
+            con.execute(
+                f"alter table {WAREHOUSE}.{qualified(table)} add column {quote(column)} {data_type}"
+            )
 
 
 def rows_of_run_date(con: duckdb.DuckDBPyConnection, table: str, run_date: dt.date) -> int:
     return con.execute(
-        f"select count(*) from {qualified(table)} where run_date = cast(? as date)",
+        f"select count(*) from {WAREHOUSE}.{qualified(table)} where run_date = cast(? as date)",
         [run_date.isoformat()],
     ).fetchone()[0]
 
@@ -202,14 +208,14 @@ def log_publication(
     published_at: dt.datetime,
     published: dict[str, int],
 ) -> None:
-    con.execute("create schema if not exists publication")
+    con.execute(f"create schema if not exists {WAREHOUSE}.publication")
     con.execute(
-        f"""create table if not exists {PUBLICATION_LOG} (
+        f"""create table if not exists {WAREHOUSE}.{PUBLICATION_LOG} (
             run_date date, run_id varchar, export_version varchar,
             published_at timestamptz, tables varchar)"""
     )
     con.execute(
-        f"insert into {PUBLICATION_LOG} values (?, ?, ?, ?, ?)",
+        f"insert into {WAREHOUSE}.{PUBLICATION_LOG} values (?, ?, ?, ?, ?)",
         [ctx.run_date.isoformat(), ctx.run_id, version, published_at, json.dumps(published)],
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -21,6 +22,22 @@ def sql_literal(value: object) -> str:
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def connect_candidate(path: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a candidate database that never takes the writer's lock.
+
+    Read-only, so gate tasks in parallel processes can all read it. When this process
+    already holds the file read-write (dbt in the same process, as under ``dag.test``),
+    DuckDB refuses a second configuration of the same file: then the connection joins
+    that open database instead.
+    """
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" not in str(exc):
+            raise
+        return duckdb.connect(str(path))
 
 
 def run_window(run_date: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
@@ -45,7 +62,7 @@ class Candidate:
     def open(cls, ctx: RunContext) -> Candidate:
         if not ctx.candidate_db.exists():
             raise CannotCheck(f"no candidate database at {ctx.candidate_db}")
-        return cls(ctx, duckdb.connect(str(ctx.candidate_db), read_only=True))
+        return cls(ctx, connect_candidate(ctx.candidate_db))
 
     def close(self) -> None:
         self.con.close()

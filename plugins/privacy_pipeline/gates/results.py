@@ -72,31 +72,37 @@ def gate_result_rows(results: dict[str, dict[str, Any]]) -> list[tuple]:
     ]
 
 
-def append_gate_results(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+def append_gate_results(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, catalog: str | None = None
+) -> int:
     """Append this run's gate results to dpo.gate_results; returns rows added.
 
-    Runs on the caller's connection (and transaction, if one is open).
+    Runs on the caller's connection (and transaction, if one is open); ``catalog`` names
+    the attached warehouse when it is not the connection's own database.
     """
-    con.execute("create schema if not exists dpo")
-    con.execute(f"create table if not exists {GATE_RESULTS_TABLE} ({GATE_RESULTS_COLUMNS})")
+    prefix = f"{catalog}." if catalog else ""
+    table = f"{prefix}{GATE_RESULTS_TABLE}"
+    con.execute(f"create schema if not exists {prefix}dpo")
+    con.execute(f"create table if not exists {table} ({GATE_RESULTS_COLUMNS})")
     rows = gate_result_rows(read_suite_results(ctx))
     if not rows:
         return 0
-    con.execute(f"create temp table if not exists new_gate_results ({GATE_RESULTS_COLUMNS})")
-    con.execute("delete from new_gate_results")
-    con.executemany("insert into new_gate_results values (?, ?, ?, ?, ?, ?, ?)", rows)
+    placeholders = ", ".join(
+        "(?, cast(? as date), ?, ?, ?, ?, cast(? as timestamptz))" for _ in rows
+    )
     added = con.execute(
         f"""
-        insert into {GATE_RESULTS_TABLE}
-        select * from new_gate_results as new
+        insert into {table}
+        select * from (values {placeholders})
+            as new(run_id, run_date, suite, expectation, success, observed, run_at)
         where not exists (
-            select 1 from {GATE_RESULTS_TABLE} as old
+            select 1 from {table} as old
             where old.run_id = new.run_id and old.suite = new.suite
               and old.expectation = new.expectation and old.run_at = new.run_at
         )
-        """
+        """,
+        [value for row in rows for value in row],
     ).fetchone()
-    con.execute("drop table new_gate_results")
     return int(added[0]) if added else 0
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from privacy_pipeline.gates.candidate import run_window, sql_literal
+from privacy_pipeline.gates.candidate import connect_candidate, run_window, sql_literal
 from privacy_pipeline.gates.landing_facts import ledger_sql
 from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.run_context import RunContext
@@ -62,7 +62,7 @@ def read_only(db: Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
         yield None
         return
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect_candidate(db)
     except duckdb.Error:
         yield None
         return
