@@ -1411,8 +1411,9 @@ class _Generator:
             "traffic_events",
             f"""
             SELECT customer_id, to_timestamp(at_s) AS observed_at,
-                CASE WHEN has_fixed AND {bits(22, 10)} < 500 THEN 'fixed' ELSE 'mobile' END
-                    AS network,
+                -- customers without mobile data browse from home only
+                CASE WHEN has_fixed AND (activity = 0 OR {bits(22, 10)} < 500) THEN 'fixed'
+                    ELSE 'mobile' END AS network,
                 lk_site_names[{site} + 1] AS app_or_site,
                 -- log-normal volumes, median 100 kB
                 least(2000000000, greatest(64, round(exp(11.5 + 1.6
