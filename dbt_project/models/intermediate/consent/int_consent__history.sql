@@ -127,7 +127,7 @@ versions as (
                 platform
         ) as version_number
     from classified_events
-),
+)
 
 -- Each version sets the state the rules apply: its choice when applied, else the purpose's
 -- default (null). A consent that does not count therefore never lets an older consent stand
