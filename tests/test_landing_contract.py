@@ -159,6 +159,16 @@ def test_invalid_utf8_line_is_recorded_not_fatal(tmp_path):
     assert con.execute("select count(*) from landing.rejected_csv_lines").fetchone()[0] == 1
 
 
+def test_unclosed_quote_is_a_rejected_record_not_a_fatal_error(tmp_path):
+    landing = write_landing_zone(tmp_path / "landing")
+    with (landing / "partners.csv").open("a") as fh:
+        fh.write('P7,"Unclosed,music\nP8,Swallowed,music\n')
+    rows_read, con = load(landing, tmp_path)
+    assert rows_read["partners"] == expected_counts()["partners"] + 1
+    rejected = con.execute("select line from landing.rejected_csv_lines").fetchall()
+    assert rejected == [(expected_counts()["partners"] + 2,)]
+
+
 def test_gzip_csv_unreadable_lines_too(tmp_path):
     landing = write_landing_zone(tmp_path / "landing", fmt="csv.gz")
     path = landing / "partners.csv.gz"

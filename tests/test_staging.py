@@ -93,6 +93,12 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
      {"duplicate_key_conflict": 2}),
     ("customers", [customer("X_EXACT", msisdn="+32470666666")] * 2, {"exact_duplicate": 1}),
     ("customers", [customer("X_CASE", brand=" Scarlet ")], {}),
+    # the same instant written with another offset is the same content
+    ("customers", [customer("X_TZ", created_at="2020-01-15T10:00:00+01:00"),
+                   customer("X_TZ", created_at="2020-01-15T09:00:00Z")], {"exact_duplicate": 1}),
+    # a malformed version of a key makes the valid one doubtful too
+    ("customers", [customer("X_HALF"), customer("X_HALF", birth_year="abc")],
+     {"invalid_integer:birth_year": 1, "duplicate_key_conflict": 1}),
     ("customers", [customer("X_SHARED1", msisdn=SHARED_MSISDN),
                    customer("X_SHARED2", msisdn=SHARED_MSISDN)], {}),
     ("privacy_preferences", [consent_event("PX1", "NOBODY", "direct_marketing", "opt_out")],
@@ -362,7 +368,7 @@ def test_customers_are_typed_deduplicated_and_without_clear_identifiers(staged):
                        "created_at", "closed_at", "migrated_at"]  # fmt: skip
     by_id = {r[0]: r for r in rows(con, "select * from staging.stg_crm__customers")}
     assert set(by_id) == {"C001", "C002", "C003", "C004", "X_EXACT", "X_CASE", "X_SHARED1",
-                          "X_SHARED2"}  # fmt: skip
+                          "X_SHARED2", "X_TZ"}  # fmt: skip
     assert by_id["X_CASE"][1] == "scarlet"
     assert by_id[C_PROXIMUS][2] == pseudonym(MSISDNS[C_PROXIMUS])
     types = dict(rows(con, "select column_name, data_type from information_schema.columns "
