@@ -122,7 +122,7 @@ def test_exports_hold_each_published_table_of_the_run_date(demo):
     for table in published_tables(warehouse):
         parquet = export_dir / f"{table}.parquet"
         assert parquet.exists(), parquet
-        exported = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+        exported = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0]
         assert (
             exported
             == query(warehouse, f"select count(*) from {table} where run_date = ?", [RUN_DATE])[0][
@@ -147,7 +147,7 @@ def test_marketing_can_export_a_table(demo, tmp_path, fmt):
     )
     assert result.returncode == 0, result.stderr
     reader = "read_csv_auto" if fmt == "csv" else "read_parquet"
-    rows = duckdb.sql(f"select count(*) from {reader}('{output}')").fetchone()[0]
+    rows = duckdb.sql(f"select count(*) from {reader}('{output}')").fetchall()[0][0]
     assert rows == query(demo["warehouse"], "select count(*) from marketing.segment_members")[0][0]
 
 
