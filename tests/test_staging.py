@@ -248,10 +248,29 @@ def staged(tmp_path_factory):
     con.close()
 
 
+FRACTIONAL_BYTES_SITE = "fraction.example"
+
+
 @pytest.fixture(scope="module")
 def staged_parquet(tmp_path_factory):
     root = tmp_path_factory.mktemp("staging-parquet")
     landing = write_landing_zone(root / "landing", fmt="parquet-folder")
+    # bytes as a float column, as pandas writes integers with nulls
+    part = landing / "traffic_events" / "part-1.parquet"
+    floats = root / "floats.parquet"
+    delivered = f"read_parquet('{part}')"
+    duckdb.execute(
+        f"""
+        copy (
+            select customer_id, observed_at, network, app_or_site, cast(bytes as double) as bytes
+            from {delivered}
+            union all
+            (select customer_id, observed_at, network, '{FRACTIONAL_BYTES_SITE}', 12.5
+             from {delivered} limit 1)
+        ) to '{floats}' (format parquet)
+        """
+    )
+    floats.replace(part)
     ctx, con = build(landing, root / "warehouse")
     yield con
     con.close()
@@ -441,8 +460,10 @@ def test_typed_parquet_stages_like_csv(staged, staged_parquet):
         from_parquet = set(rows(staged_parquet, f"select * from staging.{model}"))
         from_csv = set(rows(staged["con"], f"select * from staging.{model}"))
         assert from_parquet and from_parquet <= from_csv, model
-    quarantined = rows(staged_parquet, "select count(*) from dpo.quarantined_rows")
-    assert quarantined == [(0,)]
+    quarantined = rows(staged_parquet, "select source_table, reason, row_data "
+                                       "from dpo.quarantined_rows")  # fmt: skip
+    assert [(t, r) for t, r, _ in quarantined] == [("traffic_events", "invalid_integer:bytes")]
+    assert json.loads(quarantined[0][2])["app_or_site"] == FRACTIONAL_BYTES_SITE
     sources = rows(staged_parquet, "select distinct _source_file from staging.base_crm__customers "
                                    "order by 1")  # fmt: skip
     assert sources == [("customers/part-0.parquet",), ("customers/part-1.parquet",)]

@@ -65,7 +65,9 @@ ACCEPTED_PARQUET_TYPES = {
     MSISDN: {"VARCHAR"},
     ID: {"VARCHAR"} | INTEGER_TYPES,
     POSTAL_CODE: {"VARCHAR"} | INTEGER_TYPES,
-    INTEGER: {"VARCHAR"} | INTEGER_TYPES,
+    # Floats too: pandas writes an integer column with nulls as float64 (fractions are
+    # quarantined by staging as invalid_integer).
+    INTEGER: {"VARCHAR"} | NUMERIC_TYPES,
     DOUBLE: {"VARCHAR"} | NUMERIC_TYPES,
     TIMESTAMP: {"VARCHAR", "TIMESTAMP WITH TIME ZONE"},
 }

@@ -506,13 +506,13 @@ def parquet_type(con: duckdb.DuckDBPyConnection, raw: str, name: str, column: st
     if sql_type is None:
         return None
     quoted = '"' + column.replace('"', '""') + '"'
-    offset_ok = (
-        ""
-        if sql_type != "timestamptz"
-        else (f" or not regexp_matches({quoted}, '([Zz]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')")
-    )
+    # Values that would not survive the cast as written keep the column as text.
+    extra_check = {
+        "timestamptz": f" or not regexp_matches({quoted}, '([Zz]|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$')",
+        "bigint": f" or not regexp_matches({quoted}, '^[+-]?[0-9]+$')",
+    }.get(sql_type, "")
     failures = con.execute(
         f"select count(*) from {raw} where {quoted} is not null "
-        f"and (try_cast({quoted} as {sql_type}) is null{offset_ok})"
+        f"and (try_cast({quoted} as {sql_type}) is null{extra_check})"
     ).fetchone()[0]
     return sql_type if failures == 0 else None
