@@ -114,12 +114,13 @@ def test_header_only_csv_is_an_empty_table(tmp_path):
     assert con.execute("select count(*) from landing.events").fetchone()[0] == 0
 
 
-def test_header_is_matched_whatever_its_case_and_column_order(tmp_path):
+def test_header_is_matched_whatever_its_case_and_spaces_and_extra_columns(tmp_path):
     landing = write_landing_zone(tmp_path / "landing")
     path = landing / "cells.csv"
     lines = path.read_text().splitlines()
     header = lines[0].split(",")
-    lines[0] = ",".join(name.upper() for name in header)
+    lines[0] = ",".join(f" {name.upper()} " for name in header) + ",extra,extra"
+    lines[1:] = [line + ",a,b" for line in lines[1:]]
     path.write_text("\n".join(lines) + "\n")
     rows_read, con = load(landing, tmp_path)
     assert rows_read["cells"] == 3
@@ -220,6 +221,15 @@ def test_missing_column_in_one_file_of_a_folder_names_that_file(tmp_path):
     part.write_text("\n".join(",".join(v for i, v in enumerate(line.split(",")) if i != drop)
                               for line in lines) + "\n")  # fmt: skip
     with pytest.raises(UnusableInput, match=r"call_records/part-1\.csv.*direction"):
+        load(landing, tmp_path)
+
+
+def test_repeated_contract_column_is_unusable_input(tmp_path):
+    landing = write_landing_zone(tmp_path / "landing")
+    path = landing / "events.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",name", *(line + ",x" for line in lines[1:])]) + "\n")
+    with pytest.raises(UnusableInput, match=r"events\.csv: column\(s\) name appear more than once"):
         load(landing, tmp_path)
 
 

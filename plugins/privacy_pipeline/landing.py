@@ -185,9 +185,10 @@ def parquet_schema(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str
     return [(name, column_type) for name, column_type, *_ in rows]
 
 
-def describe_file(con: duckdb.DuckDBPyConnection, path: Path) -> DataFile:
+def describe_file(con: duckdb.DuckDBPyConnection, path: Path, table: Table) -> DataFile:
     if path.name.endswith(CSV_SUFFIXES):
-        header = csv_header(path)
+        # The reader is given these names, so a header " Customer_ID" reads as customer_id.
+        header = csv_column_names(path, table)
         schema = [(name, "VARCHAR") for name in header]
     else:
         schema = parquet_schema(con, path)
@@ -198,6 +199,17 @@ def describe_file(con: duckdb.DuckDBPyConnection, path: Path) -> DataFile:
         raise UnusableInput(f"{path}: column(s) {', '.join(duplicates)} appear more than once")
     columns = {name.lower(): _base_type(column_type) for name, column_type in schema}
     return DataFile(path, columns, header)
+
+
+def csv_column_names(path: Path, table: Table) -> tuple[str, ...]:
+    """Header names trimmed and lower-cased; a repeated extra column gets a suffix (it is
+    ignored anyway), a repeated contract column is an error (which one would be meant?)."""
+    names: list[str] = []
+    for name in (raw.strip().lower() for raw in csv_header(path)):
+        if name in names and name not in table.column_names:
+            name = f"{name}_{len(names)}"
+        names.append(name)
+    return tuple(names)
 
 
 def _base_type(column_type: str) -> str:
@@ -231,7 +243,7 @@ def check_contract(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[Ta
     located = []
     for table in TABLES:
         location, paths = locate_table(landing_dir, table)
-        files = tuple(describe_file(con, path) for path in paths)
+        files = tuple(describe_file(con, path, table) for path in paths)
         for data_file in files:
             check_file(data_file, table)
         located.append(TableFiles(table, location, files))
