@@ -1,0 +1,302 @@
+"""``make bench``: the location stage and the whole nightly run at production scale.
+
+Generates a landing zone (``privacy_pipeline.demo_data``), then measures, each in its own
+process so its peak memory is its own (``os.wait4`` returns the child's resource usage):
+
+1. every stage of the nightly run, in DAG order, with the location models split out of
+   the intermediate and marts stages (the location stage = ``dbt build`` of
+   ``models/intermediate/location`` and ``models/marts/location``, tests included);
+2. the floor: one hand-written DuckDB query computing the same presence counts (three
+   levels, allowed customers only, distinct people per area and hour) from the same
+   staged tables;
+3. the whole DAG through Airflow (``privacy-pipeline run``), end to end.
+
+Writes ``<workdir>/bench-results.md`` (a markdown table) and ``bench-results.json``, and
+returns the results. The landing zone is reused when it was generated with the same
+parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from privacy_pipeline.config import DEMO_RUN_DATE
+
+log = logging.getLogger(__name__)
+
+PARAMS_FILE = "bench-landing.json"
+
+INTERMEDIATE_LOCATION = "path:models/intermediate/location"
+MARTS_LOCATION = "path:models/marts/location"
+
+
+def dbt_build(*selection: str) -> str:
+    return f"dbt(['build', {', '.join(repr(arg) for arg in selection)}])"
+
+
+# (stage name, python statement run with `ctx` in scope), in the DAG's order.
+STAGES: tuple[tuple[str, str], ...] = (
+    ("load_landing", "from privacy_pipeline.stages import load_landing; load_landing(ctx)"),
+    ("dbt_staging", dbt_build("--select", "staging")),
+    (
+        "dbt_intermediate (without location)",
+        dbt_build("--select", "intermediate", "--exclude", INTERMEDIATE_LOCATION),
+    ),
+    (
+        "location stage (dbt build of the location models)",
+        dbt_build("--select", INTERMEDIATE_LOCATION, MARTS_LOCATION),
+    ),
+    ("dbt_marts (without location)", dbt_build("--select", "marts", "--exclude", MARTS_LOCATION)),
+    (
+        "privacy_gates",
+        "from privacy_pipeline.stages import run_gate; "
+        "from privacy_pipeline.gates import SUITES; [run_gate(ctx, s) for s in SUITES]",
+    ),
+    ("publish", "from privacy_pipeline.stages import publish; publish(ctx)"),
+    ("reports", "from privacy_pipeline.stages import write_reports; write_reports(ctx)"),
+)
+
+STAGE_PRELUDE = """
+import logging, sys
+logging.basicConfig(level=logging.WARNING)
+from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.dbt_runner import run_dbt
+ctx = RunContext.create({landing!r}, {warehouse!r}, {run_date!r})
+ctx.run_dir.mkdir(parents=True, exist_ok=True)
+def dbt(args):
+    run_dbt(ctx, [*args, '--indirect-selection', 'cautious'])
+"""
+
+# The floor: presence counts at three levels in one statement, from the staged tables.
+FLOOR_QUERY = """
+create or replace temp table floor_presence as
+with run_day as (
+    select starts_at, ends_at from intermediate.int_consent__run_day
+),
+allowed as (
+    select customer_id from intermediate.int_consent__effective
+    where purpose = 'location_analytics' and is_allowed
+),
+sightings as (
+    select distinct e.customer_id,
+           cast(floor((epoch(e.event_at) - epoch(d.starts_at)) / 3600) as integer) as hour_index,
+           c.postal_code, c.municipality, c.province
+    from staging.stg_network__network_events as e
+    cross join run_day as d
+    join staging.stg_reference__cells as c on c.cell_id = e.cell_id
+    where e.event_at >= d.starts_at and e.event_at < d.ends_at
+      and e.customer_id in (select customer_id from allowed)
+)
+select postal_code, municipality, province, hour_index, count(distinct customer_id) as people
+from sightings
+group by grouping sets ((postal_code, hour_index), (municipality, hour_index),
+                        (province, hour_index))
+"""
+
+
+def run_benchmark(
+    workdir: Path,
+    customers: int,
+    events_per_customer: int,
+    run_date: str = DEMO_RUN_DATE,
+) -> dict[str, Any]:
+    """Generate (or reuse) the data, measure every stage, the floor and the whole DAG."""
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    landing = workdir / "landing"
+    results: dict[str, Any] = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "customers": customers,
+        "events_per_customer": events_per_customer,
+        "run_date": run_date,
+        "cpus": os.cpu_count(),
+        "measurements": [],
+    }
+    generation = ensure_landing_zone(landing, customers, events_per_customer, run_date)
+    if generation:
+        results["measurements"].append(generation)
+    results["network_events"] = count_network_events(landing)
+
+    stages_warehouse = workdir / "warehouse-stages"
+    shutil.rmtree(stages_warehouse, ignore_errors=True)
+    for name, statement in STAGES:
+        measurement = measure_python(
+            name, stage_script(landing, stages_warehouse, run_date, statement)
+        )
+        results["measurements"].append(measurement)
+        if not measurement["ok"]:
+            break
+    candidate = stages_warehouse / "runs" / run_date / "candidate.duckdb"
+    if candidate.exists():
+        results["measurements"].append(measure_floor(candidate))
+
+    dag_warehouse = workdir / "warehouse-dag"
+    shutil.rmtree(dag_warehouse, ignore_errors=True)
+    results["measurements"].append(
+        measure(
+            "whole nightly run (privacy-pipeline run, Airflow)",
+            [
+                sys.executable,
+                "-m",
+                "privacy_pipeline.cli",
+                "run",
+                "--landing",
+                str(landing),
+                "--warehouse",
+                str(dag_warehouse),
+                "--date",
+                run_date,
+            ],
+        )  # fmt: skip
+    )
+    add_ratios(results)
+    write_results(workdir, results)
+    return results
+
+
+def ensure_landing_zone(
+    landing: Path, customers: int, events_per_customer: int, run_date: str
+) -> dict[str, Any] | None:
+    """Generate the landing zone unless the one in place has the same parameters."""
+    params = {"customers": customers, "events_per_customer": events_per_customer,
+              "end_date": run_date}  # fmt: skip
+    marker = landing / PARAMS_FILE
+    if marker.exists() and json.loads(marker.read_text()) == params:
+        log.info("reusing the landing zone in %s", landing)
+        return None
+    script = textwrap.dedent(f"""
+        import datetime as dt
+        from pathlib import Path
+        from privacy_pipeline.demo_data import generate_landing_zone
+        generate_landing_zone(Path({str(landing)!r}), customers={customers},
+                              events_per_customer={events_per_customer},
+                              end_date=dt.date.fromisoformat({run_date!r}))
+    """)
+    measurement = measure_python("generate landing zone (demo-data)", script)
+    if not measurement["ok"]:
+        raise RuntimeError(f"demo data generation failed:\n{measurement['error']}")
+    marker.write_text(json.dumps(params))
+    return measurement
+
+
+def count_network_events(landing: Path) -> int:
+    import duckdb
+
+    folder = landing / "network_events"
+    pattern = str(folder / "*.parquet") if folder.is_dir() else str(landing / "network_events.*")
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select count(*) from '{pattern}'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def stage_script(landing: Path, warehouse: Path, run_date: str, statement: str) -> str:
+    prelude = STAGE_PRELUDE.format(landing=str(landing), warehouse=str(warehouse),
+                                   run_date=run_date)  # fmt: skip
+    return prelude + statement + "\n"
+
+
+def measure_floor(candidate: Path) -> dict[str, Any]:
+    script = textwrap.dedent(f"""
+        import duckdb
+        con = duckdb.connect({str(candidate)!r}, read_only=True)
+        con.execute("set enable_progress_bar = false")
+        con.execute({FLOOR_QUERY!r})
+        print(con.execute("select count(*) from floor_presence").fetchone()[0], "figures")
+    """)
+    return measure_python("floor: one hand-written DuckDB query (presence counts)", script)
+
+
+def measure_python(name: str, script: str) -> dict[str, Any]:
+    return measure(name, [sys.executable, "-c", script])
+
+
+def measure(name: str, command: list[str]) -> dict[str, Any]:
+    """Run ``command`` in a child process; wall time, CPU time and its own peak RSS.
+
+    ``os.wait4`` reaps exactly that child and returns its resource usage (including the
+    grandchildren it waited for), so every stage's peak memory is its own.
+    """
+    log.info("bench: %s ...", name)
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
+                                   text=True, env=bench_env())  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read()
+    measurement = {
+        "stage": name,
+        "ok": process.returncode == 0,
+        "exit_code": process.returncode,
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+    }
+    if process.returncode != 0:
+        measurement["error"] = text[-3000:]
+    log.info("bench: %s: %s", name, {k: v for k, v in measurement.items() if k != "error"})
+    return measurement
+
+
+def add_ratios(results: dict[str, Any]) -> None:
+    """Location stage and whole run, relative to the floor query (the targets: 1.5x, 2x)."""
+    by_stage = {m["stage"]: m for m in results["measurements"]}
+    floor = next((m for m in results["measurements"] if m["stage"].startswith("floor")), None)
+    if not floor or not floor["ok"]:
+        return
+    location = next(m for m in results["measurements"] if m["stage"].startswith("location"))
+    whole = next(m for m in results["measurements"] if m["stage"].startswith("whole"))
+    results["location_vs_floor"] = round(location["wall_seconds"] / floor["wall_seconds"], 2)
+    results["whole_run_vs_floor"] = round(whole["wall_seconds"] / floor["wall_seconds"], 2)
+    staged = [m for name, m in by_stage.items() if name in {s for s, _ in STAGES}]
+    results["stages_total_seconds"] = round(sum(m["wall_seconds"] for m in staged), 1)
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    lines = [
+        f"{results['customers']:,} customers, {results['network_events']:,} network events, "
+        f"run date {results['run_date']}, {results['cpus']} CPUs, "
+        f"started {results['started_at']}",
+        "",
+        "| stage | wall (s) | CPU (s) | peak RSS (MB) | ok |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for m in results["measurements"]:
+        lines.append(
+            f"| {m['stage']} | {m['wall_seconds']} | {m['cpu_seconds']} | "
+            f"{m['peak_rss_mb']} | {'yes' if m['ok'] else 'FAILED'} |"
+        )
+    for key, label in (
+        ("location_vs_floor", "location stage / floor (target <= 1.5)"),
+        ("whole_run_vs_floor", "whole nightly run / floor (target <= 2)"),
+    ):
+        if key in results:
+            lines.append(f"\n{label}: **{results[key]}x**")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(workdir: Path, results: dict[str, Any]) -> None:
+    (workdir / "bench-results.json").write_text(json.dumps(results, indent=2))
+    table = markdown_table(results)
+    (workdir / "bench-results.md").write_text(table)
+    print(table)
+
+
+def bench_env() -> dict[str, str]:
+    """The benchmark's children log little and never touch the user's Airflow home."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}

@@ -1,0 +1,314 @@
+"""Location counts through the real DAG on a hand-made landing zone (one run, k = 15).
+
+Each scenario lives in its own province, so the subtraction rule of one cannot change
+the figures of another; every scenario happens at 10:00-11:00 Brussels time unless said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.support.landing import (
+    RUN_DATE,
+    consent_events_for,
+    make_customers,
+    network_events_for,
+    ts,
+    write_landing_zone,
+)
+from tests.support.pipeline import query, run_pipeline
+
+K = 15
+BRUSSELS_SUMMER = dt.timezone(dt.timedelta(hours=2))
+
+
+def cell(cell_id: str, postal_code: str, municipality: str, province: str) -> dict:
+    return {
+        "cell_id": cell_id,
+        "postal_code": postal_code,
+        "municipality": municipality,
+        "province": province,
+        "lat": 50.8,
+        "lon": 4.3,
+    }
+
+
+def hour_start(hour: int) -> dt.datetime:
+    return dt.datetime.fromisoformat(ts(hour)).astimezone(dt.UTC)
+
+
+class Population:
+    """Customers in distinct msisdn ranges (make_customers numbers them from ``start``)."""
+
+    def __init__(self) -> None:
+        self.next_number = 10_000
+        self.customers: list[dict] = []
+
+    def people(self, n: int, **overrides) -> list[dict]:
+        rows = make_customers(n, start=self.next_number, prefix="L", **overrides)
+        self.next_number += n
+        self.customers += rows
+        return rows
+
+
+def scenario_tables() -> dict[str, list[dict]]:
+    pop = Population()
+    cells, events, preferences = [], [], []
+
+    def seen(people, cell_id, hour, minute=10):
+        events.extend(network_events_for(people, cell_id, ts(hour, minute)))
+
+    # exactly k / k - 1
+    cells += [cell("CX-EXACT", "3001", "Exactville", "Prov Exact")]
+    seen(pop.people(K), "CX-EXACT", 10)
+    cells += [cell("CX-BELOW", "3002", "Belowville", "Prov Below")]
+    seen(pop.people(K - 1), "CX-BELOW", 10)
+
+    # k - 1 allowed people plus one who must not count: each tips the area below k
+    cells += [cell("CX-OBJ", "3011", "Objectville", "Prov Objector")]
+    seen(pop.people(K - 1), "CX-OBJ", 10)
+    objector = pop.people(1)
+    preferences += consent_events_for(objector, "location_analytics", "opt_out", prefix="LOC")
+    seen(objector, "CX-OBJ", 10)
+    cells += [cell("CX-LEG", "3012", "Legacyville", "Prov Legacy")]
+    seen(pop.people(K - 1), "CX-LEG", 10)
+    seen(pop.people(1, brand="scarlet", migrated_at=None), "CX-LEG", 10)
+    cells += [cell("CX-CLO", "3013", "Closedville", "Prov Closed")]
+    seen(pop.people(K - 1), "CX-CLO", 10)
+    seen(pop.people(1, closed_at="2026-06-01T09:00:00+02:00"), "CX-CLO", 10)
+    # k allowed + all of the excluded kinds + an msisdn of no customer: exactly k
+    cells += [cell("CX-MIX", "3014", "Mixville", "Prov Mixed")]
+    seen(pop.people(K), "CX-MIX", 10)
+    late_objector = pop.people(1)
+    preferences += consent_events_for(
+        late_objector,
+        "location_analytics",
+        "opt_out",
+        prefix="LOC",
+        recorded_at="2026-06-22T08:00:00+02:00",
+    )
+    seen(late_objector, "CX-MIX", 10)
+    seen(pop.people(1, brand="scarlet", migrated_at=None), "CX-MIX", 10)
+    seen(pop.people(1, closed_at="2026-06-01T09:00:00+02:00"), "CX-MIX", 10)
+    events.append({"msisdn": "+32499999999", "cell_id": "CX-MIX", "event_at": ts(10, 20)})
+
+    # many events of one person count once; the same people an hour later count again
+    cells += [
+        cell("CX-MANY-1", "3021", "Manyville", "Prov Many"),
+        cell("CX-MANY-2", "3021", "Manyville", "Prov Many"),
+    ]
+    crowd = pop.people(K)
+    seen(crowd, "CX-MANY-1", 10)
+    for minute in range(0, 60, 2):
+        seen(crowd[:1], "CX-MANY-1", 10, minute)
+        seen(crowd[:1], "CX-MANY-2", 10, minute)
+    seen(crowd, "CX-MANY-2", 11, 59)
+
+    # a municipality with one small postal code
+    cells += [
+        cell("CX-SUB-BIG", "3031", "Subville", "Prov Sub"),
+        cell("CX-SUB-SMALL", "3032", "Subville", "Prov Sub"),
+    ]
+    seen(pop.people(K + 5), "CX-SUB-BIG", 10)
+    seen(pop.people(3), "CX-SUB-SMALL", 10)
+
+    # an event at one cell of a postal code, 18:00 to 20:30
+    cells += [
+        cell("CX-EV-SITE", "3041", "Eventville", "Prov Event"),
+        cell("CX-EV-TOWN", "3041", "Eventville", "Prov Event"),
+    ]
+    attendees = pop.people(20)
+    for hour in (18, 19, 20):
+        seen(attendees, "CX-EV-SITE", hour, 10)
+        seen(pop.people(K + 1), "CX-EV-TOWN", hour, 10)
+    seen(attendees[:5], "CX-EV-SITE", 20, 45)  # after the window: not at the event
+    seen(pop.people(3), "CX-EV-SITE", 12, 0)  # before the window
+    return {
+        "+customers": pop.customers,
+        "+cells": cells,
+        "+network_events": events,
+        "+privacy_preferences": preferences,
+        "+events": [
+            {"event_id": "EV-T", "name": "Test concert", "starts_at": ts(18), "ends_at": ts(20, 30)}
+        ],
+        "+event_cells": [{"event_id": "EV-T", "cell_id": "CX-EV-SITE"}],
+    }
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    root = tmp_path_factory.mktemp("location")
+    landing = write_landing_zone(root / "landing", scenario_tables())
+    result = run_pipeline(landing, root / "warehouse", RUN_DATE, k=K)
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
+    return root / "warehouse"
+
+
+def presence(warehouse, level: str, area: str) -> dict[dt.datetime, int]:
+    rows = query(
+        warehouse,
+        "select hour_start, people from location.presence_hourly "
+        "where area_level = ? and area_id = ? and run_date = ?",
+        [level, area, RUN_DATE],
+    )
+    return {start.astimezone(dt.UTC): people for start, people in rows}
+
+
+def test_an_area_with_exactly_k_people_is_published_with_k(warehouse):
+    for level, area in [
+        ("postal_code", "3001"),
+        ("municipality", "Exactville"),
+        ("province", "Prov Exact"),
+    ]:
+        assert presence(warehouse, level, area) == {hour_start(10): K}
+
+
+def test_an_area_with_k_minus_one_people_is_not_published(warehouse):
+    for level, area in [
+        ("postal_code", "3002"),
+        ("municipality", "Belowville"),
+        ("province", "Prov Below"),
+    ]:
+        assert presence(warehouse, level, area) == {}
+
+
+@pytest.mark.parametrize(
+    "postal_code",
+    ["3011", "3012", "3013"],
+    ids=["objector", "unmigrated_scarlet", "closed_account"],
+)
+def test_an_excluded_person_who_tips_an_area_to_k_minus_one_suppresses_it(warehouse, postal_code):
+    assert presence(warehouse, "postal_code", postal_code) == {}
+
+
+def test_excluded_people_and_unknown_msisdns_are_never_counted(warehouse):
+    # k allowed people + an objector (refusal recorded after D) + an unmigrated Scarlet
+    # customer + a closed account + a number of no customer: exactly k.
+    assert presence(warehouse, "postal_code", "3014") == {hour_start(10): K}
+
+
+def test_many_events_of_one_person_count_once(warehouse):
+    assert presence(warehouse, "postal_code", "3021") == {hour_start(10): K, hour_start(11): K}
+
+
+def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):
+    assert presence(warehouse, "municipality", "Subville") == {hour_start(10): K + 8}
+    assert presence(warehouse, "province", "Prov Sub") == {hour_start(10): K + 8}
+    # 3032 (3 people) is below k; publishing 3031 would reveal it as 23 - 20.
+    assert presence(warehouse, "postal_code", "3032") == {}
+    assert presence(warehouse, "postal_code", "3031") == {}
+
+
+def test_no_published_figure_is_below_k_and_subtraction_never_reveals_fewer(warehouse):
+    assert query(
+        warehouse, "select count(*) from location.presence_hourly where people < ?", [K]
+    ) == [(0,)]
+    residuals = query(
+        warehouse,
+        """
+        with published as (select * from location.presence_hourly where run_date = ?),
+        tree as (
+            select distinct 'postal_code' as child_level, postal_code as child,
+                   'municipality' as parent_level, municipality as parent
+            from read_csv(?, all_varchar = true)
+            union
+            select distinct 'municipality', municipality, 'province', province
+            from read_csv(?, all_varchar = true)
+        )
+        select parent.area_level, parent.area_id, parent.hour_start,
+               parent.people - coalesce(sum(child.people), 0) as residual
+        from published as parent
+        left join tree on tree.parent_level = parent.area_level and tree.parent = parent.area_id
+        left join published as child
+          on child.area_level = tree.child_level and child.area_id = tree.child
+         and child.hour_start = parent.hour_start
+        where parent.area_level <> 'postal_code'
+        group by parent.area_level, parent.area_id, parent.hour_start, parent.people
+        """,
+        [RUN_DATE, *[str(warehouse.parent / "landing" / "cells.csv")] * 2],
+    )
+    assert residuals, "expected published parents"
+    unsafe = [row for row in residuals if row[3] != 0 and row[3] < K]
+    assert unsafe == []
+
+
+def test_event_attendance_per_hour_and_whole_window(warehouse):
+    hours = query(
+        warehouse,
+        "select hour_start, people from location.event_attendance "
+        "where event_id = 'EV-T' and run_date = ?",
+        [RUN_DATE],
+    )
+    assert {start.astimezone(dt.UTC): people for start, people in hours} == {
+        hour_start(18): 20,
+        hour_start(19): 20,
+        hour_start(20): 20,
+    }
+    assert query(
+        warehouse,
+        "select people from location.event_attendance_total "
+        "where event_id = 'EV-T' and run_date = ?",
+        [RUN_DATE],
+    ) == [(20,)]
+    # the event's postal code: attendees and town people in the same hour
+    assert presence(warehouse, "postal_code", "3041")[hour_start(18)] == 20 + K + 1
+
+
+def test_suppression_summary_for_the_dpo(warehouse):
+    rows = query(
+        warehouse,
+        "select table_name, area_level, published, suppressed_below_k, "
+        "suppressed_complementary from location.suppression_summary "
+        "where run_date = ?",
+        [RUN_DATE],
+    )
+    summary = {(table, level): counts for table, level, *counts in rows}
+    assert set(summary) == {
+        ("presence_hourly", "postal_code"),
+        ("presence_hourly", "municipality"),
+        ("presence_hourly", "province"),
+        ("event_attendance", "event"),
+        ("event_attendance_total", "event"),
+    }
+    published, below_k, complementary = summary[("presence_hourly", "postal_code")]
+    assert (
+        published
+        == query(
+            warehouse,
+            "select count(*) from location.presence_hourly "
+            "where area_level = 'postal_code' and run_date = ?",
+            [RUN_DATE],
+        )[0][0]
+    )
+    assert below_k >= 6  # 3002, 3011, 3012, 3013, 3032 and the 12:00 event cell
+    assert complementary >= 1  # 3031
+
+
+def test_no_column_or_value_identifies_a_person(warehouse):
+    columns = query(
+        warehouse,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'location'",
+    )
+    names = {column for _, column in columns}
+    assert names <= {
+        "area_level",
+        "area_id",
+        "hour_start",
+        "people",
+        "run_date",
+        "event_id",
+        "table_name",
+        "published",
+        "suppressed_below_k",
+        "suppressed_complementary",
+    }
+    values = query(
+        warehouse,
+        "select area_id from location.presence_hourly "
+        "union select event_id from location.event_attendance",
+    )
+    assert not [v for (v,) in values if re.fullmatch(r"L\d{5}|C\d{3}|\+\d+", v)]
