@@ -356,6 +356,18 @@ def test_no_direct_identifier_in_the_quarantine(staged):
         assert not any(form in compact for form in forms), value
 
 
+def test_quarantined_network_events_never_pair_a_person_with_a_place(staged):
+    events = rows(staged["con"], "select reason, row_data from dpo.quarantined_rows "
+                                 "where source_table = 'network_events'")  # fmt: skip
+    assert len(events) == 6
+    for reason, row_data in events:
+        keys = set(json.loads(row_data))
+        if reason in ("unknown_cell", "unparseable_timestamp:event_at"):
+            assert keys == {"cell_id", "event_at"}, reason
+        else:
+            assert keys == {"msisdn_pseudonym", "event_at"}, reason
+
+
 def test_quarantined_identifiers_are_pseudonymised_not_dropped(staged):
     con = staged["con"]
     customer_row = json.loads(rows(con, "select row_data from dpo.quarantined_rows "

@@ -5,6 +5,7 @@
 -- raw number is dropped here. A number of no accepted customer: unknown_msisdn; of
 -- several: ambiguous_msisdn. Identical events are not deduplicated: they change no
 -- presence count (distinct people), and a full sort of 100M rows would.
+-- row_data of a rejected event never holds both the number and the cell (see below).
 {%- set relation = source('network', 'network_events') %}
 {%- set physical_types = landing_physical_types(relation) %}
 {%- set customers_relation = source('crm', 'customers') %}
@@ -83,7 +84,21 @@ select
     event_at,
     _source_file,
     rejection_reason,
+    -- The quarantine is published to the DPO: it never holds a person and a place together
+    -- (that would be an individual location trail). A problem with the cell or the time
+    -- keeps the cell and the time; any other problem keeps the number's pseudonym and the time.
     case
-        when rejection_reason is not null then {{ quarantine_row_json('network_events') }}
+        when rejection_reason is null then null
+        when
+            rejection_reason in ('unknown_cell', 'missing_value:cell_id', 'missing_value:event_at')
+            or rejection_reason like 'unparseable_timestamp:%'
+            then json_object(
+                'cell_id', {{ mask_identifier_like('cell_id__raw') }},
+                'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }}
+            )
+        else json_object(
+            'msisdn_pseudonym', {{ pseudonym('msisdn__raw') }},
+            'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }}
+        )
     end as row_data
 from checked_events
