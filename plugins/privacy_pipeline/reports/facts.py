@@ -118,12 +118,15 @@ def consent_by_purpose_platform(con, ctx: RunContext) -> Table:
         select purpose, platform,
                count(*) filter (where choice = 'opt_in') as opt_in,
                count(*) filter (where choice = 'opt_out') as opt_out
-        from ({ledger_sql()}) as ledger
-        where recorded_at < cast(? as timestamptz)
-        qualify row_number() over (
-            partition by customer_id, purpose
-            order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end
-        ) = 1
+        from (
+            select * from ({ledger_sql()}) as ledger
+            where recorded_at < cast(? as timestamptz)
+            qualify row_number() over (
+                partition by customer_id, purpose
+                order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end
+            ) = 1
+        ) as latest
+        group by purpose, platform
         order by purpose, platform
         """,
         [end.isoformat()],

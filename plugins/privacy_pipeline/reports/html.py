@@ -164,7 +164,7 @@ def line_chart(series: list[Series], width: int = 640, height: int = 200) -> str
     """A small line chart of daily values, one line per series, with a legend."""
     days = sorted({day for s in series for day, _ in s.points})
     top = max([value for s in series for _, value in s.points] + [1])
-    left, right, upper, lower = 60, 10, 10, 40
+    left, right, upper, lower = 60, 10, 10, 30
     plot_w, plot_h = width - left - right, height - upper - lower
 
     def x(day: dt.date) -> float:
@@ -182,8 +182,8 @@ def line_chart(series: list[Series], width: int = 640, height: int = 200) -> str
         f'<line x1="{left}" y1="{upper}" x2="{left}" y2="{upper + plot_h}" stroke="#999"/>',
         f'<text x="{left - 5}" y="{upper + 10}" text-anchor="end" font-size="11">{top:,.0f}</text>',
         f'<text x="{left - 5}" y="{upper + plot_h}" text-anchor="end" font-size="11">0</text>',
-        f'<text x="{left}" y="{height - 22}" font-size="11">{days[0]}</text>',
-        f'<text x="{width - right}" y="{height - 22}" text-anchor="end" font-size="11">'
+        f'<text x="{left}" y="{height - 12}" font-size="11">{days[0]}</text>',
+        f'<text x="{width - right}" y="{height - 12}" text-anchor="end" font-size="11">'
         f"{days[-1]}</text>",
     ]
     for index, s in enumerate(series):
@@ -198,9 +198,10 @@ def line_chart(series: list[Series], width: int = 640, height: int = 200) -> str
                 f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(s.name)} {day}: {value:,.0f}</title></circle>"
             )
-        parts.append(
-            f'<text x="{left + 150 * index}" y="{height - 5}" font-size="11" fill="{colour}">'
-            f"&#9632; {escape(s.name)} (last: {s.points[-1][1]:,.0f})</text>"
-        )
     parts.append("</svg>")
-    return "".join(parts)
+    legend = " ".join(
+        f'<span style="color:{COLOURS[i % len(COLOURS)]}">&#9632;</span> {escape(s.name)} '
+        f"(last: {s.points[-1][1]:,.0f})"
+        for i, s in enumerate(series)
+    )
+    return f"<figure>{''.join(parts)}<figcaption>{legend}</figcaption></figure>"
