@@ -11,6 +11,16 @@
 {%- set customers_relation = source('crm', 'customers') %}
 {%- set customer_types = landing_physical_types(customers_relation) %}
 {%- set customer_columns = contract_table('customers').columns %}
+{%- set place_or_time_problem -%}
+    rejection_reason in ('unknown_cell', 'missing_value:cell_id', 'missing_value:event_at')
+    or rejection_reason like 'unparseable_timestamp:%'
+{%- endset %}
+{%- set place_row_json -%}
+    json_object('cell_id', {{ mask_identifier_like('cell_id__raw') }}, 'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }})
+{%- endset %}
+{%- set person_row_json -%}
+    json_object('msisdn_pseudonym', {{ pseudonym('msisdn__raw') }}, 'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }})
+{%- endset %}
 
 with
 
@@ -89,16 +99,7 @@ select
     -- keeps the cell and the time; any other problem keeps the number's pseudonym and the time.
     case
         when rejection_reason is null then null
-        when
-            rejection_reason in ('unknown_cell', 'missing_value:cell_id', 'missing_value:event_at')
-            or rejection_reason like 'unparseable_timestamp:%'
-            then json_object(
-                'cell_id', {{ mask_identifier_like('cell_id__raw') }},
-                'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }}
-            )
-        else json_object(
-            'msisdn_pseudonym', {{ pseudonym('msisdn__raw') }},
-            'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }}
-        )
+        when {{ place_or_time_problem }} then {{ place_row_json }}
+        else {{ person_row_json }}
     end as row_data
 from checked_events
