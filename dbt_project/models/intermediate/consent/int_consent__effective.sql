@@ -45,6 +45,7 @@ ledger_states as (
         coalesce(history.recorded_at < run_day.ends_at, false) as is_known_at_end_of_run_date
     from {{ ref('int_consent__history') }} as history
     cross join run_day
+    where history.sets_state
 ),
 
 -- Latest state recorded before the end of D, and latest state of all.

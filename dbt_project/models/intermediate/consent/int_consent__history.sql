@@ -1,11 +1,14 @@
--- Every accepted event of the consent ledger (and every readable refusal staging
--- quarantined) as a version (SCD2) per customer and purpose:
--- valid from its recorded_at until the next event of the same customer and purpose.
--- Versions are ordered by recorded_at; at the same instant a refusal is ordered after a
--- consent, so the refusal is the one in force ("the refusal wins").
--- is_applied says whether the rules accept the event's choice; not_applied_reason says why
--- not (these events are listed in dpo.rejected_privacy_events). applied_choice is the
--- state during the version: the choice if applied, else null (the purpose's default).
+-- Every event of the consent ledger whose customer, purpose and choice can be read (rows
+-- staging quarantined included) as a version (SCD2) per customer and purpose: valid from
+-- its recorded_at until the next event of the same customer and purpose. Versions are
+-- ordered by recorded_at; at the same instant a refusal is ordered after a consent, so the
+-- refusal is the one in force ("the refusal wins").
+-- is_applied: the rules accept the event's choice; not_applied_reason says why not.
+-- sets_state: the event decides the state from its version on: applied events, and for
+-- consent-based purposes also consents that do not count (they switch the purpose back
+-- off: an older consent never stands in for them). applied_choice: the state it sets,
+-- null = the purpose's default. For an objection-based purpose a choice that is not
+-- applied leaves the earlier state (an objection is never lifted by an invalid event).
 -- "What did we know on date X": the version with valid_from <= X < valid_to.
 
 with
@@ -23,13 +26,13 @@ accepted_events as (
     from {{ ref('stg_consent__privacy_preferences') }}
 ),
 
--- A refusal is honoured even when staging quarantined its row for another field (channel,
--- platform, event_id, time, a conflicting duplicate): its customer, purpose and choice are
--- readable, and ignoring it would harm the customer. A refusal whose time cannot be read
--- is ordered after every other event (honoured from now on). The row still reaches the DPO
--- in dpo.rejected_privacy_events with its staging reason. (Exact duplicates are not
--- needed: their first copy is accepted.)
-quarantined_refusals as (
+-- Rows staging quarantined for a field other than customer, purpose and choice (channel,
+-- platform, event_id, time, a conflicting duplicate). A refusal among them is honoured:
+-- ignoring it would harm the customer; one whose time cannot be read is ordered after
+-- every other event (honoured from now on). A consent among them never counts. They reach
+-- the DPO in dpo.rejected_privacy_events with their staging reason. (Exact duplicates are
+-- left out: their first copy is accepted.)
+quarantined_events as (
     select
         event_id,
         customer_id,
@@ -38,12 +41,12 @@ quarantined_refusals as (
         channel,
         platform,
         recorded_at,
-        'quarantined_refusal' as origin
+        'quarantined' as origin
     from {{ ref('base_consent__privacy_preferences') }}
     where
         rejection_reason is not null
         and rejection_reason <> 'exact_duplicate'
-        and choice = 'opt_out'
+        and choice is not null
         and customer_id is not null
         and purpose is not null
 ),
@@ -51,7 +54,7 @@ quarantined_refusals as (
 ledger as (
     select * from accepted_events
     union all
-    select * from quarantined_refusals
+    select * from quarantined_events
 ),
 
 customers as (
@@ -85,6 +88,7 @@ classified_events as (
             when customers.customer_id is null then 'unknown_customer'
             -- Refusals are always honoured, wherever and whenever they were recorded.
             when ledger.choice = 'opt_out' then null
+            when ledger.origin = 'quarantined' then 'quarantined'
             when purposes.basis = 'consent' and ledger.platform = 'scarlet_legacy'
                 then 'legacy_consent_not_carried_over'
             -- A Scarlet account's new preferences start switched off at migration:
@@ -150,5 +154,6 @@ select
         order by version_number
     ) as valid_to,
     not_applied_reason is null as is_applied,
+    not_applied_reason is null or basis = 'consent' as sets_state,
     case when not_applied_reason is null then choice end as applied_choice
 from versions

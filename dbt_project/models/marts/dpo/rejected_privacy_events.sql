@@ -41,7 +41,8 @@ not_applied_events as (
         replace(cast(history.recorded_at at time zone 'UTC' as varchar), ' ', 'T') || 'Z' as recorded_at
     from {{ ref('int_consent__history') }} as history
     cross join run_day
-    where not history.is_applied
+    -- Quarantined rows are listed above, with their staging reason.
+    where not history.is_applied and history.origin = 'ledger'
 )
 
 select
