@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, union_all
-from privacy_pipeline.gates.landing_facts import text
+from privacy_pipeline.gates.landing_facts import text, timestamp
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
@@ -176,7 +176,7 @@ def event_area_residuals_sql(candidate: Candidate) -> str:
     return f"""
         with published as ({presence_sql(candidate)}),
              tree as ({area_tree_sql()}),
-             events as ({event_hours_sql(candidate)}),
+             events as ({event_figures_sql(candidate)}),
              footprints as ({event_footprints_sql()}),
              postal_parents as (
                  select child as postal_code, parent as municipality from tree
@@ -250,6 +250,22 @@ def event_subtraction_rule(candidate: Candidate) -> Check:
         where t.people - h.people <> 0 and t.people - h.people < {k}
     """
     return Check(sql, "every published event hour against its areas and its event total")
+
+
+def event_figures_sql(candidate: Candidate) -> str:
+    """Published event figures tied to one hour: the hourly ones, and the totals of events
+    whose window on the run date lies inside one hour (the same people as that hour)."""
+    start, end = candidate.run_start_sql, candidate.run_end_sql
+    window_start = f"greatest({timestamp('e.starts_at')}, {start})"
+    window_end = f"least({timestamp('e.ends_at')}, {end} - interval 1 microsecond)"
+    return f"""
+        select event_id, hour, people from ({event_hours_sql(candidate)}) as hours
+        union all
+        select t.event_id, date_trunc('hour', {window_start}), t.people
+        from ({event_totals_sql(candidate)}) as t
+        join landing.events as e on {text("e.event_id")} = t.event_id
+        where date_trunc('hour', {window_start}) = date_trunc('hour', {window_end})
+    """
 
 
 def event_totals_sql(candidate: Candidate) -> str:
@@ -340,9 +356,10 @@ PROMISES = (
     ),
     Promise(
         "event_minus_containing_area_is_0_or_at_least_k",
-        "For every published event hour and every published area hour containing the event, "
-        "the difference (also after subtracting the area's other published parts) is 0 or "
-        "at least k; so is an event's total minus any of its published hours.",
+        "For every published event hour (or total of an event held within one hour) and "
+        "every published area hour containing the event, the difference (also after "
+        "subtracting the area's other published parts) is 0 or at least k; so is an "
+        "event's total minus any of its published hours.",
         event_subtraction_rule,
     ),
     Promise(

@@ -44,7 +44,19 @@ K = 30
 # A customer with no consent beyond the defaults, open, on the Proximus platform.
 C_PLAIN = "N00001"
 
+# A talk of 45 minutes in postal code 2018: its total counts the people of one hour.
+SHORT_EVENT_ID = "E002"
+
 LANDING_CHANGES = {
+    "+events": [
+        {
+            "event_id": SHORT_EVENT_ID,
+            "name": "Morning talk",
+            "starts_at": f"{RUN_DATE}T10:00:00+02:00",
+            "ends_at": f"{RUN_DATE}T10:45:00+02:00",
+        }
+    ],
+    "+event_cells": [{"event_id": SHORT_EVENT_ID, "cell_id": "CELL-B1"}],
     "+customers": make_customers(1),
     "+privacy_preferences": [
         consent_event("G001", C_PROXIMUS, "partner_offers", "opt_in"),

@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.landing import EVENT_ID, MUNICIPALITY, POSTAL_A, POSTAL_B, PROVINCE, RUN_DATE
-from tests.test_gates_candidates import assert_gate_blocks, failed_expectations, publish_clean_run
+from tests.test_gates_candidates import (
+    SHORT_EVENT_ID,
+    assert_gate_blocks,
+    failed_expectations,
+    publish_clean_run,
+)
 from tests.test_gates_candidates import violating_copy as copy_with
 
 SUITE = "location"
@@ -87,6 +92,17 @@ def test_an_event_hour_close_to_its_postal_code_blocks(published, tmp_path):
         copy_with(published, tmp_path, sql), SUITE, "event_minus_containing_area_is_0_or_at_least_k"
     )
     assert EVENT_ID in observed and POSTAL_A in observed
+
+
+def test_the_total_of_an_event_held_within_one_hour_counts_as_that_hour(published, tmp_path):
+    """E002 (10:00-10:45 in 2018): postal code 35 - event total 30 = 5 people outside it."""
+    sql = add_area("postal_code", POSTAL_B, 35, f"{RUN_DATE} 10:00:00+02")
+    sql += "; insert into location.event_attendance_total by name "
+    sql += f"select '{SHORT_EVENT_ID}' as event_id, 30 as people, date '{RUN_DATE}' as run_date"
+    observed = assert_gate_blocks(
+        copy_with(published, tmp_path, sql), SUITE, "event_minus_containing_area_is_0_or_at_least_k"
+    )
+    assert SHORT_EVENT_ID in observed
 
 
 def test_an_event_total_close_to_one_of_its_hours_blocks(published, tmp_path):
