@@ -233,8 +233,7 @@ def build(landing: Path, warehouse: Path) -> tuple[RunContext, duckdb.DuckDBPyCo
             os.environ.pop(ENV_PSEUDONYM_KEY, None)
         else:
             os.environ[ENV_PSEUDONYM_KEY] = previous_key
-    # dbt-duckdb may keep the database open in this process: same (default) configuration.
-    return ctx, duckdb.connect(str(ctx.candidate_db))
+    return ctx, duckdb.connect(str(ctx.candidate_db), read_only=True)
 
 
 @pytest.fixture(scope="module")

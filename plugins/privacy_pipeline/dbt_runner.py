@@ -61,7 +61,10 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     os.environ.update(dbt_environment(ctx))
     args = dbt_args(ctx, command)
     log.info("dbt %s (run_date=%s)", " ".join(command), ctx.run_date)
-    result = dbtRunner().invoke(args)
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        release_candidate_db()
     if result.success:
         return
     failed = []
@@ -72,3 +75,18 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
             )
     detail = "\n  ".join(failed) or str(result.exception)
     raise DbtFailed(f"dbt {' '.join(command)} failed:\n  {detail}")
+
+
+def release_candidate_db() -> None:
+    """Close the database dbt-duckdb keeps open after a command.
+
+    dbt-duckdb holds its DuckDB connection in a class attribute for the life of the
+    process, so a later reader in the same process (gates, the run summary, tests) could
+    not open the candidate database read-only ("different configuration").
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
