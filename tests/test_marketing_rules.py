@@ -69,6 +69,8 @@ PARTNER_OBJECTOR = "M09"  # partner_offers opt-in but objects to direct marketin
 OPT_IN_ON_LEGACY = "S01"  # migrated Scarlet: partner and browsing opt-in on the legacy platform
 MIGRATED_AFTER_D = "S04"  # Scarlet account migrated after D: old policy on D
 CONSENT_BEFORE_MIGRATION = "S05"  # Proximus-platform opt-in before its migration
+LEGACY_AFTER_PROXIMUS = "S06"  # partner opt-in on Proximus, later one on the legacy platform
+QUARANTINED_REFUSAL = "Q01"  # objection on a row staging quarantines (unknown channel)
 BROWSER = "B01"  # browsing consent; music, sensitive and unknown sites
 SENSITIVE_BROWSER = "B02"  # browsing consent, only sensitive sites
 BROWSING_WITHOUT_CONSENT = "B03"  # gaming site, no consent
@@ -88,6 +90,8 @@ NEW_CUSTOMERS = {
     OPT_IN_ON_LEGACY: {"brand": "scarlet", "migrated_at": MIGRATED},
     MIGRATED_AFTER_D: {"brand": "scarlet", "migrated_at": "2026-06-25T09:00:00+02:00"},
     CONSENT_BEFORE_MIGRATION: {"brand": "scarlet", "migrated_at": "2026-06-01T09:00:00+02:00"},
+    LEGACY_AFTER_PROXIMUS: {"brand": "scarlet", "migrated_at": MIGRATED},
+    QUARANTINED_REFUSAL: {},
     BROWSER: {},
     SENSITIVE_BROWSER: {},
     BROWSING_WITHOUT_CONSENT: {},
@@ -105,6 +109,7 @@ MARKETABLE = {
     PARTNER_AFTER_D,
     OPT_IN_ON_LEGACY,
     CONSENT_BEFORE_MIGRATION,
+    LEGACY_AFTER_PROXIMUS,
     BROWSER,
     SENSITIVE_BROWSER,
     BROWSING_WITHOUT_CONSENT,
@@ -120,6 +125,7 @@ NEVER_IN_MARKETING = {
     TIE,
     PARTNER_OBJECTOR,
     MIGRATED_AFTER_D,
+    QUARANTINED_REFUSAL,
 }
 
 
@@ -164,6 +170,16 @@ def consent_ledger() -> list[dict]:
         event("E16", SENSITIVE_BROWSER, "personalisation_browsing", "opt_in", before_d),
         event("E17", USAGE, "personalisation_usage", "opt_in", before_d),
         event("E18", MIGRATED_AFTER_D, "personalisation_browsing", "opt_in", before_d),
+        event("E19", LEGACY_AFTER_PROXIMUS, "partner_offers", "opt_in", "2026-04-01T10:00:00Z"),
+        event(
+            "E20",
+            LEGACY_AFTER_PROXIMUS,
+            "partner_offers",
+            "opt_in",
+            "2026-05-01T10:00:00+02:00",
+            platform="scarlet_legacy",
+        ),
+        event("E21", QUARANTINED_REFUSAL, "direct_marketing", "opt_out", before_d, channel="fax"),
     ]
 
 
@@ -171,6 +187,8 @@ def survey_answers() -> list[dict]:
     """Festivals (count: 4 -> 60 points) and "do you play games" (yes -> 40) answers."""
     festival_fans = [
         PLAIN,
+        QUARANTINED_REFUSAL,
+        LEGACY_AFTER_PROXIMUS,
         OBJECTOR,
         OBJECTED_AFTER_D,
         TIE,
@@ -357,7 +375,12 @@ def test_no_objector_unmigrated_or_closed_account_in_any_table(warehouse, table)
 
 def test_interest_segments_follow_the_scores(warehouse):
     # Festivals answer "4": 4 x 15 = 60 points a day before D (a little decay) -> 60.
-    assert members(warehouse, "music_lovers") == {C_PROXIMUS, PLAIN, PARTNER_MUSIC_FAN}
+    assert members(warehouse, "music_lovers") == {
+        C_PROXIMUS,
+        PLAIN,
+        PARTNER_MUSIC_FAN,
+        LEGACY_AFTER_PROXIMUS,
+    }
     # Gaming: "yes" (40) and a contest entry (20) make a gamer; one entry (20) or a
     # console (10) stay below 50.
     assert members(warehouse, "gamers") == {PLAIN}
@@ -450,6 +473,8 @@ def test_unapplied_ledger_events_are_reported_to_the_dpo(warehouse):
         ("E13", OPT_IN_ON_LEGACY, "legacy_consent_not_carried_over"),
         ("E14", CONSENT_BEFORE_MIGRATION, "consent_before_migration"),
         ("E18", MIGRATED_AFTER_D, "consent_before_migration"),
+        ("E20", LEGACY_AFTER_PROXIMUS, "legacy_consent_not_carried_over"),
+        ("E21", QUARANTINED_REFUSAL, "unknown_enum:channel"),
     }
 
 
