@@ -17,7 +17,7 @@ from privacy_pipeline.gates.candidate import (
     union_all,
 )
 from privacy_pipeline.gates.landing_facts import (
-    current_opt_in_customers_sql,
+    consented_customers_sql,
     enum,
     marketable_customers_sql,
     opted_out_customers_sql,
@@ -93,7 +93,7 @@ def no_direct_marketing_objection(candidate: Candidate) -> Check:
 
 def partner_audiences_with_proximus_opt_in(candidate: Candidate) -> Check:
     candidate.require_columns(SCHEMA, "partner_audiences", "customer_id")
-    allowed = current_opt_in_customers_sql(candidate, "partner_offers")
+    allowed = consented_customers_sql(candidate, "partner_offers")
     sql = f"""
         select distinct 'marketing.partner_audiences: customer ' || {CUSTOMER}
                || ' without a current partner_offers opt-in on the Proximus platform'
@@ -109,7 +109,7 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
     columns = candidate.require_columns(SCHEMA, "interest_evidence", "customer_id")
     basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
     purpose = CONSENTED_BASES[basis]
-    allowed = current_opt_in_customers_sql(candidate, purpose)
+    allowed = consented_customers_sql(candidate, purpose)
     sql = f"""
         select distinct 'marketing.interest_evidence: {basis} evidence for customer '
                || {CUSTOMER} || ' without a current {purpose} opt-in'
@@ -201,7 +201,8 @@ PROMISES = (
     Promise(
         "partner_audiences_only_with_partner_offers_opt_in",
         "Partner audiences hold only customers whose current partner_offers choice is an "
-        "opt_in recorded on the Proximus platform.",
+        "opt_in recorded on the Proximus platform (after their migration, not withdrawn "
+        "since).",
         partner_audiences_with_proximus_opt_in,
     ),
     Promise(

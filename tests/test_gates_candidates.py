@@ -234,7 +234,7 @@ def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp
     write_landing_zone(
         tmp_path / "landing",
         {
-            "+customers": make_customers(3),
+            "+customers": make_customers(5),
             "+privacy_preferences": [
                 # opted out, then back in: not opted out
                 consent_event("T1", "N00001", "direct_marketing", "opt_out", at),
@@ -244,6 +244,9 @@ def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp
                 consent_event("T4", "N00002", "direct_marketing", "opt_out", at),
                 # an opt-out after the run date still counts (the whole ledger)
                 consent_event("T5", "N00003", "direct_marketing", "opt_out", "2026-07-01T10:00Z"),
+                # readable refusals with an unreadable time or channel are honoured
+                consent_event("T6", "N00004", "direct_marketing", "opt_out", "yesterday"),
+                consent_event("T7", "N00005", "direct_marketing", "opt_out", channel="pigeon"),
             ],
         },
     )
@@ -256,7 +259,7 @@ def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp
         marketable = {r[0] for r in candidate.rows(marketable_customers_sql(candidate))}
     finally:
         candidate.close()
-    assert opted_out == {C_SCARLET_MIGRATED, "N00002", "N00003"}
+    assert opted_out == {C_SCARLET_MIGRATED, "N00002", "N00003", "N00004", "N00005"}
     assert C_PROXIMUS in marketable and C_SCARLET_MIGRATED in marketable
     assert C_SCARLET_LEGACY not in marketable and C_CLOSED not in marketable
 
@@ -268,3 +271,35 @@ def test_the_clean_candidate_passes_every_gate(clean, tmp_path):
     for suite in SUITES:
         result = run_suite(ctx, suite)
         assert result["success"], result
+
+
+def test_consent_based_purposes_need_a_valid_proximus_opt_in_after_migration(tmp_path):
+    from privacy_pipeline.gates.landing_facts import consented_customers_sql
+
+    purpose, before, after = "partner_offers", "2026-06-01T10:00Z", "2026-06-25T10:00Z"
+    scarlet = make_customers(2, start=10, brand="scarlet", migrated_at="2026-05-01T00:00Z")
+    write_landing_zone(
+        tmp_path / "landing",
+        {
+            "+customers": make_customers(5) + scarlet,
+            "+privacy_preferences": [
+                consent_event("U1", "N00001", purpose, "opt_in", before),  # allowed
+                consent_event("U2", "N00002", purpose, "opt_in", before, platform="scarlet_legacy"),
+                consent_event("U3", "N00003", purpose, "opt_in", before, channel="pigeon"),
+                consent_event("U4", "N00004", purpose, "opt_in", before),
+                consent_event("U5", "N00004", purpose, "opt_out", after),  # withdrawn after D
+                consent_event("U6", "N00005", purpose, "opt_in", after),  # not back-dated
+                consent_event("U7", "N00010", purpose, "opt_in", before),  # after migration
+                consent_event("U8", "N00011", purpose, "opt_in", "2026-04-01T10:00Z"),
+            ],
+        },
+    )
+    ctx = context_for(tmp_path / "landing", tmp_path / "warehouse")
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    candidate = Candidate.open(ctx)
+    try:
+        allowed = {r[0] for r in candidate.rows(consented_customers_sql(candidate, purpose))}
+    finally:
+        candidate.close()
+    assert allowed == {"N00001", "N00010"}

@@ -9,6 +9,7 @@ customer says so.
 
 from __future__ import annotations
 
+from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
 
 
@@ -25,11 +26,17 @@ def timestamp(column: str) -> str:
     return f"try_cast({text(column)} as timestamptz)"
 
 
-def ledger_sql() -> str:
-    """Usable consent events: customer, purpose, choice, platform and a parseable time.
+def sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
-    Rows the contract rejects (no customer, an unknown purpose or choice, no time) cannot
-    be ordered or attributed; they are reported to the DPO as rejected privacy events.
+
+def ledger_sql() -> str:
+    """Every consent event whose customer, purpose and choice can be read.
+
+    ``is_valid`` says whether the whole row keeps the contract (event id unique, channel,
+    platform and time readable): only a valid opt-in can grant a consent, but any
+    readable refusal is honoured. A refusal whose time cannot be read has a null
+    ``recorded_at`` and counts as the latest event (honoured from now on).
     """
     return f"""
         select
@@ -38,47 +45,73 @@ def ledger_sql() -> str:
             {enum("choice")} as choice,
             {enum("platform")} as platform,
             {timestamp("recorded_at")} as recorded_at,
-            {text("event_id")} as event_id
+            {text("event_id")} as event_id,
+            {text("event_id")} is not null
+                and count(*) over (partition by {text("event_id")}) = 1
+                and {enum("channel")} in ({sql_list(CHANNELS)})
+                and {enum("platform")} in ({sql_list(PLATFORMS)})
+                and {timestamp("recorded_at")} is not null as is_valid
         from landing.privacy_preferences
         where {text("customer_id")} is not null
-          and {enum("choice")} in ('opt_in', 'opt_out')
-          and {timestamp("recorded_at")} is not null
+          and {enum("purpose")} in ({sql_list(PURPOSES)})
+          and {enum("choice")} in ({sql_list(CHOICES)})
     """
 
 
-def latest_choice_sql(purpose: str, before: str | None = None) -> str:
-    """customer_id, choice, platform of each customer's latest ``purpose`` event.
+def latest_event_sql(purpose: str, before: str | None = None) -> str:
+    """Each customer's latest ``purpose`` event (all columns of ``ledger_sql``).
 
-    ``before`` (a SQL timestamptz) limits the ledger to events recorded before it; without
-    it the whole ledger counts. At equal times an opt-out wins.
+    ``before`` (a SQL timestamptz) keeps the events recorded before it, and those whose
+    time cannot be read; without it the whole ledger counts. At equal times a refusal wins.
     """
-    cutoff = f"and recorded_at < {before}" if before else ""
+    cutoff = f"and (recorded_at < {before} or recorded_at is null)" if before else ""
     return f"""
-        select customer_id, choice, platform, recorded_at
+        select *
         from ({ledger_sql()}) as ledger
         where purpose = '{purpose}' {cutoff}
         qualify row_number() over (
             partition by customer_id
-            order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end,
-                     case when platform = 'proximus' then 1 else 0 end, event_id desc
+            order by recorded_at desc nulls first,
+                     case when choice = 'opt_out' then 0 else 1 end,
+                     case when is_valid then 1 else 0 end, event_id desc
         ) = 1
     """
 
 
-def current_opt_in_customers_sql(candidate: Candidate, purpose: str) -> str:
-    """Customers whose latest ``purpose`` choice at the end of the run date is an opt-in
-    recorded on the Proximus platform (new preferences exist only there, off by default)."""
+def consented_customers_sql(candidate: Candidate, purpose: str) -> str:
+    """Customers allowed a consent-based ``purpose`` on the run date (personalisation,
+    partner offers: off by default, and the new preferences exist only on Proximus).
+
+    The latest event at the end of the run date and the latest of the whole ledger must
+    both be a valid opt-in recorded on the Proximus platform (a later refusal is
+    honoured), and for a Scarlet account not recorded before its migration.
+    """
+
+    def valid_proximus_opt_in(before: str | None) -> str:
+        return f"""
+            select latest.customer_id
+            from ({latest_event_sql(purpose, before)}) as latest
+            where latest.choice = 'opt_in' and latest.is_valid
+              and latest.platform = 'proximus'
+              and not exists (
+                  select 1 from landing.customers as c
+                  where {text("c.customer_id")} = latest.customer_id
+                    and ({timestamp("c.migrated_at")} > latest.recorded_at
+                         or ({enum("c.brand")} = 'scarlet' and {text("c.migrated_at")} is null))
+              )
+        """
+
     return f"""
-        select customer_id
-        from ({latest_choice_sql(purpose, candidate.run_end_sql)}) as latest
-        where choice = 'opt_in' and platform = 'proximus'
+        {valid_proximus_opt_in(candidate.run_end_sql)}
+        intersect
+        {valid_proximus_opt_in(None)}
     """
 
 
 def opted_out_customers_sql(purpose: str) -> str:
-    """Customers whose latest ``purpose`` choice in the whole ledger is an opt-out."""
+    """Customers whose latest readable ``purpose`` choice in the whole ledger is an opt-out."""
     return f"""
-        select customer_id from ({latest_choice_sql(purpose)}) as latest
+        select customer_id from ({latest_event_sql(purpose)}) as latest
         where choice = 'opt_out'
     """
 
