@@ -10,7 +10,7 @@ from privacy_pipeline.airflow_runner import DAG_FILE, DAG_ID
 def dag_bag():
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(DAG_FILE), include_examples=False)
+    return DagBag(dag_folder=str(DAG_FILE))
 
 
 def test_dag_file_imports_without_errors(dag_bag):
@@ -19,7 +19,7 @@ def test_dag_file_imports_without_errors(dag_bag):
 
 
 def test_one_run_per_brussels_day(dag_bag):
-    dag = dag_bag.get_dag(DAG_ID)
+    dag = dag_bag.dags[DAG_ID]
     timetable = dag.timetable
     assert str(timetable._timezone.name) == "Europe/Brussels"
     assert timetable._expression == "0 0 * * *"
@@ -28,7 +28,7 @@ def test_one_run_per_brussels_day(dag_bag):
 
 
 def test_tasks_visible_per_stage_in_order(dag_bag):
-    dag = dag_bag.get_dag(DAG_ID)
+    dag = dag_bag.dags[DAG_ID]
     task_ids = set(dag.task_ids)
     for expected in [
         "load_landing",
@@ -51,7 +51,7 @@ def test_tasks_visible_per_stage_in_order(dag_bag):
 
 
 def test_params_have_environment_defaults_and_a_safe_k(dag_bag):
-    dag = dag_bag.get_dag(DAG_ID)
+    dag = dag_bag.dags[DAG_ID]
     params = dag.params
     assert {"landing_dir", "warehouse_dir", "k", "run_date"} <= set(params.keys())
     assert params.get_param("k").schema["minimum"] == 15
