@@ -29,6 +29,7 @@ events by hour and id) so the result is deterministic.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -230,20 +231,32 @@ def _enforce_area_tree(
     hour: Hashable,
     hour_keys: Sequence[FigureKey],
 ) -> None:
-    """Rule 2, top-down: suppressing inside a parent's cover only changes that parent."""
+    """Rule 2, top-down: suppressing inside a parent's cover only changes that parent.
+
+    The residual is updated incrementally: suppressing a cover member replaces it by its
+    own published cover, so the residual grows by that member's own residual.
+    """
     parents = [
         key
         for key in hour_keys  # sorted provinces first (see _sort_key)
         if key.table == PRESENCE_TABLE and AreaRef(key.level, key.id) in children
     ]
     for parent in parents:
-        area = AreaRef(parent.level, parent.id)
-        while release.published(parent):
-            cover = _published_cover(release, children, area, hour)
-            if release.safe(parent, cover):
-                break
-            smallest = min(cover, key=lambda key: (release.values[0][key], _sort_key(key)))
+        if not release.published(parent):
+            continue
+        cover = _published_cover(release, children, AreaRef(parent.level, parent.id), hour)
+        residuals = [vals[parent] - sum(vals[z] for z in cover) for vals in release.values]
+        candidates = [(release.values[0][z], _sort_key(z), z) for z in cover]
+        heapq.heapify(candidates)
+        while not all(is_safe_difference(r, release.k) for r in residuals):
+            # Never empty here: with no cover left the residual is the parent itself (>= k).
+            _, _, smallest = heapq.heappop(candidates)
             release.suppress(smallest)
+            below = _published_cover(release, children, AreaRef(smallest.level, smallest.id), hour)
+            for i, vals in enumerate(release.values):
+                residuals[i] += vals[smallest] - sum(vals[z] for z in below)
+            for z in below:
+                heapq.heappush(candidates, (release.values[0][z], _sort_key(z), z))
 
 
 def _enforce_events_in_areas(

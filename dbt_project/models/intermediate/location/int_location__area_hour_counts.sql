@@ -1,24 +1,18 @@
 -- Distinct people per area and hour of D at the three nested levels, before any
 -- suppression. Candidate database only: the release decides what is published.
+-- (Event rows of the DP-bounded input carry no area: they are not presence.)
 
 with
 
 person_areas as (
-    select distinct
-        person_hours.customer_id,
-        person_hours.hour_index,
-        person_hours.postal_code,
-        postal_codes.parent_id as municipality,
-        municipalities.parent_id as province
-    from {{ ref('int_location__dp_bounded_person_hours') }} as person_hours
-    inner join {{ ref('int_location__area_tree') }} as postal_codes
-        on
-            postal_codes.area_level = 'postal_code'
-            and person_hours.postal_code = postal_codes.area_id
-    inner join {{ ref('int_location__area_tree') }} as municipalities
-        on
-            municipalities.area_level = 'municipality'
-            and postal_codes.parent_id = municipalities.area_id
+    select
+        customer_id,
+        hour_index,
+        postal_code,
+        municipality,
+        province
+    from {{ ref('int_location__dp_bounded_person_hours') }}
+    where postal_code is not null
 ),
 
 postal_code_counts as (

@@ -18,6 +18,8 @@
         customer_id,
         hour_index,
         postal_code,
+        municipality,
+        province,
         event_id
     from {{ ref('int_location__person_hours') }}
 
@@ -30,6 +32,8 @@
             customer_id,
             hour_index,
             postal_code,
+            municipality,
+            province,
             event_id,
             md5(customer_id || '|' || cast(hour_index as varchar)) as hour_draw,
             md5(customer_id || '|' || cast(hour_index as varchar) || '|' || postal_code) as area_draw,
@@ -112,6 +116,8 @@
             person_hours.customer_id,
             person_hours.hour_index,
             person_hours.postal_code,
+            person_hours.municipality,
+            person_hours.province,
             cast(null as varchar) as event_id
         from person_hours
         inner join ranked_hours
@@ -134,6 +140,8 @@
             person_hours.hour_index,
             -- An event figure never reads the postal code: the presence rows carry it.
             cast(null as varchar) as postal_code,
+            cast(null as varchar) as municipality,
+            cast(null as varchar) as province,
             person_hours.event_id
         from person_hours
         inner join ranked_events

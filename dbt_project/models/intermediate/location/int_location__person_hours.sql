@@ -1,7 +1,8 @@
 -- The one pass over the run date's network events: who was seen in which postal code in
 -- which hour of D, and at which event (event_id null outside any event's cells or window).
 -- Only customers allowed for location_analytics on D are kept, before anything else.
--- Per-person rows live here, in the run's candidate database only: the marts hold counts.
+-- The areas come along (the tree is nested, tested in int_location__area_tree), so
+-- counting needs no further join. Per-person rows live here, in the run's candidate database only: the marts hold counts.
 -- The hour is found by arithmetic on the instant (seconds since local midnight), which is
 -- exact on DST days and cheaper on 100M rows than truncating in a time zone.
 
@@ -54,6 +55,8 @@ select distinct
     sightings.customer_id,
     sightings.hour_index,
     cells.postal_code,
+    cells.municipality,
+    cells.province,
     event_sites.event_id
 from sightings_of_run_date as sightings
 inner join {{ ref('stg_reference__cells') }} as cells

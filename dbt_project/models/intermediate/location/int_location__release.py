@@ -40,7 +40,9 @@ def model(dbt, session):
         run_date=dbt.config.get("run_date"),
         warehouse_dir=warehouse_dir,
     )
-    return as_arrow_table(rows)
+    # A DuckDB relation, not the Arrow table itself: dbt-duckdb would import
+    # pyarrow.dataset (and pandas) for an Arrow table, seconds for nothing.
+    return session.from_arrow(as_arrow_table(rows))
 
 
 def rows_of(relation, columns: str) -> list[tuple]:
