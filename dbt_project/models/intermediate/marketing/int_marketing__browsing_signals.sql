@@ -10,10 +10,7 @@ with
 browsing_customers as (
     select
         customer_id,
-        case
-            when profiling_since is null or browsing_since >= profiling_since then browsing_since
-            else profiling_since
-        end as signals_since
+        browsing_since as signals_since
     from {{ ref('int_marketing__marketable_customers') }}
     where may_use_browsing
 ),

@@ -2,7 +2,9 @@
 -- and on the Proximus platform), with the other marketing purposes they allow.
 -- Every per-person marketing model starts from this list: nothing is computed for a
 -- customer who objects to direct marketing.
--- *_since: signals recorded before this instant are not used (null: no lower bound).
+-- *_since: signals recorded before this instant are not used (null: no lower bound);
+-- browsing and usage signals need both their consent and direct marketing allowed, so
+-- they start at the later of the two.
 
 with
 
@@ -19,8 +21,16 @@ effective_consent as (
 select
     direct_marketing.customer_id,
     direct_marketing.allowed_since as profiling_since,
-    browsing.allowed_since as browsing_since,
-    service_usage.allowed_since as usage_since,
+    case
+        when direct_marketing.allowed_since is null or browsing.allowed_since >= direct_marketing.allowed_since
+            then browsing.allowed_since
+        else direct_marketing.allowed_since
+    end as browsing_since,
+    case
+        when direct_marketing.allowed_since is null or service_usage.allowed_since >= direct_marketing.allowed_since
+            then service_usage.allowed_since
+        else direct_marketing.allowed_since
+    end as usage_since,
     browsing.customer_id is not null as may_use_browsing,
     service_usage.customer_id is not null as may_use_usage,
     partner_offers.customer_id is not null as may_receive_partner_offers

@@ -20,10 +20,7 @@ with
 usage_customers as (
     select
         customer_id,
-        case
-            when profiling_since is null or usage_since >= profiling_since then usage_since
-            else profiling_since
-        end as signals_since
+        usage_since as signals_since
     from {{ ref('int_marketing__marketable_customers') }}
     where may_use_usage
 ),
