@@ -64,10 +64,10 @@
         {%- if text -%}
             case when {{ matches_pattern(raw, '^[+-]?[0-9]{1,18}$') }} then cast({{ raw }} as bigint) end
         {%- elif 'INT' in physical -%}
-            cast({{ raw }} as bigint)
+            try_cast({{ raw }} as bigint)
         {%- else -%}
             {#- a float or decimal column (pandas writes integers with nulls as floats): whole values only -#}
-            case when isfinite(cast({{ raw }} as double)) and {{ raw }} = floor({{ raw }}) then cast({{ raw }} as bigint) end
+            case when isfinite(cast({{ raw }} as double)) and {{ raw }} = floor({{ raw }}) then try_cast({{ raw }} as bigint) end
         {%- endif -%}
     {%- elif spec.kind == 'double' -%}
         {%- if text -%}
