@@ -84,11 +84,11 @@ choices_per_purpose as (
 -- Start of the allowed period in force at the end of D: the first consent after the last
 -- refusal, or consent that did not count (known at the end of D). Signals older than that
 -- are not used.
-last_refusals as (
+last_interruptions as (
     select
         customer_id,
         purpose,
-        max(version_number) as last_refusal_version_number
+        max(version_number) as last_interruption_version_number
     from ledger_states
     where
         is_known_at_end_of_run_date
@@ -101,18 +101,18 @@ allowed_periods as (
         ledger_states.customer_id,
         ledger_states.purpose,
         min(ledger_states.recorded_at) as consent_since,
-        max(last_refusals.last_refusal_version_number) as last_refusal_version_number
+        max(last_interruptions.last_interruption_version_number) as last_interruption_version_number
     from ledger_states
-    left join last_refusals
+    left join last_interruptions
         on
-            ledger_states.customer_id = last_refusals.customer_id
-            and ledger_states.purpose = last_refusals.purpose
+            ledger_states.customer_id = last_interruptions.customer_id
+            and ledger_states.purpose = last_interruptions.purpose
     where
         ledger_states.is_known_at_end_of_run_date
         and ledger_states.choice = 'opt_in'
         and (
-            last_refusals.last_refusal_version_number is null
-            or ledger_states.version_number > last_refusals.last_refusal_version_number
+            last_interruptions.last_interruption_version_number is null
+            or ledger_states.version_number > last_interruptions.last_interruption_version_number
         )
     group by ledger_states.customer_id, ledger_states.purpose
 ),
@@ -140,7 +140,7 @@ customer_purposes as (
         -- Objection-based purposes allowed by default have no start, unless an objection
         -- was withdrawn; consent-based purposes start at the consent.
         case
-            when purposes.basis = 'consent' or allowed_periods.last_refusal_version_number is not null
+            when purposes.basis = 'consent' or allowed_periods.last_interruption_version_number is not null
                 then allowed_periods.consent_since
         end as allowed_since_choice
     from customers
