@@ -312,3 +312,9 @@ def test_no_column_or_value_identifies_a_person(warehouse):
         "union select event_id from location.event_attendance",
     )
     assert not [v for (v,) in values if re.fullmatch(r"L\d{5}|C\d{3}|\+\d+", v)]
+
+
+def test_no_per_person_location_trail_outlives_the_run(warehouse):
+    # retention.candidate_days = 0: the candidate database (staging and
+    # int_location__person_hours) is deleted once the run has published.
+    assert not list((warehouse / "runs").glob("*/*.duckdb*"))

@@ -78,7 +78,9 @@ def dbt(args):
     run_dbt(ctx, [*args, '--indirect-selection', 'cautious'])
 """
 
-# The floor: presence counts at three levels in one statement, from the staged tables.
+# The floor: presence counts at three levels in one statement, from the staged tables
+# (the fastest of the hand-written forms tried: distinct person hours, then one count per
+# level; grouping sets with count(distinct) was ~20% slower).
 FLOOR_QUERY = """
 create or replace temp table floor_presence as
 with run_day as (
@@ -88,7 +90,7 @@ allowed as (
     select customer_id from intermediate.int_consent__effective
     where purpose = 'location_analytics' and is_allowed
 ),
-sightings as (
+person_hours as (
     select distinct e.customer_id,
            cast(floor((epoch(e.event_at) - epoch(d.starts_at)) / 3600) as integer) as hour_index,
            c.postal_code, c.municipality, c.province
@@ -98,10 +100,14 @@ sightings as (
     where e.event_at >= d.starts_at and e.event_at < d.ends_at
       and e.customer_id in (select customer_id from allowed)
 )
-select postal_code, municipality, province, hour_index, count(distinct customer_id) as people
-from sightings
-group by grouping sets ((postal_code, hour_index), (municipality, hour_index),
-                        (province, hour_index))
+select 'postal_code' as area_level, postal_code as area_id, hour_index, count(*) as people
+from person_hours group by all
+union all
+select 'municipality', municipality, hour_index, count(distinct customer_id)
+from person_hours group by all
+union all
+select 'province', province, hour_index, count(distinct customer_id)
+from person_hours group by all
 """
 
 
@@ -137,6 +143,8 @@ def run_benchmark(
         results["measurements"].append(measurement)
         if not measurement["ok"]:
             break
+        if name.startswith("location stage"):
+            results["location_dbt_nodes"] = dbt_node_seconds(stages_warehouse, run_date)
     candidate = stages_warehouse / "runs" / run_date / "candidate.duckdb"
     if candidate.exists():
         results["measurements"].append(measure_floor(candidate))
@@ -202,6 +210,15 @@ def count_network_events(landing: Path) -> int:
         con.close()
 
 
+def dbt_node_seconds(warehouse: Path, run_date: str) -> dict[str, float]:
+    """Execution time of each node of the last dbt invocation (without dbt's start-up)."""
+    results_file = warehouse / "runs" / run_date / "dbt" / "target" / "run_results.json"
+    if not results_file.exists():
+        return {}
+    nodes = json.loads(results_file.read_text())["results"]
+    return {node["unique_id"]: round(node["execution_time"], 1) for node in nodes}
+
+
 def stage_script(landing: Path, warehouse: Path, run_date: str, statement: str) -> str:
     prelude = STAGE_PRELUDE.format(landing=str(landing), warehouse=str(warehouse),
                                    run_date=run_date)  # fmt: skip
@@ -254,17 +271,36 @@ def measure(name: str, command: list[str]) -> dict[str, Any]:
 
 
 def add_ratios(results: dict[str, Any]) -> None:
-    """Location stage and whole run, relative to the floor query (the targets: 1.5x, 2x)."""
-    by_stage = {m["stage"]: m for m in results["measurements"]}
-    floor = next((m for m in results["measurements"] if m["stage"].startswith("floor")), None)
-    if not floor or not floor["ok"]:
+    """Location stage and whole run relative to the floor query (targets 1.5x and 2x).
+
+    The location stage is given twice: the wall time of its own dbt invocation (which
+    includes dbt's start-up and project parsing, ~10-20 s whatever the data size) and
+    the execution time of its models alone (what it adds to the nightly run's dbt stages).
+    """
+    measurements = results["measurements"]
+    floor = next((m for m in measurements if m["stage"].startswith("floor")), None)
+    location = next((m for m in measurements if m["stage"].startswith("location")), None)
+    whole = next((m for m in measurements if m["stage"].startswith("whole")), None)
+    nodes = results.get("location_dbt_nodes", {})
+    results["location_models_seconds"] = round(
+        sum(t for node, t in nodes.items() if node.startswith("model.")), 1
+    )
+    results["location_tests_seconds"] = round(
+        sum(t for node, t in nodes.items() if node.startswith("test.")), 1
+    )
+    if not (floor and floor["ok"] and location and whole):
         return
-    location = next(m for m in results["measurements"] if m["stage"].startswith("location"))
-    whole = next(m for m in results["measurements"] if m["stage"].startswith("whole"))
-    results["location_vs_floor"] = round(location["wall_seconds"] / floor["wall_seconds"], 2)
-    results["whole_run_vs_floor"] = round(whole["wall_seconds"] / floor["wall_seconds"], 2)
-    staged = [m for name, m in by_stage.items() if name in {s for s, _ in STAGES}]
-    results["stages_total_seconds"] = round(sum(m["wall_seconds"] for m in staged), 1)
+    base = floor["wall_seconds"]
+    results["location_stage_vs_floor"] = round(location["wall_seconds"] / base, 2)
+    results["location_models_vs_floor"] = round(results["location_models_seconds"] / base, 2)
+    results["whole_run_vs_floor"] = round(whole["wall_seconds"] / base, 2)
+
+
+RATIO_LABELS = (
+    ("location_stage_vs_floor", "location stage (own dbt invocation) / floor, target <= 1.5"),
+    ("location_models_vs_floor", "location models' execution time / floor, target <= 1.5"),
+    ("whole_run_vs_floor", "whole nightly run / floor, target <= 2"),
+)
 
 
 def markdown_table(results: dict[str, Any]) -> str:
@@ -281,12 +317,19 @@ def markdown_table(results: dict[str, Any]) -> str:
             f"| {m['stage']} | {m['wall_seconds']} | {m['cpu_seconds']} | "
             f"{m['peak_rss_mb']} | {'yes' if m['ok'] else 'FAILED'} |"
         )
-    for key, label in (
-        ("location_vs_floor", "location stage / floor (target <= 1.5)"),
-        ("whole_run_vs_floor", "whole nightly run / floor (target <= 2)"),
-    ):
-        if key in results:
-            lines.append(f"\n{label}: **{results[key]}x**")
+    nodes = results.get("location_dbt_nodes", {})
+    slowest = sorted(
+        ((node.split(".")[-1], t) for node, t in nodes.items() if node.startswith("model.")),
+        key=lambda item: -item[1],
+    )[:5]
+    lines += [
+        "",
+        f"Location stage inside dbt: models {results['location_models_seconds']} s, "
+        f"tests {results['location_tests_seconds']} s; slowest models: "
+        + ", ".join(f"{name} {t} s" for name, t in slowest),
+        "",
+    ]
+    lines += [f"- {label}: **{results[key]}x**" for key, label in RATIO_LABELS if key in results]
     return "\n".join(lines) + "\n"
 
 
