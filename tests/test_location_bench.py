@@ -1,0 +1,64 @@
+"""The benchmark's measuring machinery (the benchmark itself is `make bench`, never a test)."""
+
+from __future__ import annotations
+
+import sys
+
+from privacy_pipeline.bench import add_ratios, markdown_table, measure, measure_python
+
+
+def test_each_stage_reports_its_own_peak_memory_and_exit_code():
+    big = measure_python(
+        "allocates 300 MB", "x = bytearray(300 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    )
+    small = measure("prints", [sys.executable, "-c", "print('hello')"])
+    failing = measure_python("fails", "raise SystemExit('broken stage')")
+    assert big["ok"] and big["peak_rss_mb"] >= 300
+    assert small["ok"] and small["peak_rss_mb"] < 200  # not the previous child's peak
+    assert not failing["ok"] and failing["exit_code"] == 1 and "broken stage" in failing["error"]
+    assert big["wall_seconds"] >= 0 and big["cpu_seconds"] >= 0
+
+
+def test_ratios_and_table():
+    results = {
+        "customers": 10,
+        "network_events": 100,
+        "run_date": "2026-06-20",
+        "cpus": 2,
+        "started_at": "now",
+        "measurements": [
+            {
+                "stage": "location stage (dbt build)",
+                "ok": True,
+                "wall_seconds": 30.0,
+                "cpu_seconds": 20.0,
+                "peak_rss_mb": 100,
+            },
+            {
+                "stage": "floor: one query",
+                "ok": True,
+                "wall_seconds": 20.0,
+                "cpu_seconds": 20.0,
+                "peak_rss_mb": 100,
+            },
+            {
+                "stage": "whole nightly run",
+                "ok": True,
+                "wall_seconds": 50.0,
+                "cpu_seconds": 20.0,
+                "peak_rss_mb": 100,
+            },
+        ],
+        "location_dbt_nodes": {
+            "model.p.int_location__person_hours": 12.0,
+            "model.p.presence_hourly": 1.0,
+            "test.p.unique_x": 4.0,
+        },
+    }
+    add_ratios(results)
+    assert results["location_stage_vs_floor"] == 1.5
+    assert results["location_models_vs_floor"] == 0.65
+    assert results["whole_run_vs_floor"] == 2.5
+    table = markdown_table(results)
+    assert "| floor: one query | 20.0 | 20.0 | 100 | yes |" in table
+    assert "int_location__person_hours 12.0 s" in table and "tests 4.0 s" in table
