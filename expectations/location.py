@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, union_all
-from privacy_pipeline.gates.landing_facts import text, timestamp
+from privacy_pipeline.gates.landing_facts import customers, text, timestamp
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
@@ -315,17 +315,17 @@ def no_person_identifying_column(candidate: Candidate) -> Check:
                     f"select 'location.{table}.{column}: column that could identify a person'"
                 )
             elif data_type.upper() == "VARCHAR":
-                selects.append(customer_id_values(table, column))
+                selects.append(customer_id_values(candidate, table, column))
     return Check(union_all(selects), f"columns of {len(TABLES)} location tables")
 
 
-def customer_id_values(table: str, column: str) -> str:
+def customer_id_values(candidate: Candidate, table: str, column: str) -> str:
     """Values of a text column that are customer ids (and not also an area or event id)."""
     return f"""
         select distinct 'location.{table}.{column}: holds customer ids' as violation
         from {SCHEMA}.{quote(table)} as t
         where cast(t.{quote(column)} as varchar) in (
-            select {text("customer_id")} from landing.customers
+            select customer_id from {customers(candidate)}
             except (
                 select {text("postal_code")} from landing.cells
                 union select {text("municipality")} from landing.cells

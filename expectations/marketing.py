@@ -17,10 +17,10 @@ from privacy_pipeline.gates.candidate import (
     union_all,
 )
 from privacy_pipeline.gates.landing_facts import (
-    consented_customers_sql,
+    consented_customers,
     enum,
-    marketable_customers_sql,
-    opted_out_customers_sql,
+    marketable_customers,
+    opted_out_customers,
     text,
 )
 
@@ -50,25 +50,25 @@ def customer_tables(candidate: Candidate) -> list[str]:
     return tables
 
 
-def customers_not_in(candidate: Candidate, allowed_sql: str, why: str) -> str:
+def customers_not_in(candidate: Candidate, allowed: str, why: str) -> str:
     return union_all(
         [
             f"""select distinct '{table}: customer ' || {CUSTOMER} || ' {why}' as violation
                 from {table}
                 where customer_id is null
-                   or cast(customer_id as varchar) not in (select customer_id from ({allowed_sql}))
+                   or cast(customer_id as varchar) not in (select customer_id from {allowed})
             """
             for table in customer_tables(candidate)
         ]
     )
 
 
-def customers_in(candidate: Candidate, forbidden_sql: str, why: str) -> str:
+def customers_in(candidate: Candidate, forbidden: str, why: str) -> str:
     return union_all(
         [
             f"""select distinct '{table}: customer ' || {CUSTOMER} || ' {why}' as violation
                 from {table}
-                where cast(customer_id as varchar) in (select customer_id from ({forbidden_sql}))
+                where cast(customer_id as varchar) in (select customer_id from {forbidden})
             """
             for table in customer_tables(candidate)
         ]
@@ -85,7 +85,7 @@ def every_table_built(candidate: Candidate) -> Check:
 def no_direct_marketing_objection(candidate: Candidate) -> Check:
     sql = customers_in(
         candidate,
-        opted_out_customers_sql("direct_marketing"),
+        opted_out_customers(candidate, "direct_marketing"),
         "whose latest direct_marketing choice in the ledger is opt_out",
     )
     return Check(sql, "4 marketing tables against the whole consent ledger")
@@ -93,14 +93,14 @@ def no_direct_marketing_objection(candidate: Candidate) -> Check:
 
 def partner_audiences_with_proximus_opt_in(candidate: Candidate) -> Check:
     candidate.require_columns(SCHEMA, "partner_audiences", "customer_id")
-    allowed = consented_customers_sql(candidate, "partner_offers")
+    allowed = consented_customers(candidate, "partner_offers")
     sql = f"""
         select distinct 'marketing.partner_audiences: customer ' || {CUSTOMER}
                || ' without a current partner_offers opt-in on the Proximus platform'
                as violation
         from marketing.partner_audiences
         where customer_id is null
-           or cast(customer_id as varchar) not in (select customer_id from ({allowed}))
+           or cast(customer_id as varchar) not in (select customer_id from {allowed})
     """
     return Check(sql, "partner audiences against the consent ledger")
 
@@ -109,7 +109,7 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
     columns = candidate.require_columns(SCHEMA, "interest_evidence", "customer_id")
     basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
     purpose = CONSENTED_BASES[basis]
-    allowed = consented_customers_sql(candidate, purpose)
+    allowed = consented_customers(candidate, purpose)
     sql = f"""
         select distinct 'marketing.interest_evidence: {basis} evidence for customer '
                || {CUSTOMER} || ' without a current {purpose} opt-in'
@@ -117,7 +117,7 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
         from marketing.interest_evidence
         where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
           and (customer_id is null
-               or cast(customer_id as varchar) not in (select customer_id from ({allowed})))
+               or cast(customer_id as varchar) not in (select customer_id from {allowed}))
     """
     return Check(sql, f"{basis} evidence against the consent ledger")
 
@@ -133,7 +133,7 @@ def usage_evidence_with_consent(candidate: Candidate) -> Check:
 def only_migrated_open_accounts(candidate: Candidate) -> Check:
     sql = customers_not_in(
         candidate,
-        marketable_customers_sql(candidate),
+        marketable_customers(candidate),
         "is not an open account on the Proximus platform (unmigrated Scarlet, closed or unknown)",
     )
     return Check(sql, "4 marketing tables against the CRM customers")

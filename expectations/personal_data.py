@@ -16,9 +16,9 @@ from privacy_pipeline.gates import Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.gates.landing_facts import (
     digits,
-    email_addresses_sql,
-    full_names_sql,
-    phone_numbers_sql,
+    email_addresses,
+    full_names,
+    phone_numbers,
 )
 from privacy_pipeline.gates.published_values import masked, published_values
 
@@ -51,7 +51,8 @@ PHONE_SHAPES = (
     r"(^|[^0-9A-Za-z])0[1-9][0-9]{7,8}([^0-9A-Za-z]|$)",
     r"(^|[^0-9A-Za-z])04[0-9]{2}([ ./-][0-9]{2}){3}([^0-9A-Za-z]|$)",
 )
-NUMBER_TOKENS = "gate_number_tokens"
+# What every phone number has (8 or more digits, maybe with separators): a cheap filter.
+LONG_NUMBER = r"[0-9][0-9 ./()+-]{6,}[0-9]"
 WORDS_WITH_A_LETTER = r"[0-9]*[A-Za-z_][A-Za-z0-9_]*"
 
 
@@ -73,26 +74,40 @@ def values_sql(violations: list[str]) -> str:
     return f"select violation from (values {rows}) as found(violation)"
 
 
+def number_values(candidate: Candidate) -> str:
+    """Published values holding a phone-number-like run of digits, with ``numbers``: the
+    value with every word containing a letter blanked (pseudonyms, ids, JSON keys), so a
+    digit run inside a hexadecimal pseudonym is not taken for a phone number."""
+    scanned = published_values(candidate)
+    long_number = sql_literal(LONG_NUMBER)
+    return candidate.materialise(
+        "gate_number_values",
+        f"""
+        select * from (
+            select table_name, column_name, value,
+                   regexp_replace(value, {sql_literal(WORDS_WITH_A_LETTER)}, ' ', 'g') as numbers
+            from {scanned.table}
+            where regexp_matches(value, {long_number})
+        ) as candidates
+        where regexp_matches(numbers, {long_number})
+        """,
+    )
+
+
 def number_tokens(candidate: Candidate) -> str:
     """Every phone-number-like span of every published value, as international digits."""
-    if NUMBER_TOKENS not in candidate.cache:
-        scanned = published_values(candidate)
-        # Words with a letter (pseudonyms, ids, JSON keys) are blanked first, so that a
-        # digit run inside a hexadecimal pseudonym is not taken for a phone number.
-        numbers_only = f"regexp_replace(value, {sql_literal(WORDS_WITH_A_LETTER)}, ' ', 'g')"
-        spans = " union ".join(
-            f"""select table_name, column_name,
-                       unnest(regexp_extract_all({numbers_only}, {sql_literal(pattern)})) as token
-                from {scanned.table}"""
-            for pattern in NUMBER_SPANS
-        )
-        candidate.con.execute(
-            f"""create or replace temp table {NUMBER_TOKENS} as
-                select distinct table_name, column_name, token, {digits("token")} as number
-                from ({spans}) as spans"""
-        )
-        candidate.cache[NUMBER_TOKENS] = NUMBER_TOKENS
-    return NUMBER_TOKENS
+    values = number_values(candidate)
+    spans = " union ".join(
+        f"""select table_name, column_name,
+                   unnest(regexp_extract_all(numbers, {sql_literal(pattern)})) as token
+            from {values}"""
+        for pattern in NUMBER_SPANS
+    )
+    return candidate.materialise(
+        "gate_number_tokens",
+        f"""select distinct table_name, column_name, token, {digits("token")} as number
+            from ({spans}) as spans""",
+    )
 
 
 def landing_number_matches(candidate: Candidate, kind: str) -> str:
@@ -100,7 +115,7 @@ def landing_number_matches(candidate: Candidate, kind: str) -> str:
         select tokens.table_name || '.' || tokens.column_name || ': {kind} of the landing zone '
                || {masked("tokens.token")} as violation
         from {number_tokens(candidate)} as tokens
-        join ({phone_numbers_sql()}) as landing
+        join {phone_numbers(candidate)} as landing
           on landing.number = tokens.number and landing.kind = '{kind}'
     """
 
@@ -110,7 +125,7 @@ def msisdn_values(candidate: Candidate) -> Check:
     shaped = " union all ".join(
         f"""select table_name, column_name,
                    trim(unnest(regexp_extract_all(value, {sql_literal(p)})), ' ') as number
-            from {scanned.table}"""
+            from {number_values(candidate)}"""
         for p in PHONE_SHAPES
     )
     sql = f"""
@@ -139,11 +154,12 @@ def email_values(candidate: Candidate) -> Check:
         from (
             select table_name, column_name,
                    unnest(regexp_extract_all(value, {sql_literal(EMAIL_PATTERN)})) as address
-            from {scanned.table}
+            from {scanned.table} where contains(value, '@')
             union all
             select table_name, column_name, value
-            from {scanned.table} join ({email_addresses_sql()}) as landing
+            from {scanned.table} join {email_addresses(candidate)} as landing
               on lower(trim(value)) = landing.email
+            where contains(value, '@')
         ) as found
     """
     return Check(sql, f"{scanned.scope}; e-mail shapes and every e-mail of the landing zone")
@@ -157,12 +173,13 @@ def full_name_values(candidate: Candidate) -> Check:
                || {masked("name")} as violation
         from (
             select table_name, column_name, lower(trim(value)) as name from {scanned.table}
+            where contains(value, ' ')
             union
             select table_name, column_name,
                    lower(trim(unnest(regexp_extract_all(value, '"([^"]{{5,}})"', 1))))
             from {scanned.table} where value like '%"%'
         ) as found
-        join ({full_names_sql()}) as landing on landing.full_name = found.name
+        join {full_names(candidate)} as landing on landing.full_name = found.name
     """
     return Check(sql, f"{scanned.scope}; every customer name of the landing zone")
 

@@ -17,8 +17,9 @@ from privacy_pipeline.errors import GateFailed
 from privacy_pipeline.gates import run_suite
 from privacy_pipeline.gates.candidate import Candidate, run_window
 from privacy_pipeline.gates.landing_facts import (
-    marketable_customers_sql,
-    opted_out_customers_sql,
+    consented_customers,
+    marketable_customers,
+    opted_out_customers,
 )
 from privacy_pipeline.landing import load_landing_zone
 from privacy_pipeline.run_context import RunContext
@@ -221,6 +222,10 @@ def clean(tmp_path_factory) -> RunContext:
     return build_clean_candidate(tmp_path_factory.mktemp("clean"))
 
 
+def customer_ids(candidate: Candidate, table: str) -> set[str]:
+    return {row[0] for row in candidate.rows(f"select customer_id from {table}")}
+
+
 def test_run_window_is_the_brussels_day_with_23_or_25_hours_on_dst_days():
     for day, hours in [("2026-06-20", 24), ("2026-03-29", 23), ("2026-10-25", 25)]:
         start, end = run_window(dt.date.fromisoformat(day), "Europe/Brussels")
@@ -255,8 +260,8 @@ def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp
     load_landing_zone(ctx)
     candidate = Candidate.open(ctx)
     try:
-        opted_out = {r[0] for r in candidate.rows(opted_out_customers_sql("direct_marketing"))}
-        marketable = {r[0] for r in candidate.rows(marketable_customers_sql(candidate))}
+        opted_out = customer_ids(candidate, opted_out_customers(candidate, "direct_marketing"))
+        marketable = customer_ids(candidate, marketable_customers(candidate))
     finally:
         candidate.close()
     assert opted_out == {C_SCARLET_MIGRATED, "N00002", "N00003", "N00004", "N00005"}
@@ -274,8 +279,6 @@ def test_the_clean_candidate_passes_every_gate(clean, tmp_path):
 
 
 def test_consent_based_purposes_need_a_valid_proximus_opt_in_after_migration(tmp_path):
-    from privacy_pipeline.gates.landing_facts import consented_customers_sql
-
     purpose, before, after = "partner_offers", "2026-06-01T10:00Z", "2026-06-25T10:00Z"
     scarlet = make_customers(2, start=10, brand="scarlet", migrated_at="2026-05-01T00:00Z")
     write_landing_zone(
@@ -299,7 +302,7 @@ def test_consent_based_purposes_need_a_valid_proximus_opt_in_after_migration(tmp
     load_landing_zone(ctx)
     candidate = Candidate.open(ctx)
     try:
-        allowed = {r[0] for r in candidate.rows(consented_customers_sql(candidate, purpose))}
+        allowed = customer_ids(candidate, consented_customers(candidate, purpose))
     finally:
         candidate.close()
     assert allowed == {"N00001", "N00010"}

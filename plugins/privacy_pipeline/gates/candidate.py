@@ -79,6 +79,13 @@ class Candidate:
     def run_end_sql(self) -> str:
         return f"cast({sql_literal(self.run_end.isoformat())} as timestamptz)"
 
+    def materialise(self, name: str, sql: str) -> str:
+        """A temp table of ``sql``, created once per suite run; returns its name."""
+        if name not in self.cache:
+            self.con.execute(f"create or replace temp table {quote(name)} as {sql}")
+            self.cache[name] = name
+        return quote(name)
+
     def df(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
 

@@ -58,8 +58,13 @@ def ledger_sql() -> str:
     """
 
 
-def latest_event_sql(purpose: str, before: str | None = None) -> str:
-    """Each customer's latest ``purpose`` event (all columns of ``ledger_sql``).
+def ledger(candidate: Candidate) -> str:
+    """The parsed consent ledger, materialised once per suite (the landing may be CSV)."""
+    return candidate.materialise("gate_ledger", ledger_sql())
+
+
+def latest_event_sql(source: str, purpose: str, before: str | None = None) -> str:
+    """Each customer's latest ``purpose`` event of ``source`` (rows of ``ledger_sql``).
 
     ``before`` (a SQL timestamptz) keeps the events recorded before it, and those whose
     time cannot be read; without it the whole ledger counts. At equal times a refusal wins.
@@ -67,7 +72,7 @@ def latest_event_sql(purpose: str, before: str | None = None) -> str:
     cutoff = f"and (recorded_at < {before} or recorded_at is null)" if before else ""
     return f"""
         select *
-        from ({ledger_sql()}) as ledger
+        from {source} as ledger
         where purpose = '{purpose}' {cutoff}
         qualify row_number() over (
             partition by customer_id
@@ -78,7 +83,22 @@ def latest_event_sql(purpose: str, before: str | None = None) -> str:
     """
 
 
-def consented_customers_sql(candidate: Candidate, purpose: str) -> str:
+def customers(candidate: Candidate) -> str:
+    """One row per landing customer row: id, brand, migration and closing as text and time."""
+    return candidate.materialise(
+        "gate_customers",
+        f"""
+        select {text("customer_id")} as customer_id, {enum("brand")} as brand,
+               {text("migrated_at")} as migrated_at_text,
+               {timestamp("migrated_at")} as migrated_at,
+               {text("closed_at")} as closed_at_text, {timestamp("closed_at")} as closed_at
+        from landing.customers
+        where {text("customer_id")} is not null
+        """,
+    )
+
+
+def consented_customers(candidate: Candidate, purpose: str) -> str:
     """Customers allowed a consent-based ``purpose`` on the run date (personalisation,
     partner offers: off by default, and the new preferences exist only on Proximus).
 
@@ -86,37 +106,44 @@ def consented_customers_sql(candidate: Candidate, purpose: str) -> str:
     both be a valid opt-in recorded on the Proximus platform (a later refusal is
     honoured), and for a Scarlet account not recorded before its migration.
     """
+    source, accounts = ledger(candidate), customers(candidate)
 
     def valid_proximus_opt_in(before: str | None) -> str:
         return f"""
             select latest.customer_id
-            from ({latest_event_sql(purpose, before)}) as latest
+            from ({latest_event_sql(source, purpose, before)}) as latest
             where latest.choice = 'opt_in' and latest.is_valid
               and latest.platform = 'proximus'
               and not exists (
-                  select 1 from landing.customers as c
-                  where {text("c.customer_id")} = latest.customer_id
-                    and ({timestamp("c.migrated_at")} > latest.recorded_at
-                         or ({enum("c.brand")} = 'scarlet' and {text("c.migrated_at")} is null))
+                  select 1 from {accounts} as c
+                  where c.customer_id = latest.customer_id
+                    and (c.migrated_at > latest.recorded_at
+                         or (c.brand = 'scarlet' and c.migrated_at_text is null))
               )
         """
 
-    return f"""
+    return candidate.materialise(
+        f"gate_consented_{purpose}",
+        f"""
         {valid_proximus_opt_in(candidate.run_end_sql)}
         intersect
         {valid_proximus_opt_in(None)}
-    """
+        """,
+    )
 
 
-def opted_out_customers_sql(purpose: str) -> str:
+def opted_out_customers(candidate: Candidate, purpose: str) -> str:
     """Customers whose latest readable ``purpose`` choice in the whole ledger is an opt-out."""
-    return f"""
-        select customer_id from ({latest_event_sql(purpose)}) as latest
+    return candidate.materialise(
+        f"gate_opted_out_{purpose}",
+        f"""
+        select customer_id from ({latest_event_sql(ledger(candidate), purpose)}) as latest
         where choice = 'opt_out'
-    """
+        """,
+    )
 
 
-def marketable_customers_sql(candidate: Candidate) -> str:
+def marketable_customers(candidate: Candidate) -> str:
     """Accounts on the Proximus platform and open at the end of the run date.
 
     A Proximus account, or a Scarlet account migrated before the end of the run date, and
@@ -124,22 +151,20 @@ def marketable_customers_sql(candidate: Candidate) -> str:
     says otherwise, or an unreadable date, makes the customer not marketable).
     """
     end = candidate.run_end_sql
-    brand, migrated_at, closed_at = enum("brand"), text("migrated_at"), text("closed_at")
-    return f"""
-        select {text("customer_id")} as customer_id
-        from landing.customers
-        where {text("customer_id")} is not null
-        group by 1
+    return candidate.materialise(
+        "gate_marketable",
+        f"""
+        select customer_id
+        from {customers(candidate)}
+        group by customer_id
         having bool_and(coalesce(
-            (
-                {brand} = 'proximus'
-                or ({brand} = 'scarlet' and {timestamp("migrated_at")} < {end})
-            )
-            and ({closed_at} is null or {timestamp("closed_at")} >= {end})
-            and ({migrated_at} is null or {timestamp("migrated_at")} is not null),
+            (brand = 'proximus' or (brand = 'scarlet' and migrated_at < {end}))
+            and (closed_at_text is null or closed_at >= {end})
+            and (migrated_at_text is null or migrated_at is not null),
             false
         ))
-    """
+        """,
+    )
 
 
 def digits(expression: str) -> str:
@@ -154,9 +179,11 @@ def digits(expression: str) -> str:
     )"""
 
 
-def phone_numbers_sql() -> str:
+def phone_numbers(candidate: Candidate) -> str:
     """Every msisdn and called number of the landing zone, as international digits."""
-    return f"""
+    return candidate.materialise(
+        "gate_phone_numbers",
+        f"""
         select distinct number, kind from (
             select {digits(text("msisdn"))} as number, 'msisdn' as kind from landing.customers
             union all
@@ -165,19 +192,26 @@ def phone_numbers_sql() -> str:
             select {digits(text("called_number"))}, 'called number' from landing.call_records
         ) as numbers
         where length(number) >= 8
-    """
+        """,
+    )
 
 
-def email_addresses_sql() -> str:
-    return f"""
+def email_addresses(candidate: Candidate) -> str:
+    return candidate.materialise(
+        "gate_email_addresses",
+        f"""
         select distinct lower({text("email")}) as email from landing.customers
         where {text("email")} like '%@%'
-    """
+        """,
+    )
 
 
-def full_names_sql() -> str:
+def full_names(candidate: Candidate) -> str:
     """Customers' full names worth searching for: at least two words, five characters."""
-    return f"""
+    return candidate.materialise(
+        "gate_full_names",
+        f"""
         select distinct lower({text("full_name")}) as full_name from landing.customers
         where length({text("full_name")}) >= 5 and {text("full_name")} like '% %'
-    """
+        """,
+    )
