@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from privacy_pipeline.errors import GateFailed
-from privacy_pipeline.gates import run_suite
+from privacy_pipeline.gates import load_suite, run_suite
 from privacy_pipeline.gates.candidate import Candidate, run_window
 from privacy_pipeline.gates.landing_facts import (
     consented_customers,
@@ -269,13 +269,22 @@ def test_latest_choice_comes_from_the_whole_ledger_and_an_opt_out_wins_a_tie(tmp
     assert C_SCARLET_LEGACY not in marketable and C_CLOSED not in marketable
 
 
-def test_the_clean_candidate_passes_every_gate(clean, tmp_path):
+def test_the_clean_candidate_passes_every_gate_quietly(clean, tmp_path, capfd, caplog):
     from privacy_pipeline.gates import SUITES
 
     ctx = copy_candidate(clean, tmp_path / "warehouse")
+    caplog.set_level("DEBUG")
     for suite in SUITES:
         result = run_suite(ctx, suite)
         assert result["success"], result
+    # Great Expectations' progress bars and chatter stay out of the Airflow task log.
+    out, err = capfd.readouterr()
+    assert "Calculating Metrics" not in out + err and "%|" not in out + err
+    assert not [r for r in caplog.records if r.name.startswith("great_expectations")]
+    assert [r.message for r in caplog.records if r.name == "privacy_pipeline.gates.runner"] == [
+        f"privacy gate {suite} passed: {len(load_suite(suite).promises)} expectations"
+        for suite in SUITES
+    ]
 
 
 def test_consent_based_purposes_need_a_valid_proximus_opt_in_after_migration(tmp_path):

@@ -9,19 +9,15 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from privacy_pipeline.gates.promises import CannotCheck
+from privacy_pipeline.gates.promises import CannotCheck, Check
+from privacy_pipeline.publish import PUBLISHED_SCHEMAS, quote
 from privacy_pipeline.run_context import RunContext
 
-# Schemas whose tables are published (the gates look at all of them, views included).
-PUBLISHED_SCHEMAS = ("marketing", "location", "dpo")
+__all__ = ["PUBLISHED_SCHEMAS", "Candidate", "quote", "sql_literal"]
 
 
 def sql_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def connect_candidate(path: Path) -> duckdb.DuckDBPyConnection:
@@ -117,6 +113,13 @@ class Candidate:
 
     def has_table(self, schema: str, table: str) -> bool:
         return (schema, table) in self.tables((schema,))
+
+    def every_table_built(self, schema: str, tables: tuple[str, ...]) -> Check:
+        """A check that fails (cannot check) when a table of the family is missing."""
+        missing = [table for table in tables if not self.has_table(schema, table)]
+        if missing:
+            raise CannotCheck(f"{schema} tables missing: {', '.join(missing)}")
+        return Check(no_violations_sql(), f"{len(tables)} {schema} tables present")
 
     def require_table(self, schema: str, table: str) -> dict[str, str]:
         columns = self.columns(schema, table)

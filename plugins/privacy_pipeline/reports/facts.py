@@ -109,44 +109,43 @@ def run_outcome(
     return "NOT PUBLISHED: the privacy gates did not run", False
 
 
-def consent_by_purpose_platform(con, ctx: RunContext) -> Table:
-    """Each customer's latest choice per purpose at the end of the run date, counted."""
-    _, end = run_window(ctx.run_date, ctx.config["timezone"])
+def choice_counts(con, rows_sql: str, params: list) -> Table:
+    """Opt-ins and opt-outs per purpose and platform among ``rows_sql`` (ledger rows)."""
     return query_table(
         con,
         f"""
         select purpose, platform,
                count(*) filter (where choice = 'opt_in') as opt_in,
                count(*) filter (where choice = 'opt_out') as opt_out
-        from (
-            select * from ({ledger_sql()}) as ledger
-            where recorded_at < cast(? as timestamptz)
-            qualify row_number() over (
-                partition by customer_id, purpose
-                order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end
-            ) = 1
-        ) as latest
+        from ({rows_sql}) as choices
         group by purpose, platform
         order by purpose, platform
         """,
-        [end.isoformat()],
+        params,
     )
+
+
+def consent_by_purpose_platform(con, ctx: RunContext) -> Table:
+    """Each customer's latest choice per purpose at the end of the run date, counted."""
+    _, end = run_window(ctx.run_date, ctx.config["timezone"])
+    latest = f"""
+        select * from ({ledger_sql()}) as ledger
+        where recorded_at < cast(? as timestamptz)
+        qualify row_number() over (
+            partition by customer_id, purpose
+            order by recorded_at desc, case when choice = 'opt_out' then 0 else 1 end
+        ) = 1
+    """
+    return choice_counts(con, latest, [end.isoformat()])
 
 
 def consent_events_of_the_day(con, ctx: RunContext) -> Table:
     start, end = run_window(ctx.run_date, ctx.config["timezone"])
-    return query_table(
-        con,
-        f"""
-        select purpose, platform,
-               count(*) filter (where choice = 'opt_in') as opt_in,
-               count(*) filter (where choice = 'opt_out') as opt_out
-        from ({ledger_sql()}) as ledger
+    of_the_day = f"""
+        select * from ({ledger_sql()}) as ledger
         where recorded_at >= cast(? as timestamptz) and recorded_at < cast(? as timestamptz)
-        group by all order by purpose, platform
-        """,
-        [start.isoformat(), end.isoformat()],
-    )
+    """
+    return choice_counts(con, of_the_day, [start.isoformat(), end.isoformat()])
 
 
 def grouped_counts(con, schema: str, table: str, preferred: tuple[str, ...]) -> Table:
