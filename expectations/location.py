@@ -102,17 +102,22 @@ def counts_at_least_k(candidate: Candidate) -> Check:
     for table in COUNT_TABLES:
         column = people_column(candidate, table)
         selects.append(
-            f"""select '{SCHEMA}.{table}: a count of '
-                       || coalesce(cast({quote(column)} as varchar), 'null')
-                       || ' people (k = {candidate.k}) in row '
-                       || cast(row_number() over () as varchar)
-                       as violation
-                from (select * from {SCHEMA}.{quote(table)}) as t
-                qualify {quote(column)} is null or {quote(column)} < {candidate.k}"""
+            f"""select '{SCHEMA}.{table}: ' || {row_description(candidate, table, column)}
+                       || ' has ' || coalesce(cast({quote(column)} as varchar), 'null')
+                       || ' people (k = {candidate.k})' as violation
+                from {SCHEMA}.{quote(table)}
+                where {quote(column)} is null or {quote(column)} < {candidate.k}"""
         )
     return Check(
         union_all(selects), f"people counts of {len(COUNT_TABLES)} tables, k = {candidate.k}"
     )
+
+
+def row_description(candidate: Candidate, table: str, people: str) -> str:
+    """'area_level=postal_code, area_id=2000, ...': which figure, for the DPO."""
+    columns = [c for c in candidate.require_table(SCHEMA, table) if c not in (people, "run_date")]
+    parts = [f"'{c}=' || coalesce(cast({quote(c)} as varchar), 'null')" for c in columns]
+    return f"concat_ws(', ', {', '.join(parts)})" if parts else "'a row'"
 
 
 def area_residuals_sql(candidate: Candidate) -> str:
