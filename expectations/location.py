@@ -34,6 +34,13 @@ FORBIDDEN_COLUMN_WORDS = (
 )  # fmt: skip
 
 
+def hour_of(instant: str) -> str:
+    """The start of the hour holding ``instant``, computed in UTC: truncating in local time
+    is ambiguous in the repeated hour of the autumn DST change (Brussels' offsets are whole
+    hours, so UTC hours are its local hours)."""
+    return f"(date_trunc('hour', {instant} at time zone 'UTC') at time zone 'UTC')"
+
+
 def people_column(candidate: Candidate, table: str) -> str:
     columns = candidate.require_table(SCHEMA, table)
     return pick_column(columns, f"{SCHEMA}.{table}", *PEOPLE_COLUMNS)
@@ -263,10 +270,10 @@ def event_figures_sql(candidate: Candidate) -> str:
     return f"""
         select event_id, hour, people from ({event_hours_sql(candidate)}) as hours
         union all
-        select t.event_id, date_trunc('hour', {window_start}), t.people
+        select t.event_id, {hour_of(window_start)}, t.people
         from ({event_totals_sql(candidate)}) as t
         join landing.events as e on {text("e.event_id")} = t.event_id
-        where date_trunc('hour', {window_start}) = date_trunc('hour', {window_end})
+        where {hour_of(window_start)} = {hour_of(window_end)}
     """
 
 
@@ -301,7 +308,7 @@ def hours_inside_run_date(candidate: Candidate) -> Check:
                 from {SCHEMA}.{table}
                 where {column} is null
                    or {column} < {candidate.run_start_sql} or {column} >= {candidate.run_end_sql}
-                   or date_trunc('hour', {column}) <> {column}"""
+                   or {hour_of(column)} <> {column}"""
         )
     window = f"{candidate.run_start.isoformat()} to {candidate.run_end.isoformat()} (UTC)"
     return Check(union_all(selects), f"hours of {', '.join(HOURLY_TABLES)}, {window}")

@@ -146,3 +146,41 @@ def test_a_missing_location_table_blocks(published, tmp_path):
     ctx = copy_with(published, tmp_path, "drop table location.event_attendance")
     failed = failed_expectations(ctx, SUITE)
     assert "every_location_table_is_built" in failed
+
+
+def test_a_25_hour_dst_day_is_covered_and_nothing_beyond_it(tmp_path):
+    """2026-10-25 in Brussels: 00:00+02 .. 02:00+02, 02:00+01 .. 23:00+01 (25 hours)."""
+    from privacy_pipeline.landing import load_landing_zone
+    from privacy_pipeline.run_context import RunContext
+
+    from tests.support.landing import write_landing_zone
+    from tests.test_gates_candidates import K, inject
+
+    write_landing_zone(tmp_path / "landing", {})
+    ctx = RunContext.create(tmp_path / "landing", tmp_path / "wh", "2026-10-25", k=K)
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    hours = "select range as hour_start from range(timestamptz '2026-10-24 22:00:00+00', "
+    hours += "timestamptz '2026-10-25 23:00:00+00', interval 1 hour)"
+    inject(
+        ctx,
+        f"""
+        create schema location;
+        create table location.presence_hourly as select 'postal_code' as area_level,
+            '{POSTAL_A}' as area_id, hour_start, 40::bigint as people,
+            date '2026-10-25' as run_date from ({hours});
+        create table location.event_attendance as select * from (
+            select 'E' as event_id, now() as hour_start, 40::bigint as people,
+                   date '2026-10-25' as run_date) where false;
+        create table location.event_attendance_total as
+            select event_id, people, run_date from location.event_attendance;
+        create table location.suppression_summary as select date '2026-10-25' as run_date;
+        """,
+    )
+    from privacy_pipeline.gates import run_suite
+
+    assert run_suite(ctx, SUITE)["success"]
+    inject(ctx, add_area("postal_code", POSTAL_B, 40, "2026-10-26 00:00:00+01"))
+    failed = failed_expectations(ctx, SUITE)
+    assert set(failed) == {"hours_inside_the_run_date"}
+    assert "2026-10-26 00:00:00+01" in failed["hours_inside_the_run_date"]

@@ -53,6 +53,8 @@ class Candidate:
         self.run_start, self.run_end = run_window(ctx.run_date, ctx.config["timezone"])
         # Work shared by the promises of a suite (e.g. the scanned published values).
         self.cache: dict[str, object] = {}
+        # Hours are truncated and shown in the run's calendar, whatever the machine's zone.
+        con.execute(f"set session TimeZone = {sql_literal(ctx.config['timezone'])}")
 
     @classmethod
     def open(cls, ctx: RunContext) -> Candidate:
