@@ -18,6 +18,7 @@ from privacy_pipeline.gates.landing_facts import (
     digits,
     email_addresses,
     full_names,
+    identifier_pseudonyms,
     phone_numbers,
 )
 from privacy_pipeline.gates.published_values import masked, published_values
@@ -184,6 +185,21 @@ def full_name_values(candidate: Candidate) -> Check:
     return Check(sql, f"{scanned.scope}; every customer name of the landing zone")
 
 
+def pseudonym_values(candidate: Candidate) -> Check:
+    """Outside the DPO's quarantine (which keeps rejected rows with pseudonymised
+    identifiers on purpose), no value may be a linkable key of a phone number."""
+    scanned = published_values(candidate)
+    sql = f"""
+        select distinct table_name || '.' || column_name || ': pseudonym of a phone number '
+               || {masked("value")} as violation
+        from {scanned.table}
+        join {identifier_pseudonyms(candidate)} as landing
+          on lower(regexp_replace(trim(value), '^pseudonym:', '')) = landing.pseudonym
+        where table_name not like 'dpo.%' and length(value) >= 64
+    """
+    return Check(sql, f"{scanned.scope}; pseudonyms of every msisdn and called number")
+
+
 PROMISES = (
     Promise(
         "no_direct_identifier_column",
@@ -206,6 +222,12 @@ PROMISES = (
         "no_email_value",
         "No published value is or contains an e-mail address.",
         email_values,
+    ),
+    Promise(
+        "no_phone_number_pseudonym_value",
+        "No marketing or location value is the pseudonym of an msisdn or called number "
+        "(a key that links a person across tables); only the DPO's quarantine keeps them.",
+        pseudonym_values,
     ),
     Promise(
         "no_customer_name_value",

@@ -98,3 +98,14 @@ def test_pseudonyms_dates_and_counts_are_not_mistaken_for_phone_numbers(publishe
         '"recorded_at":"2026-06-20T10:00:00+02:00","postal_code":"2000"}'
     )
     assert run_suite(copy_with(published, tmp_path, sql), SUITE)["success"]
+
+
+def test_a_phone_number_pseudonym_outside_the_quarantine_blocks(published, tmp_path):
+    from privacy_pipeline.config import pseudonym_key
+
+    pseudonym = f"sha256('{pseudonym_key()}' || '|' || '+32470000001')"
+    sql = f"update location.event_attendance_total set event_id = {pseudonym}"
+    observed = assert_gate_blocks(
+        copy_with(published, tmp_path, sql), SUITE, "no_phone_number_pseudonym_value"
+    )
+    assert "location.event_attendance_total.event_id" in observed

@@ -77,10 +77,10 @@ class Candidate:
     def run_end_sql(self) -> str:
         return f"cast({sql_literal(self.run_end.isoformat())} as timestamptz)"
 
-    def materialise(self, name: str, sql: str) -> str:
+    def materialise(self, name: str, sql: str, params: list | None = None) -> str:
         """A temp table of ``sql``, created once per suite run; returns its name."""
         if name not in self.cache:
-            self.con.execute(f"create or replace temp table {quote(name)} as {sql}")
+            self.con.execute(f"create or replace temp table {quote(name)} as {sql}", params)
             self.cache[name] = name
         return quote(name)
 

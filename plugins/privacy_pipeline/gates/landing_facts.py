@@ -9,6 +9,7 @@ customer says so.
 
 from __future__ import annotations
 
+from privacy_pipeline.config import pseudonym_key
 from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
 
@@ -214,4 +215,29 @@ def full_names(candidate: Candidate) -> str:
         select distinct lower({text("full_name")}) as full_name from landing.customers
         where length({text("full_name")}) >= 5 and {text("full_name")} like '% %'
         """,
+    )
+
+
+def identifier_pseudonyms(candidate: Candidate) -> str:
+    """The pseudonyms staging gives the landing msisdns and called numbers (keyed SHA-256
+    of the trimmed value, and of the number without separators), to recognise them.
+
+    The key is bound as a parameter: it never appears in SQL text or logs.
+    """
+    raw = f"""
+        select {text("msisdn")} as number from landing.customers
+        union select {text("msisdn")} from landing.network_events
+        union select {text("called_number")} from landing.call_records
+    """
+    return candidate.materialise(
+        "gate_identifier_pseudonyms",
+        f"""
+        with numbers as (
+            select number from ({raw}) as raw
+            union select regexp_replace(number, '[\\s./()-]', '', 'g') from ({raw}) as raw
+        ), key as (select cast(? as varchar) as secret)
+        select distinct sha256(key.secret || '|' || number) as pseudonym
+        from numbers cross join key where number is not null
+        """,
+        [pseudonym_key()],
     )
