@@ -52,7 +52,7 @@ dbt-parse: $(INSTALLED)
 	$(BIN)/privacy-pipeline dbt --warehouse $(DEMO_DIR)/dbt-parse -- parse
 
 pytest: $(INSTALLED)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 test: lint sql-lint dbt-parse pytest
 

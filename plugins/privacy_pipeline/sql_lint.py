@@ -32,7 +32,7 @@ def lint_models(paths: list[str] | None = None) -> int:
         os.chdir(REPO_ROOT)
         try:
             result = Linter(config=config).lint_paths(
-                tuple(paths or [str(DBT_PROJECT_DIR / "models")])
+                tuple(paths or [str(DBT_PROJECT_DIR / "models")]), processes=os.cpu_count()
             )
         finally:
             os.chdir(old_cwd)
