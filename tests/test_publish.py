@@ -245,3 +245,19 @@ def test_killed_between_commit_and_link_swap_the_exports_stay_whole_then_catch_u
     exported = export_link(ctx.warehouse_dir, ctx.run_date) / "marketing.segment_members.parquet"
     assert duckdb.sql(f"select distinct segment from '{exported}'").fetchall() == [("gamers",)]
     assert not sync_exports(ctx.warehouse_dir, ctx.run_date)
+
+
+def test_publication_waits_for_a_reader_holding_the_warehouse(clean_root, tmp_path):
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    publish_run(ctx)
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+         "print('reading', flush=True); time.sleep(4)", str(ctx.warehouse_db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert reader.stdout.readline().strip() == "reading"
+    started = time.monotonic()
+    publish_run(ctx)
+    assert reader.wait() == 0
+    assert time.monotonic() - started > 1  # it waited for the reader instead of failing

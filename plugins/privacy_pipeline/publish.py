@@ -27,8 +27,10 @@ import logging
 import os
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -36,6 +38,8 @@ from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.run_context import RunContext
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+LOCK_WAIT_SECONDS = 600
 
 PUBLISHED_SCHEMAS = ("marketing", "location", "dpo")
 GATE_RESULTS = "dpo.gate_results"
@@ -75,6 +79,23 @@ def quote(identifier: str) -> str:
 def qualified(table: str) -> str:
     schema, name = table.split(".")
     return f"{quote(schema)}.{quote(name)}"
+
+
+def while_locked(action: Callable[[], T], what: Path) -> T:
+    """Run ``action``, waiting while another process holds the warehouse's lock.
+
+    A reader (an export, the DPO's query tool) holds the file for seconds; publishing or
+    recording the audit log waits for it rather than failing the night's run.
+    """
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return action()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            log.warning("%s is locked by another process; waiting", what)
+            time.sleep(2)
 
 
 def require_every_gate_passed(ctx: RunContext) -> None:
@@ -121,7 +142,10 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
 
     con = connect_candidate(ctx.candidate_db)
     try:
-        con.execute(f"attach '{ctx.warehouse_db}' as {WAREHOUSE} (read_write)")
+        while_locked(
+            lambda: con.execute(f"attach '{ctx.warehouse_db}' as {WAREHOUSE} (read_write)"),
+            ctx.warehouse_db,
+        )
         con.execute("begin transaction")
         published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
         append_gate_results(con, ctx, catalog=WAREHOUSE)

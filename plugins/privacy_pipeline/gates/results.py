@@ -108,8 +108,10 @@ def append_gate_results(
 
 def record_gate_results(ctx: RunContext) -> int:
     """Append the run's gate results in their own transaction (for runs that did not publish)."""
+    from privacy_pipeline.publish import while_locked
+
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(ctx.warehouse_db))
+    con = while_locked(lambda: duckdb.connect(str(ctx.warehouse_db)), ctx.warehouse_db)
     try:
         con.execute("begin transaction")
         added = append_gate_results(con, ctx)
