@@ -127,6 +127,8 @@ def test_the_report_of_a_failing_run_says_why_nothing_was_published(runs):
     )
     assert failed, page.joined[:3000]
     assert page.joined.count("FAILED") == 2  # the suite and its one expectation
+    assert "Broken promises | marketing.no_direct_marketing_objection_in_marketing" in page.joined
+    assert "Broken promises" not in runs["passing"].joined
 
 
 def test_reports_are_self_contained_and_link_to_the_data_docs(runs):

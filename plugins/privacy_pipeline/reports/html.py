@@ -76,7 +76,25 @@ def header(ctx: RunContext, facts: RunFacts, data_docs_href: str) -> str:
         f'<p class="muted">run {escape(ctx.run_id)} &middot; k = {ctx.k} &middot; '
         f"report written {generated} &middot; "
         f'<a href="{escape(data_docs_href)}">Great Expectations Data Docs (all runs)</a></p>'
+        f"{broken_promises(facts)}"
     )
+
+
+def broken_promises(facts: RunFacts) -> str:
+    """For a failed run, the failed expectations first: what the DPO must look at."""
+    failed = [
+        (suite, e)
+        for suite, result in facts.gate_results.items()
+        for e in result["expectations"]
+        if not e["success"]
+    ]
+    if not failed:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(suite)}.{escape(e['expectation'])}</code>: {escape(e['observed'])}</li>"
+        for suite, e in failed
+    )
+    return f"<p><strong>Broken promises</strong></p><ul>{items}</ul>"
 
 
 def gates_section(facts: RunFacts, report_dir: Path, data_docs_dir: Path) -> str:
