@@ -86,16 +86,16 @@ def test_dp_release_publishes_noisy_figures_that_pass_every_rule(tmp_path):
         ("municipality", "M", "province", "P"),
         ("province", "P", None, None),
     ]
-    area_counts = []
+    counts = []
     for hour in range(24):
-        area_counts += [
-            ("postal_code", "1000", hour, 60 + hour),
-            ("postal_code", "1001", hour, 40),
-            ("municipality", "M", hour, 100 + hour),
-            ("province", "P", hour, 100 + hour),
+        counts += [
+            ("presence_hourly", "postal_code", "1000", hour, 60 + hour),
+            ("presence_hourly", "postal_code", "1001", hour, 40),
+            ("presence_hourly", "municipality", "M", hour, 100 + hour),
+            ("presence_hourly", "province", "P", hour, 100 + hour),
         ]
     config = {"dp": {"enabled": True, "epsilon_per_day": 1.0}}
-    rows = decide_release(area_counts, [], tree, [], config, K, "2026-06-20", tmp_path)
+    rows = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
     published = {
         (level, area, hour): (true, noisy)
         for _, level, area, hour, true, noisy, status in rows
@@ -110,7 +110,7 @@ def test_dp_release_publishes_noisy_figures_that_pass_every_rule(tmp_path):
                 published[c][1] for c in published if c[0] == "postal_code" and c[2] == hour
             ]
             assert is_safe_difference(noisy - sum(children), K)
-    again = decide_release(area_counts, [], tree, [], config, K, "2026-06-20", tmp_path)
+    again = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
     assert again == rows
 
 
@@ -160,34 +160,50 @@ def candidate_rows(ctx, sql):
         con.close()
 
 
+def bounded_person_hours_sql(ctx) -> str:
+    """The compiled (ephemeral) contribution-bounding query, to look at per-person rows."""
+    from privacy_pipeline.dbt_runner import run_dbt
+
+    run_dbt(ctx, ["compile", "--select", "int_location__dp_bounded_person_hours"])
+    compiled = next(
+        (ctx.run_dir / "dbt" / "target" / "compiled").rglob(
+            "int_location__dp_bounded_person_hours.sql"
+        )
+    )
+    return compiled.read_text()
+
+
 def test_contributions_are_bounded_before_counting(dp_candidate):
+    bounded = bounded_person_hours_sql(dp_candidate)
     per_person = candidate_rows(
         dp_candidate,
-        """
+        f"""
+        with bounded as ({bounded})
         select customer_id,
-               count(distinct case when postal_code is not null then hour_index end),
-               count(distinct event_id),
-               max(event_hours)
-        from intermediate.int_location__dp_bounded_person_hours
+               count(distinct case when event_id is null then hour_index end) as hours,
+               max(postal_codes) as postal_codes_in_an_hour,
+               count(distinct event_id) as events,
+               count(event_id) as event_hours
+        from bounded
         left join (
-            select customer_id as c, event_id as e, count(distinct hour_index) as event_hours
-            from intermediate.int_location__dp_bounded_person_hours
-            where event_id is not null group by all
-        ) on c = customer_id
+            select customer_id as c, hour_index as h, count(*) as postal_codes
+            from bounded where event_id is null group by all
+        ) on c = customer_id and h = hour_index
         group by customer_id
-    """,
+        """,
     )
     assert per_person
-    assert max(hours for _, hours, _, _ in per_person) == 1
-    assert max(events for _, _, events, _ in per_person) <= 1
-    assert max(event_hours or 0 for *_, event_hours in per_person) <= 1
+    assert max(row[1] for row in per_person) == 1  # hours
+    assert max(row[2] or 0 for row in per_person) == 1  # postal codes in an hour
+    assert max(row[3] for row in per_person) == 1  # events
+    assert max(row[4] for row in per_person) == 1  # hours at an event
     # the crowd of 3021 was seen at 10:00 and 11:00: each person now counts in one hour
     counts = candidate_rows(
         dp_candidate,
         """
-        select sum(people) from intermediate.int_location__area_hour_counts
+        select sum(people) from intermediate.int_location__counts
         where area_level = 'postal_code' and area_id = '3021'
-    """,
+        """,
     )
     assert counts == [(K,)]
 

@@ -1,7 +1,8 @@
 """``make bench``: the location stage and the whole nightly run at production scale.
 
 Generates a landing zone (``privacy_pipeline.demo_data``), then measures, each in its own
-process so its peak memory is its own (``os.wait4`` returns the child's resource usage):
+process so its peak memory is its own (``os.wait4`` in a small launcher process returns
+that child's resource usage):
 
 1. every stage of the nightly run, in DAG order, with the location models split out of
    the intermediate and marts stages (the location stage = ``dbt build`` of
@@ -240,31 +241,46 @@ def measure_python(name: str, script: str) -> dict[str, Any]:
     return measure(name, [sys.executable, "-c", script])
 
 
-def measure(name: str, command: list[str]) -> dict[str, Any]:
-    """Run ``command`` in a child process; wall time, CPU time and its own peak RSS.
+# Runs the measured command as its own child and reports that child's resource usage.
+# A child forked straight from the benchmark process would report the benchmark's memory
+# as its peak (Linux keeps the pre-exec high-water mark), so a tiny fresh interpreter
+# forks it instead.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"exit_code": os.waitstatus_to_exitcode(status),
+               "cpu_seconds": usage.ru_utime + usage.ru_stime,
+               "peak_rss_kb": usage.ru_maxrss}, out)
+"""
 
-    ``os.wait4`` reaps exactly that child and returns its resource usage (including the
-    grandchildren it waited for), so every stage's peak memory is its own.
-    """
+
+def measure(name: str, command: list[str]) -> dict[str, Any]:
+    """Run ``command`` in a child process: wall time, CPU time and its own peak RSS."""
     log.info("bench: %s ...", name)
-    with tempfile.TemporaryFile("w+") as output:
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        usage_file, output_file = Path(scratch) / "usage.json", Path(scratch) / "output.txt"
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
-                                   text=True, env=bench_env())  # fmt: skip
-        _, status, usage = os.wait4(process.pid, 0)
+        with output_file.open("w") as output:
+            subprocess.run(
+                [sys.executable, "-c", LAUNCHER, str(usage_file), *command],
+                stdout=output, stderr=subprocess.STDOUT, env=bench_env(), check=False,
+            )  # fmt: skip
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        text = output.read()
+        usage = json.loads(usage_file.read_text())
+        text = output_file.read_text()
     measurement = {
         "stage": name,
-        "ok": process.returncode == 0,
-        "exit_code": process.returncode,
+        "ok": usage["exit_code"] == 0,
+        "exit_code": usage["exit_code"],
         "wall_seconds": round(wall, 1),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "cpu_seconds": round(usage["cpu_seconds"], 1),
+        "peak_rss_mb": round(usage["peak_rss_kb"] / 1024),
     }
-    if process.returncode != 0:
+    if usage["exit_code"] != 0:
         measurement["error"] = text[-3000:]
     log.info("bench: %s: %s", name, {k: v for k, v in measurement.items() if k != "error"})
     return measurement

@@ -15,6 +15,8 @@ from typing import Any
 
 from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
 from privacy_pipeline.location.suppression import (
+    EVENT_HOUR_TABLE,
+    EVENT_TOTAL_TABLE,
     PUBLISHED,
     AreaRef,
     FigureKey,
@@ -57,28 +59,23 @@ def area_structure(
     )
 
 
-def figure_counts(
-    area_counts: Iterable[tuple], event_counts: Iterable[tuple]
-) -> dict[FigureKey, int]:
-    """``area_counts``: (area_level, area_id, hour_index, people);
-    ``event_counts``: (event_id, hour_index or None for the whole window, people)."""
-    counts = {
-        area_figure(level, str(area), int(hour)): int(people)
-        for level, area, hour, people in area_counts
-    }
-    for event_id, hour, people in event_counts:
-        key = (
-            event_total_figure(str(event_id))
-            if hour is None
-            else event_hour_figure(str(event_id), int(hour))
-        )
-        counts[key] = int(people)
-    return counts
+def figure_counts(counts: Iterable[tuple]) -> dict[FigureKey, int]:
+    """``counts``: (table_name, area_level, area_id, hour_index, people), hour_index None
+    for event totals (int_location__counts)."""
+    figures = {}
+    for table_name, level, area, hour, people in counts:
+        if table_name == EVENT_TOTAL_TABLE:
+            key = event_total_figure(str(area))
+        elif table_name == EVENT_HOUR_TABLE:
+            key = event_hour_figure(str(area), int(hour))
+        else:
+            key = area_figure(level, str(area), int(hour))
+        figures[key] = int(people)
+    return figures
 
 
 def decide_release(
-    area_counts: Iterable[tuple],
-    event_counts: Iterable[tuple],
+    counts: Iterable[tuple],
     area_tree: Iterable[tuple],
     event_postal_codes: Iterable[tuple],
     location_config: Mapping[str, Any],
@@ -88,7 +85,7 @@ def decide_release(
 ) -> list[tuple]:
     """One row per figure (see RELEASE_SCHEMA): its true count, the count that would be
     published (noisy when DP is on), and its status."""
-    true_counts = figure_counts(area_counts, event_counts)
+    true_counts = figure_counts(counts)
     structure = area_structure(area_tree, event_postal_codes)
     settings = dp_settings(location_config)
     if settings.enabled:

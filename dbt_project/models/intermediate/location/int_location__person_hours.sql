@@ -1,10 +1,14 @@
--- The one pass over the run date's network events: who was seen in which postal code in
--- which hour of D, and at which event (event_id null outside any event's cells or window).
+-- The one pass over the run date's network events, in two kinds of distinct rows:
+-- presence (who was seen in which postal code in which hour of D; event_id null) and
+-- attendance (who was at which event in which hour; areas null).
 -- Only customers allowed for location_analytics on D are kept, before anything else.
--- The areas come along (the tree is nested, tested in int_location__area_tree), so
--- counting needs no further join. Per-person rows live here, in the run's candidate database only: the marts hold counts.
+-- The areas come along (the tree is nested, tested in int_location__area_tree), and a
+-- presence row is unique per person, hour and postal code, so counting needs no join and
+-- no distinct at postal-code level. Ephemeral: these per-person rows exist only inside
+-- the query of int_location__counts, in memory, and are never written to a table.
 -- The hour is found by arithmetic on the instant (seconds since local midnight), which is
 -- exact on DST days and cheaper on 100M rows than truncating in a time zone.
+{{ config(materialized='ephemeral') }}
 
 with
 
@@ -49,20 +53,49 @@ sightings_of_run_date as (
         network_events.event_at >= run_day.starts_at
         and network_events.event_at < run_day.ends_at
         and network_events.customer_id in (select allowed_customers.customer_id from allowed_customers)
+),
+
+located_sightings as (
+    select
+        sightings.customer_id,
+        sightings.hour_index,
+        cells.postal_code,
+        cells.municipality,
+        cells.province,
+        event_sites.event_id
+    from sightings_of_run_date as sightings
+    inner join {{ ref('stg_reference__cells') }} as cells
+        on sightings.cell_id = cells.cell_id
+    left join event_sites
+        on
+            sightings.cell_id = event_sites.cell_id
+            and sightings.event_at >= event_sites.starts_at
+            and sightings.event_at <= event_sites.ends_at
+),
+
+presence as (
+    select distinct
+        customer_id,
+        hour_index,
+        postal_code,
+        municipality,
+        province,
+        cast(null as varchar) as event_id
+    from located_sightings
+),
+
+attendance as (
+    select distinct
+        customer_id,
+        hour_index,
+        cast(null as varchar) as postal_code,
+        cast(null as varchar) as municipality,
+        cast(null as varchar) as province,
+        event_id
+    from located_sightings
+    where event_id is not null
 )
 
-select distinct
-    sightings.customer_id,
-    sightings.hour_index,
-    cells.postal_code,
-    cells.municipality,
-    cells.province,
-    event_sites.event_id
-from sightings_of_run_date as sightings
-inner join {{ ref('stg_reference__cells') }} as cells
-    on sightings.cell_id = cells.cell_id
-left join event_sites
-    on
-        sightings.cell_id = event_sites.cell_id
-        and sightings.event_at >= event_sites.starts_at
-        and sightings.event_at <= event_sites.ends_at
+select * from presence
+union all
+select * from attendance

@@ -25,10 +25,9 @@ def model(dbt, session):
     # runs/<date>/candidate.duckdb -> the warehouse folder, home of the DP noise ledger.
     warehouse_dir = candidate_database_path(session).parents[2]
     rows = decide_release(
-        area_counts=rows_of(
-            dbt.ref("int_location__area_hour_counts"), "area_level, area_id, hour_index, people"
+        counts=rows_of(
+            dbt.ref("int_location__counts"), "table_name, area_level, area_id, hour_index, people"
         ),
-        event_counts=rows_of(dbt.ref("int_location__event_counts"), "event_id, hour_index, people"),
         area_tree=rows_of(
             dbt.ref("int_location__area_tree"), "area_level, area_id, parent_level, parent_id"
         ),
