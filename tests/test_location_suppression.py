@@ -24,7 +24,6 @@ from privacy_pipeline.location.suppression import (
     event_hour_figure,
     event_total_figure,
     is_safe_difference,
-    summarise,
 )
 
 K = 5
@@ -186,28 +185,6 @@ def test_every_value_map_must_be_safe():
     assert status[area_figure("municipality", "M", 0)] == PUBLISHED
     assert status[area_figure("postal_code", "a", 0)] == SUPPRESSED_COMPLEMENTARY
     assert status[area_figure("postal_code", "b", 0)] == PUBLISHED
-
-
-def test_summary_counts_every_table_and_level():
-    structure = ReleaseStructure(tree({"1000": "M", "1001": "M"}, {"M": "P"}))
-    values = {
-        area_figure("province", "P", 0): 3 * K,
-        area_figure("municipality", "M", 0): 3 * K,
-        area_figure("postal_code", "1000", 0): 3 * K - 2,
-        area_figure("postal_code", "1001", 0): 2,
-    }
-    summary = summarise(apply_k_anonymity(values, structure, K))
-    assert summary[("presence_hourly", "postal_code")] == {
-        PUBLISHED: 0,
-        SUPPRESSED_BELOW_K: 1,
-        SUPPRESSED_COMPLEMENTARY: 1,
-    }
-    assert summary[("presence_hourly", "province")][PUBLISHED] == 1
-    assert summary[("event_attendance", "event")] == {
-        PUBLISHED: 0,
-        SUPPRESSED_BELOW_K: 0,
-        SUPPRESSED_COMPLEMENTARY: 0,
-    }
 
 
 def test_result_is_deterministic_whatever_the_input_order():

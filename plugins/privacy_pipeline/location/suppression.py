@@ -312,19 +312,3 @@ def _enforce_event_totals_over_hours(release: _Release, keys: Sequence[FigureKey
             both_published = release.published(total) and release.published(event_hour)
             if both_published and not release.safe(total, [event_hour]):
                 release.suppress(event_hour)
-
-
-def summarise(status: Mapping[FigureKey, str]) -> dict[tuple[str, str], dict[str, int]]:
-    """Counts per (table, level) of published and suppressed figures, for the DPO."""
-    summary: dict[tuple[str, str], dict[str, int]] = {
-        (PRESENCE_TABLE, level): _empty_counts() for level in reversed(AREA_LEVELS)
-    }
-    summary[(EVENT_HOUR_TABLE, EVENT_LEVEL)] = _empty_counts()
-    summary[(EVENT_TOTAL_TABLE, EVENT_LEVEL)] = _empty_counts()
-    for key, outcome in status.items():
-        summary.setdefault((key.table, key.level), _empty_counts())[outcome] += 1
-    return summary
-
-
-def _empty_counts() -> dict[str, int]:
-    return {PUBLISHED: 0, SUPPRESSED_BELOW_K: 0, SUPPRESSED_COMPLEMENTARY: 0}
