@@ -24,12 +24,8 @@ log = logging.getLogger(__name__)
 
 FAILURE_FILE = "failures.jsonl"
 
-# dbt selectors of the transform stages, in order.
-DBT_STAGES = {
-    "staging": "staging",
-    "intermediate": "intermediate",
-    "marts": "marts",
-}
+# The transform stages, in order; each is also the dbt selector of its model folder.
+DBT_STAGES = ("staging", "intermediate", "marts")
 
 
 def context_to_dict(ctx: RunContext) -> dict[str, Any]:
@@ -130,7 +126,9 @@ def transform(ctx: RunContext, stage: str) -> None:
     from privacy_pipeline.dbt_runner import run_dbt
 
     # cautious: a test that also depends on a later stage's model runs with that stage
-    run_dbt(ctx, ["build", "--select", DBT_STAGES[stage], "--indirect-selection", "cautious"])
+    if stage not in DBT_STAGES:
+        raise ValueError(f"unknown transform stage {stage!r}; known: {', '.join(DBT_STAGES)}")
+    run_dbt(ctx, ["build", "--select", stage, "--indirect-selection", "cautious"])
 
 
 def run_gate(ctx: RunContext, suite: str) -> dict[str, Any]:
