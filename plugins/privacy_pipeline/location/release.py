@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
 from privacy_pipeline.location.suppression import (
     EVENT_HOUR_TABLE,
@@ -29,15 +31,15 @@ from privacy_pipeline.location.suppression import (
 
 log = logging.getLogger(__name__)
 
-# (column, arrow type) of the release table, in order.
+# (column, SQL type) of the release table, in order.
 RELEASE_SCHEMA = (
-    ("table_name", "string"),
-    ("area_level", "string"),
-    ("area_id", "string"),
-    ("hour_index", "int32"),
-    ("people", "int64"),
-    ("released_people", "int64"),
-    ("status", "string"),
+    ("table_name", "varchar"),
+    ("area_level", "varchar"),
+    ("area_id", "varchar"),
+    ("hour_index", "integer"),
+    ("people", "bigint"),
+    ("released_people", "bigint"),
+    ("status", "varchar"),
 )
 
 
@@ -114,16 +116,14 @@ def _row_order(key: FigureKey) -> tuple:
     return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
 
 
-def as_arrow_table(rows: list[tuple]):
-    """The release rows as a typed Arrow table (what the dbt Python model returns)."""
-    import pyarrow as pa
+def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
+    """The release rows as a typed DuckDB relation (what the dbt Python model returns).
 
-    schema = pa.schema([(name, getattr(pa, type_name)()) for name, type_name in RELEASE_SCHEMA])
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in RELEASE_SCHEMA]
-    return pa.table(
-        {
-            name: pa.array(values, type=schema.field(name).type)
-            for (name, _), values in zip(RELEASE_SCHEMA, columns, strict=True)
-        },
-        schema=schema,
+    Built from one typed list per column: an Arrow table would make pyarrow import pandas
+    (seconds of start-up for a few thousand rows).
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in RELEASE_SCHEMA]
+    select_list = ", ".join(
+        f"unnest(cast(? as {sql_type}[])) as {name}" for name, sql_type in RELEASE_SCHEMA
     )
+    return con.sql(f"select {select_list}", params=[list(values) for values in columns])

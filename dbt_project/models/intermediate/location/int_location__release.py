@@ -18,7 +18,7 @@ def candidate_database_path(session) -> Path:
 
 
 def model(dbt, session):
-    from privacy_pipeline.location.release import as_arrow_table, decide_release
+    from privacy_pipeline.location.release import as_relation, decide_release
 
     dbt.config(materialized="table")
     location_config = json.loads(dbt.config.get("location_config"))
@@ -39,9 +39,9 @@ def model(dbt, session):
         run_date=dbt.config.get("run_date"),
         warehouse_dir=warehouse_dir,
     )
-    # A DuckDB relation, not the Arrow table itself: dbt-duckdb would import
-    # pyarrow.dataset (and pandas) for an Arrow table, seconds for nothing.
-    return session.from_arrow(as_arrow_table(rows))
+    # A DuckDB relation: an Arrow table or a DataFrame would import pandas, seconds for
+    # a few thousand rows.
+    return as_relation(session, rows)
 
 
 def rows_of(relation, columns: str) -> list[tuple]:
