@@ -19,6 +19,11 @@ def test_each_stage_reports_its_own_peak_memory_and_exit_code():
     assert big["wall_seconds"] >= 0 and big["cpu_seconds"] >= 0
 
 
+def stage(name: str, wall: float, **extra) -> dict:
+    return {"stage": name, "ok": True, "wall_seconds": wall, "cpu_seconds": 1.0,
+            "peak_rss_mb": 100, **extra}  # fmt: skip
+
+
 def test_ratios_and_table():
     results = {
         "customers": 10,
@@ -27,27 +32,11 @@ def test_ratios_and_table():
         "cpus": 2,
         "started_at": "now",
         "measurements": [
-            {
-                "stage": "location stage (dbt build)",
-                "ok": True,
-                "wall_seconds": 30.0,
-                "cpu_seconds": 20.0,
-                "peak_rss_mb": 100,
-            },
-            {
-                "stage": "floor: one query",
-                "ok": True,
-                "wall_seconds": 20.0,
-                "cpu_seconds": 20.0,
-                "peak_rss_mb": 100,
-            },
-            {
-                "stage": "whole nightly run",
-                "ok": True,
-                "wall_seconds": 50.0,
-                "cpu_seconds": 20.0,
-                "peak_rss_mb": 100,
-            },
+            stage("network events staging", 10.0),
+            stage("location stage (dbt build)", 30.0),
+            stage("floor from the staged tables", 20.0, differences_from_the_run=0),
+            stage("floor from the landing files", 25.0, differences_from_the_run=3),
+            stage("whole nightly run", 50.0),
         ],
         "location_dbt_nodes": {
             "model.p.int_location__person_hours": 12.0,
@@ -56,9 +45,25 @@ def test_ratios_and_table():
         },
     }
     add_ratios(results)
-    assert results["location_stage_vs_floor"] == 1.5
-    assert results["location_models_vs_floor"] == 0.65
-    assert results["whole_run_vs_floor"] == 2.5
+    assert results["location_stage_vs_staged_floor"] == 1.5
+    assert results["location_models_vs_staged_floor"] == 0.65
+    assert results["location_path_vs_landing_floor"] == 1.6
+    assert results["whole_run_vs_landing_floor"] == 2.0
+    assert results["whole_run_vs_staged_floor"] == 2.5
     table = markdown_table(results)
-    assert "| floor: one query | 20.0 | 20.0 | 100 | yes |" in table
+    assert "| floor from the staged tables | 20.0 | 1.0 | 100 | yes |" in table
     assert "int_location__person_hours 12.0 s" in table and "tests 4.0 s" in table
+    assert "floor from the landing files: 3 figures differ" in table
+
+
+def test_a_failed_floor_gives_no_ratio():
+    results = {
+        "measurements": [
+            stage("location stage (dbt build)", 30.0),
+            {**stage("floor from the staged tables", 20.0), "ok": False},
+            stage("whole nightly run", 50.0),
+        ],
+    }
+    add_ratios(results)
+    assert "location_stage_vs_staged_floor" not in results
+    assert "whole_run_vs_staged_floor" not in results
