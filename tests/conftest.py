@@ -11,3 +11,9 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="pytest-airflow-home-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_AIRFLOW_HOME))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+# One dbt parse cache for the session, shared by the xdist workers (they inherit this
+# environment) and the runs they start: each run then re-parses only what changed.
+os.environ.setdefault(
+    "PRIVACY_PIPELINE_DBT_PARSE_CACHE", tempfile.mkdtemp(prefix="pytest-dbt-parse-")
+)

@@ -3,14 +3,24 @@
 dbt is always invoked through here (DAG tasks, CLI, tests) so the profile, the
 database path, the vars and the target folder are set in one place. A DuckDB file
 allows one writer, so one dbt invocation at a time uses threads, never processes.
+
+Parsing the project takes dbt 5-15 s. The vars are the same for every run of a
+configuration (the run date and k come from the environment), so the parsed project
+(dbt's ``partial_parse.msgpack``) is kept in a cache shared by the runs and handed to
+each new run's target folder: dbt then re-parses only what changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
+import time
 from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from privacy_pipeline.config import DBT_PROJECT_DIR, ENV_PSEUDONYM_KEY, pseudonym_key
 from privacy_pipeline.errors import PipelineError
@@ -19,6 +29,13 @@ from privacy_pipeline.run_context import RunContext
 log = logging.getLogger(__name__)
 
 ENV_CANDIDATE_DB = "PRIVACY_PIPELINE_CANDIDATE_DB"
+# Read by the models through the macro run_date() and env_var() in the yml files.
+ENV_RUN_DATE = "PRIVACY_PIPELINE_DBT_RUN_DATE"
+ENV_K = "PRIVACY_PIPELINE_DBT_K"
+# Where parsed projects are kept (default: <warehouse>/dbt-parse-cache).
+ENV_PARSE_CACHE = "PRIVACY_PIPELINE_DBT_PARSE_CACHE"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PARSE_CACHE_DAYS = 7
 
 
 class DbtFailed(PipelineError):
@@ -27,13 +44,21 @@ class DbtFailed(PipelineError):
 
 def dbt_environment(ctx: RunContext) -> dict[str, str]:
     return {
-        ENV_CANDIDATE_DB: str(ctx.candidate_db),
+        # Relative to the run folder, dbt's working directory (see run_dbt): the database
+        # path is part of dbt's profile, and a profile that changed forces a full parse.
+        ENV_CANDIDATE_DB: ctx.candidate_db.name,
+        ENV_RUN_DATE: ctx.run_date.isoformat(),
+        ENV_K: str(ctx.k),
         ENV_PSEUDONYM_KEY: pseudonym_key(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         # No network at run time: no usage tracking, no version check.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
     }
+
+
+def target_dir(ctx: RunContext) -> Path:
+    return ctx.run_dir / "dbt" / "target"
 
 
 def dbt_args(ctx: RunContext, command: Sequence[str]) -> list[str]:
@@ -45,7 +70,7 @@ def dbt_args(ctx: RunContext, command: Sequence[str]) -> list[str]:
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        str(ctx.run_dir / "dbt" / "target"),
+        str(target_dir(ctx)),
         "--log-path",
         str(ctx.run_dir / "dbt" / "logs"),
         "--vars",
@@ -61,10 +86,14 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     os.environ.update(dbt_environment(ctx))
     args = dbt_args(ctx, command)
     log.info("dbt %s (run_date=%s)", " ".join(command), ctx.run_date)
+    cached_parse = parse_cache_file(ctx)
+    restore_parsed_project(cached_parse, target_dir(ctx) / PARTIAL_PARSE_FILE)
     try:
-        result = dbtRunner().invoke(args)
+        with working_directory(ctx.run_dir):
+            result = dbtRunner().invoke(args)
     finally:
         release_candidate_db()
+    keep_parsed_project(target_dir(ctx) / PARTIAL_PARSE_FILE, cached_parse)
     if result.success:
         return
     failed = []
@@ -75,6 +104,54 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
             )
     detail = "\n  ".join(failed) or str(result.exception)
     raise DbtFailed(f"dbt {' '.join(command)} failed:\n  {detail}")
+
+
+@contextmanager
+def working_directory(folder: Path):
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def parse_cache_file(ctx: RunContext) -> Path:
+    """The cached parsed project for this configuration (one file per vars)."""
+    folder = Path(os.environ.get(ENV_PARSE_CACHE) or ctx.warehouse_dir / "dbt-parse-cache")
+    vars_digest = hashlib.sha256(
+        json.dumps(ctx.dbt_vars(), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return folder / f"partial_parse-{vars_digest}.msgpack"
+
+
+def restore_parsed_project(cached: Path, saved: Path) -> None:
+    """Give a new run's target folder the cached parse (dbt validates it and re-parses
+    whatever changed: files, vars, dbt version)."""
+    if saved.exists() or not cached.exists():
+        return
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(cached, saved)  # keeps its time: an unchanged parse is not copied back
+
+
+def keep_parsed_project(saved: Path, cached: Path) -> None:
+    """Replace the cached parse with the run's, atomically (runs may share the cache)."""
+    if not saved.exists():
+        return
+    if cached.exists() and cached.stat().st_mtime >= saved.stat().st_mtime:
+        return
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+    shutil.copyfile(saved, partial)
+    os.replace(partial, cached)
+    # Parses of earlier configurations are not needed for long.
+    cutoff = time.time() - PARSE_CACHE_DAYS * 86400
+    for old in cached.parent.glob("partial_parse-*.msgpack"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass  # another run pruned it first
 
 
 def release_candidate_db() -> None:

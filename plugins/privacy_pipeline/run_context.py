@@ -66,13 +66,18 @@ class RunContext:
         return self.warehouse_dir / "reports"
 
     def dbt_vars(self) -> dict[str, Any]:
-        """Everything dbt models may read with var(): the config plus the run's own values."""
+        """Everything dbt models may read with var(): the config and the landing contract.
+
+        The same for every run of a configuration: the run date and k reach dbt through
+        the environment (``privacy_pipeline.dbt_runner.dbt_environment``), so that dbt can
+        reuse its parsed project across runs (changed vars force a full parse).
+        """
         from privacy_pipeline.contract import dbt_contract
 
+        location = {key: value for key, value in self.config["location"].items() if key != "k"}
         return {
             **self.config,
-            "run_date": self.run_date.isoformat(),
-            "k": self.k,
+            "location": location,
             # The landing contract (tables, columns, enums, keys) for the staging models.
             "landing_contract": dbt_contract(),
         }

@@ -1,7 +1,8 @@
 """``privacy-pipeline lint-sql``: sqlfluff on the dbt models, with the pipeline's vars.
 
 sqlfluff's dbt templater compiles every model; models read the configuration through
-var(), so the templater needs the same vars dbt gets at run time. An INI file cannot
+var() and the run's date and k from the environment, so the templater needs the same
+vars and environment dbt gets at run time. An INI file cannot
 hold nested vars (scoring weights, segment definitions), hence this small wrapper.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from pathlib import Path
 
-from privacy_pipeline.config import DBT_PROJECT_DIR, ENV_PSEUDONYM_KEY, REPO_ROOT, pseudonym_key
+from privacy_pipeline.config import DBT_PROJECT_DIR, REPO_ROOT
+from privacy_pipeline.dbt_runner import ENV_CANDIDATE_DB, dbt_environment
 from privacy_pipeline.run_context import RunContext
 
 
@@ -23,8 +24,10 @@ def lint_models(paths: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sql-lint-") as scratch:
         ctx = RunContext.create(scratch, scratch, "2026-06-20")
-        os.environ["PRIVACY_PIPELINE_CANDIDATE_DB"] = str(Path(scratch) / "lint.duckdb")
-        os.environ[ENV_PSEUDONYM_KEY] = pseudonym_key()
+        ctx.run_dir.mkdir(parents=True)
+        os.environ.update(dbt_environment(ctx))
+        # sqlfluff runs dbt from the repository, not from the run folder.
+        os.environ[ENV_CANDIDATE_DB] = str(ctx.candidate_db)
         configs = FluffConfig.from_path(str(REPO_ROOT))._configs
         configs["templater"]["dbt"]["context"] = ctx.dbt_vars()
         config = FluffConfig(configs=configs)

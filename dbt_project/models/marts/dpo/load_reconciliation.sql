@@ -32,7 +32,7 @@ quarantined_counts as (
 )
 
 select
-    cast('{{ var("run_date") }}' as date) as run_date,
+    cast('{{ run_date() }}' as date) as run_date,
     accepted_counts.source_table,
     read_counts.rows_read,
     accepted_counts.rows_accepted,

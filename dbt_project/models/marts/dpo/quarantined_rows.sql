@@ -48,7 +48,7 @@ quarantine as (
 )
 
 select
-    cast('{{ var("run_date") }}' as date) as run_date,
+    cast('{{ run_date() }}' as date) as run_date,
     source_table,
     source_file,
     reason,

@@ -16,7 +16,7 @@ select
     published_event_hours.event_id,
     run_hours.hour_start,
     cast(published_event_hours.released_people as bigint) as people,
-    cast('{{ var("run_date") }}' as date) as run_date
+    cast('{{ run_date() }}' as date) as run_date
 from published_event_hours
 inner join {{ ref('int_location__run_hours') }} as run_hours
     on published_event_hours.hour_index = run_hours.hour_index

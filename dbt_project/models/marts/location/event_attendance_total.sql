@@ -4,6 +4,6 @@
 select
     area_id as event_id,
     cast(released_people as bigint) as people,
-    cast('{{ var("run_date") }}' as date) as run_date
+    cast('{{ run_date() }}' as date) as run_date
 from {{ ref('int_location__release') }}
 where table_name = 'event_attendance_total' and status = 'published'

@@ -19,7 +19,7 @@ select
     published_areas.area_id,
     run_hours.hour_start,
     cast(published_areas.released_people as bigint) as people,
-    cast('{{ var("run_date") }}' as date) as run_date
+    cast('{{ run_date() }}' as date) as run_date
 from published_areas
 inner join {{ ref('int_location__run_hours') }} as run_hours
     on published_areas.hour_index = run_hours.hour_index

@@ -27,7 +27,7 @@ decisions as (
 )
 
 select
-    cast('{{ var("run_date") }}' as date) as run_date,
+    cast('{{ run_date() }}' as date) as run_date,
     table_levels.table_name,
     table_levels.area_level,
     count(case when decisions.status = 'published' then 1 end) as published,

@@ -3,7 +3,7 @@
 {{ checked_landing_rows(
     'crm', 'customers',
     checks=[
-        ("birth_year not between 1900 and extract(year from cast('" ~ var('run_date') ~ "' as date))", 'out_of_range:birth_year'),
+        ("birth_year not between 1900 and extract(year from cast('" ~ run_date() ~ "' as date))", 'out_of_range:birth_year'),
         ('closed_at < created_at', 'invalid_interval:closed_at'),
     ],
     extra_columns=[pseudonym('msisdn') ~ ' as msisdn_pseudonym'],

@@ -1,0 +1,57 @@
+"""The dbt parse cache shared by runs (the dbt runs themselves are in the DAG tests)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from privacy_pipeline.dbt_runner import (
+    dbt_environment,
+    keep_parsed_project,
+    parse_cache_file,
+    restore_parsed_project,
+)
+from privacy_pipeline.run_context import RunContext
+
+
+def test_a_new_run_starts_from_the_cached_parse_and_leaves_its_own(tmp_path):
+    cached, saved = tmp_path / "cache" / "partial_parse-x.msgpack", tmp_path / "run" / "p.msgpack"
+    restore_parsed_project(cached, saved)  # nothing cached yet: nothing to do
+    assert not saved.exists()
+    saved.parent.mkdir()
+    saved.write_bytes(b"first parse")
+    keep_parsed_project(saved, cached)
+    assert cached.read_bytes() == b"first parse"
+
+    next_run = tmp_path / "next" / "p.msgpack"
+    restore_parsed_project(cached, next_run)
+    assert next_run.read_bytes() == b"first parse"
+    next_run.write_bytes(b"re-parsed")  # dbt writes a newer parse
+    os.utime(next_run, (time.time() + 5, time.time() + 5))
+    keep_parsed_project(next_run, cached)
+    assert cached.read_bytes() == b"re-parsed"
+    assert [p.name for p in cached.parent.iterdir()] == [cached.name]  # no partial file left
+
+
+def test_parses_of_old_configurations_are_dropped(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / "partial_parse-old.msgpack"
+    stale.write_bytes(b"old")
+    os.utime(stale, (time.time() - 8 * 86400, time.time() - 8 * 86400))
+    saved = tmp_path / "p.msgpack"
+    saved.write_bytes(b"new")
+    keep_parsed_project(saved, cache / "partial_parse-new.msgpack")
+    assert sorted(p.name for p in cache.iterdir()) == ["partial_parse-new.msgpack"]
+
+
+def test_runs_share_vars_and_cache_whatever_their_date_and_k(tmp_path, monkeypatch):
+    monkeypatch.delenv("PRIVACY_PIPELINE_DBT_PARSE_CACHE", raising=False)
+    one = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-20", k=30)
+    other = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-21", k=15)
+    assert one.dbt_vars() == other.dbt_vars()
+    assert parse_cache_file(one) == parse_cache_file(other)
+    assert parse_cache_file(one).parent == tmp_path / "wh" / "dbt-parse-cache"
+    environment = dbt_environment(other)
+    assert environment["PRIVACY_PIPELINE_DBT_RUN_DATE"] == "2026-06-21"
+    assert environment["PRIVACY_PIPELINE_DBT_K"] == "15"
