@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -51,7 +52,7 @@ DBT_SELECTION = [
 
 
 def pseudonym(value: str) -> str:
-    return hashlib.sha256(f"{KEY}|{value}".encode()).hexdigest()
+    return hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
 def traffic(customer_id=C_PROXIMUS, app=SITE_MUSIC, bytes_="100", network="mobile", at=None):

@@ -1,9 +1,10 @@
 """dbt-duckdb plugin: hands the pseudonymisation key to DuckDB without writing it anywhere.
 
-The key (``PRIVACY_PIPELINE_PSEUDONYM_KEY``, see ``config.pseudonym_key``) is set as the
-DuckDB variable ``pseudonym_key`` on every connection and cursor dbt opens, with a bound
-parameter. Models read it with ``getvariable('pseudonym_key')`` (macro ``pseudonym``), so
-the key never appears in compiled SQL, in ``target/`` or in dbt's logs.
+The key (``PRIVACY_PIPELINE_PSEUDONYM_KEY``, see ``config.pseudonym_key``) is set, as the
+two padded keys of HMAC-SHA256 (``privacy_pipeline.pseudonyms``), in the DuckDB variables
+``pseudonym_inner_key`` and ``pseudonym_outer_key`` on every connection and cursor dbt
+opens, with bound parameters. Models read them with ``getvariable(...)`` (macro
+``pseudonym``), so the key never appears in compiled SQL, in ``target/`` or in dbt's logs.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from __future__ import annotations
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from privacy_pipeline.config import pseudonym_key
+from privacy_pipeline.pseudonyms import padded_keys
 
-VARIABLE = "pseudonym_key"
+INNER_KEY_VARIABLE = "pseudonym_inner_key"
+OUTER_KEY_VARIABLE = "pseudonym_outer_key"
 
 
 def set_pseudonym_key(conn: DuckDBPyConnection) -> None:
-    key = pseudonym_key()
-    if not key:
-        raise ValueError("PRIVACY_PIPELINE_PSEUDONYM_KEY is empty: refusing to pseudonymise")
-    conn.execute(f"set variable {VARIABLE} = ?", [key])
+    inner_key, outer_key = padded_keys()
+    conn.execute(f"set variable {INNER_KEY_VARIABLE} = ?", [inner_key])
+    conn.execute(f"set variable {OUTER_KEY_VARIABLE} = ?", [outer_key])
 
 
 class Plugin(BasePlugin):

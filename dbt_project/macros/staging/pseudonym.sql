@@ -1,15 +1,20 @@
 {#- Pseudonymisation of direct identifiers (msisdn, called numbers).
 
-    pseudonym(expr): keyed SHA-256, hex, of the trimmed value; null stays null. The key is
-    the DuckDB variable pseudonym_key, set from PRIVACY_PIPELINE_PSEUDONYM_KEY by the
-    dbt-duckdb plugin privacy_pipeline.dbt_pseudonym_key, so it never appears in compiled
-    SQL or logs. A run without the key fails instead of writing unkeyed hashes.
-    The same value always gives the same pseudonym, so joins on pseudonyms work.
+    pseudonym(expr): HMAC-SHA256, hex, of the trimmed value keyed with
+    PRIVACY_PIPELINE_PSEUDONYM_KEY; null stays null. DuckDB has no HMAC function, so it
+    is written out from its definition, H((K ^ opad) || H((K ^ ipad) || value)), with the
+    two padded keys in the DuckDB variables pseudonym_inner_key and pseudonym_outer_key,
+    set by the dbt-duckdb plugin privacy_pipeline.dbt_pseudonym_key: the key never appears
+    in compiled SQL or logs. A run without them fails instead of writing unkeyed hashes.
+    The same value always gives the same pseudonym, so joins on pseudonyms work; Python's
+    privacy_pipeline.pseudonyms.pseudonym gives the same value.
+    (Trino: hmac_sha256; Spark: a UDF reading the key from a secret scope.)
 -#}
 {% macro pseudonym(expr) -%}
+    {%- set missing = "error('pseudonym keys are not set: run dbt through privacy-pipeline')" -%}
     case when {{ expr }} is not null then sha256(
-        coalesce(getvariable('pseudonym_key'), error('pseudonym_key is not set: run dbt through privacy-pipeline'))
-        || '|' || {{ expr }}
+        coalesce(getvariable('pseudonym_outer_key'), {{ missing }})
+        || unhex(sha256(coalesce(getvariable('pseudonym_inner_key'), {{ missing }}) || encode({{ expr }})))
     ) end
 {%- endmacro %}
 

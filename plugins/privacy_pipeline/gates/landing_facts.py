@@ -9,9 +9,9 @@ customer says so.
 
 from __future__ import annotations
 
-from privacy_pipeline.config import pseudonym_key
 from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
+from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 
 
 def text(column: str) -> str:
@@ -235,10 +235,10 @@ def full_names(candidate: Candidate) -> str:
 
 
 def identifier_pseudonyms(candidate: Candidate) -> str:
-    """The pseudonyms staging gives the landing msisdns and called numbers (keyed SHA-256
-    of the trimmed value, and of the number without separators), to recognise them.
+    """The pseudonyms staging gives the landing msisdns and called numbers (HMAC-SHA256 of
+    the trimmed value, and of the number without separators), to recognise them.
 
-    The key is bound as a parameter: it never appears in SQL text or logs.
+    The padded keys are bound as parameters: the key never appears in SQL text or logs.
     """
     numbers = delivered_numbers(candidate)
     return candidate.materialise(
@@ -247,9 +247,10 @@ def identifier_pseudonyms(candidate: Candidate) -> str:
         with variants as (
             select number from {numbers}
             union select regexp_replace(number, '[\\s./()-]', '', 'g') from {numbers}
-        ), key as (select cast(? as varchar) as secret)
-        select distinct sha256(key.secret || '|' || number) as pseudonym
-        from variants cross join key where number is not null
+        ), keys as (select cast(? as blob) as inner_key, cast(? as blob) as outer_key)
+        select distinct {hmac_sha256_sql("number", "keys.inner_key", "keys.outer_key")}
+            as pseudonym
+        from variants cross join keys where number is not null
         """,
-        [pseudonym_key()],
+        list(padded_keys()),
     )
