@@ -160,6 +160,21 @@ def test_the_data_docs_show_each_validation_with_its_promises_and_masked_example
     assert "Failed" in docs.joined or "Unsuccessful" in docs.joined
 
 
+def test_the_data_docs_load_nothing_from_outside_and_list_validations_without_scripts(runs):
+    folder = runs["data_docs"].parent
+    files = [*folder.rglob("*.html"), *folder.rglob("*.css")]
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        remote = re.findall(r"(?:src=|<link[^>]*href=|url\()['\"]?(https?://[^'\")\s]+)", text)
+        assert remote == [], (path, remote[:3])  # no CDN, no GE beacon (data context id)
+    index = read_page(runs["data_docs"])
+    listed = [link for link in index.links if link.startswith("validations/")]
+    assert len(listed) == 2 * len(SUITES)  # the passing and the failing run
+    assert all((folder / link).exists() for link in listed)
+    assert "run-failing" in listed[0]  # newest first
+
+
 def test_gate_results_keep_the_history_of_passing_and_failing_runs(runs):
     con = duckdb.connect(str(runs["warehouse"] / "warehouse.duckdb"), read_only=True)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import html
 import logging
 import os
 import re
@@ -31,6 +32,18 @@ DATA_DOCS_SITE = "dpo"
 
 # GE reports usage to its servers unless told not to; the pipeline has no network anyway.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+# Data Docs pages load Bootstrap, jQuery, Vega and fonts from public CDNs, and GE's logo
+# from its servers with the data context id in the address: opened by the DPO, a page
+# would tell third parties when a privacy report is read. The pages are rewritten to
+# reference no remote resource; they stay readable (plain HTML, GE's local stylesheet).
+REMOTE_HTML_RESOURCE = re.compile(
+    r"<script\b[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>"
+    r"|<link\b[^>]*\bhref=[\"']https?://[^>]*>"
+    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",
+    re.IGNORECASE,
+)
+REMOTE_CSS_RESOURCE = re.compile(r"url\(\s*['\"]?https?://[^)]*\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,7 @@ def _validate(
         batch_parameters={"dataframe": violations_frame(findings)},
         run_id=gx.RunIdentifier(run_name=run_name(ctx)),
     )
+    keep_data_docs_offline(validation_dir(ctx))
     success_by_promise: dict[str, bool] = {}
     page = None
     for identifier, validation_result in result.run_results.items():
@@ -201,4 +215,49 @@ def build_data_docs(ctx: RunContext) -> Path:
     """(Re)build the Data Docs index, e.g. for a run whose gates never ran."""
     with exclusive(ctx.reports_dir / ".gx.lock"), quiet_great_expectations():
         data_context(ctx).build_data_docs(site_names=[DATA_DOCS_SITE])
+        keep_data_docs_offline(validation_dir(ctx))
     return validation_dir(ctx) / "index.html"
+
+
+def keep_data_docs_offline(folder: Path) -> int:
+    """Remove every remote script, stylesheet, image and CSS url() from the Data Docs
+    pages and styles of ``folder``, and give the index a list of the validations that
+    needs no script; returns the number of files rewritten."""
+    rewritten = 0
+    for path in [*folder.rglob("*.html"), *folder.rglob("*.css")]:
+        text = path.read_text(encoding="utf-8")
+        offline = REMOTE_CSS_RESOURCE.sub("none", REMOTE_HTML_RESOURCE.sub("", text))
+        if path == folder / "index.html":
+            offline = with_validation_list(offline, folder)
+        if offline != text:
+            path.write_text(offline, encoding="utf-8")
+            rewritten += 1
+    return rewritten
+
+
+OFFLINE_LIST_ID = "privacy-pipeline-validations"
+
+
+def with_validation_list(index: str, folder: Path) -> str:
+    """The index page with a plain table of every validation page, newest first (GE
+    fills its own table with a script from a CDN, so offline it would stay empty)."""
+    index = re.sub(
+        rf'\n<section id="{OFFLINE_LIST_ID}">.*?</section>\n', "", index, flags=re.DOTALL
+    )
+    pages = sorted(
+        folder.glob("validations/*/*/*/*.html"),
+        key=lambda page: page.parts[-2],  # validation time (UTC, sortable)
+        reverse=True,
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(page.parts[-3])}</td><td>{html.escape(page.parts[-4])}</td>"
+        f'<td><a href="{html.escape(page.relative_to(folder).as_posix())}">'
+        f"{html.escape(page.parts[-2])}</a></td></tr>"
+        for page in pages
+    )
+    section = (
+        f'<section id="{OFFLINE_LIST_ID}"><h2>Validations, newest first</h2>'
+        "<table><tr><th>run (date__run id)</th><th>suite</th><th>validated at</th></tr>"
+        f"{rows}</table></section>\n"
+    )
+    return re.sub(r"(<body[^>]*>)", lambda match: match.group(1) + "\n" + section, index, count=1)
