@@ -16,6 +16,7 @@ import html
 import logging
 import os
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -196,11 +197,12 @@ def _validate(
             },
         )
     )
+    started = time.time()
     result = checkpoint.run(
         batch_parameters={"dataframe": violations_frame(findings)},
         run_id=gx.RunIdentifier(run_name=run_name(ctx)),
     )
-    keep_data_docs_offline(validation_dir(ctx))
+    keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     success_by_promise: dict[str, bool] = {}
     page = None
     for identifier, validation_result in result.run_results.items():
@@ -219,12 +221,15 @@ def build_data_docs(ctx: RunContext) -> Path:
     return validation_dir(ctx) / "index.html"
 
 
-def keep_data_docs_offline(folder: Path) -> int:
+def keep_data_docs_offline(folder: Path, changed_since: float = 0.0) -> int:
     """Remove every remote script, stylesheet, image and CSS url() from the Data Docs
-    pages and styles of ``folder``, and give the index a list of the validations that
-    needs no script; returns the number of files rewritten."""
+    pages and styles of ``folder`` (those written since ``changed_since``, a time.time():
+    years of nightly pages need not be read again), and give the index a list of the
+    validations that needs no script; returns the number of files rewritten."""
     rewritten = 0
     for path in [*folder.rglob("*.html"), *folder.rglob("*.css")]:
+        if path.stat().st_mtime < changed_since - 1:  # 1 s: coarse file-system clocks
+            continue
         text = path.read_text(encoding="utf-8")
         offline = REMOTE_CSS_RESOURCE.sub("none", REMOTE_HTML_RESOURCE.sub("", text))
         if path == folder / "index.html":
