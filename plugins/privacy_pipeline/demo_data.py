@@ -20,7 +20,9 @@ What the data looks like (tests and demos rely on these facts):
 
 - about 45% of customers are Scarlet accounts; 70% of those migrated to the Proximus
   platform before the end of the run date, the rest are still on the legacy platform;
-  4% of all accounts were closed before the first generated day and have no activity;
+  4% of all accounts were closed before the first generated day and have no activity
+  (network events are spread over the open accounts so that there are
+  ``events_per_customer`` per customer per day on average over all customers);
 - consent events come from every channel and both platforms: legacy events strictly before
   the migration, Proximus events after it (or after account creation, but not before the
   GDPR, for Proximus-brand accounts), including direct-marketing objections on the legacy
@@ -1361,6 +1363,8 @@ class _Generator:
             (FORMAT parquet, ROW_GROUP_SIZE {ACTIVE_ROW_GROUP})
             """
         )
+        activity = self.con.execute("SELECT sum(activity) FROM cust WHERE closed IS NULL")
+        self.open_activity = activity.fetchone()[0] or 0.0
 
     def _activity_rows(
         self, per_day: str, salt_name: str, extra: str = "", where: str = "TRUE"
@@ -1514,9 +1518,11 @@ class _Generator:
                 ELSE zipf_area({bits(32, 20)} / 1048576.0)
             END
         """
-        per_day = (
-            f"floor({self.events_per_customer} * activity + {self.u('cnum', 'network-count')})"
-        )
+        # events_per_customer is the mean over every customer: closed accounts have none, so
+        # the open ones share customers x events_per_customer a day in proportion to their
+        # activity (floor(x + u) has mean x).
+        per_activity = self.events_per_customer * self.customers / max(self.open_activity, 1e-9)
+        per_day = f"floor({per_activity!r} * activity + {self.u('cnum', 'network-count')})"
         rows = self._activity_rows(per_day, "network", where=f"cnum >= {first} AND cnum < {last}")
         query = f"""
             SELECT msisdn, lk_cells[({area}) * {CELL_SLOTS} + {bits(56, 3)} + 1] AS cell_id,
