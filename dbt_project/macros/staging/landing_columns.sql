@@ -142,15 +142,15 @@
     looks like an e-mail address or a phone number. -#}
 {% macro quarantine_row_json(table_name) -%}
     {%- set contract = contract_table(table_name) -%}
-    json_object(
+    {%- set pairs = [] -%}
     {%- for column_name, spec in contract.columns.items() if column_name not in ('full_name', 'email') %}
         {%- if column_name == 'msisdn' %}
-        'msisdn_pseudonym', {{ pseudonym('cast(msisdn__raw as varchar)') }}
+            {%- do pairs.extend(["'msisdn_pseudonym'", pseudonym('cast(msisdn__raw as varchar)')]) %}
         {%- elif column_name == 'called_number' %}
-        'called_number_pseudonym', {{ pseudonym(normalised_phone_number('cast(called_number__raw as varchar)')) }}
+            {%- do pairs.extend(["'called_number_pseudonym'", pseudonym(normalised_phone_number('cast(called_number__raw as varchar)'))]) %}
         {%- else %}
-        '{{ column_name }}', {{ mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)') }}
-        {%- endif %}{% if not loop.last %},{% endif %}
+            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)')]) %}
+        {%- endif %}
     {%- endfor %}
-    )
+    {{- json_record(*pairs) }}
 {%- endmacro %}

@@ -34,7 +34,7 @@ visits as (
     select
         traffic.customer_id,
         catalogue.category as interest,
-        cast(traffic.observed_at at time zone '{{ var("timezone") }}' as date) as visit_day
+        {{ local_date('traffic.observed_at') }} as visit_day
     from {{ ref('stg_network__traffic_events') }} as traffic
     inner join browsing_customers
         on traffic.customer_id = browsing_customers.customer_id

@@ -82,7 +82,7 @@ answer_points as (
         customer_id,
         interest,
         'survey_answer' as signal_source,
-        cast(answered_at at time zone '{{ var("timezone") }}' as date) as signal_day,
+        {{ local_date('answered_at') }} as signal_day,
         case
             when answer_kind = 'count' and answer_number >= 0
                 then least({{ count_max_points }}, {{ count_points_per_unit }} * answer_number)
@@ -99,7 +99,7 @@ contest_points as (
         entries.customer_id,
         lower(trim(contests.theme)) as interest,
         'contest_entry' as signal_source,
-        cast(entries.entered_at at time zone '{{ var("timezone") }}' as date) as signal_day,
+        {{ local_date('entries.entered_at') }} as signal_day,
         {{ config_number(declared['contest_entry_points'], 'scoring.declared.contest_entry_points') }} as points
     from {{ ref('stg_engagement__contest_entries') }} as entries
     inner join marketable_customers

@@ -49,7 +49,7 @@ observed_devices as (
         devices.customer_id,
         devices.kind as device_kind,
         lower(devices.model) as device_model,
-        cast(devices.observed_at at time zone '{{ var("timezone") }}' as date) as signal_day
+        {{ local_date('devices.observed_at') }} as signal_day
     from {{ ref('stg_network__device_observations') }} as devices
     inner join usage_customers
         on devices.customer_id = usage_customers.customer_id
@@ -83,7 +83,7 @@ device_days as (
 call_days as (
     select
         calls.customer_id,
-        cast(calls.started_at at time zone '{{ var("timezone") }}' as date) as signal_day,
+        {{ local_date('calls.started_at') }} as signal_day,
         sum(calls.duration_seconds) as call_seconds
     from {{ ref('stg_network__call_records') }} as calls
     inner join usage_customers
@@ -97,7 +97,7 @@ call_days as (
         )
     group by
         calls.customer_id,
-        cast(calls.started_at at time zone '{{ var("timezone") }}' as date)
+        {{ local_date('calls.started_at') }}
 ),
 
 -- Points per started hour of calls that day.

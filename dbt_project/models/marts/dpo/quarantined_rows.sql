@@ -27,7 +27,7 @@ unreadable_lines as (
         source_table,
         source_file,
         'unreadable_csv_line' as reason,
-        json_object('line', line, 'error_type', error_type) as row_data
+        {{ json_record("'line'", 'line', "'error_type'", 'error_type') }} as row_data
     from {{ source('landing_load', 'rejected_csv_lines') }}
 ),
 

@@ -17,13 +17,13 @@ quarantined_events as (
     select
         run_date,
         reason,
-        json_extract_string(row_data, '$.event_id') as event_id,
-        json_extract_string(row_data, '$.customer_id') as customer_id,
-        json_extract_string(row_data, '$.purpose') as purpose,
-        json_extract_string(row_data, '$.choice') as choice,
-        json_extract_string(row_data, '$.channel') as channel,
-        json_extract_string(row_data, '$.platform') as platform,
-        json_extract_string(row_data, '$.recorded_at') as recorded_at
+        {{ json_text('row_data', 'event_id') }} as event_id,
+        {{ json_text('row_data', 'customer_id') }} as customer_id,
+        {{ json_text('row_data', 'purpose') }} as purpose,
+        {{ json_text('row_data', 'choice') }} as choice,
+        {{ json_text('row_data', 'channel') }} as channel,
+        {{ json_text('row_data', 'platform') }} as platform,
+        {{ json_text('row_data', 'recorded_at') }} as recorded_at
     from {{ ref('quarantined_rows') }}
     where source_table = 'privacy_preferences'
 ),
@@ -38,7 +38,7 @@ not_applied_events as (
         history.channel,
         history.platform,
         history.not_applied_reason as reason,
-        replace(cast(history.recorded_at at time zone 'UTC' as varchar), ' ', 'T') || 'Z' as recorded_at
+        {{ utc_iso8601('history.recorded_at') }} as recorded_at
     from {{ ref('int_consent__history') }} as history
     cross join run_day
     -- Quarantined rows are listed above, with their staging reason.

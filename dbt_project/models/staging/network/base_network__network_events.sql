@@ -16,10 +16,10 @@
     or rejection_reason like 'unparseable_timestamp:%'
 {%- endset %}
 {%- set place_row_json -%}
-    json_object('cell_id', {{ mask_identifier_like('cell_id__raw') }}, 'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }})
+    {{ json_record("'cell_id'", mask_identifier_like('cell_id__raw'), "'event_at'", mask_identifier_like('cast(event_at__raw as varchar)')) }}
 {%- endset %}
 {%- set person_row_json -%}
-    json_object('msisdn_pseudonym', {{ pseudonym('msisdn__raw') }}, 'event_at', {{ mask_identifier_like('cast(event_at__raw as varchar)') }})
+    {{ json_record("'msisdn_pseudonym'", pseudonym('msisdn__raw'), "'event_at'", mask_identifier_like('cast(event_at__raw as varchar)')) }}
 {%- endset %}
 
 with
