@@ -13,7 +13,7 @@ import os
 import tempfile
 
 from privacy_pipeline.config import DBT_PROJECT_DIR, REPO_ROOT
-from privacy_pipeline.dbt_runner import ENV_CANDIDATE_DB, dbt_environment
+from privacy_pipeline.dbt_runner import ENV_CANDIDATE_DB, dbt_environment, working_directory
 from privacy_pipeline.run_context import RunContext
 
 
@@ -31,14 +31,10 @@ def lint_models(paths: list[str] | None = None) -> int:
         configs = FluffConfig.from_path(str(REPO_ROOT))._configs
         configs["templater"]["dbt"]["context"] = ctx.dbt_vars()
         config = FluffConfig(configs=configs)
-        old_cwd = os.getcwd()
-        os.chdir(REPO_ROOT)
-        try:
+        with working_directory(REPO_ROOT):
             result = Linter(config=config).lint_paths(
                 tuple(paths or [str(DBT_PROJECT_DIR / "models")]), processes=os.cpu_count()
             )
-        finally:
-            os.chdir(old_cwd)
     violations = 0
     for linted_file in (file for linted_dir in result.paths for file in linted_dir.files):
         for violation in linted_file.get_violations():
