@@ -12,7 +12,7 @@ import os
 import pendulum
 from airflow.sdk import Param, dag, task, task_group
 from airflow.timetables.interval import CronDataIntervalTimetable
-from privacy_pipeline import stages
+from privacy_pipeline import assets, stages
 from privacy_pipeline.config import ENV_K, ENV_LANDING, ENV_WAREHOUSE, MIN_K
 from privacy_pipeline.gates import SUITES
 
@@ -87,9 +87,12 @@ def nightly_privacy_pipeline():
 
             gate(ctx)
 
-    @task
-    def publish(ctx: dict) -> dict:
-        return stages.run_stage("publish", ctx, stages.publish)
+    @task(outlets=[assets.publication_alias()])
+    def publish(ctx: dict, outlet_events=None) -> dict:
+        """On success, one Airflow asset event per published schema (privacy_pipeline.assets)."""
+        published = stages.run_stage("publish", ctx, stages.publish)
+        assets.announce_publication(outlet_events, ctx, published)
+        return published
 
     @task(trigger_rule="all_done")
     def reports(ctx: dict) -> dict:

@@ -110,12 +110,39 @@ def logical_date_for(run_date: dt.date, timezone: str):
     return pendulum.datetime(next_day.year, next_day.month, next_day.day, tz=timezone)
 
 
-def run_pipeline(ctx: RunContext) -> int:
-    """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input)."""
+def run_pipeline(ctx: RunContext, verbose: bool = False, show_stages: bool = True) -> int:
+    """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input).
+
+    One run at a time per warehouse (``run_lock``): a run of another date waits, saying so.
+    The console gets one line per stage; the logs go to ``<warehouse>/logs/<D>.log``.
+    """
+    from privacy_pipeline.run_lock import exclusive_warehouse
+
+    ctx.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive_warehouse(ctx.warehouse_dir, ctx.run_date):
+        return run_dag_quietly(ctx, verbose, show_stages)
+
+
+def run_dag_quietly(ctx: RunContext, verbose: bool, show_stages: bool) -> int:
+    """``dag.test`` with its output in the run date's log file and stage lines on the console."""
+    from privacy_pipeline.console import captured_output, log_path, stage_lines
+
     airflow_home = configure_airflow_environment(ctx.warehouse_dir)
-    prepare_metadata_db(airflow_home)
+    log_file = log_path(ctx.warehouse_dir, ctx.run_date)
+    dag_run = None
+    with captured_output(log_file, verbose) as console:
+        try:
+            prepare_metadata_db(airflow_home)
+            with stage_lines(console, show_lines=show_stages):
+                dag_run = run_dag(ctx)
+        except Exception:
+            log.exception("the run of %s stopped: Airflow could not run the DAG", ctx.run_date)
+    return run_outcome(ctx, dag_run, log_file)
+
+
+def run_dag(ctx: RunContext):
     dag = load_dag()
-    dag_run = dag.test(
+    return dag.test(
         logical_date=logical_date_for(ctx.run_date, ctx.config["timezone"]),
         run_conf={
             "landing_dir": str(ctx.landing_dir),
@@ -124,14 +151,45 @@ def run_pipeline(ctx: RunContext) -> int:
             "run_date": ctx.run_date.isoformat(),
         },
     )
+
+
+def run_outcome(ctx: RunContext, dag_run, log_file: Path) -> int:
+    """The exit code of a finished run; on failure, what failed, why and where to look."""
+    from privacy_pipeline.console import failure_lines
+
     state = str(getattr(dag_run, "state", "unknown"))
     if state == "success":
         return 0
     failures = read_failures(ctx)
-    for failure in failures:
-        print(f"[{failure['stage']}] {failure['message']}", file=sys.stderr)
+    where = {
+        "full log": log_file,
+        "run report": ctx.reports_dir / "runs" / f"{ctx.run_date}.html",
+        "validation report": ctx.reports_dir / "validation" / "index.html",
+    }
+    lines = failure_lines(failures, broken_promises(ctx), where)
     if not failures:
-        failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed"]
-        print(f"run failed (state {state}); failed tasks: {failed}", file=sys.stderr)
-        return 3
-    return failures[0]["exit_code"]
+        failed = not_run = []
+        if dag_run is not None:
+            instances = dag_run.get_task_instances()
+            failed = [ti.task_id for ti in instances if ti.state == "failed"]
+            not_run = [ti.task_id for ti in instances if ti.state == "upstream_failed"]
+        lines.insert(0, f"run failed (state {state}); failed tasks: {failed}; not run: {not_run}")
+    print("\n".join(lines), file=sys.stderr)
+    return failures[0]["exit_code"] if failures else 3
+
+
+def broken_promises(ctx: RunContext) -> list[tuple[str, str]]:
+    """(promise in the DPO's words, what the gate saw) for every failed expectation."""
+    from privacy_pipeline.gates.results import read_suite_results
+
+    try:
+        results = read_suite_results(ctx)
+    except (OSError, ValueError):
+        return []
+    return [
+        (expectation.get("description") or expectation["expectation"], expectation["observed"])
+        for result in results.values()
+        if not result.get("success")
+        for expectation in result.get("expectations", [])
+        if not expectation.get("success")
+    ]

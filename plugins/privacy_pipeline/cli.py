@@ -31,9 +31,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"landing zone {args.landing} is not a folder", file=sys.stderr)
         return 2
     ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
-    code = run_pipeline(ctx)
+    code = run_pipeline(ctx, verbose=args.verbose)
     print_run_summary(ctx, code)
     return code
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from privacy_pipeline.backfill import backfill
+
+    if not args.landing.is_dir():
+        print(f"landing zone {args.landing} is not a folder", file=sys.stderr)
+        return 2
+    return backfill(
+        args.landing,
+        args.warehouse,
+        args.from_date,
+        args.to_date,
+        k=args.k,
+        force=args.force,
+        verbose=args.verbose,
+    )
 
 
 def print_run_summary(ctx, code: int) -> None:
@@ -94,13 +111,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_verbose(command: argparse.ArgumentParser) -> None:
+    """``-v`` also after the command name (SUPPRESS: it does not reset a ``-v`` before it)."""
+    command.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the Airflow and dbt logs live (they always go to <warehouse>/logs/<D>.log)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="privacy-pipeline",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging; run logs shown live"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the nightly DAG for one date through Airflow")
@@ -108,7 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
     run.add_argument("--date", type=iso_date, required=True, help="run date YYYY-MM-DD")
     run.add_argument("--k", type=int, default=None, help="k-anonymity threshold (>= 15)")
+    add_verbose(run)
     run.set_defaults(func=cmd_run)
+
+    backfill = commands.add_parser(
+        "backfill", help="run the nightly DAG for each date of a range, in order"
+    )
+    backfill.add_argument("--landing", type=Path, default=default_landing_dir())
+    backfill.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
+    backfill.add_argument(
+        "--from", dest="from_date", type=iso_date, required=True, help="first date YYYY-MM-DD"
+    )
+    backfill.add_argument(
+        "--to", dest="to_date", type=iso_date, required=True, help="last date YYYY-MM-DD"
+    )
+    backfill.add_argument("--k", type=int, default=None, help="k-anonymity threshold (>= 15)")
+    backfill.add_argument(
+        "--force", action="store_true", help="rerun dates that are already published"
+    )
+    add_verbose(backfill)
+    backfill.set_defaults(func=cmd_backfill)
 
     export = commands.add_parser("export", help="export a published table as CSV or Parquet")
     export.add_argument("--warehouse", type=Path, default=default_warehouse_dir())

@@ -82,6 +82,8 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     """Run one dbt command; raise DbtFailed naming the failed nodes."""
     from dbt.cli.main import dbtRunner
 
+    from privacy_pipeline.console import dbt_progress
+
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(dbt_environment(ctx))
     args = dbt_args(ctx, command)
@@ -90,7 +92,7 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     restore_parsed_project(cached_parse, target_dir(ctx) / PARTIAL_PARSE_FILE)
     try:
         with working_directory(ctx.run_dir):
-            result = dbtRunner().invoke(args)
+            result = dbtRunner(callbacks=[dbt_progress]).invoke(args)
     finally:
         release_candidate_db()
     keep_parsed_project(target_dir(ctx) / PARTIAL_PARSE_FILE, cached_parse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from privacy_pipeline.console import log_path
 from privacy_pipeline.run_context import RunContext
 
 OUTCOMES = {
@@ -46,5 +47,6 @@ def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
         f"  exports          : {ctx.exports_dir}",
         f"  validation report: {ctx.reports_dir / 'validation' / 'index.html'}",
         f"  run report       : {ctx.reports_dir / 'runs' / f'{ctx.run_date}.html'}",
+        f"  full log         : {log_path(ctx.warehouse_dir, ctx.run_date)}",
     ]
     return lines
