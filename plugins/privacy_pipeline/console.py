@@ -74,10 +74,10 @@ def captured_output(path: Path, verbose: bool = False) -> Iterator[TextIO]:
                 stream.flush()
         os.dup2(saved_out, 1)
         os.dup2(saved_err, 2)
+        if tee is not None:
+            tee.join(timeout=30)  # the pipe's last writer closed: the copy ends
         os.close(saved_out)
         os.close(saved_err)
-        if tee is not None:
-            tee.join(timeout=10)  # the pipe's last writer closed: the copy ends
         log_file.close()
         console.close()
 
