@@ -15,7 +15,7 @@ from privacy_pipeline import backfill as backfill_module
 from privacy_pipeline.assets import asset_uri, schema_events
 from privacy_pipeline.backfill import backfill, dates_between, worst_exit_code
 from privacy_pipeline.cli import main
-from privacy_pipeline.console import failure_lines
+from privacy_pipeline.console import failure_lines, with_task_ids
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_lock import exclusive_warehouse, lock_path
 
@@ -281,3 +281,10 @@ def test_one_asset_event_per_published_schema():
     }
     assert events["location"]["run_date"] == "2026-06-20"
     assert asset_uri("/data/wh", "marketing") == "privacy-pipeline:///data/wh/marketing"
+
+
+def test_a_failed_stage_is_named_as_its_stage_line():
+    failures = [{"stage": "gate_marketing", "exit_code": 1, "message": "m"}]
+    task_ids = ["load_landing", "transform.dbt_marts", "privacy_gates.gate_marketing"]
+    assert with_task_ids(failures, task_ids)[0]["stage"] == "privacy_gates.gate_marketing"
+    assert with_task_ids(failures, [])[0]["stage"] == "gate_marketing"

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from privacy_pipeline.config import REPO_ROOT
@@ -129,15 +130,16 @@ def run_dag_quietly(ctx: RunContext, verbose: bool, show_stages: bool) -> int:
 
     airflow_home = configure_airflow_environment(ctx.warehouse_dir)
     log_file = log_path(ctx.warehouse_dir, ctx.run_date)
-    dag_run = None
+    dag_run, stages_seen = None, []
     with captured_output(log_file, verbose) as console:
         try:
             prepare_metadata_db(airflow_home)
-            with stage_lines(console, show_lines=show_stages):
+            with stage_lines(console, show_lines=show_stages) as stages_console:
+                stages_seen = stages_console.finished
                 dag_run = run_dag(ctx)
         except Exception:
             log.exception("the run of %s stopped: Airflow could not run the DAG", ctx.run_date)
-    return run_outcome(ctx, dag_run, log_file)
+    return run_outcome(ctx, dag_run, log_file, list(stages_seen))
 
 
 def run_dag(ctx: RunContext):
@@ -153,14 +155,14 @@ def run_dag(ctx: RunContext):
     )
 
 
-def run_outcome(ctx: RunContext, dag_run, log_file: Path) -> int:
+def run_outcome(ctx: RunContext, dag_run, log_file: Path, task_ids: Sequence[str] = ()) -> int:
     """The exit code of a finished run; on failure, what failed, why and where to look."""
-    from privacy_pipeline.console import failure_lines
+    from privacy_pipeline.console import failure_lines, with_task_ids
 
     state = str(getattr(dag_run, "state", "unknown"))
     if state == "success":
         return 0
-    failures = read_failures(ctx)
+    failures = with_task_ids(read_failures(ctx), task_ids)
     where = {
         "full log": log_file,
         "run report": ctx.reports_dir / "runs" / f"{ctx.run_date}.html",

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
@@ -218,6 +218,17 @@ def task_listener(console: StageConsole):
             console.stage_finished(task_instance.task_id, "skipped")
 
     return TaskListener()
+
+
+def with_task_ids(failures: list[dict[str, Any]], task_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Name each failed stage as its stage line does (``gate_marketing`` is the task
+    ``privacy_gates.gate_marketing``)."""
+    named = []
+    for failure in failures:
+        stage = str(failure["stage"])
+        task_id = next((t for t in task_ids if t == stage or t.endswith(f".{stage}")), stage)
+        named.append({**failure, "stage": task_id})
+    return named
 
 
 def failure_lines(
