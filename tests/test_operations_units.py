@@ -288,3 +288,16 @@ def test_a_failed_stage_is_named_as_its_stage_line():
     task_ids = ["load_landing", "transform.dbt_marts", "privacy_gates.gate_marketing"]
     assert with_task_ids(failures, task_ids)[0]["stage"] == "privacy_gates.gate_marketing"
     assert with_task_ids(failures, [])[0]["stage"] == "gate_marketing"
+
+
+def test_an_unsafe_k_refuses_the_whole_backfill(tmp_path, capsys):
+    (tmp_path / "landing").mkdir()
+    code = main(
+        [
+            "backfill", "--landing", str(tmp_path / "landing"), "--warehouse",
+            str(tmp_path / "wh"), "--from", "2026-06-18", "--to", "2026-06-20", "--k", "14",
+        ]
+    )  # fmt: skip
+    assert code == 2
+    assert "below the floor of 15" in capsys.readouterr().err
+    assert not (tmp_path / "wh" / "logs").exists()

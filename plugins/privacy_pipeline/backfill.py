@@ -25,6 +25,7 @@ from typing import TextIO
 
 import duckdb
 
+from privacy_pipeline.config import validate_k
 from privacy_pipeline.console import format_seconds, log_path
 from privacy_pipeline.errors import PipelineError, UnusableInput
 from privacy_pipeline.run_context import RunContext
@@ -116,6 +117,8 @@ def backfill(
 
     out = out or sys.stdout
     dates = dates_between(first, last)
+    if k is not None:
+        validate_k(k)  # an unsafe k refuses the whole backfill, not each date
     codes = []
     counts = {"published": 0, "skipped": 0, "not published": 0}
     for run_date in dates:
