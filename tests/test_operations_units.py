@@ -301,3 +301,21 @@ def test_an_unsafe_k_refuses_the_whole_backfill(tmp_path, capsys):
     assert code == 2
     assert "below the floor of 15" in capsys.readouterr().err
     assert not (tmp_path / "wh" / "logs").exists()
+
+
+def test_dbt_node_results_move_the_progress_of_the_running_stage(monkeypatch):
+    from types import SimpleNamespace
+
+    from privacy_pipeline import console as console_module
+
+    steps = []
+    fake = SimpleNamespace(step=lambda done, total: steps.append((done, total)))
+    monkeypatch.setattr(console_module, "_active", fake)
+
+    def event(name, **data):
+        return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+
+    console_module.dbt_progress(event("LogModelResult", index=3, total=120))
+    console_module.dbt_progress(event("LogTestResult", index=4, num_models=120))
+    console_module.dbt_progress(event("LogStartLine", index=5, total=120))  # not a result
+    assert steps == [(3, 120), (4, 120)]

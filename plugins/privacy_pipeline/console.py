@@ -170,7 +170,9 @@ def dbt_progress(event: Any) -> None:
         if not name.endswith("Result"):
             return
         data = event.data
-        index, total = int(getattr(data, "index", 0)), int(getattr(data, "total", 0))
+        index = int(getattr(data, "index", 0))
+        # tests report their total as num_models, models as total
+        total = int(getattr(data, "total", 0) or getattr(data, "num_models", 0))
     except (AttributeError, TypeError, ValueError):
         return
     if total:
