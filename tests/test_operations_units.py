@@ -309,13 +309,13 @@ def test_dbt_node_results_move_the_progress_of_the_running_stage(monkeypatch):
     from privacy_pipeline import console as console_module
 
     steps = []
-    fake = SimpleNamespace(step=lambda done, total: steps.append((done, total)))
+    fake = SimpleNamespace(step=lambda total: steps.append(total))
     monkeypatch.setattr(console_module, "_active", fake)
 
     def event(name, **data):
         return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
 
-    console_module.dbt_progress(event("LogModelResult", index=3, total=120))
-    console_module.dbt_progress(event("LogTestResult", index=4, num_models=120))
+    console_module.dbt_progress(event("LogModelResult", index=4, total=120))
+    console_module.dbt_progress(event("LogTestResult", index=3, num_models=120))
     console_module.dbt_progress(event("LogStartLine", index=5, total=120))  # not a result
-    assert steps == [(3, 120), (4, 120)]
+    assert steps == [120, 120]

@@ -133,15 +133,14 @@ class StageConsole:
                     bar_format="{desc} {n_fmt}/{total_fmt} {bar} {elapsed}",
                 )
 
-    def step(self, done: int, total: int) -> None:
-        """Progress inside the running stage (dbt: nodes finished of the selected nodes)."""
+    def step(self, total: int) -> None:
+        """One more unit of the running stage done (dbt: a node of the selected ones)."""
         with self.lock:
             if self.bar is None:
                 return
             if self.bar.total != total:
                 self.bar.total = total
-            self.bar.n = done
-            self.bar.refresh()
+            self.bar.update(1)
 
     def stage_finished(self, stage: str, status: str) -> None:
         if stage in HIDDEN_TASKS:
@@ -170,13 +169,12 @@ def dbt_progress(event: Any) -> None:
         if not name.endswith("Result"):
             return
         data = event.data
-        index = int(getattr(data, "index", 0))
         # tests report their total as num_models, models as total
         total = int(getattr(data, "total", 0) or getattr(data, "num_models", 0))
     except (AttributeError, TypeError, ValueError):
         return
     if total:
-        console.step(index, total)
+        console.step(total)  # results arrive in any order (threads): count them
 
 
 @contextmanager
