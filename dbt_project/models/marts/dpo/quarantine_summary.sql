@@ -1,0 +1,11 @@
+-- Quarantined landing rows per table and reason: the aggregate the DPO reads in the
+-- published warehouse. The rows themselves stay in the restricted store
+-- (<warehouse>/restricted/dpo.duckdb, dpo.quarantined_rows).
+
+select
+    run_date,
+    source_table,
+    reason,
+    count(*) as rows
+from {{ ref('quarantined_rows') }}
+group by run_date, source_table, reason
