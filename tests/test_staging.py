@@ -298,7 +298,8 @@ def test_every_malformed_row_is_quarantined_with_its_reason_and_nothing_else(sta
             (t, r): n
             for t, r, n in rows(
                 staged["con"],
-                "select source_table, reason, count(*) from dpo_restricted.quarantined_rows group by all",
+                "select source_table, reason, count(*) from dpo_restricted.quarantined_rows "
+                "group by all",
             )
         }  # fmt: skip
     )
@@ -419,7 +420,8 @@ def test_quarantined_identifiers_are_pseudonymised_not_dropped(staged):
     assert "full_name" not in customer_row and "email" not in customer_row
     assert customer_row["msisdn_pseudonym"] is None  # the baseline helper gives no msisdn
     wrong_number = json.loads(rows(con, "select row_data from dpo_restricted.quarantined_rows "
-                                        "where reason = 'invalid_msisdn:msisdn'")[0][0])  # fmt: skip
+                                        "where reason = 'invalid_msisdn:msisdn' "
+                                        "and source_table = 'customers'")[0][0])  # fmt: skip
     assert wrong_number["msisdn_pseudonym"] == pseudonym("0470 12 34 56")
 
 
@@ -512,8 +514,9 @@ def test_typed_parquet_stages_like_csv(staged, staged_parquet):
         ("traffic_events", "traffic_events/part-1.parquet", "invalid_integer:bytes")
     ]
     # the fractional row is the last of part-1 (file_row_number counts from 0)
-    (last_row,) = rows(staged_parquet, "select count(*) from staging.base_network__traffic_events "
-                                       "where _source_file = 'traffic_events/part-1.parquet'")[0]  # fmt: skip
+    (last_row,) = rows(staged_parquet,
+                       "select count(*) from staging.base_network__traffic_events "
+                       "where _source_file = 'traffic_events/part-1.parquet'")[0]  # fmt: skip
     assert json.loads(quarantined[0][3]) == {"row_number": last_row}
     sources = rows(staged_parquet, "select distinct _source_file from staging.base_crm__customers "
                                    "order by 1")  # fmt: skip
