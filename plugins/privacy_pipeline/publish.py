@@ -124,6 +124,7 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
     sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
     published_at = dt.datetime.now(dt.UTC)
     version = export_version(ctx, published_at)
+    check_restricted_candidate(ctx)  # before anything changes: all or nothing
     published = publish_tables(ctx, version, published_at)
     write_restricted_tables(ctx)
     export_published_tables(ctx, list(published), version)
@@ -131,6 +132,18 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
         "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
     )
     return published
+
+
+def check_restricted_candidate(ctx: RunContext) -> None:
+    from privacy_pipeline.gates.candidate import connect_candidate
+    from privacy_pipeline.restricted import RESTRICTED_TABLES, candidate_table
+
+    con = connect_candidate(ctx.candidate_db)
+    try:
+        for table in RESTRICTED_TABLES:
+            checked_candidate_columns(con, ctx, candidate_table(table))
+    finally:
+        con.close()
 
 
 def write_restricted_tables(ctx: RunContext) -> dict[str, int]:
@@ -185,23 +198,8 @@ def replace_run_rows(
 ) -> int:
     """Replace the rows of the run date in ``table`` of the attached ``catalog`` (the
     warehouse) with the candidate's ``source`` table (by default the same name)."""
-    source = source or table
-    columns = table_columns(con, source)
-    source, target = qualified(source), f"{catalog}.{qualified(table)}"
-    if not columns:
-        raise PublicationFailed(
-            f"candidate table {table} is missing: refusing a partial publication"
-        )
-    if "run_date" not in columns:
-        raise PublicationFailed(f"candidate table {table} has no run_date column")
-    foreign = con.execute(
-        f"select count(*) from {source} where run_date is distinct from cast(? as date)",
-        [ctx.run_date.isoformat()],
-    ).fetchone()[0]
-    if foreign:
-        raise PublicationFailed(
-            f"candidate table {table} has {foreign} rows of another run date than {ctx.run_date}"
-        )
+    columns = checked_candidate_columns(con, ctx, source or table)
+    source, target = qualified(source or table), f"{catalog}.{qualified(table)}"
     con.execute(f"create schema if not exists {catalog}.{quote(table.split('.')[0])}")
     con.execute(f"create table if not exists {target} as select * from {source} limit 0")
     add_new_columns(con, table, columns, catalog)
@@ -210,6 +208,29 @@ def replace_run_rows(
     )
     con.execute(f"insert into {target} by name select * from {source}")
     return rows_of_run_date(con, table, ctx.run_date, catalog)
+
+
+def checked_candidate_columns(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str
+) -> dict[str, str]:
+    """The columns of a candidate table that may be published for the run date; else
+    PublicationFailed (missing, no run_date, rows of another date)."""
+    columns = table_columns(con, table)
+    if not columns:
+        raise PublicationFailed(
+            f"candidate table {table} is missing: refusing a partial publication"
+        )
+    if "run_date" not in columns:
+        raise PublicationFailed(f"candidate table {table} has no run_date column")
+    foreign = con.execute(
+        f"select count(*) from {qualified(table)} where run_date is distinct from cast(? as date)",
+        [ctx.run_date.isoformat()],
+    ).fetchone()[0]
+    if foreign:
+        raise PublicationFailed(
+            f"candidate table {table} has {foreign} rows of another run date than {ctx.run_date}"
+        )
+    return columns
 
 
 def table_columns(

@@ -3,8 +3,13 @@
 ``<warehouse>/restricted/dpo.duckdb`` holds, per run date, the rows the DPO may need to
 act on one person or one delivered row: ``dpo.quarantined_rows`` and
 ``dpo.rejected_privacy_events`` (``RESTRICTED_TABLES``; any later per-person table joins
-the list here). They are built by dbt in the candidate's schema ``dpo_restricted`` and
-copied at publication, after the warehouse transaction committed:
+the list here). The tables are in the file's default schema, so the catalog, named after
+the file, gives them their names: ``select * from dpo.quarantined_rows`` works on a
+connection to the file and after a plain ``attach 'restricted/dpo.duckdb'``. (A schema
+``dpo`` inside a catalog ``dpo`` would make every ``dpo.x`` ambiguous in DuckDB.)
+
+They are built by dbt in the candidate's schema ``dpo_restricted`` and copied at
+publication, after the warehouse transaction committed:
 
 * only a run whose gates all passed writes it (``publish_run`` calls ``write_restricted_store``
   after ``require_every_gate_passed``), so a failed gate never changes it;
@@ -45,6 +50,7 @@ RESTRICTED_TABLES = (
     "dpo.rejected_privacy_events",
 )
 STORE = "restricted"  # the store's name while attached to the candidate
+STORE_SCHEMA = "main"  # DuckDB's default schema: see the module's docstring
 
 
 def restricted_db(warehouse_dir: Path) -> Path:
@@ -54,6 +60,11 @@ def restricted_db(warehouse_dir: Path) -> Path:
 def candidate_table(table: str) -> str:
     """The candidate's name of a restricted table: dpo.X -> dpo_restricted.X."""
     return f"{CANDIDATE_SCHEMA}.{table.split('.')[1]}"
+
+
+def store_table(table: str) -> str:
+    """The table's schema-qualified name inside the store file: dpo.X -> main.X."""
+    return f"{STORE_SCHEMA}.{table.split('.')[1]}"
 
 
 def is_restricted(table: str) -> bool:
@@ -72,8 +83,9 @@ def write_restricted_store(ctx: RunContext) -> dict[str, int]:
         con.execute("begin transaction")
         written = {}
         for table in RESTRICTED_TABLES:
-            replace_run_rows(con, ctx, table, source=candidate_table(table), catalog=STORE)
-            written[table] = rows_of_run_date(con, table, ctx.run_date, catalog=STORE)
+            stored = store_table(table)
+            replace_run_rows(con, ctx, stored, source=candidate_table(table), catalog=STORE)
+            written[table] = rows_of_run_date(con, stored, ctx.run_date, catalog=STORE)
         con.execute("commit")
     except Exception:
         with contextlib.suppress(duckdb.Error):
@@ -145,9 +157,9 @@ def prune_restricted_store(ctx: RunContext) -> dict[str, int]:
         }
         con.execute("begin transaction")
         for table in RESTRICTED_TABLES:
-            if table in present:
+            if store_table(table) in present:
                 deleted[table] = con.execute(
-                    f"delete from {qualified(table)} where run_date < cast(? as date)",
+                    f"delete from {qualified(store_table(table))} where run_date < cast(? as date)",
                     [oldest_kept.isoformat()],
                 ).fetchone()[0]
         con.execute("commit")
