@@ -2,10 +2,10 @@
 
 Checked across every table and view of the published schemas (marketing, location, dpo),
 including JSON text. (Quarantined rows are not published: they go to the DPO's restricted
-store, see privacy_pipeline.restricted; a candidate that published them would be checked.) Identifiers are taken from the landing zone
-itself (every msisdn, called number, e-mail and name the run received), so a model that
-forgets to pseudonymise cannot hide it. Examples are masked: the report must not
-become a leak of its own.
+store, see privacy_pipeline.restricted; a candidate that published them would be checked.)
+Identifiers are taken from the landing zone itself (every msisdn, called number, e-mail and
+name the run received), so a model that forgets to pseudonymise cannot hide it. Examples
+are masked: the report must not become a leak of its own.
 """
 
 from __future__ import annotations
