@@ -121,11 +121,11 @@ def purge_restricted_from_published(con: duckdb.DuckDBPyConnection, catalog: str
 
 
 def purge_restricted_exports(exports_root: Path) -> list[Path]:
-    """Delete restricted tables' files from every export version (written before they moved)
-    and from the versions' manifests."""
+    """Delete restricted tables' files from every export version and legacy export folder
+    (written before they moved), and from the versions' manifests."""
     removed = []
     for table in RESTRICTED_TABLES:
-        for path in sorted(Path(exports_root).glob(f".versions/*/*/{table}.parquet")):
+        for path in sorted(Path(exports_root).rglob(f"{table}.parquet")):
             path.unlink()
             removed.append(path)
             manifest = path.parent / "_MANIFEST.json"
