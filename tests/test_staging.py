@@ -149,6 +149,10 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     ("survey_responses", [response("RX6", Q_GAMING_YES_NO, "YES")], {}),
     ("survey_responses", [response("RX7", Q_MUSIC_COUNT, FREE_TEXT_ANSWER)],
      {"invalid_answer:answer": 1}),
+    ("survey_responses", [response("RX8", Q_MUSIC_COUNT, "32 470 00 00 02, not 470000003")],
+     {"invalid_answer:answer": 1}),
+    # a long numeric customer number is an id, not a phone number: kept for the DPO
+    ("customers", [customer("1234567890", brand="orange")], {"unknown_enum:brand": 1}),
     ("contests",
      [{"contest_id": "KX1", "name": "Pilgrimage", "theme": "religious", "partner_id": None,
        "starts_at": ts(0), "ends_at": ts(23)}], {"sensitive_interest:theme": 1}),
@@ -355,6 +359,13 @@ def test_free_text_is_masked_span_by_span_and_the_rest_is_kept(staged):
     (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
                                       "where row_data like '%RX7%'")[0]  # fmt: skip
     assert json.loads(row_data)["answer"] == MASKED_ANSWER.replace(" after", ", after")
+    # numbers written without their prefix, in free text only
+    (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
+                                      "where row_data like '%RX8%'")[0]  # fmt: skip
+    assert json.loads(row_data)["answer"] == "[phone], not [phone]"
+    (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
+                                      "where row_data like '%1234567890%'")[0]  # fmt: skip
+    assert json.loads(row_data)["customer_id"] == "1234567890"
 
 
 def quarantined_values(con) -> list[str]:

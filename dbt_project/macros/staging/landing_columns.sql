@@ -124,7 +124,7 @@
             when {{ column_name }}__raw is not null and {{ column_name }} is null then '{{ unparseable_reason(spec.kind) }}:{{ column_name }}'
         {%- endif %}
         {%- if spec.published %}
-            when {{ column_name }} is not null and {{ has_contact_details(column_name) }} then 'contact_details:{{ column_name }}'
+            when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}
@@ -160,7 +160,7 @@
         {%- elif column_name == 'called_number' %}
             {%- do pairs.extend(["'called_number_pseudonym'", pseudonym(normalised_phone_number('cast(called_number__raw as varchar)'))]) %}
         {%- else %}
-            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)')]) %}
+            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)', spec.kind == 'text')]) %}
         {%- endif %}
     {%- endfor %}
     {%- endif %}
