@@ -168,7 +168,7 @@ def test_retention_defaults_and_validation():
     assert retention["failed_candidate_days"] >= 0 and retention["restricted_store_days"] >= 1
     assert validate_retention({}) == {
         "candidate_days": 0,
-        "failed_candidate_days": 7,
+        "failed_candidate_days": 3,
         "restricted_store_days": 30,
     }
     for bad in ({"restricted_store_days": -1}, {"failed_candidate_days": "7"}):

@@ -85,7 +85,7 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
 
 
 # Days kept when config/pipeline.yml does not say (docs/configuration.md).
-RETENTION_DEFAULTS = {"candidate_days": 0, "failed_candidate_days": 7, "restricted_store_days": 30}
+RETENTION_DEFAULTS = {"candidate_days": 0, "failed_candidate_days": 3, "restricted_store_days": 30}
 
 
 def validate_retention(retention: dict[str, Any]) -> dict[str, Any]:
