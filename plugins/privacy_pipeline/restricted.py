@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 from pathlib import Path
 
 import duckdb
@@ -74,9 +73,9 @@ def is_restricted(table: str) -> bool:
 def write_restricted_store(ctx: RunContext) -> dict[str, int]:
     """Replace the run date's rows of every restricted table with the candidate's."""
     target = restricted_db(ctx.warehouse_dir)
-    # Only the DPO's account should read it: the folder is private to the pipeline's user.
+    # Created private to the pipeline's account; operations may then grant the DPO access
+    # (group, ACL): that is not undone here.
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o700)
     con = connect_candidate(ctx.candidate_db)
     try:
         while_locked(lambda: con.execute(f"attach '{target}' as {STORE} (read_write)"), target)
