@@ -16,12 +16,12 @@ import pytest
 from privacy_pipeline.config import load_config, validate_retention
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.publish import PUBLISHED_TABLES, export_link, publish_run
-from privacy_pipeline.restricted import RESTRICTED_TABLES, restricted_db
+from privacy_pipeline.restricted import CANDIDATE_SCHEMA, RESTRICTED_TABLES, restricted_db
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.stages import FAILURE_FILE, prune_working_data
 
 from tests.support.landing import RUN_DATE
-from tests.test_publish import clean_root, gated_copy  # noqa: F401 (fixture)
+from tests.test_publish import REPO, clean_root, gated_copy  # noqa: F401 (fixture)
 
 
 def store_rows(warehouse, table: str) -> list[tuple]:
@@ -47,6 +47,15 @@ def test_restricted_tables_are_one_list_apart_from_the_published_ones():
     assert set(RESTRICTED_TABLES) == {"dpo.quarantined_rows", "dpo.rejected_privacy_events"}
     assert not set(RESTRICTED_TABLES) & set(PUBLISHED_TABLES)
     assert "dpo.quarantine_summary" in PUBLISHED_TABLES
+    # every model of the restricted folder is listed (else it would silently stay behind),
+    # and no published DPO model is restricted
+    marts = REPO / "dbt_project" / "models" / "marts"
+    restricted_models = {f"dpo.{p.stem}" for p in (marts / CANDIDATE_SCHEMA).glob("*.sql")}
+    assert restricted_models == set(RESTRICTED_TABLES)
+    published_models = {f"dpo.{p.stem}" for p in (marts / "dpo").glob("*.sql")}
+    assert published_models == {t for t in PUBLISHED_TABLES if t.startswith("dpo.")} - {
+        "dpo.gate_results"
+    }
 
 
 def test_publication_writes_the_restricted_store_and_never_the_warehouse_or_exports(
