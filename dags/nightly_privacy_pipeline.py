@@ -99,8 +99,9 @@ def nightly_privacy_pipeline():
         """Runs for passed and failed runs alike: the DPO sees every outcome."""
         return stages.run_stage("reports", ctx, stages.write_reports)
 
-    @task
-    def prune_working_data(ctx: dict) -> list:
+    @task(trigger_rule="all_done")
+    def prune_working_data(ctx: dict) -> dict:
+        """Runs for failed runs too: their candidates hold per-person data as well."""
         return stages.run_stage("prune_working_data", ctx, stages.prune_working_data)
 
     @task(trigger_rule="one_failed")

@@ -1,10 +1,11 @@
 """Personal data: no direct identifier leaves the pipeline, in any published table.
 
 Checked across every table and view of the published schemas (marketing, location, dpo),
-including the JSON of quarantined rows. Identifiers are taken from the landing zone
-itself (every msisdn, called number, e-mail and name the run received), so a model that
-forgets to pseudonymise cannot hide it. Examples are masked: the report must not
-become a leak of its own.
+including JSON text. (Quarantined rows are not published: they go to the DPO's restricted
+store, see privacy_pipeline.restricted; a candidate that published them would be checked.)
+Identifiers are taken from the landing zone itself (every msisdn, called number, e-mail and
+name the run received), so a model that forgets to pseudonymise cannot hide it. Examples
+are masked: the report must not become a leak of its own.
 """
 
 from __future__ import annotations
@@ -186,8 +187,8 @@ def full_name_values(candidate: Candidate) -> Check:
 
 
 def pseudonym_values(candidate: Candidate) -> Check:
-    """Outside the DPO's quarantine (which keeps rejected rows with pseudonymised
-    identifiers on purpose), no value may be a linkable key of a phone number."""
+    """No published value may be a linkable key of a phone number. (The DPO's quarantine
+    keeps pseudonymised identifiers on purpose, in the restricted store, never published.)"""
     scanned = published_values(candidate)
     sql = f"""
         select distinct table_name || '.' || column_name || ': pseudonym of a phone number '
@@ -195,7 +196,7 @@ def pseudonym_values(candidate: Candidate) -> Check:
         from {scanned.table}
         join {identifier_pseudonyms(candidate)} as landing
           on lower(regexp_replace(trim(value), '^pseudonym:', '')) = landing.pseudonym
-        where table_name not like 'dpo.%' and length(value) >= 64
+        where length(value) >= 64
     """
     return Check(sql, f"{scanned.scope}; pseudonyms of every msisdn and called number")
 
@@ -225,8 +226,8 @@ PROMISES = (
     ),
     Promise(
         "no_phone_number_pseudonym_value",
-        "No marketing or location value is the pseudonym of an msisdn or called number "
-        "(a key that links a person across tables); only the DPO's quarantine keeps them.",
+        "No published value is the pseudonym of an msisdn or called number (a key that "
+        "links a person across tables); only the DPO's restricted store keeps them.",
         pseudonym_values,
     ),
     Promise(

@@ -66,12 +66,19 @@ def test_every_family_is_published(demo):
         "location.event_attendance",
         "location.event_attendance_total",
         "location.suppression_summary",
-        "dpo.rejected_privacy_events",
-        "dpo.quarantined_rows",
         "dpo.load_reconciliation",
+        "dpo.quarantine_summary",
         "dpo.gate_results",
     ]:
         assert expected in tables
+    # person-level DPO material is in the restricted store only
+    assert "dpo.quarantined_rows" not in tables and "dpo.rejected_privacy_events" not in tables
+    store = duckdb.connect(str(demo["warehouse"] / "restricted" / "dpo.duckdb"), read_only=True)
+    try:
+        for table in ("dpo.quarantined_rows", "dpo.rejected_privacy_events"):
+            store.execute(f"select run_date, reason from {table}").fetchall()
+    finally:
+        store.close()
 
 
 def test_segments_and_location_counts_are_published_for_the_run_date(demo):

@@ -101,16 +101,21 @@ select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name,
        'postal_code' as area_level, 2 as published, 0 as suppressed_below_k,
        0 as suppressed_complementary;
 
-create schema dpo;
-create table dpo.rejected_privacy_events as
+create schema dpo_restricted;
+create table dpo_restricted.rejected_privacy_events as
 select date '{RUN_DATE}' as run_date, 'PP999' as event_id, 'unknown purpose' as reason;
-create table dpo.quarantined_rows as
+create table dpo_restricted.quarantined_rows as
 select date '{RUN_DATE}' as run_date, 'customers' as source_table,
        'customers.csv' as source_file, 'unknown_enum:brand' as reason,
        '{{"customer_id":"X1","msisdn_pseudonym":"d00fc6010a3b92dafb4af3ac47881"}}' as row_data;
+
+create schema dpo;
 create table dpo.load_reconciliation as
 select date '{RUN_DATE}' as run_date, 'customers' as source_table,
        6 as rows_read, 5 as rows_accepted, 1 as rows_quarantined;
+create table dpo.quarantine_summary as
+select date '{RUN_DATE}' as run_date, 'customers' as source_table,
+       'unknown_enum:brand' as reason, cast(1 as bigint) as rows;
 """
 
 
@@ -171,17 +176,22 @@ def violating_copy(published: RunContext, root: Path, sql: str) -> RunContext:
 
 
 def published_state(warehouse: Path) -> dict[str, object]:
-    """Every published row (the audit log aside) and every exported file, to compare."""
+    """Every published row (the audit log aside), every exported file and every row of the
+    DPO's restricted store, to compare."""
     from privacy_pipeline.publish import CANDIDATE_TABLES
+    from privacy_pipeline.restricted import RESTRICTED_TABLES, restricted_db
 
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
-    try:
-        state: dict[str, object] = {
-            table: sorted(map(repr, con.execute(f"select * from {table}").fetchall()))
-            for table in CANDIDATE_TABLES
-        }
-    finally:
-        con.close()
+    state: dict[str, object] = {}
+    for db, tables in [
+        (warehouse / "warehouse.duckdb", CANDIDATE_TABLES),
+        (restricted_db(warehouse), RESTRICTED_TABLES),
+    ]:
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            for table in tables:
+                state[table] = sorted(map(repr, con.execute(f"select * from {table}").fetchall()))
+        finally:
+            con.close()
     exports = warehouse / "exports"
     state["exports"] = sorted(
         (str(path.relative_to(exports)), path.resolve().name, path.read_bytes())

@@ -59,13 +59,13 @@ def test_every_format_loads_every_table_with_its_row_count(tmp_path, fmt):
                            [name]).fetchone()[0] == rows_read[name]  # fmt: skip
 
 
-def test_views_hold_contract_columns_and_source_file_but_no_extra_column(tmp_path):
+def test_views_hold_contract_columns_source_file_and_row_but_no_extra_column(tmp_path):
     customers = landing_tables()["customers"]
     customers[0]["loyalty_tier"] = "gold"  # an extra column: ignored by the contract
     landing = write_landing_zone(tmp_path / "landing", {"customers": customers})
     _, con = load(landing, tmp_path)
     columns = [row[0] for row in con.execute("describe landing.customers").fetchall()]
-    assert columns == [*table("customers").column_names, "_source_file"]
+    assert columns == [*table("customers").column_names, "_source_file", "_source_row"]
     files = {row[0] for row in con.execute("select _source_file from landing.customers").fetchall()}
     assert files == {"customers.csv"}
 
@@ -79,6 +79,7 @@ def test_csv_is_read_as_text_and_parquet_keeps_its_types(tmp_path):
     )
     csv_types = dict(csv_con.execute(query).fetchall())
     parquet_types = dict(parquet_con.execute(query).fetchall())
+    assert csv_types.pop("_source_row") == "BIGINT"
     assert set(csv_types.values()) == {"VARCHAR"}
     assert parquet_types["event_at"] == "TIMESTAMP WITH TIME ZONE"
 
@@ -89,6 +90,31 @@ def test_folder_files_keep_their_own_source_file(tmp_path):
     files = sorted(row[0] for row in con.execute(
         "select distinct _source_file from landing.network_events").fetchall())  # fmt: skip
     assert files == ["network_events/part-0.csv", "network_events/part-1.csv"]
+
+
+@pytest.mark.parametrize("fmt", ["folder", "parquet-folder"])
+def test_each_row_knows_its_position_in_its_file(tmp_path, fmt):
+    landing = write_landing_zone(tmp_path / "landing", fmt=fmt)
+    _, con = load(landing, tmp_path)
+    for name in ("network_events", "customers"):
+        numbered = con.execute(
+            f"select _source_file, list(_source_row order by _source_row), count(*) "
+            f"from landing.{name} group by 1"
+        ).fetchall()
+        assert numbered
+        for source_file, numbers, count in numbered:
+            assert numbers == list(range(1, count + 1)), source_file
+    # the numbers follow the file: the n-th data row of a CSV file is row n
+    if fmt == "folder":
+        first = sorted((landing / "network_events").glob("*.csv"))[0]
+        lines = first.read_text().splitlines()[1:]
+        delivered = [line.split(",")[1] for line in lines]  # msisdn,cell_id,event_at
+        in_view = con.execute(
+            "select cell_id from landing.network_events where _source_file = ? "
+            "order by _source_row",
+            [f"network_events/{first.name}"],
+        ).fetchall()
+        assert [cell for (cell,) in in_view] == delivered
 
 
 def test_folder_mixing_csv_and_parquet_is_read_whole(tmp_path):

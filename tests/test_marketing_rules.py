@@ -35,7 +35,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
-from tests.support.pipeline import query, run_pipeline
+from tests.support.pipeline import query, query_restricted, run_pipeline
 
 pytestmark = pytest.mark.airflow
 
@@ -463,7 +463,7 @@ def test_no_direct_identifier_in_marketing_tables(warehouse):
 
 
 def test_unapplied_ledger_events_are_reported_to_the_dpo(warehouse):
-    rows = query(
+    rows = query_restricted(
         warehouse,
         "select event_id, customer_id, reason from dpo.rejected_privacy_events where run_date = ?",
         [RUN_DATE],

@@ -121,7 +121,13 @@ def test_nothing_is_published_without_every_gate_passed(clean_root, tmp_path):
 @pytest.mark.parametrize(
     "sql, message",
     [
-        ("drop table dpo.rejected_privacy_events", "missing"),
+        ("drop table dpo.load_reconciliation", "missing"),
+        ("drop table dpo_restricted.rejected_privacy_events", "missing"),
+        (
+            "insert into dpo_restricted.quarantined_rows by name "
+            "select date '2026-06-01' as run_date",
+            "another run date",
+        ),
         (
             "insert into marketing.segment_members values ('x', 'C001', date '2026-06-01')",
             "another run date",

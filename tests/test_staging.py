@@ -72,6 +72,9 @@ def response(response_id, question_id, answer, customer_id=C_PROXIMUS):
 
 
 CONFLICT_MSISDN = "+32470777777"
+# A customer's number and e-mail inside a sentence (+32470000001, c001@example.be).
+FREE_TEXT_ANSWER = "Call me on +32 470 00 00 01 or at c001@example.be, after 6 pm please"
+MASKED_ANSWER = "Call me on [phone] or at [e-mail] after 6 pm please"
 SHARED_MSISDN = "+32470555555"
 
 # (table, rows appended to the baseline, {reason: count} expected in the quarantine)
@@ -144,6 +147,12 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     ("survey_responses", [response("RX5", Q_GAMING_YES_NO, "no", customer_id="NOBODY")],
      {"unknown_customer": 1}),
     ("survey_responses", [response("RX6", Q_GAMING_YES_NO, "YES")], {}),
+    ("survey_responses", [response("RX7", Q_MUSIC_COUNT, FREE_TEXT_ANSWER)],
+     {"invalid_answer:answer": 1}),
+    ("survey_responses", [response("RX8", Q_MUSIC_COUNT, "32 470 00 00 02, not 470000003")],
+     {"invalid_answer:answer": 1}),
+    # a long numeric customer number is an id, not a phone number: kept for the DPO
+    ("customers", [customer("1234567890", brand="orange")], {"unknown_enum:brand": 1}),
     ("contests",
      [{"contest_id": "KX1", "name": "Pilgrimage", "theme": "religious", "partner_id": None,
        "starts_at": ts(0), "ends_at": ts(23)}], {"sensitive_interest:theme": 1}),
@@ -196,6 +205,10 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     ("cells",
      [{"cell_id": "CX3", "postal_code": "ABCD", "municipality": "A", "province": "A", "lat": "51",
        "lon": "4.4"}], {"invalid_postal_code:postal_code": 1}),
+    # an area name is published as delivered: one holding a phone number is quarantined
+    ("cells",
+     [{"cell_id": "CX4", "postal_code": "2000", "municipality": "Antwerpen 0470 12 34 56",
+       "province": "A", "lat": "51", "lon": "4.4"}], {"contact_details:municipality": 1}),
     ("events", [{"event_id": "EX1", "name": "?", "starts_at": ts(23), "ends_at": ts(1)}],
      {"invalid_interval:ends_at": 1}),
     ("event_cells", [{"event_id": "E999", "cell_id": CELL_A1}], {"unknown_event": 1}),
@@ -289,7 +302,8 @@ def test_every_malformed_row_is_quarantined_with_its_reason_and_nothing_else(sta
             (t, r): n
             for t, r, n in rows(
                 staged["con"],
-                "select source_table, reason, count(*) from dpo.quarantined_rows group by all",
+                "select source_table, reason, count(*) from dpo_restricted.quarantined_rows "
+                "group by all",
             )
         }  # fmt: skip
     )
@@ -313,28 +327,50 @@ def test_rows_read_equal_rows_accepted_plus_rows_quarantined_for_every_table(sta
         assert read == accepted + quarantined, table_name
 
 
-def test_quarantine_keeps_source_file_run_date_and_the_row(staged):
+def position(rows_of_table: list[dict], wanted: dict) -> int:
+    """1-based row number of the first delivered row with the ``wanted`` values."""
+    return 1 + next(
+        i for i, row in enumerate(rows_of_table) if all(row.get(k) == v for k, v in wanted.items())
+    )
+
+
+def test_quarantine_keeps_source_file_run_date_row_number_and_the_row(staged):
     con = staged["con"]
-    run_dates = rows(con, "select distinct run_date from dpo.quarantined_rows")
+    run_dates = rows(con, "select distinct run_date from dpo_restricted.quarantined_rows")
     assert run_dates == [(dt.date.fromisoformat(RUN_DATE),)]
     (row_data, source_file) = rows(
-        con, "select row_data, source_file from dpo.quarantined_rows "
+        con, "select row_data, source_file from dpo_restricted.quarantined_rows "
         "where reason = 'unknown_enum:purpose'")[0]  # fmt: skip
     assert source_file == "privacy_preferences.csv"
+    ledger = staged["tables"]["privacy_preferences"]
     assert json.loads(row_data) == {
+        "row_number": position(ledger, {"event_id": "PX2"}),
         "event_id": "PX2", "customer_id": C_PROXIMUS, "purpose": "newsletter",
         "choice": "opt_out", "channel": "myscarlet_web", "platform": "proximus",
         "recorded_at": "2026-05-01T12:00:00+02:00",
     }  # fmt: skip
-    line = json.loads(rows(con, "select row_data from dpo.quarantined_rows "
+    line = json.loads(rows(con, "select row_data from dpo_restricted.quarantined_rows "
                                 "where reason = 'unreadable_csv_line'")[0][0])  # fmt: skip
     assert line == {"line": len(staged["tables"]["traffic_events"]) + 2,
                     "error_type": "TOO MANY COLUMNS"}  # fmt: skip
 
 
+def test_free_text_is_masked_span_by_span_and_the_rest_is_kept(staged):
+    (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
+                                      "where row_data like '%RX7%'")[0]  # fmt: skip
+    assert json.loads(row_data)["answer"] == MASKED_ANSWER.replace(" after", ", after")
+    # numbers written without their prefix, in free text only
+    (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
+                                      "where row_data like '%RX8%'")[0]  # fmt: skip
+    assert json.loads(row_data)["answer"] == "[phone], not [phone]"
+    (row_data,) = rows(staged["con"], "select row_data from dpo_restricted.quarantined_rows "
+                                      "where row_data like '%1234567890%'")[0]  # fmt: skip
+    assert json.loads(row_data)["customer_id"] == "1234567890"
+
+
 def quarantined_values(con) -> list[str]:
     values = []
-    for (row_data,) in rows(con, "select row_data from dpo.quarantined_rows"):
+    for (row_data,) in rows(con, "select row_data from dpo_restricted.quarantined_rows"):
         values += [str(v) for v in json.loads(row_data).values() if v is not None]
     return values
 
@@ -356,37 +392,48 @@ def test_no_direct_identifier_in_the_quarantine(staged):
         assert not any(form in compact for form in forms), value
 
 
-def test_quarantined_network_events_never_pair_a_person_with_a_place(staged):
-    events = rows(staged["con"], "select reason, row_data from dpo.quarantined_rows "
-                                 "where source_table = 'network_events'")  # fmt: skip
-    assert len(events) == 6
-    for reason, row_data in events:
-        keys = set(json.loads(row_data))
-        if reason in ("unknown_cell", "unparseable_timestamp:event_at"):
-            assert keys == {"cell_id", "event_at"}, reason
-        else:
-            assert keys == {"msisdn_pseudonym", "event_at"}, reason
+# (table, reason, the delivered values that identify the row among the table's rows)
+EVENT_ROWS = [
+    ("network_events", "unknown_msisdn", {"msisdn": "+32499999999"}),
+    ("network_events", "unknown_msisdn", {"msisdn": CONFLICT_MSISDN}),
+    ("network_events", "invalid_msisdn:msisdn", {"msisdn": "0470000001"}),
+    ("network_events", "unknown_cell", {"cell_id": "CELL-ZZ"}),
+    ("network_events", "unparseable_timestamp:event_at", {"event_at": "2026-06-20T09:00:00"}),
+    ("traffic_events", "out_of_range:bytes", {"app_or_site": "neg.example"}),
+    ("traffic_events", "unknown_customer", {"customer_id": "NOBODY"}),
+    ("call_records", "invalid_interval:ended_at", {"called_number": "+32 470 99 99 99"}),
+    ("device_observations", "unknown_enum:kind", {"kind": "tablet"}),
+]
+
+
+@pytest.mark.parametrize(("table_name", "reason", "wanted"), EVENT_ROWS)
+def test_quarantined_event_rows_are_only_a_file_and_a_row_number(staged, table_name, reason,
+                                                                 wanted):  # fmt: skip
+    found = rows(staged["con"], "select source_file, row_data from dpo_restricted.quarantined_rows "
+                                "where source_table = ? and reason = ?",
+                 [table_name, reason])  # fmt: skip
+    expected = {"row_number": position(staged["tables"][table_name], wanted)}
+    assert (f"{table_name}.csv", expected) in [(f, json.loads(data)) for f, data in found]
+
+
+def test_every_quarantined_event_row_holds_no_content(staged):
+    contents = rows(staged["con"], "select distinct row_data from dpo_restricted.quarantined_rows "
+                                   "where source_table in ('network_events', 'traffic_events', "
+                                   "'call_records', 'device_observations')")  # fmt: skip
+    for (row_data,) in contents:
+        assert set(json.loads(row_data)) <= {"row_number", "line", "error_type"}, row_data
 
 
 def test_quarantined_identifiers_are_pseudonymised_not_dropped(staged):
     con = staged["con"]
-    customer_row = json.loads(rows(con, "select row_data from dpo.quarantined_rows "
+    customer_row = json.loads(rows(con, "select row_data from dpo_restricted.quarantined_rows "
                                         "where reason = 'unknown_enum:brand'")[0][0])  # fmt: skip
     assert "full_name" not in customer_row and "email" not in customer_row
     assert customer_row["msisdn_pseudonym"] is None  # the baseline helper gives no msisdn
-    event_row = json.loads(rows(con, "select row_data from dpo.quarantined_rows "
-                                     "where reason = 'unknown_msisdn' and row_data like ?",
-                                [f"%{pseudonym('+32499999999')}%"])[0][0])  # fmt: skip
-    assert event_row["msisdn_pseudonym"] == pseudonym("+32499999999")
-    call_sql = (
-        "select row_data from dpo.quarantined_rows where reason = 'invalid_interval:ended_at'"
-    )
-    call_row = json.loads(rows(con, call_sql)[0][0])
-    assert call_row["called_number_pseudonym"] == pseudonym("+32470999999")
-    masked = json.loads(rows(con, "select row_data from dpo.quarantined_rows "
-                                  "where reason = 'invalid_msisdn:msisdn' "
-                                  "and source_table = 'network_events'")[0][0])  # fmt: skip
-    assert masked["msisdn_pseudonym"] == pseudonym("0470000001")
+    wrong_number = json.loads(rows(con, "select row_data from dpo_restricted.quarantined_rows "
+                                        "where reason = 'invalid_msisdn:msisdn' "
+                                        "and source_table = 'customers'")[0][0])  # fmt: skip
+    assert wrong_number["msisdn_pseudonym"] == pseudonym("0470 12 34 56")
 
 
 # ------------------------------------------------------------------ accepted rows
@@ -472,10 +519,16 @@ def test_typed_parquet_stages_like_csv(staged, staged_parquet):
         from_parquet = set(rows(staged_parquet, f"select * from staging.{model}"))
         from_csv = set(rows(staged["con"], f"select * from staging.{model}"))
         assert from_parquet and from_parquet <= from_csv, model
-    quarantined = rows(staged_parquet, "select source_table, reason, row_data "
-                                       "from dpo.quarantined_rows")  # fmt: skip
-    assert [(t, r) for t, r, _ in quarantined] == [("traffic_events", "invalid_integer:bytes")]
-    assert json.loads(quarantined[0][2])["app_or_site"] == FRACTIONAL_BYTES_SITE
+    quarantined = rows(staged_parquet, "select source_table, source_file, reason, row_data "
+                                       "from dpo_restricted.quarantined_rows")  # fmt: skip
+    assert [(t, f, r) for t, f, r, _ in quarantined] == [
+        ("traffic_events", "traffic_events/part-1.parquet", "invalid_integer:bytes")
+    ]
+    # the fractional row is the last of part-1 (file_row_number counts from 0)
+    (last_row,) = rows(staged_parquet,
+                       "select count(*) from staging.base_network__traffic_events "
+                       "where _source_file = 'traffic_events/part-1.parquet'")[0]  # fmt: skip
+    assert json.loads(quarantined[0][3]) == {"row_number": last_row}
     sources = rows(staged_parquet, "select distinct _source_file from staging.base_crm__customers "
                                    "order by 1")  # fmt: skip
     assert sources == [("customers/part-0.parquet",), ("customers/part-1.parquet",)]

@@ -80,5 +80,20 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
         location["k"] = os.environ[ENV_K]
     location["k"] = validate_k(location.get("k", 30))
     config.setdefault("timezone", "Europe/Brussels")
-    config.setdefault("retention", {}).setdefault("candidate_days", 0)
+    config["retention"] = validate_retention(config.get("retention") or {})
     return config
+
+
+# Days kept when config/pipeline.yml does not say (docs/configuration.md).
+RETENTION_DEFAULTS = {"candidate_days": 0, "failed_candidate_days": 3, "restricted_store_days": 30}
+
+
+def validate_retention(retention: dict[str, Any]) -> dict[str, Any]:
+    """Every retention a whole number of days >= 0 (defaults for those not set)."""
+    if not isinstance(retention, dict):
+        raise ConfigError("retention must be a mapping of days")
+    values = {**RETENTION_DEFAULTS, **retention}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"retention.{key} must be a whole number of days >= 0, got {value!r}")
+    return values

@@ -32,6 +32,10 @@ class Column:
     values: tuple[str, ...] = ()
     # Direct identifiers never leave staging in clear: dropped or replaced by a pseudonym.
     identifier: bool = False
+    # Published as delivered (an id, an area name, an interest): a value holding a phone
+    # number or an e-mail address would fail the personal-data gate every night, so its
+    # row is quarantined instead (contact_details:<column>).
+    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class Table:
     # Columns whose values identify one row; () = an event stream without a natural key.
     key: tuple[str, ...] = ()
     description: str = ""
+    # Per-person network events: a rejected row is recorded by file, row number and
+    # reason only, never with its content (a number, a time and a place make a trail).
+    event_stream: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -76,7 +83,7 @@ TABLES: tuple[Table, ...] = (
         "customers",
         "crm",
         (
-            Column("customer_id", ID),
+            Column("customer_id", ID, published=True),
             _enum("brand", *BRANDS),
             Column("full_name", TEXT, required=False, identifier=True),
             Column("email", TEXT, required=False, identifier=True),
@@ -118,7 +125,7 @@ TABLES: tuple[Table, ...] = (
             Column("question_id", ID),
             Column("survey_id", ID),
             Column("text", TEXT, required=False),
-            Column("interest", TEXT),
+            Column("interest", TEXT, published=True),
             _enum("answer_kind", *ANSWER_KINDS),
         ),
         key=("question_id",),
@@ -141,7 +148,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("contest_id", ID),
             Column("name", TEXT, required=False),
-            Column("theme", TEXT),
+            Column("theme", TEXT, published=True),
             Column("partner_id", ID, required=False),
             Column("starts_at", TIMESTAMP),
             Column("ends_at", TIMESTAMP),
@@ -163,16 +170,16 @@ TABLES: tuple[Table, ...] = (
         "partners",
         "reference",
         (
-            Column("partner_id", ID),
+            Column("partner_id", ID, published=True),
             Column("name", TEXT, required=False),
-            Column("target_interest", TEXT, required=False),
+            Column("target_interest", TEXT, required=False, published=True),
         ),
         key=("partner_id",),
     ),
     Table(
         "site_catalogue",
         "reference",
-        (Column("app_or_site", TEXT), Column("category", TEXT)),
+        (Column("app_or_site", TEXT), Column("category", TEXT, published=True)),
         key=("app_or_site",),
         description="The limited list of sites and apps that may be used for personalisation.",
     ),
@@ -186,6 +193,7 @@ TABLES: tuple[Table, ...] = (
             Column("app_or_site", TEXT),
             Column("bytes", INTEGER),
         ),
+        event_stream=True,
     ),
     Table(
         "call_records",
@@ -197,6 +205,7 @@ TABLES: tuple[Table, ...] = (
             Column("called_number", TEXT, identifier=True),
             _enum("direction", *DIRECTIONS),
         ),
+        event_stream=True,
     ),
     Table(
         "device_observations",
@@ -208,6 +217,7 @@ TABLES: tuple[Table, ...] = (
             Column("model", TEXT),
             Column("wifi_state", TEXT, required=False),
         ),
+        event_stream=True,
     ),
     Table(
         "network_events",
@@ -218,6 +228,7 @@ TABLES: tuple[Table, ...] = (
             Column("event_at", TIMESTAMP),
         ),
         description="Mobile network signalling, the largest table.",
+        event_stream=True,
     ),
     Table(
         "cells",
@@ -225,8 +236,8 @@ TABLES: tuple[Table, ...] = (
         (
             Column("cell_id", ID),
             Column("postal_code", POSTAL_CODE),
-            Column("municipality", TEXT),
-            Column("province", TEXT),
+            Column("municipality", TEXT, published=True),
+            Column("province", TEXT, published=True),
             Column("lat", DOUBLE),
             Column("lon", DOUBLE),
         ),
@@ -236,7 +247,7 @@ TABLES: tuple[Table, ...] = (
         "events",
         "reference",
         (
-            Column("event_id", ID),
+            Column("event_id", ID, published=True),
             Column("name", TEXT, required=False),
             Column("starts_at", TIMESTAMP),
             Column("ends_at", TIMESTAMP),
@@ -254,6 +265,7 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES_BY_NAME)
+EVENT_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.event_stream)
 
 
 def table(name: str) -> Table:
@@ -266,12 +278,14 @@ def dbt_contract() -> dict[str, Any]:
         t.name: {
             "source": t.source,
             "key": list(t.key),
+            "event_stream": t.event_stream,
             "columns": {
                 c.name: {
                     "kind": c.kind,
                     "required": c.required,
                     "values": list(c.values),
                     "identifier": c.identifier,
+                    "published": c.published,
                 }
                 for c in t.columns
             },

@@ -9,8 +9,10 @@ and counted as read, so that read = accepted + quarantined still holds.
 
 What the loader creates in ``ctx.candidate_db``:
 
-- ``landing.<table>``: a view with the contract's columns (extra columns dropped) and
-  ``_source_file``, the file of each row relative to the landing folder.
+- ``landing.<table>``: a view with the contract's columns (extra columns dropped),
+  ``_source_file``, the file of each row relative to the landing folder, and
+  ``_source_row``, the row's 1-based position among the file's data rows (the quarantine
+  of an event table records a rejected row by file and row number only).
 - ``landing.rejected_csv_lines(source_table, source_file, line, error_type)``.
 - ``landing.rows_read(source_table, rows_read)``: rows read per contract table.
 
@@ -24,7 +26,6 @@ import gzip
 import io
 import logging
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 
 import duckdb
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIX = ".parquet"
 SOURCE_FILE_COLUMN = "_source_file"
+SOURCE_ROW_COLUMN = "_source_row"
 REJECTS_TABLE = "csv_rejects"
 
 INTEGER_TYPES = {
@@ -275,25 +277,29 @@ def csv_reader(files: list[DataFile], rejects: str | None = None) -> str:
 def parquet_reader(files: list[DataFile]) -> str:
     return (
         f"read_parquet({file_list([f.path for f in files])}, union_by_name = true, "
-        f"filename = '{SOURCE_FILE_COLUMN}')"
+        f"filename = '{SOURCE_FILE_COLUMN}', file_row_number = true)"
     )
 
 
-def select_contract_columns(table: Table, landing_dir: Path, as_text: bool) -> str:
-    """The contract's columns (extra ones dropped) and the source file relative to the landing."""
+# The row's position in its file. Parquet gives it (file_row_number, from 0). read_csv does
+# not, so each CSV file is read by its own scan numbered with row_number() over (): DuckDB
+# preserves a file's order there (a streaming window, no sort). A CSV row number counts data
+# rows only: the header and unreadable lines (listed by line in rejected_csv_lines) are not.
+CSV_ROW_NUMBER = "row_number() over ()"
+PARQUET_ROW_NUMBER = "file_row_number + 1"
+
+
+def select_contract_columns(table: Table, landing_dir: Path, as_text: bool, row_number: str) -> str:
+    """The contract's columns (extra ones dropped), the source file relative to the landing
+    and the row number in that file."""
     columns = []
     for name in table.column_names:
         quoted = quote_identifier(name)
         columns.append(f"cast({quoted} as varchar) as {quoted}" if as_text else quoted)
     prefix_length = len(str(landing_dir).rstrip("/")) + 2
     columns.append(f"substr({SOURCE_FILE_COLUMN}, {prefix_length}) as {SOURCE_FILE_COLUMN}")
+    columns.append(f"cast({row_number} as bigint) as {SOURCE_ROW_COLUMN}")
     return ", ".join(columns)
-
-
-def header_groups(files: list[DataFile]) -> list[list[DataFile]]:
-    """CSV files grouped by identical header, so each group is one read_csv."""
-    ordered = sorted(files, key=lambda f: (f.header, str(f.path)))
-    return [list(group) for _, group in groupby(ordered, key=lambda f: f.header)]
 
 
 def view_sql(table_files: TableFiles, landing_dir: Path) -> str:
@@ -301,13 +307,13 @@ def view_sql(table_files: TableFiles, landing_dir: Path) -> str:
     table = table_files.table
     mixed = bool(table_files.csv_files) and bool(table_files.parquet_files)
     parts = [
-        f"select {select_contract_columns(table, landing_dir, as_text=False)} "
-        f"from {csv_reader(group)}"
-        for group in header_groups(table_files.csv_files)
+        f"select {select_contract_columns(table, landing_dir, False, CSV_ROW_NUMBER)} "
+        f"from {csv_reader([data_file])}"
+        for data_file in sorted(table_files.csv_files, key=lambda f: str(f.path))
     ]
     if table_files.parquet_files:
         parts.append(
-            f"select {select_contract_columns(table, landing_dir, as_text=mixed)} "
+            f"select {select_contract_columns(table, landing_dir, mixed, PARQUET_ROW_NUMBER)} "
             f"from {parquet_reader(table_files.parquet_files)}"
         )
     return "\nunion all\n".join(parts)

@@ -7,6 +7,8 @@ publication or the new one, never a mix, even if the process dies half-way:
   ``PUBLISHED_TABLES``, appends the run's gate results to ``dpo.gate_results`` and
   records the publication in ``publication.log``. A crash before the commit leaves the
   previous state (DuckDB's write-ahead log replays committed transactions only).
+  Person-level DPO tables are not published: once the warehouse has committed, they go to
+  the restricted store (``privacy_pipeline.restricted``, ``RESTRICTED_TABLES``).
 * ``exports/run_date=D``: a symbolic link to a complete, immutable version folder
   ``exports/.versions/run_date=D/<version>/``. A new version is written from the
   committed warehouse into a ``.building`` folder, renamed when complete, then the link
@@ -53,9 +55,8 @@ PUBLISHED_TABLES = (
     "location.event_attendance",
     "location.event_attendance_total",
     "location.suppression_summary",
-    "dpo.rejected_privacy_events",
-    "dpo.quarantined_rows",
     "dpo.load_reconciliation",
+    "dpo.quarantine_summary",
     GATE_RESULTS,
 )
 CANDIDATE_TABLES = tuple(t for t in PUBLISHED_TABLES if t != GATE_RESULTS)
@@ -123,12 +124,35 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
     sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
     published_at = dt.datetime.now(dt.UTC)
     version = export_version(ctx, published_at)
+    check_restricted_candidate(ctx)  # before anything changes: all or nothing
     published = publish_tables(ctx, version, published_at)
+    write_restricted_tables(ctx)
     export_published_tables(ctx, list(published), version)
     log.info(
         "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
     )
     return published
+
+
+def check_restricted_candidate(ctx: RunContext) -> None:
+    from privacy_pipeline.gates.candidate import connect_candidate
+    from privacy_pipeline.restricted import RESTRICTED_TABLES, candidate_table
+
+    con = connect_candidate(ctx.candidate_db)
+    try:
+        for table in RESTRICTED_TABLES:
+            checked_candidate_columns(con, ctx, candidate_table(table))
+    finally:
+        con.close()
+
+
+def write_restricted_tables(ctx: RunContext) -> dict[str, int]:
+    """The DPO's person-level tables go to the restricted store, never to the warehouse."""
+    from privacy_pipeline.restricted import purge_restricted_exports, write_restricted_store
+
+    written = write_restricted_store(ctx)
+    purge_restricted_exports(exports_root(ctx.warehouse_dir))
+    return written
 
 
 def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:
@@ -139,6 +163,7 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
     """
     from privacy_pipeline.gates.candidate import connect_candidate
     from privacy_pipeline.gates.results import append_gate_results
+    from privacy_pipeline.restricted import purge_restricted_from_published
 
     con = connect_candidate(ctx.candidate_db)
     try:
@@ -148,6 +173,7 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
         )
         con.execute("begin transaction")
         published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
+        purge_restricted_from_published(con, WAREHOUSE)
         append_gate_results(con, ctx, catalog=WAREHOUSE)
         published[GATE_RESULTS] = rows_of_run_date(con, GATE_RESULTS, ctx.run_date)
         log_publication(con, ctx, version, published_at, published)
@@ -163,9 +189,32 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
     return published
 
 
-def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str) -> int:
-    """Replace the rows of the run date in one published table with the candidate's."""
-    source, target = qualified(table), f"{WAREHOUSE}.{qualified(table)}"
+def replace_run_rows(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    table: str,
+    source: str | None = None,
+    catalog: str = WAREHOUSE,
+) -> int:
+    """Replace the rows of the run date in ``table`` of the attached ``catalog`` (the
+    warehouse) with the candidate's ``source`` table (by default the same name)."""
+    columns = checked_candidate_columns(con, ctx, source or table)
+    source, target = qualified(source or table), f"{catalog}.{qualified(table)}"
+    con.execute(f"create schema if not exists {catalog}.{quote(table.split('.')[0])}")
+    con.execute(f"create table if not exists {target} as select * from {source} limit 0")
+    add_new_columns(con, table, columns, catalog)
+    con.execute(
+        f"delete from {target} where run_date = cast(? as date)", [ctx.run_date.isoformat()]
+    )
+    con.execute(f"insert into {target} by name select * from {source}")
+    return rows_of_run_date(con, table, ctx.run_date, catalog)
+
+
+def checked_candidate_columns(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str
+) -> dict[str, str]:
+    """The columns of a candidate table that may be published for the run date; else
+    PublicationFailed (missing, no run_date, rows of another date)."""
     columns = table_columns(con, table)
     if not columns:
         raise PublicationFailed(
@@ -174,21 +223,14 @@ def replace_run_rows(con: duckdb.DuckDBPyConnection, ctx: RunContext, table: str
     if "run_date" not in columns:
         raise PublicationFailed(f"candidate table {table} has no run_date column")
     foreign = con.execute(
-        f"select count(*) from {source} where run_date is distinct from cast(? as date)",
+        f"select count(*) from {qualified(table)} where run_date is distinct from cast(? as date)",
         [ctx.run_date.isoformat()],
     ).fetchone()[0]
     if foreign:
         raise PublicationFailed(
             f"candidate table {table} has {foreign} rows of another run date than {ctx.run_date}"
         )
-    con.execute(f"create schema if not exists {WAREHOUSE}.{quote(table.split('.')[0])}")
-    con.execute(f"create table if not exists {target} as select * from {source} limit 0")
-    add_new_columns(con, table, columns)
-    con.execute(
-        f"delete from {target} where run_date = cast(? as date)", [ctx.run_date.isoformat()]
-    )
-    con.execute(f"insert into {target} by name select * from {source}")
-    return rows_of_run_date(con, table, ctx.run_date)
+    return columns
 
 
 def table_columns(
@@ -208,19 +250,23 @@ def table_columns(
     return dict(rows)
 
 
-def add_new_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+def add_new_columns(
+    con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], catalog: str = WAREHOUSE
+) -> None:
     """A model that gained a column publishes it; earlier dates get nulls there."""
-    existing = table_columns(con, table, WAREHOUSE)
+    existing = table_columns(con, table, catalog)
     for column, data_type in columns.items():
         if column not in existing:
             con.execute(
-                f"alter table {WAREHOUSE}.{qualified(table)} add column {quote(column)} {data_type}"
+                f"alter table {catalog}.{qualified(table)} add column {quote(column)} {data_type}"
             )
 
 
-def rows_of_run_date(con: duckdb.DuckDBPyConnection, table: str, run_date: dt.date) -> int:
+def rows_of_run_date(
+    con: duckdb.DuckDBPyConnection, table: str, run_date: dt.date, catalog: str = WAREHOUSE
+) -> int:
     return con.execute(
-        f"select count(*) from {WAREHOUSE}.{qualified(table)} where run_date = cast(? as date)",
+        f"select count(*) from {catalog}.{qualified(table)} where run_date = cast(? as date)",
         [run_date.isoformat()],
     ).fetchone()[0]
 
@@ -377,7 +423,9 @@ def latest_publication(warehouse_dir: Path, run_date: dt.date) -> tuple[str, lis
         ).fetchone()
     finally:
         con.close()
-    return (row[0], list(json.loads(row[1]))) if row else None
+    # Only what is published today: a table that left the list (a restricted one) is not
+    # exported again from an older log entry.
+    return (row[0], [t for t in json.loads(row[1]) if t in PUBLISHED_TABLES]) if row else None
 
 
 def sync_exports(warehouse_dir: Path, run_date: dt.date) -> bool:

@@ -149,9 +149,25 @@ def write_reports(ctx: RunContext) -> dict[str, str]:
     return write_run_reports(ctx)
 
 
-def prune_working_data(ctx: RunContext) -> list[str]:
-    """Delete candidate databases older than the retention (they hold per-person rows)."""
-    keep_days = int(ctx.config["retention"]["candidate_days"])
+def prune_working_data(ctx: RunContext) -> dict[str, Any]:
+    """Apply the retention of per-person data, on every run whatever its outcome.
+
+    Candidate databases (staged per-person rows, location trails) are deleted
+    ``retention.candidate_days`` days after their run date, or
+    ``retention.failed_candidate_days`` for a run that failed (kept a little longer so an
+    engineer can see why); rows of the DPO's restricted store older than
+    ``retention.restricted_store_days`` days are deleted.
+    """
+    from privacy_pipeline.restricted import prune_restricted_store
+
+    return {
+        "candidates_removed": prune_candidates(ctx),
+        "restricted_rows_deleted": prune_restricted_store(ctx),
+    }
+
+
+def prune_candidates(ctx: RunContext) -> list[str]:
+    retention = ctx.config["retention"]
     removed = []
     runs_root = ctx.warehouse_dir / "runs"
     for run_dir in sorted(runs_root.glob("*")) if runs_root.exists() else []:
@@ -159,8 +175,11 @@ def prune_working_data(ctx: RunContext) -> list[str]:
             run_day = dt.date.fromisoformat(run_dir.name)
         except ValueError:
             continue
-        if (ctx.run_date - run_day).days >= keep_days:
-            for db_file in run_dir.glob("*.duckdb*"):
+        failed = (run_dir / FAILURE_FILE).exists()
+        keep_days = int(retention["failed_candidate_days" if failed else "candidate_days"])
+        db_files = list(run_dir.glob("*.duckdb*"))
+        if db_files and (ctx.run_date - run_day).days >= keep_days:
+            for db_file in db_files:
                 db_file.unlink()
             removed.append(run_dir.name)
     return removed

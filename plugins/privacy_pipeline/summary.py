@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from privacy_pipeline.console import log_path
+from privacy_pipeline.restricted import restricted_db
 from privacy_pipeline.run_context import RunContext
 
 OUTCOMES = {
@@ -45,6 +46,7 @@ def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
     lines += [
         f"  published tables : {ctx.warehouse_db}",
         f"  exports          : {ctx.exports_dir}",
+        f"  DPO restricted   : {restricted_db(ctx.warehouse_dir)}",
         f"  validation report: {ctx.reports_dir / 'validation' / 'index.html'}",
         f"  run report       : {ctx.reports_dir / 'runs' / f'{ctx.run_date}.html'}",
         f"  full log         : {log_path(ctx.warehouse_dir, ctx.run_date)}",

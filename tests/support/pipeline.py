@@ -38,3 +38,12 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def query_restricted(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of ``sql`` on the DPO's restricted store (restricted/dpo.duckdb), read-only."""
+    con = duckdb.connect(str(Path(warehouse) / "restricted" / "dpo.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -82,11 +82,11 @@ versioned_rows as (
         min(content_fingerprint) over (partition by {{ key | join(', ') }})
         <> max(content_fingerprint) over (partition by {{ key | join(', ') }}) as has_key_conflict,
         row_number() over (
-            partition by {{ key | join(', ') }}, content_fingerprint order by _source_file
+            partition by {{ key | join(', ') }}, content_fingerprint order by _source_file, _source_row
         ) as copy_number
     {%- elif deduplicate %}
         false as has_key_conflict,
-        row_number() over (partition by content_fingerprint order by _source_file) as copy_number
+        row_number() over (partition by content_fingerprint order by _source_file, _source_row) as copy_number
     {%- else %}
         false as has_key_conflict,
         1 as copy_number

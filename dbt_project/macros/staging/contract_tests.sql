@@ -41,3 +41,23 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- The published quarantine summary adds up, per landing table, to the rows quarantined
+    in dpo.load_reconciliation (and so to the restricted store's rows). -#}
+{% test sums_to_rows_quarantined(model) %}
+    with summary as (
+        select source_table, sum(rows) as rows_quarantined
+        from {{ model }}
+        group by source_table
+    )
+    select reconciliation.source_table
+    from {{ ref('load_reconciliation') }} as reconciliation
+    left join summary on reconciliation.source_table = summary.source_table
+    where coalesce(summary.rows_quarantined, 0) <> reconciliation.rows_quarantined
+    union all
+    select summary.source_table
+    from summary
+    left join {{ ref('load_reconciliation') }} as reconciliation
+        on summary.source_table = reconciliation.source_table
+    where reconciliation.source_table is null
+{% endtest %}

@@ -107,10 +107,13 @@
         {{ typed_value(column_name, spec, physical_types.get(column_name, '')) }} as {{ column_name }},
         {{ raw_value(column_name, physical_types.get(column_name, '')) }} as {{ column_name }}__raw,
     {%- endfor %}
-        _source_file
+        _source_file,
+        _source_row
 {%- endmacro %}
 
-{#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order. -#}
+{#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order.
+    A column published as delivered (contract: published) must hold no phone number or
+    e-mail address: one bad row is quarantined rather than failing the gate every night. -#}
 {% macro row_problem_clauses(table_name, except=[]) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- for column_name, spec in contract.columns.items() if column_name not in except %}
@@ -119,6 +122,9 @@
         {%- endif %}
         {%- if unparseable_reason(spec.kind) %}
             when {{ column_name }}__raw is not null and {{ column_name }} is null then '{{ unparseable_reason(spec.kind) }}:{{ column_name }}'
+        {%- endif %}
+        {%- if spec.published %}
+            when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}
@@ -137,20 +143,26 @@
     ))
 {%- endmacro %}
 
-{#- The delivered row as JSON text for the DPO's quarantine: full_name and email removed,
-    msisdn and called_number replaced by their pseudonyms, every other value masked if it
-    looks like an e-mail address or a phone number. -#}
+{#- The delivered row as JSON text for the DPO's restricted store (docs/data-contract.md):
+    - a row of an event table (contract: event_stream) keeps no content at all, only its
+      row number in the file (the file and the reason are columns of the quarantine);
+    - any other row: full_name and email removed, msisdn and called_number replaced by
+      their pseudonyms, every other value masked (mask_identifier_like: a value that is an
+      e-mail address or a phone number becomes its pseudonym; one inside a sentence is
+      replaced span by span), plus its row number. -#}
 {% macro quarantine_row_json(table_name) -%}
     {%- set contract = contract_table(table_name) -%}
-    {%- set pairs = [] -%}
+    {%- set pairs = ["'row_number'", '_source_row'] -%}
+    {%- if not contract.event_stream %}
     {%- for column_name, spec in contract.columns.items() if column_name not in ('full_name', 'email') %}
         {%- if column_name == 'msisdn' %}
             {%- do pairs.extend(["'msisdn_pseudonym'", pseudonym('cast(msisdn__raw as varchar)')]) %}
         {%- elif column_name == 'called_number' %}
             {%- do pairs.extend(["'called_number_pseudonym'", pseudonym(normalised_phone_number('cast(called_number__raw as varchar)'))]) %}
         {%- else %}
-            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)')]) %}
+            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)', spec.kind == 'text')]) %}
         {%- endif %}
     {%- endfor %}
+    {%- endif %}
     {{- json_record(*pairs) }}
 {%- endmacro %}

@@ -24,14 +24,16 @@
     nullif(regexp_replace({{ expr }}, '[\s./()-]', '', 'g'), '')
 {%- endmacro %}
 
-{#- For the quarantine's row_data: any value that looks like an e-mail address or a phone
-    number (+ or 0 then 7 to 14 digits, separators ignored) is replaced by its pseudonym,
-    whatever its column: a malformed row may hold an identifier in the wrong column. -#}
-{% macro mask_identifier_like(expr) -%}
+{#- For the quarantine's row_data: a value that is an e-mail address or a phone number
+    (+ or 0 then 7 to 14 digits, separators ignored) is replaced by its pseudonym, whatever
+    its column (a malformed row may hold an identifier in the wrong column); any other value
+    has the phone numbers and e-mail addresses inside it masked span by span (free_text: a
+    column of kind text, see mask_contact_details). -#}
+{% macro mask_identifier_like(expr, free_text=false) -%}
     case
-        when {{ expr }} like '%@%'
+        when regexp_matches(trim({{ expr }}), '^[^\s]+@[^\s]+$')
             or regexp_matches({{ normalised_phone_number(expr) }}, '^(\+|0)[0-9]{7,14}$')
             then 'pseudonym:' || {{ pseudonym(expr) }}
-        else {{ expr }}
+        else {{ mask_contact_details(expr, free_text) }}
     end
 {%- endmacro %}

@@ -19,6 +19,7 @@ import duckdb
 from privacy_pipeline.gates.candidate import connect_candidate, run_window, sql_literal
 from privacy_pipeline.gates.landing_facts import ledger_sql
 from privacy_pipeline.gates.suites import SUITES
+from privacy_pipeline.restricted import CANDIDATE_SCHEMA
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.stages import read_failures
 
@@ -243,11 +244,14 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
             gate_results=gate_results,
             consent_by_purpose_platform=consent_by_purpose_platform(candidate, ctx),
             consent_events_of_the_day=consent_events_of_the_day(candidate, ctx),
+            # Counts only: the rows are person-level (the restricted store).
             rejected_privacy_events=grouped_counts(
-                candidate, "dpo", "rejected_privacy_events", ("reason",)
+                candidate, CANDIDATE_SCHEMA, "rejected_privacy_events", ("reason",)
             ),
-            quarantine=grouped_counts(
-                candidate, "dpo", "quarantined_rows", ("source_table", "reason")
+            quarantine=query_table(
+                candidate,
+                "select source_table, reason, rows from dpo.quarantine_summary "
+                "order by source_table, reason",
             ),
             reconciliation=query_table(
                 candidate,

@@ -42,11 +42,14 @@ def render_run_report(ctx: RunContext, facts: RunFacts, data_docs_index: Path) -
         trends_section(facts.trends),
         "<h2>Rejected privacy events</h2>",
         "<p>Consent events that could not be applied, by reason (they are not lost: "
-        "each one is in <code>dpo.rejected_privacy_events</code>).</p>",
+        "each one is in <code>dpo.rejected_privacy_events</code> of the restricted store "
+        "<code>restricted/dpo.duckdb</code>).</p>",
         html_table(facts.rejected_privacy_events),
         "<h2>Quarantine</h2>",
         "<p>Landing rows rejected by the contract checks, by table and reason "
-        "(<code>dpo.quarantined_rows</code>, identifiers pseudonymised).</p>",
+        "(<code>dpo.quarantine_summary</code>; the rows are in <code>dpo.quarantined_rows</code> "
+        "of the restricted store, identifiers pseudonymised, event rows by file and row "
+        "number only).</p>",
         html_table(facts.quarantine),
         "<p>Every row read is accepted or quarantined:</p>",
         html_table(facts.reconciliation),

@@ -5,22 +5,13 @@
 -- raw number is dropped here. A number of no accepted customer: unknown_msisdn; of
 -- several: ambiguous_msisdn. Identical events are not deduplicated: they change no
 -- presence count (distinct people), and a full sort of 100M rows would.
--- row_data of a rejected event never holds both the number and the cell (see below).
+-- row_data of a rejected event is its row number in the file only (no content: see
+-- quarantine_row_json).
 {%- set relation = source('network', 'network_events') %}
 {%- set physical_types = landing_physical_types(relation) %}
 {%- set customers_relation = source('crm', 'customers') %}
 {%- set customer_types = landing_physical_types(customers_relation) %}
 {%- set customer_columns = contract_table('customers').columns %}
-{%- set place_or_time_problem -%}
-    rejection_reason in ('unknown_cell', 'missing_value:cell_id', 'missing_value:event_at')
-    or rejection_reason like 'unparseable_timestamp:%'
-{%- endset %}
-{%- set place_row_json -%}
-    {{ json_record("'cell_id'", mask_identifier_like('cell_id__raw'), "'event_at'", mask_identifier_like('cast(event_at__raw as varchar)')) }}
-{%- endset %}
-{%- set person_row_json -%}
-    {{ json_record("'msisdn_pseudonym'", pseudonym('msisdn__raw'), "'event_at'", mask_identifier_like('cast(event_at__raw as varchar)')) }}
-{%- endset %}
 
 with
 
@@ -68,6 +59,7 @@ checked_events as (
         typed_events.cell_id,
         typed_events.event_at,
         typed_events._source_file,
+        typed_events._source_row,
         typed_events.msisdn__raw,
         typed_events.cell_id__raw,
         typed_events.event_at__raw,
@@ -94,12 +86,5 @@ select
     event_at,
     _source_file,
     rejection_reason,
-    -- The quarantine is published to the DPO: it never holds a person and a place together
-    -- (that would be an individual location trail). A problem with the cell or the time
-    -- keeps the cell and the time; any other problem keeps the number's pseudonym and the time.
-    case
-        when rejection_reason is null then null
-        when {{ place_or_time_problem }} then {{ place_row_json }}
-        else {{ person_row_json }}
-    end as row_data
+    case when rejection_reason is not null then {{ quarantine_row_json('network_events') }} end as row_data
 from checked_events

@@ -1,8 +1,10 @@
--- Every landing row the run did not accept, for the DPO: the table, the file, the reason
--- (codes in docs/data-contract.md) and the row as JSON with direct identifiers removed
--- (full_name, email) or pseudonymised (msisdn, called_number; any value that looks like
--- an e-mail address or a phone number). CSV lines that could not even be split into
--- columns are listed by line number, without their content.
+-- Every landing row the run did not accept, for the DPO's restricted store (never
+-- published): the table, the file, the reason (codes in docs/data-contract.md) and
+-- row_data. A row of an event table is only its row number in the file; any other row is
+-- the row as JSON with direct identifiers removed (full_name, email) or pseudonymised
+-- (msisdn, called_number) and phone numbers and e-mail addresses masked in every other
+-- value. CSV lines that could not even be split into columns are listed by line number,
+-- without their content.
 {%- set contract = var('landing_contract') %}
 
 with
