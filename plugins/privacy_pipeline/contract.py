@@ -13,8 +13,15 @@ from typing import Any
 
 # Logical column kinds. The staging macros know how to parse and validate each one.
 TEXT = "text"  # free text, trimmed; empty = null
-ID = "id"  # an identifier, kept as text (no leading-zero or integer surprises)
-ENUM = "enum"  # one of Column.values, compared after trim and lower-casing
+# An identifier, kept as text (no leading-zero or integer surprises), in a safe format:
+# privacy_pipeline.vocabulary.IDENTIFIER_PATTERN, else invalid_identifier:<column>.
+ID = "id"
+# One of Column.values, compared after normalising (privacy_pipeline.vocabulary:
+# NFKC, case folding, whitespace, zero-width characters, - and _).
+ENUM = "enum"
+# An interest or site category: normalised like an enum, then checked against the
+# configured vocabularies (allowed_interests, sensitive_categories) by the models.
+INTEREST = "interest"
 TIMESTAMP = "timestamp"  # ISO 8601 with an offset or Z -> timestamptz
 INTEGER = "integer"
 DOUBLE = "double"
@@ -42,6 +49,8 @@ class Table:
     # Columns whose values identify one row; () = an event stream without a natural key.
     key: tuple[str, ...] = ()
     description: str = ""
+    # An optional table may be absent from the landing zone: it then reads as empty.
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -91,6 +100,21 @@ TABLES: tuple[Table, ...] = (
         description="CRM accounts of both brands.",
     ),
     Table(
+        "customer_lines",
+        "crm",
+        (
+            Column("customer_id", ID),
+            Column("msisdn", MSISDN, identifier=True),
+            Column("valid_from", TIMESTAMP),
+            Column("valid_to", TIMESTAMP, required=False),
+        ),
+        key=("msisdn", "valid_from"),
+        description="Mobile lines held by customers over time (several per customer, "
+        "numbers reassigned); valid_to empty while the line is active. Optional: without "
+        "it, customers.msisdn is each customer's one line.",
+        optional=True,
+    ),
+    Table(
         "privacy_preferences",
         "consent",
         (
@@ -118,7 +142,7 @@ TABLES: tuple[Table, ...] = (
             Column("question_id", ID),
             Column("survey_id", ID),
             Column("text", TEXT, required=False),
-            Column("interest", TEXT),
+            Column("interest", INTEREST),
             _enum("answer_kind", *ANSWER_KINDS),
         ),
         key=("question_id",),
@@ -141,7 +165,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("contest_id", ID),
             Column("name", TEXT, required=False),
-            Column("theme", TEXT),
+            Column("theme", INTEREST),
             Column("partner_id", ID, required=False),
             Column("starts_at", TIMESTAMP),
             Column("ends_at", TIMESTAMP),
@@ -165,14 +189,14 @@ TABLES: tuple[Table, ...] = (
         (
             Column("partner_id", ID),
             Column("name", TEXT, required=False),
-            Column("target_interest", TEXT, required=False),
+            Column("target_interest", INTEREST, required=False),
         ),
         key=("partner_id",),
     ),
     Table(
         "site_catalogue",
         "reference",
-        (Column("app_or_site", TEXT), Column("category", TEXT)),
+        (Column("app_or_site", TEXT), Column("category", INTEREST)),
         key=("app_or_site",),
         description="The limited list of sites and apps that may be used for personalisation.",
     ),
@@ -266,6 +290,7 @@ def dbt_contract() -> dict[str, Any]:
         t.name: {
             "source": t.source,
             "key": list(t.key),
+            "optional": t.optional,
             "columns": {
                 c.name: {
                     "kind": c.kind,

@@ -13,9 +13,11 @@
     lookups: [{'name': n, 'sql': 'select ... (one row per join key)', 'on': cond, 'columns': [..]}]
          left-joined for the checks (which may use n.<column>); carried on as n__<column>.
     extra_columns: ["<expr> as <name>", ...] computed from the typed columns, output after them.
+    lenient_identifiers: id columns not held to the safe identifier format (the model
+         resolves and checks them itself).
     The output keeps the contract's columns except direct identifiers (contract: identifier).
 -#}
-{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true) -%}
+{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[]) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set physical_types = landing_physical_types(relation) -%}
@@ -44,7 +46,7 @@ checked_rows as (
         {{ lookup.name }}.{{ column }} as {{ lookup.name }}__{{ column }},
         {%- endfor %}{% endfor %}
         case
-            {{- row_problem_clauses(table_name) }}
+            {{- row_problem_clauses(table_name, lenient_identifiers=lenient_identifiers) }}
         {%- for check in checks %}
             when {{ check[0] }} then '{{ check[1] }}'
         {%- endfor %}

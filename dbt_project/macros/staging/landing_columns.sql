@@ -53,7 +53,14 @@
     {%- if spec.kind in ('text', 'id') -%}
         {%- if text %}{{ raw }}{% else %}cast({{ raw }} as varchar){% endif -%}
     {%- elif spec.kind == 'enum' -%}
-        case when lower({{ raw }}) in ({% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}) then lower({{ raw }}) end
+        {%- set values %}{% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}{% endset -%}
+        {#- the exact value first: the normalisation runs only for the rare other spellings -#}
+        case
+            when {{ raw }} in ({{ values }}) then {{ raw }}
+            when {{ normalised_term(raw) }} in ({{ values }}) then {{ normalised_term(raw) }}
+        end
+    {%- elif spec.kind == 'interest' -%}
+        case when {{ is_interest_term(normalised_term(raw)) }} then {{ normalised_term(raw) }} end
     {%- elif spec.kind == 'timestamp' -%}
         {%- if text -%}
             case when {{ matches_pattern('upper(' ~ raw ~ ')', iso_timestamp_pattern()) }} then try_cast(upper({{ raw }}) as timestamptz) end
@@ -92,6 +99,7 @@
 {% macro unparseable_reason(kind) -%}
     {{ return({
         'enum': 'unknown_enum',
+        'interest': 'invalid_interest',
         'timestamp': 'unparseable_timestamp',
         'integer': 'invalid_integer',
         'double': 'invalid_number',
@@ -110,8 +118,10 @@
         _source_file
 {%- endmacro %}
 
-{#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order. -#}
-{% macro row_problem_clauses(table_name, except=[]) -%}
+{#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order.
+    An identifier must be in the safe format (macro is_safe_identifier), except the columns
+    in lenient_identifiers, which the model resolves itself (a refusal's customer number). -#}
+{% macro row_problem_clauses(table_name, except=[], lenient_identifiers=[]) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- for column_name, spec in contract.columns.items() if column_name not in except %}
         {%- if spec.required %}
@@ -119,6 +129,9 @@
         {%- endif %}
         {%- if unparseable_reason(spec.kind) %}
             when {{ column_name }}__raw is not null and {{ column_name }} is null then '{{ unparseable_reason(spec.kind) }}:{{ column_name }}'
+        {%- endif %}
+        {%- if spec.kind == 'id' and column_name not in lenient_identifiers %}
+            when {{ column_name }}__raw is not null and not {{ is_safe_identifier('cast(' ~ column_name ~ '__raw as varchar)') }} then 'invalid_identifier:{{ column_name }}'
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}

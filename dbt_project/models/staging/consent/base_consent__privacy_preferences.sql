@@ -1,8 +1,83 @@
 -- Every delivered consent-ledger row, typed and checked; rejection_reason null = accepted.
 -- Rejected rows reach the DPO through dpo.quarantined_rows and dpo.rejected_privacy_events.
-{{ checked_landing_rows(
-    'consent', 'privacy_preferences',
-    references=[
-        {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
-    ],
-) }}
+-- Purpose, choice, channel and platform are read normalised (docs/data-contract.md).
+-- A refusal's customer number is read generously: a refusal sent by letter or e-mail
+-- carries the number as the customer wrote it. When it names no customer exactly, it
+-- is matched after normalising case, spaces and separators (macro identifier_match_key),
+-- provided that points to exactly one accepted customer. A consent must match exactly:
+-- a wrong match would start processing for the wrong person.
+
+with
+
+checked_events as (
+    select *
+    from (
+        {{ checked_landing_rows(
+            'consent', 'privacy_preferences',
+            references=[
+                {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
+            ],
+            lenient_identifiers=['customer_id'],
+            extra_columns=[
+                identifier_match_key('customer_id') ~ ' as customer_match_key',
+                'coalesce(' ~ is_safe_identifier('customer_id') ~ ', true) as has_safe_customer_id',
+            ],
+        ) }}
+    ) as checked
+),
+
+customers as (
+    select customer_id
+    from {{ ref('stg_crm__customers') }}
+),
+
+customer_keys as (
+    select
+        {{ identifier_match_key('customer_id') }} as customer_match_key,
+        min(customer_id) as customer_id,
+        count(*) as customer_count
+    from {{ ref('stg_crm__customers') }}
+    group by {{ identifier_match_key('customer_id') }}
+),
+
+resolved_events as (
+    select
+        checked_events.*,
+        case
+            when
+                customers.customer_id is null
+                and checked_events.choice = 'opt_out'
+                and customer_keys.customer_count = 1
+                then customer_keys.customer_id
+        end as refusal_customer_id
+    from checked_events
+    left join customers
+        on checked_events.customer_id = customers.customer_id
+    left join customer_keys
+        on checked_events.customer_match_key = customer_keys.customer_match_key
+),
+
+decided_events as (
+    select
+        *,
+        case
+            when rejection_reason = 'unknown_customer' and refusal_customer_id is not null then null
+            when rejection_reason = 'unknown_customer' and not has_safe_customer_id
+                then 'invalid_identifier:customer_id'
+            else rejection_reason
+        end as decided_reason
+    from resolved_events
+)
+
+select
+    event_id,
+    coalesce(refusal_customer_id, customer_id) as customer_id,
+    purpose,
+    choice,
+    channel,
+    platform,
+    recorded_at,
+    _source_file,
+    decided_reason as rejection_reason,
+    case when decided_reason is not null then row_data end as row_data
+from decided_events
