@@ -4,8 +4,8 @@
 -- A refusal's customer number is read generously: a refusal sent by letter or e-mail
 -- carries the number as the customer wrote it. When it names no customer exactly, it
 -- is matched after normalising case, spaces and separators (macro identifier_match_key),
--- provided that points to exactly one accepted customer. A consent must match exactly:
--- a wrong match would start processing for the wrong person.
+-- provided that points to exactly one accepted customer (several: ambiguous_customer). A
+-- consent must match exactly: a wrong match would start processing for the wrong person.
 
 with
 
@@ -49,7 +49,8 @@ resolved_events as (
                 and checked_events.choice = 'opt_out'
                 and customer_keys.customer_count = 1
                 then customer_keys.customer_id
-        end as refusal_customer_id
+        end as refusal_customer_id,
+        customer_keys.customer_count
     from checked_events
     left join customers
         on checked_events.customer_id = customers.customer_id
@@ -62,6 +63,8 @@ decided_events as (
         *,
         case
             when rejection_reason = 'unknown_customer' and refusal_customer_id is not null then null
+            when rejection_reason = 'unknown_customer' and choice = 'opt_out' and customer_count > 1
+                then 'ambiguous_customer'
             when rejection_reason = 'unknown_customer' and not has_safe_customer_id
                 then 'invalid_identifier:customer_id'
             else rejection_reason
