@@ -1,7 +1,9 @@
 """Facts the gates derive from the landing views and the rules, never from the models.
 
 Every snippet reads ``landing.<table>`` (all text for CSV input, typed for Parquet), so
-values are cast, trimmed and lower-cased the way the contract defines them. Where the
+values are cast and trimmed the way the contract defines them, and vocabulary values are
+normalised with the shared pure normaliser (``privacy_pipeline.vocabulary``, registered
+as a SQL function on the gate's connection, not the models' SQL macro). Where the
 landing data is ambiguous the snippets choose what protects the customer: an opt-out
 wins a tie, and a customer is eligible for marketing only if every landing row of that
 customer says so.
@@ -9,9 +11,16 @@ customer says so.
 
 from __future__ import annotations
 
+import contextlib
+
+import duckdb
+
 from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
+from privacy_pipeline.vocabulary import normalise_term
+
+NORMALISED_TERM = "gate_normalised_term"
 
 
 def text(column: str) -> str:
@@ -20,7 +29,23 @@ def text(column: str) -> str:
 
 
 def enum(column: str) -> str:
-    return f"lower({text(column)})"
+    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``.
+    A value already in normal form (lower-case ASCII words joined by _) skips the Python call."""
+    value = text(column)
+    return f"""(case when regexp_full_match({value}, '[a-z0-9]+(_[a-z0-9]+)*') then {value}
+                else {NORMALISED_TERM}({value}) end)"""
+
+
+def register_normaliser(candidate: Candidate) -> None:
+    """Make ``enum()`` work on this candidate's connection."""
+    if NORMALISED_TERM in candidate.cache:
+        return
+    # Another suite may have registered it on the same database in this process: same rule.
+    with contextlib.suppress(duckdb.CatalogException):
+        candidate.con.create_function(
+            NORMALISED_TERM, normalise_term, ["VARCHAR"], "VARCHAR", side_effects=False
+        )
+    candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
 
 
 def timestamp(column: str) -> str:
@@ -61,6 +86,7 @@ def ledger_sql() -> str:
 
 def ledger(candidate: Candidate) -> str:
     """The parsed consent ledger, materialised once per suite (the landing may be CSV)."""
+    register_normaliser(candidate)
     return candidate.materialise("gate_ledger", ledger_sql())
 
 
@@ -86,6 +112,7 @@ def latest_event_sql(source: str, purpose: str, before: str | None = None) -> st
 
 def customers(candidate: Candidate) -> str:
     """One row per landing customer row: id, brand, migration and closing as text and time."""
+    register_normaliser(candidate)
     return candidate.materialise(
         "gate_customers",
         f"""
@@ -191,6 +218,8 @@ def delivered_numbers(candidate: Candidate) -> str:
         f"""
         select distinct number, kind from (
             select {text("msisdn")} as number, 'msisdn' as kind from landing.customers
+            union all
+            select {text("msisdn")}, 'msisdn' from landing.customer_lines
             union all
             select distinct {text("msisdn")}, 'msisdn' from landing.network_events
             union all

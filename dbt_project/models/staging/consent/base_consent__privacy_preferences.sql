@@ -23,7 +23,7 @@ checked_events as (
                 'coalesce(' ~ is_safe_identifier('customer_id') ~ ', true) as has_safe_customer_id',
             ],
         ) }}
-    ) as checked
+    ) as ledger_rows
 ),
 
 customers as (
@@ -31,26 +31,33 @@ customers as (
     from {{ ref('stg_crm__customers') }}
 ),
 
+customer_match_keys as (
+    select
+        customer_id,
+        {{ identifier_match_key('customer_id') }} as customer_match_key
+    from {{ ref('stg_crm__customers') }}
+),
+
 customer_keys as (
     select
-        {{ identifier_match_key('customer_id') }} as customer_match_key,
+        customer_match_key,
         min(customer_id) as customer_id,
         count(*) as customer_count
-    from {{ ref('stg_crm__customers') }}
-    group by {{ identifier_match_key('customer_id') }}
+    from customer_match_keys
+    group by customer_match_key
 ),
 
 resolved_events as (
     select
         checked_events.*,
+        customer_keys.customer_count,
         case
             when
                 customers.customer_id is null
                 and checked_events.choice = 'opt_out'
                 and customer_keys.customer_count = 1
                 then customer_keys.customer_id
-        end as refusal_customer_id,
-        customer_keys.customer_count
+        end as refusal_customer_id
     from checked_events
     left join customers
         on checked_events.customer_id = customers.customer_id
@@ -74,7 +81,6 @@ decided_events as (
 
 select
     event_id,
-    coalesce(refusal_customer_id, customer_id) as customer_id,
     purpose,
     choice,
     channel,
@@ -82,5 +88,6 @@ select
     recorded_at,
     _source_file,
     decided_reason as rejection_reason,
+    coalesce(refusal_customer_id, customer_id) as customer_id,
     case when decided_reason is not null then row_data end as row_data
 from decided_events

@@ -80,41 +80,51 @@ listed_lines as (
         delivered_lines.valid_from,
         coalesce(delivered_lines.valid_to, {{ end_of_time }}) as valid_to
     from delivered_lines
-    inner join {{ ref('stg_crm__customer_lines') }} as lines
+    inner join {{ ref('stg_crm__customer_lines') }} as accepted_lines
         on
-            delivered_lines.customer_id = lines.customer_id
-            and delivered_lines.valid_from = lines.valid_from
-            and {{ pseudonym('delivered_lines.msisdn') }} = lines.msisdn_pseudonym
+            delivered_lines.customer_id = accepted_lines.customer_id
+            and delivered_lines.valid_from = accepted_lines.valid_from
+            and {{ pseudonym('delivered_lines.msisdn') }} = accepted_lines.msisdn_pseudonym
 ),
 
 line_periods as (
-    select msisdn, customer_id, valid_from, valid_to from account_lines
+    select
+        msisdn,
+        customer_id,
+        valid_from,
+        valid_to
+    from account_lines
     union all
-    select msisdn, customer_id, valid_from, valid_to from listed_lines
+    select
+        msisdn,
+        customer_id,
+        valid_from,
+        valid_to
+    from listed_lines
 ),
 
 period_bounds as (
     select
         msisdn,
-        {{ beginning_of_time }} as bound
+        {{ beginning_of_time }} as bound_at
     from line_periods
     union
     select
         msisdn,
-        valid_from as bound
+        valid_from as bound_at
     from line_periods
     union
     select
         msisdn,
-        valid_to as bound
+        valid_to as bound_at
     from line_periods
 ),
 
 line_segments as (
     select
         msisdn,
-        bound as segment_from,
-        coalesce(lead(bound) over (partition by msisdn order by bound), {{ end_of_time }}) as segment_to
+        bound_at as segment_from,
+        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
     from period_bounds
 ),
 
@@ -131,7 +141,7 @@ msisdn_directory as (
     left join line_periods
         on
             line_segments.msisdn = line_periods.msisdn
-            and line_periods.valid_from <= line_segments.segment_from
+            and line_segments.segment_from >= line_periods.valid_from
             and line_segments.segment_to <= line_periods.valid_to
     where line_segments.segment_from < line_segments.segment_to
     group by
