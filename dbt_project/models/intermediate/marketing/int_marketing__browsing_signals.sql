@@ -25,7 +25,9 @@ catalogue as (
         app_or_site,
         category
     from {{ ref('stg_reference__site_catalogue') }}
-    where not is_sensitive
+    where
+        not is_sensitive
+        and not {{ is_sensitive_term('category') }}
 ),
 
 visits as (

@@ -28,7 +28,7 @@ questions as (
     select
         question_id,
         answer_kind,
-        interest
+        lower(trim(interest)) as interest
     from {{ ref('stg_engagement__survey_questions') }}
 ),
 
@@ -97,7 +97,7 @@ answer_points as (
 contest_points as (
     select
         entries.customer_id,
-        contests.theme as interest,
+        lower(trim(contests.theme)) as interest,
         'contest_entry' as signal_source,
         {{ local_date('entries.entered_at') }} as signal_day,
         {{ config_number(declared['contest_entry_points'], 'scoring.declared.contest_entry_points') }} as points
