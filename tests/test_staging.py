@@ -95,6 +95,7 @@ LINE_1, LINE_2 = "+32470100001", "+32470100002"
 REASSIGNED, RETURNED, OVERLAPPING = "+32470100003", "+32470100004", "+32470100005"
 REASSIGNED_AT = ts(12)
 L_OLD_CRM_NUMBER = "+32470100009"
+L_CRM_TWO, CRM_LINE_1, CRM_LINE_2 = "L_CRM_TWO", "+32470100021", "+32470100022"
 
 # (table, rows appended to the baseline, {reason: count} expected in the quarantine)
 CASES: list[tuple[str, list[dict], dict[str, int]]] = [
@@ -301,6 +302,11 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
      {"msisdn_not_held_at_event_time": 1}),
     ("network_events", [{"msisdn": OVERLAPPING, "cell_id": CELL_A1, "event_at": ts(9)}],
      {"ambiguous_msisdn": 1}),
+    # two CRM rows of one customer that differ only by the number: one customer, two lines
+    ("customers", [customer(L_CRM_TWO, msisdn=CRM_LINE_1), customer(L_CRM_TWO, msisdn=CRM_LINE_2)],
+     {"additional_line": 1}),
+    ("network_events", [{"msisdn": CRM_LINE_1, "cell_id": CELL_A1, "event_at": ts(9)},
+                        {"msisdn": CRM_LINE_2, "cell_id": CELL_A1, "event_at": ts(10)}], {}),
     # a customer with listed lines holds those only: its CRM number is not one of them
     ("network_events", [{"msisdn": L_OLD_CRM_NUMBER, "cell_id": CELL_A1, "event_at": ts(9)}],
      {"unknown_msisdn": 1}),
@@ -507,7 +513,8 @@ def test_customers_are_typed_deduplicated_and_without_clear_identifiers(staged):
                        "created_at", "closed_at", "migrated_at"]  # fmt: skip
     by_id = {r[0]: r for r in rows(con, "select * from staging.stg_crm__customers")}
     assert set(by_id) == {"C001", "C002", "C003", "C004", "X_EXACT", "X_CASE", "X_SHARED1",
-                          "X_SHARED2", "X_TZ", L_TWO, L_OLD, L_NEW, "AB-1", "AB_1"}  # fmt: skip
+                          "X_SHARED2", "X_TZ", L_TWO, L_OLD, L_NEW, "AB-1", "AB_1",
+                          L_CRM_TWO}  # fmt: skip
     assert by_id["X_CASE"][1] == "scarlet"
     assert by_id[C_PROXIMUS][2] == pseudonym(MSISDNS[C_PROXIMUS])
     types = dict(rows(con, "select column_name, data_type from information_schema.columns "
@@ -552,8 +559,8 @@ def test_network_events_resolve_the_customer_and_drop_the_number(staged):
     assert columns == ["customer_id", "cell_id", "event_at"]
     resolved = rows(con, "select customer_id, count(*) from staging.stg_network__network_events "
                          "group by 1 order by 1")  # fmt: skip
-    assert resolved == [("C001", 2), ("C002", 1), ("C003", 1), (L_NEW, 2), (L_OLD, 1),
-                        (L_TWO, 2)]  # fmt: skip
+    assert resolved == [("C001", 2), ("C002", 1), ("C003", 1), (L_CRM_TWO, 2), (L_NEW, 2),
+                        (L_OLD, 1), (L_TWO, 2)]  # fmt: skip
 
 
 def test_a_network_event_maps_to_whoever_held_its_number_at_its_instant(staged):
