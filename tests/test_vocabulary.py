@@ -120,3 +120,38 @@ def test_the_allow_list_refuses_sensitive_interests_and_unknown_rule_interests()
     config["allowed_interests"] = []
     with pytest.raises(ConfigError, match="allowed_interests"):
         allowed_interests(config)
+
+
+# ---------------------------------------------------------------- the gates' own reading
+
+
+def test_the_gates_read_the_ledger_generously_with_their_own_code():
+    from privacy_pipeline.gates.candidate import Candidate
+    from privacy_pipeline.gates.landing_facts import ledger
+
+    con = duckdb.connect()
+    con.execute("create schema landing")
+    con.execute(
+        "create table landing.customers as "
+        "select * from (values ('C001'), ('AB-1'), ('AB_1')) as t(customer_id)"
+    )
+    at = "2026-05-01T10:00:00Z"
+    con.execute(
+        f"""create table landing.privacy_preferences as select * from (values
+            ('E1', 'c-001', 'Direct Marketing', 'OPT OUT', 'Letter', 'proximus', '{at}'),
+            ('E2', 'c001', 'partner_offers', 'opt_in', 'letter', 'proximus', '{at}'),
+            ('E3', 'ab 1', 'direct_marketing', 'opt' || chr(8203) || '-out', 'email',
+             'PROXIMUS', '{at}')
+        ) as t(event_id, customer_id, purpose, choice, channel, platform, recorded_at)"""
+    )
+    candidate = Candidate.__new__(Candidate)  # only the connection and the cache are used
+    candidate.con, candidate.cache = con, {}
+    rows = con.execute(
+        f"select event_id, customer_id, purpose, choice, platform, is_valid "
+        f"from {ledger(candidate)} order by event_id"
+    ).fetchall()
+    assert rows == [
+        ("E1", "C001", "direct_marketing", "opt_out", "proximus", True),  # matched generously
+        ("E2", "c001", "partner_offers", "opt_in", "proximus", True),  # a consent: exact only
+        ("E3", "ab 1", "direct_marketing", "opt_out", "proximus", True),  # two customers: no
+    ]

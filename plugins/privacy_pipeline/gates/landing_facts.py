@@ -18,9 +18,10 @@ import duckdb
 from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
-from privacy_pipeline.vocabulary import normalise_term
+from privacy_pipeline.vocabulary import identifier_match_key, normalise_term
 
 NORMALISED_TERM = "gate_normalised_term"
+MATCH_KEY = "gate_identifier_match_key"
 
 
 def text(column: str) -> str:
@@ -37,14 +38,15 @@ def enum(column: str) -> str:
 
 
 def register_normaliser(candidate: Candidate) -> None:
-    """Make ``enum()`` work on this candidate's connection."""
+    """Make ``enum()`` and the ledger's customer match key work on this candidate's connection."""
     if NORMALISED_TERM in candidate.cache:
         return
-    # Another suite may have registered it on the same database in this process: same rule.
-    with contextlib.suppress(duckdb.CatalogException):
-        candidate.con.create_function(
-            NORMALISED_TERM, normalise_term, ["VARCHAR"], "VARCHAR", side_effects=False
-        )
+    for name, function in ((NORMALISED_TERM, normalise_term), (MATCH_KEY, identifier_match_key)):
+        # Another suite may have registered it on the same database in this process: same rule.
+        with contextlib.suppress(duckdb.CatalogException):
+            candidate.con.create_function(
+                name, function, ["VARCHAR"], "VARCHAR", side_effects=False
+            )
     candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
 
 
@@ -62,8 +64,37 @@ def ledger_sql() -> str:
     ``is_valid`` says whether the whole row keeps the contract (event id unique, channel,
     platform and time readable): only a valid opt-in can grant a consent, but any
     readable refusal is honoured. A refusal whose time cannot be read has a null
-    ``recorded_at`` and counts as the latest event (honoured from now on).
+    ``recorded_at`` and counts as the latest event (honoured from now on). A refusal whose
+    customer number names no landing customer exactly is the customer's whose number has
+    the same match key (case, spaces, separators ignored), when exactly one has it.
     """
+    return f"""
+        with landing_customer_ids as (
+            select distinct {text("customer_id")} as customer_id
+            from landing.customers
+            where {text("customer_id")} is not null
+        ),
+        customer_keys as (
+            select {MATCH_KEY}(customer_id) as match_key, min(customer_id) as customer_id,
+                   count(*) as holders
+            from landing_customer_ids
+            group by {MATCH_KEY}(customer_id)
+        ),
+        events as ({events_sql()})
+        select
+            coalesce(
+                case when events.choice = 'opt_out' and exact.customer_id is null
+                          and customer_keys.holders = 1 then customer_keys.customer_id end,
+                events.customer_id
+            ) as customer_id,
+            events.* exclude (customer_id)
+        from events
+        left join landing_customer_ids as exact on events.customer_id = exact.customer_id
+        left join customer_keys on {MATCH_KEY}(events.customer_id) = customer_keys.match_key
+    """
+
+
+def events_sql() -> str:
     return f"""
         select
             {text("customer_id")} as customer_id,
