@@ -39,15 +39,17 @@ def enum(column: str) -> str:
 
 def register_normaliser(candidate: Candidate) -> None:
     """Make ``enum()`` and the ledger's customer match key work on this candidate's connection."""
-    if NORMALISED_TERM in candidate.cache:
-        return
+    if NORMALISED_TERM not in candidate.cache:
+        register_vocabulary_functions(candidate.con)
+        candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
+
+
+def register_vocabulary_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQL functions ``ledger_sql`` and ``enum()`` need, on any connection (reports too)."""
     for name, function in ((NORMALISED_TERM, normalise_term), (MATCH_KEY, identifier_match_key)):
         # Another suite may have registered it on the same database in this process: same rule.
         with contextlib.suppress(duckdb.CatalogException):
-            candidate.con.create_function(
-                name, function, ["VARCHAR"], "VARCHAR", side_effects=False
-            )
-    candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
+            con.create_function(name, function, ["VARCHAR"], "VARCHAR", side_effects=False)
 
 
 def timestamp(column: str) -> str:
