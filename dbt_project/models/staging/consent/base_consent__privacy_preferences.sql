@@ -4,8 +4,9 @@
 -- A refusal's customer number is read generously: a refusal sent by letter or e-mail
 -- carries the number as the customer wrote it. When it names no customer exactly, it
 -- is matched after normalising case, spaces and separators (macro identifier_match_key),
--- provided that points to exactly one accepted customer (several: ambiguous_customer). A
--- consent must match exactly: a wrong match would start processing for the wrong person.
+-- provided that points to exactly one delivered customer number, of an accepted customer
+-- (several: ambiguous_customer). A consent must match exactly: a wrong match would start
+-- processing for the wrong person.
 
 with
 
@@ -31,11 +32,14 @@ customers as (
     from {{ ref('stg_crm__customers') }}
 ),
 
+-- Keys of every delivered customer number, accepted or not: a key shared with a rejected
+-- customer's number is ambiguous too (the refusal may be that customer's).
 customer_match_keys as (
-    select
+    select distinct
         customer_id,
         {{ identifier_match_key('customer_id') }} as customer_match_key
-    from {{ ref('stg_crm__customers') }}
+    from {{ ref('base_crm__customers') }}
+    where customer_id is not null
 ),
 
 customer_keys as (
@@ -56,13 +60,15 @@ resolved_events as (
                 customers.customer_id is null
                 and checked_events.choice = 'opt_out'
                 and customer_keys.customer_count = 1
-                then customer_keys.customer_id
+                then matched_customers.customer_id
         end as refusal_customer_id
     from checked_events
     left join customers
         on checked_events.customer_id = customers.customer_id
     left join customer_keys
         on checked_events.customer_match_key = customer_keys.customer_match_key
+    left join customers as matched_customers
+        on customer_keys.customer_id = matched_customers.customer_id
 ),
 
 decided_events as (
