@@ -7,6 +7,8 @@ a bug in the consent models shows up as a failed gate instead of hiding itself.
 
 from __future__ import annotations
 
+import secrets
+
 from privacy_pipeline.contract import SENSITIVE_CATEGORY_KEY
 from privacy_pipeline.gates import Check, Promise
 from privacy_pipeline.gates.candidate import (
@@ -18,11 +20,10 @@ from privacy_pipeline.gates.candidate import (
 )
 from privacy_pipeline.gates.landing_facts import (
     consented_customers,
-    enum,
     marketable_customers,
     opted_out_customers,
-    text,
 )
+from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 
 DESCRIPTION = """
 Marketing (marketing.customer_interests, interest_evidence, segment_members,
@@ -136,21 +137,38 @@ def only_migrated_open_accounts(candidate: Candidate) -> Check:
     return Check(sql, "4 marketing tables against the CRM customers")
 
 
-def sensitive_terms_sql(candidate: Candidate) -> str:
-    """Sensitive categories (letter + configuration) and the catalogue's sites in them."""
-    configured = candidate.ctx.config.get(SENSITIVE_CATEGORY_KEY) or []
-    categories = sorted({c.strip().lower() for c in [*LETTER_SENSITIVE_CATEGORIES, *configured]})
-    listed = ", ".join(f"({sql_literal(c)})" for c in categories)
-    return f"""
-        select term from (values {listed}) as categories(term)
-        union
-        select lower({text("app_or_site")}) from landing.site_catalogue
-        where {enum("category")} in (select term from (values {listed}) as c(term))
+def sensitive_reader(candidate: Candidate) -> str:
+    """A SQL function, registered on the gate's own connection, true for a sensitive value in
+    any spelling: a sensitive category (the letter's, and the configured ones with their
+    other spellings) or a catalogue site or app whose landing category is one.
+
+    Values are read with the shared pure normaliser (privacy_pipeline.vocabulary), in
+    Python: the models' SQL (macro normalised_term) is not reused, so a bug there is seen.
     """
+    if "sensitive_reader" not in candidate.cache:
+        configured = candidate.ctx.config.get(SENSITIVE_CATEGORY_KEY) or {}
+        if not isinstance(configured, dict):
+            configured = {category: [] for category in configured}
+        categories = {category: [] for category in LETTER_SENSITIVE_CATEGORIES} | configured
+        terms = sensitive_terms(categories)
+        catalogue = candidate.rows("select app_or_site, category from landing.site_catalogue")
+        sites = {
+            normalise_term(site) for site, category in catalogue if is_sensitive(category, terms)
+        } - {None}
+
+        def is_sensitive_value(value: str | None) -> bool:
+            return is_sensitive(value, terms) or normalise_term(value) in sites
+
+        name = f"gate_is_sensitive_{secrets.token_hex(4)}"
+        candidate.con.create_function(
+            name, is_sensitive_value, ["VARCHAR"], "BOOLEAN", side_effects=False
+        )
+        candidate.cache["sensitive_reader"] = name
+    return str(candidate.cache["sensitive_reader"])
 
 
 def no_sensitive_category(candidate: Candidate) -> Check:
-    terms = sensitive_terms_sql(candidate)
+    is_sensitive_value = sensitive_reader(candidate)
     selects = []
     for table in TABLES:
         columns = candidate.require_table(SCHEMA, table)
@@ -161,9 +179,29 @@ def no_sensitive_category(candidate: Candidate) -> Check:
                 f"""select distinct 'marketing.{table}.{column}: sensitive value '
                            || {quote(column)} as violation
                     from marketing.{quote(table)}
-                    where lower(trim({quote(column)})) in (select term from ({terms}))"""
+                    where {is_sensitive_value}({quote(column)})"""
             )
     return Check(union_all(selects), "text columns of 4 marketing tables")
+
+
+def only_allowed_interests(candidate: Candidate) -> Check:
+    """Interests outside the allow-list; sensitive ones are no_sensitive_category's to report."""
+    allowed = ", ".join(sql_literal(i) for i in candidate.ctx.config.get("allowed_interests", []))
+    is_sensitive_value = sensitive_reader(candidate)
+    selects = []
+    for table in TABLES:
+        columns = candidate.require_table(SCHEMA, table)
+        if "interest" in columns:
+            selects.append(
+                f"""select distinct 'marketing.{table}: interest '
+                           || coalesce(interest, 'null') || ' is not in allowed_interests'
+                           as violation
+                    from marketing.{quote(table)}
+                    where interest is null
+                       or (interest not in ({allowed or "null"})
+                           and not {is_sensitive_value}(interest))"""
+            )
+    return Check(union_all(selects), "interest columns of the marketing tables")
 
 
 def scores_within_bounds(candidate: Candidate) -> Check:
@@ -223,8 +261,15 @@ PROMISES = (
     Promise(
         "no_sensitive_category_in_marketing",
         "No marketing table holds a sensitive category (sexual, religious, political, or "
-        "configured) or a site or app of one.",
+        "configured) in any spelling (case, spaces, separators, zero-width characters, other "
+        "forms such as politics or adult) or a site or app of one.",
         no_sensitive_category,
+    ),
+    Promise(
+        "only_allowed_interests_in_marketing",
+        "Every interest in a marketing table is one of allowed_interests of the configuration: "
+        "nothing else is scored, used to target or published.",
+        only_allowed_interests,
     ),
     Promise(
         "interest_scores_between_0_and_100",

@@ -86,12 +86,22 @@ def test_an_unmigrated_closed_or_unknown_account_blocks(published, tmp_path, cus
         add_evidence(C_PROXIMUS, "declared", SITE_SEXUAL),
         f"update marketing.customer_interests set interest = 'Political' "
         f"where customer_id = '{C_PROXIMUS}' and interest = 'gaming'",
+        # other spellings: the gate reads them generously too
+        add_evidence(C_PROXIMUS, "declared", "politics\t"),
+        add_evidence(C_PROXIMUS, "declared", "Reli\u200bgion"),
+        add_evidence(C_PROXIMUS, "declared", "ADULT content"),
+        add_evidence(C_PROXIMUS, "declared", SITE_SEXUAL.upper() + " "),
     ],
-    ids=["sensitive site", "sensitive category"],
+    ids=["sensitive site", "sensitive category", "tab", "zero-width", "synonym", "site case"],
 )
 def test_a_sensitive_category_anywhere_blocks(published, tmp_path, sql):
     ctx = copy_with(published, tmp_path, sql)
     assert_gate_blocks(ctx, SUITE, "no_sensitive_category_in_marketing")
+
+
+def test_an_interest_outside_the_allow_list_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_evidence(C_PROXIMUS, "declared", "astrology"))
+    assert_gate_blocks(ctx, SUITE, "only_allowed_interests_in_marketing")
 
 
 @pytest.mark.parametrize("score", ["101", "-1", "null"])

@@ -41,7 +41,9 @@ def load(landing: Path, tmp_path: Path) -> tuple[dict[str, int], duckdb.DuckDBPy
 
 
 def expected_counts(tables=None) -> dict[str, int]:
-    return {name: len(rows) for name, rows in landing_tables(tables).items()}
+    """Rows per contract table; an optional table that is not written reads 0 rows."""
+    written = {name: len(rows) for name, rows in landing_tables(tables).items()}
+    return {name: written.get(name, 0) for name in TABLE_NAMES}
 
 
 # ------------------------------------------------------------------ what a valid zone gives
@@ -218,8 +220,30 @@ def test_missing_table_is_unusable_input_naming_the_table(tmp_path, missing):
     assert f"{missing}.csv" in str(raised.value)
 
 
-FIRST_COLUMNS = [(t.name, t.columns[0].name) for t in TABLES]
+FIRST_COLUMNS = [(t.name, t.columns[0].name) for t in TABLES if not t.optional]
 MORE_COLUMNS = [("privacy_preferences", "choice"), ("customers", "migrated_at"), ("cells", "lon")]
+
+LINE = {"customer_id": "C001", "msisdn": "+32470000001", "valid_from": "2020-01-01T00:00:00Z"}
+
+
+def test_an_optional_table_may_be_absent_and_then_reads_as_empty(tmp_path):
+    assert table("customer_lines").optional
+    landing = write_landing_zone(tmp_path / "landing")
+    assert not list(landing.glob("customer_lines*"))
+    rows_read, con = load(landing, tmp_path)
+    assert rows_read["customer_lines"] == 0
+    columns = [row[0] for row in con.execute("describe landing.customer_lines").fetchall()]
+    assert columns == [*table("customer_lines").column_names, "_source_file"]
+
+
+def test_an_optional_table_when_delivered_keeps_the_contract(tmp_path):
+    landing = write_landing_zone(tmp_path / "ok", {"+customer_lines": [LINE]})
+    rows_read, _ = load(landing, tmp_path / "a")
+    assert rows_read["customer_lines"] == 1
+    landing = write_landing_zone(tmp_path / "bad", {"+customer_lines": [LINE]},
+                                 omit_columns={"customer_lines": ["valid_from"]})  # fmt: skip
+    with pytest.raises(UnusableInput, match=r"customer_lines\.csv.*missing required column"):
+        load(landing, tmp_path / "b")
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,48 @@ def scenario_tables() -> dict[str, list[dict]]:
         seen(pop.people(K + 1), "CX-EV-TOWN", hour, 10)
     seen(attendees[:5], "CX-EV-SITE", 20, 45)  # after the window: not at the event
     seen(pop.people(3), "CX-EV-SITE", 12, 0)  # before the window
+
+    # customer_lines: a person with two phones counts once; an objector's two lines are
+    # both excluded; a number reassigned at 10:30 counts for whoever held it at the instant.
+    lines = []
+
+    def phones(person, *numbers, since="2020-01-01T00:00:00Z", until=None):
+        person["msisdn"] = None
+        for number in numbers:
+            lines.append({"customer_id": person["customer_id"], "msisdn": number,
+                          "valid_from": since, "valid_to": until})  # fmt: skip
+
+    def seen_on(number, cell_id, hour, minute=10):
+        events.append({"msisdn": number, "cell_id": cell_id, "event_at": ts(hour, minute)})
+
+    cells += [cell("CX-TWO", "3051", "Twoville", "Prov Two")]
+    seen(pop.people(K - 1), "CX-TWO", 10)
+    (two_phones,) = pop.people(1)
+    phones(two_phones, "+32460000001", "+32460000002")
+    seen_on("+32460000001", "CX-TWO", 10, 5)
+    seen_on("+32460000002", "CX-TWO", 10, 35)
+    cells += [cell("CX-TWO-OBJ", "3052", "Twoobjectville", "Prov Two Objector")]
+    seen(pop.people(K - 1), "CX-TWO-OBJ", 10)
+    (objector_two_phones,) = pop.people(1)
+    phones(objector_two_phones, "+32460000003", "+32460000004")
+    preferences += consent_events_for([objector_two_phones], "location_analytics", "opt_out",
+                                      prefix="LOC")  # fmt: skip
+    seen_on("+32460000003", "CX-TWO-OBJ", 10, 5)
+    seen_on("+32460000004", "CX-TWO-OBJ", 10, 35)
+    cells += [cell("CX-REASSIGNED", "3053", "Reassignville", "Prov Reassigned")]
+    others = pop.people(K - 1)
+    seen(others, "CX-REASSIGNED", 10)
+    seen(others, "CX-REASSIGNED", 11)
+    (first_holder,) = pop.people(1)
+    (second_holder,) = pop.people(1)
+    preferences += consent_events_for([first_holder], "location_analytics", "opt_out",
+                                      prefix="LOC")  # fmt: skip
+    phones(first_holder, "+32460000005", until=ts(10, 30))
+    phones(second_holder, "+32460000005", since=ts(10, 30))
+    seen_on("+32460000005", "CX-REASSIGNED", 10, 10)  # the objector's: not counted
+    seen_on("+32460000005", "CX-REASSIGNED", 11, 10)  # the new holder's: counted
     return {
+        "+customer_lines": lines,
         "+customers": pop.customers,
         "+cells": cells,
         "+network_events": events,
@@ -192,6 +233,15 @@ def test_excluded_people_and_unknown_msisdns_are_never_counted(warehouse):
 
 def test_many_events_of_one_person_count_once(warehouse):
     assert presence(warehouse, "postal_code", "3021") == {hour_start(10): K, hour_start(11): K}
+
+
+def test_a_person_with_two_lines_counts_once_and_their_choices_apply_to_both(warehouse):
+    assert presence(warehouse, "postal_code", "3051") == {hour_start(10): K}
+    assert presence(warehouse, "postal_code", "3052") == {}
+
+
+def test_a_reassigned_number_counts_for_whoever_held_it_at_the_instant(warehouse):
+    assert presence(warehouse, "postal_code", "3053") == {hour_start(11): K}
 
 
 def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):

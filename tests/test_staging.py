@@ -71,11 +71,34 @@ def response(response_id, question_id, answer, customer_id=C_PROXIMUS):
             "answer": answer, "answered_at": ts(9)}  # fmt: skip
 
 
+def question(question_id, interest, answer_kind="yes_no"):
+    return {"question_id": question_id, "survey_id": SURVEY_ID, "text": "?", "interest": interest,
+            "answer_kind": answer_kind}  # fmt: skip
+
+
+def contest(contest_id, theme):
+    return {"contest_id": contest_id, "name": "?", "theme": theme, "partner_id": None,
+            "starts_at": ts(0), "ends_at": ts(23)}  # fmt: skip
+
+
+def line(customer_id, msisdn, valid_from, valid_to=None):
+    return {"customer_id": customer_id, "msisdn": msisdn, "valid_from": valid_from,
+            "valid_to": valid_to}  # fmt: skip
+
+
 CONFLICT_MSISDN = "+32470777777"
 # A customer's number and e-mail inside a sentence (+32470000001, c001@example.be).
 FREE_TEXT_ANSWER = "Call me on +32 470 00 00 01 or at c001@example.be, after 6 pm please"
 MASKED_ANSWER = "Call me on [phone] or at [e-mail] after 6 pm please"
 SHARED_MSISDN = "+32470555555"
+# customer_lines: L_TWO has two phones; REASSIGNED goes from L_OLD to L_NEW on D at 12:00;
+# RETURNED was L_OLD's until 2026-01-01 and nobody's since; OVERLAPPING is listed for both.
+L_TWO, L_OLD, L_NEW = "L_TWO", "L_OLD", "L_NEW"
+LINE_1, LINE_2 = "+32470100001", "+32470100002"
+REASSIGNED, RETURNED, OVERLAPPING = "+32470100003", "+32470100004", "+32470100005"
+REASSIGNED_AT = ts(12)
+L_OLD_CRM_NUMBER = "+32470100009"
+L_CRM_TWO, CRM_LINE_1, CRM_LINE_2 = "L_CRM_TWO", "+32470100021", "+32470100022"
 
 # (table, rows appended to the baseline, {reason: count} expected in the quarantine)
 CASES: list[tuple[str, list[dict], dict[str, int]]] = [
@@ -214,6 +237,92 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     ("event_cells", [{"event_id": "E999", "cell_id": CELL_A1}], {"unknown_event": 1}),
     ("event_cells", [{"event_id": EVENT_ID, "cell_id": "CELL-ZZ"}], {"unknown_cell": 1}),
     ("event_cells", [{"event_id": EVENT_ID, "cell_id": CELL_A1}], {"exact_duplicate": 1}),
+    # --- closed vocabularies read generously (docs/data-contract.md, normalisation)
+    ("survey_questions", [question("QV1", "politics"), question("QV2", "Religion"),
+                          question("QV3", "pol\u200bitical"), question("QV4", " ADULT\t"),
+                          question("QV5", "Political-News")],
+     {"sensitive_interest:interest": 5}),
+    ("survey_questions", [question("QV6", "astrology")], {"unknown_interest:interest": 1}),
+    ("survey_questions", [question("QV7", "=2+3")], {"invalid_interest:interest": 1}),
+    ("survey_questions", [question("QV8", "Ｇａｍｉｎｇ\u00a0"),
+                          question("QV9", "home office", answer_kind="Yes-No")], {}),
+    ("contests", [contest("KV1", "porn"), contest("KV2", "Sex\u200b")],
+     {"sensitive_interest:theme": 2}),
+    ("partners", [{"partner_id": "PV1", "name": "Tab", "target_interest": "religious\t"},
+                  {"partner_id": "PV2", "name": "Case", "target_interest": "POLITICS"}],
+     {"sensitive_interest:target_interest": 2}),
+    ("partners", [{"partner_id": "PV3", "name": "Stars", "target_interest": "horoscopes"}],
+     {"unknown_interest:target_interest": 1}),
+    ("site_catalogue", [{"app_or_site": "adult-2.example", "category": " Adult\t"},
+                        {"app_or_site": "zw.example", "category": "reli\u200bgion"},
+                        {"app_or_site": "politics.example", "category": "POLITICS"},
+                        {"app_or_site": "tunes.example", "category": "MUSIC"}], {}),
+    ("site_catalogue", [{"app_or_site": "weather.example", "category": "weather"}],
+     {"unknown_interest:category": 1}),
+    ("privacy_preferences",
+     [consent_event("PV1", C_PROXIMUS, "direct_marketing", "opt-out"),
+      consent_event("PV2", C_PROXIMUS, "direct_marketing", "OPT OUT"),
+      consent_event("PV3", C_PROXIMUS, "direct_marketing", "opt_out\t"),
+      consent_event("PV4", C_PROXIMUS, "direct_marketing", "opt\u200b_out"),
+      consent_event("PV5", C_PROXIMUS, "Direct Marketing", "Opt Out", channel="MyScarlet-Web",
+                    platform="PROXIMUS\u00a0"),
+      # a refusal's customer number as the customer wrote it: matched generously
+      consent_event("PV6", "c001", "partner_offers", "opt_out"),
+      consent_event("PV7", "C-001 ", "location_analytics", "opt_out"),
+      consent_event("PV8", "c 0 0 1", "direct_marketing", "OPT-OUT")], {}),
+    # a consent must name its customer exactly
+    ("privacy_preferences", [consent_event("PV9", "c001", "partner_offers", "opt_in")],
+     {"unknown_customer": 1}),
+    # a generous match must point to exactly one customer: AB-1 and AB_1 both read ab1
+    ("customers",
+     [customer("AB-1", msisdn="+32470100011"), customer("AB_1", msisdn="+32470100012")], {}),
+    ("privacy_preferences", [consent_event("PV10", "ab 1", "direct_marketing", "opt_out")],
+     {"ambiguous_customer": 1}),
+    # --- identifiers in a safe format (no formula, no control character)
+    ("customers", [customer('=HYPERLINK("http://x.example","x")')],
+     {"invalid_identifier:customer_id": 1}),
+    ("privacy_preferences",
+     [consent_event("PV11", "=HYPERLINK(1)", "direct_marketing", "opt_out"),
+      consent_event("+cmd|' /C calc'!A0", C_PROXIMUS, "direct_marketing", "opt_out")],
+     {"invalid_identifier:customer_id": 1, "invalid_identifier:event_id": 1}),
+    ("partners", [{"partner_id": "+cmd|' /C calc'!A0", "name": "Evil", "target_interest": None}],
+     {"invalid_identifier:partner_id": 1}),
+    ("survey_questions", [question("@SUM(1+1)", "music")], {"invalid_identifier:question_id": 1}),
+    ("traffic_events", [traffic(customer_id="-2+3")], {"invalid_identifier:customer_id": 1}),
+    ("network_events", [{"msisdn": MSISDNS[C_PROXIMUS], "cell_id": "CELL\tA1",
+                         "event_at": ts(9)}], {"invalid_identifier:cell_id": 1}),
+    # --- several lines per customer, numbers reassigned (customer_lines)
+    ("customers", [customer(L_TWO), customer(L_OLD, msisdn=L_OLD_CRM_NUMBER), customer(L_NEW)],
+     {}),
+    ("customer_lines",
+     [line(L_TWO, LINE_1, "2020-01-01T00:00:00Z"), line(L_TWO, LINE_2, "2024-05-01T00:00:00Z"),
+      line(L_OLD, REASSIGNED, "2020-01-01T00:00:00Z", REASSIGNED_AT),
+      line(L_NEW, REASSIGNED, REASSIGNED_AT),
+      line(L_OLD, RETURNED, "2020-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+      line(L_OLD, OVERLAPPING, "2020-01-01T00:00:00Z"),
+      line(L_NEW, OVERLAPPING, "2026-01-01T00:00:00Z")], {}),
+    ("customer_lines", [line(L_TWO, "+32470100099", "2026-01-01T00:00:00Z",
+                             "2025-01-01T00:00:00Z"),
+                        line("NOBODY", "+32470100098", "2020-01-01T00:00:00Z")],
+     {"invalid_interval:valid_to": 1, "unknown_customer": 1}),
+    ("network_events",
+     [{"msisdn": LINE_1, "cell_id": CELL_A1, "event_at": ts(9)},
+      {"msisdn": LINE_2, "cell_id": CELL_A1, "event_at": ts(9, 30)},
+      {"msisdn": REASSIGNED, "cell_id": CELL_A1, "event_at": ts(11, 59)},
+      {"msisdn": REASSIGNED, "cell_id": CELL_A1, "event_at": ts(12)},
+      {"msisdn": REASSIGNED, "cell_id": CELL_A1, "event_at": ts(13)}], {}),
+    ("network_events", [{"msisdn": RETURNED, "cell_id": CELL_A1, "event_at": ts(9)}],
+     {"msisdn_not_held_at_event_time": 1}),
+    ("network_events", [{"msisdn": OVERLAPPING, "cell_id": CELL_A1, "event_at": ts(9)}],
+     {"ambiguous_msisdn": 1}),
+    # two CRM rows of one customer that differ only by the number: one customer, two lines
+    ("customers", [customer(L_CRM_TWO, msisdn=CRM_LINE_1), customer(L_CRM_TWO, msisdn=CRM_LINE_2)],
+     {"additional_line": 1}),
+    ("network_events", [{"msisdn": CRM_LINE_1, "cell_id": CELL_A1, "event_at": ts(9)},
+                        {"msisdn": CRM_LINE_2, "cell_id": CELL_A1, "event_at": ts(10)}], {}),
+    # a customer with listed lines holds those only: its CRM number is not one of them
+    ("network_events", [{"msisdn": L_OLD_CRM_NUMBER, "cell_id": CELL_A1, "event_at": ts(9)}],
+     {"unknown_msisdn": 1}),
 ]  # fmt: skip
 
 UNREADABLE_LINE = "C001,2026-06-20T10:00:00+02:00,mobile,spotify.com,12,one,too,many\n"
@@ -446,7 +555,8 @@ def test_customers_are_typed_deduplicated_and_without_clear_identifiers(staged):
                        "created_at", "closed_at", "migrated_at"]  # fmt: skip
     by_id = {r[0]: r for r in rows(con, "select * from staging.stg_crm__customers")}
     assert set(by_id) == {"C001", "C002", "C003", "C004", "X_EXACT", "X_CASE", "X_SHARED1",
-                          "X_SHARED2", "X_TZ"}  # fmt: skip
+                          "X_SHARED2", "X_TZ", L_TWO, L_OLD, L_NEW, "AB-1", "AB_1",
+                          L_CRM_TWO}  # fmt: skip
     assert by_id["X_CASE"][1] == "scarlet"
     assert by_id[C_PROXIMUS][2] == pseudonym(MSISDNS[C_PROXIMUS])
     types = dict(rows(con, "select column_name, data_type from information_schema.columns "
@@ -462,13 +572,54 @@ def test_consent_enum_values_are_normalised(staged):
                                "where event_id = 'PX10'") == [("opt_out",)]  # fmt: skip
 
 
+def test_refusals_in_any_spelling_are_read_and_their_customer_number_matched_generously(staged):
+    read = rows(staged["con"], "select event_id, customer_id, purpose, choice, channel, platform "
+                               "from staging.stg_consent__privacy_preferences "
+                               "where event_id like 'PV%' order by event_id")  # fmt: skip
+    assert read == [
+        ("PV1", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PV2", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PV3", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PV4", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PV5", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PV6", C_PROXIMUS, "partner_offers", "opt_out", "myscarlet_web", "proximus"),
+        ("PV7", C_PROXIMUS, "location_analytics", "opt_out", "myscarlet_web", "proximus"),
+        ("PV8", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+    ]
+
+
+def test_interests_are_read_normalised_and_only_from_the_allow_list(staged):
+    sql = "select question_id, interest from staging.stg_engagement__survey_questions"
+    interests = dict(rows(staged["con"], sql))
+    assert interests["QV8"] == "gaming" and interests["QV9"] == "home_office"
+    assert not {"QV1", "QV2", "QV3", "QV4", "QV5", "QV6", "QV7"} & set(interests)
+
+
 def test_network_events_resolve_the_customer_and_drop_the_number(staged):
     con = staged["con"]
     columns = [c for c, *_ in rows(con, "describe staging.stg_network__network_events")]
     assert columns == ["customer_id", "cell_id", "event_at"]
     resolved = rows(con, "select customer_id, count(*) from staging.stg_network__network_events "
                          "group by 1 order by 1")  # fmt: skip
-    assert resolved == [("C001", 2), ("C002", 1), ("C003", 1)]
+    assert resolved == [("C001", 2), ("C002", 1), ("C003", 1), (L_CRM_TWO, 2), (L_NEW, 2),
+                        (L_OLD, 1), (L_TWO, 2)]  # fmt: skip
+
+
+def test_a_network_event_maps_to_whoever_held_its_number_at_its_instant(staged):
+    sql = ("select customer_id, event_at from staging.stg_network__network_events "
+           "where customer_id in (?, ?) order by event_at")  # fmt: skip
+    held = rows(staged["con"], sql, [L_OLD, L_NEW])
+    at = {event_at: customer_id for customer_id, event_at in held}
+    assert [at[dt.datetime.fromisoformat(ts(h, m))] for h, m in [(11, 59), (12, 0), (13, 0)]] == [
+        L_OLD,
+        L_NEW,
+        L_NEW,
+    ]
+    lines = rows(staged["con"], "select customer_id, msisdn_pseudonym, valid_to is null "
+                                "from staging.stg_crm__customer_lines order by all")  # fmt: skip
+    assert (L_TWO, pseudonym(LINE_1), True) in lines and (L_TWO, pseudonym(LINE_2), True) in lines
+    assert (L_OLD, pseudonym(REASSIGNED), False) in lines
+    assert not any(LINE_1 in str(row) for row in lines)
 
 
 def test_call_records_pseudonymise_the_called_number_and_compute_the_duration(staged):
@@ -487,7 +638,12 @@ def test_site_catalogue_flags_sensitive_categories_from_config(staged):
     flags = dict(rows(staged["con"], "select category, is_sensitive "
                                      "from staging.stg_reference__site_catalogue"))  # fmt: skip
     assert flags == {"music": False, "gaming": False, "sport": False, "sexual": True,
-                     "religious": True, "political": True}  # fmt: skip
+                     "religious": True, "political": True, "adult": True, "religion": True,
+                     "politics": True}  # fmt: skip
+    sites = dict(rows(staged["con"], "select app_or_site, is_sensitive "
+                                     "from staging.stg_reference__site_catalogue"))  # fmt: skip
+    assert sites["adult-2.example"] and sites["zw.example"] and sites["politics.example"]
+    assert sites["tunes.example"] is False
 
 
 def test_traffic_outside_the_catalogue_is_kept_and_duplicates_count_once(staged):

@@ -13,8 +13,15 @@ from typing import Any
 
 # Logical column kinds. The staging macros know how to parse and validate each one.
 TEXT = "text"  # free text, trimmed; empty = null
-ID = "id"  # an identifier, kept as text (no leading-zero or integer surprises)
-ENUM = "enum"  # one of Column.values, compared after trim and lower-casing
+# An identifier, kept as text (no leading-zero or integer surprises), in a safe format:
+# privacy_pipeline.vocabulary.IDENTIFIER_PATTERN, else invalid_identifier:<column>.
+ID = "id"
+# One of Column.values, compared after normalising (privacy_pipeline.vocabulary:
+# NFKC, case folding, whitespace, zero-width characters, - and _).
+ENUM = "enum"
+# An interest or site category: normalised like an enum, then checked against the
+# configured vocabularies (allowed_interests, sensitive_categories) by the models.
+INTEREST = "interest"
 TIMESTAMP = "timestamp"  # ISO 8601 with an offset or Z -> timestamptz
 INTEGER = "integer"
 DOUBLE = "double"
@@ -49,6 +56,8 @@ class Table:
     # Per-person network events: a rejected row is recorded by file, row number and
     # reason only, never with its content (a number, a time and a place make a trail).
     event_stream: bool = False
+    # An optional table may be absent from the landing zone: it then reads as empty.
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -98,6 +107,21 @@ TABLES: tuple[Table, ...] = (
         description="CRM accounts of both brands.",
     ),
     Table(
+        "customer_lines",
+        "crm",
+        (
+            Column("customer_id", ID),
+            Column("msisdn", MSISDN, identifier=True),
+            Column("valid_from", TIMESTAMP),
+            Column("valid_to", TIMESTAMP, required=False),
+        ),
+        key=("msisdn", "valid_from"),
+        description="Mobile lines held by customers over time (several per customer, "
+        "numbers reassigned); valid_to empty while the line is active. Optional: without "
+        "it, customers.msisdn is each customer's one line.",
+        optional=True,
+    ),
+    Table(
         "privacy_preferences",
         "consent",
         (
@@ -125,7 +149,7 @@ TABLES: tuple[Table, ...] = (
             Column("question_id", ID),
             Column("survey_id", ID),
             Column("text", TEXT, required=False),
-            Column("interest", TEXT, published=True),
+            Column("interest", INTEREST, published=True),
             _enum("answer_kind", *ANSWER_KINDS),
         ),
         key=("question_id",),
@@ -148,7 +172,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("contest_id", ID),
             Column("name", TEXT, required=False),
-            Column("theme", TEXT, published=True),
+            Column("theme", INTEREST, published=True),
             Column("partner_id", ID, required=False),
             Column("starts_at", TIMESTAMP),
             Column("ends_at", TIMESTAMP),
@@ -172,14 +196,14 @@ TABLES: tuple[Table, ...] = (
         (
             Column("partner_id", ID, published=True),
             Column("name", TEXT, required=False),
-            Column("target_interest", TEXT, required=False, published=True),
+            Column("target_interest", INTEREST, required=False, published=True),
         ),
         key=("partner_id",),
     ),
     Table(
         "site_catalogue",
         "reference",
-        (Column("app_or_site", TEXT), Column("category", TEXT, published=True)),
+        (Column("app_or_site", TEXT), Column("category", INTEREST, published=True)),
         key=("app_or_site",),
         description="The limited list of sites and apps that may be used for personalisation.",
     ),
@@ -279,6 +303,7 @@ def dbt_contract() -> dict[str, Any]:
             "source": t.source,
             "key": list(t.key),
             "event_stream": t.event_stream,
+            "optional": t.optional,
             "columns": {
                 c.name: {
                     "kind": c.kind,

@@ -5,6 +5,10 @@ two padded keys of HMAC-SHA256 (``privacy_pipeline.pseudonyms``), in the DuckDB 
 ``pseudonym_inner_key`` and ``pseudonym_outer_key`` on every connection and cursor dbt
 opens, with bound parameters. Models read them with ``getvariable(...)`` (macro
 ``pseudonym``), so the key never appears in compiled SQL, in ``target/`` or in dbt's logs.
+
+It also registers the SQL function ``nfkc_casefold(varchar)`` (Unicode NFKC and case
+folding, ``privacy_pipeline.vocabulary``): DuckDB has NFC but no NFKC. The macro
+``normalised_term`` calls it for non-ASCII values only, in the base staging tables.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
 from privacy_pipeline.pseudonyms import padded_keys
+from privacy_pipeline.vocabulary import nfkc_casefold
 
 INNER_KEY_VARIABLE = "pseudonym_inner_key"
 OUTER_KEY_VARIABLE = "pseudonym_outer_key"
@@ -24,9 +29,21 @@ def set_pseudonym_key(conn: DuckDBPyConnection) -> None:
     conn.execute(f"set variable {OUTER_KEY_VARIABLE} = ?", [outer_key])
 
 
+def register_nfkc_casefold(conn: DuckDBPyConnection) -> None:
+    """Register ``nfkc_casefold`` once per database (cursors share their connection's)."""
+    exists = conn.execute(
+        "select count(*) from duckdb_functions() where function_name = 'nfkc_casefold'"
+    ).fetchall()[0][0]
+    if not exists:
+        conn.create_function(
+            "nfkc_casefold", nfkc_casefold, ["VARCHAR"], "VARCHAR", side_effects=False
+        )
+
+
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         set_pseudonym_key(conn)
+        register_nfkc_casefold(conn)
 
     def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
         # DuckDB variables belong to one connection; every cursor dbt uses needs its own.

@@ -12,7 +12,8 @@ What the loader creates in ``ctx.candidate_db``:
 - ``landing.<table>``: a view with the contract's columns (extra columns dropped),
   ``_source_file``, the file of each row relative to the landing folder, and
   ``_source_row``, the row's 1-based position among the file's data rows (the quarantine
-  of an event table records a rejected row by file and row number only).
+  of an event table records a rejected row by file and row number only). An optional
+  table of the contract (``customer_lines``) that was not delivered is an empty view.
 - ``landing.rejected_csv_lines(source_table, source_file, line, error_type)``.
 - ``landing.rows_read(source_table, rows_read)``: rows read per contract table.
 
@@ -35,6 +36,7 @@ from privacy_pipeline.contract import (
     ENUM,
     ID,
     INTEGER,
+    INTEREST,
     MSISDN,
     POSTAL_CODE,
     TABLES,
@@ -64,6 +66,7 @@ NUMERIC_TYPES = INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"} | {"DECIMAL"}
 ACCEPTED_PARQUET_TYPES = {
     TEXT: {"VARCHAR"},
     ENUM: {"VARCHAR"},
+    INTEREST: {"VARCHAR"},
     MSISDN: {"VARCHAR"},
     ID: {"VARCHAR"} | INTEGER_TYPES,
     POSTAL_CODE: {"VARCHAR"} | INTEGER_TYPES,
@@ -120,6 +123,11 @@ def is_data_file(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------- finding and checking files
+
+
+def is_delivered(landing_dir: Path, table: Table) -> bool:
+    names = [f"{table.name}{suffix}" for suffix in (*CSV_SUFFIXES, PARQUET_SUFFIX)]
+    return any((landing_dir / n).is_file() for n in names) or (landing_dir / table.name).is_dir()
 
 
 def locate_table(landing_dir: Path, table: Table) -> tuple[Path, list[Path]]:
@@ -244,6 +252,10 @@ def check_contract(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[Ta
         raise UnusableInput(f"landing zone {landing_dir} is not a folder")
     located = []
     for table in TABLES:
+        if table.optional and not is_delivered(landing_dir, table):
+            log.info("landing %-20s not delivered (optional): read as empty", table.name)
+            located.append(TableFiles(table, landing_dir / table.name, ()))
+            continue
         location, paths = locate_table(landing_dir, table)
         files = tuple(describe_file(con, path, table) for path in paths)
         for data_file in files:
@@ -305,6 +317,13 @@ def select_contract_columns(table: Table, landing_dir: Path, as_text: bool, row_
 def view_sql(table_files: TableFiles, landing_dir: Path) -> str:
     """Body of the landing view. Parquet in a folder that also holds CSV is read as text."""
     table = table_files.table
+    if not table_files.files:  # an optional table that was not delivered
+        columns = [
+            f"cast(null as varchar) as {quote_identifier(name)}" for name in table.column_names
+        ]
+        columns.append(f"cast(null as varchar) as {SOURCE_FILE_COLUMN}")
+        columns.append(f"cast(null as bigint) as {SOURCE_ROW_COLUMN}")
+        return f"select {', '.join(columns)} where false"
     mixed = bool(table_files.csv_files) and bool(table_files.parquet_files)
     parts = [
         f"select {select_contract_columns(table, landing_dir, False, CSV_ROW_NUMBER)} "

@@ -13,9 +13,15 @@
     lookups: [{'name': n, 'sql': 'select ... (one row per join key)', 'on': cond, 'columns': [..]}]
          left-joined for the checks (which may use n.<column>); carried on as n__<column>.
     extra_columns: ["<expr> as <name>", ...] computed from the typed columns, output after them.
+    lenient_identifiers: id columns not held to the safe identifier format (the model
+         resolves and checks them itself).
+    line_column: a column left out of the key comparison (customers.msisdn): rows of one key
+         that differ only there are one row and several lines; the first line's row is
+         accepted, the others are quarantined as additional_line (their number is still the
+         customer's line: see base_network__network_events).
     The output keeps the contract's columns except direct identifiers (contract: identifier).
 -#}
-{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true) -%}
+{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[], line_column=none) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set physical_types = landing_physical_types(relation) -%}
@@ -44,7 +50,7 @@ checked_rows as (
         {{ lookup.name }}.{{ column }} as {{ lookup.name }}__{{ column }},
         {%- endfor %}{% endfor %}
         case
-            {{- row_problem_clauses(table_name) }}
+            {{- row_problem_clauses(table_name, lenient_identifiers=lenient_identifiers) }}
         {%- for check in checks %}
             when {{ check[0] }} then '{{ check[1] }}'
         {%- endfor %}
@@ -71,7 +77,7 @@ checked_rows as (
 fingerprinted_rows as (
     select
         *,
-        {{ row_fingerprint(table_name) }} as content_fingerprint
+        {{ row_fingerprint(table_name, except=[line_column] if line_column else []) }} as content_fingerprint
     from checked_rows
 ),
 
@@ -82,14 +88,25 @@ versioned_rows as (
         min(content_fingerprint) over (partition by {{ key | join(', ') }})
         <> max(content_fingerprint) over (partition by {{ key | join(', ') }}) as has_key_conflict,
         row_number() over (
-            partition by {{ key | join(', ') }}, content_fingerprint order by _source_file, _source_row
-        ) as copy_number
+            partition by {{ key | join(', ') }}, content_fingerprint{% if line_column %}, {{ line_column }}{% endif %}
+            order by _source_file, _source_row
+        ) as copy_number,
+        {%- if line_column %}
+        case
+            when min({{ line_column }}) over (partition by {{ key | join(', ') }}, content_fingerprint) is null then true
+            else coalesce({{ line_column }} = min({{ line_column }}) over (partition by {{ key | join(', ') }}, content_fingerprint), false)
+        end as is_first_line
+        {%- else %}
+        true as is_first_line
+        {%- endif %}
     {%- elif deduplicate %}
         false as has_key_conflict,
-        row_number() over (partition by content_fingerprint order by _source_file, _source_row) as copy_number
+        row_number() over (partition by content_fingerprint order by _source_file, _source_row) as copy_number,
+        true as is_first_line
     {%- else %}
         false as has_key_conflict,
-        1 as copy_number
+        1 as copy_number,
+        true as is_first_line
     {%- endif %}
     from fingerprinted_rows
 ),
@@ -102,6 +119,10 @@ decided_rows as (
             case
                 when has_key_conflict then 'duplicate_key_conflict'
                 when copy_number > 1 then 'exact_duplicate'
+                {%- if line_column %}
+                when not is_first_line and {{ line_column }} is not null then 'additional_line'
+                {%- endif %}
+                when not is_first_line then 'exact_duplicate'
             end,
             reference_problem
         ) as rejection_reason

@@ -1,7 +1,9 @@
 """Facts the gates derive from the landing views and the rules, never from the models.
 
 Every snippet reads ``landing.<table>`` (all text for CSV input, typed for Parquet), so
-values are cast, trimmed and lower-cased the way the contract defines them. Where the
+values are cast and trimmed the way the contract defines them, and vocabulary values are
+normalised with the shared pure normaliser (``privacy_pipeline.vocabulary``, registered
+as a SQL function on the gate's connection, not the models' SQL macro). Where the
 landing data is ambiguous the snippets choose what protects the customer: an opt-out
 wins a tie, and a customer is eligible for marketing only if every landing row of that
 customer says so.
@@ -9,9 +11,17 @@ customer says so.
 
 from __future__ import annotations
 
+import contextlib
+
+import duckdb
+
 from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
+from privacy_pipeline.vocabulary import identifier_match_key, normalise_term
+
+NORMALISED_TERM = "gate_normalised_term"
+MATCH_KEY = "gate_identifier_match_key"
 
 
 def text(column: str) -> str:
@@ -20,7 +30,26 @@ def text(column: str) -> str:
 
 
 def enum(column: str) -> str:
-    return f"lower({text(column)})"
+    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``.
+    A value already in normal form (lower-case ASCII words joined by _) skips the Python call."""
+    value = text(column)
+    return f"""(case when regexp_full_match({value}, '[a-z0-9]+(_[a-z0-9]+)*') then {value}
+                else {NORMALISED_TERM}({value}) end)"""
+
+
+def register_normaliser(candidate: Candidate) -> None:
+    """Make ``enum()`` and the ledger's customer match key work on this candidate's connection."""
+    if NORMALISED_TERM not in candidate.cache:
+        register_vocabulary_functions(candidate.con)
+        candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
+
+
+def register_vocabulary_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQL functions ``ledger_sql`` and ``enum()`` need, on any connection (reports too)."""
+    for name, function in ((NORMALISED_TERM, normalise_term), (MATCH_KEY, identifier_match_key)):
+        # Another suite may have registered it on the same database in this process: same rule.
+        with contextlib.suppress(duckdb.CatalogException):
+            con.create_function(name, function, ["VARCHAR"], "VARCHAR", side_effects=False)
 
 
 def timestamp(column: str) -> str:
@@ -37,8 +66,37 @@ def ledger_sql() -> str:
     ``is_valid`` says whether the whole row keeps the contract (event id unique, channel,
     platform and time readable): only a valid opt-in can grant a consent, but any
     readable refusal is honoured. A refusal whose time cannot be read has a null
-    ``recorded_at`` and counts as the latest event (honoured from now on).
+    ``recorded_at`` and counts as the latest event (honoured from now on). A refusal whose
+    customer number names no landing customer exactly is the customer's whose number has
+    the same match key (case, spaces, separators ignored), when exactly one has it.
     """
+    return f"""
+        with landing_customer_ids as (
+            select distinct {text("customer_id")} as customer_id
+            from landing.customers
+            where {text("customer_id")} is not null
+        ),
+        customer_keys as (
+            select {MATCH_KEY}(customer_id) as match_key, min(customer_id) as customer_id,
+                   count(*) as holders
+            from landing_customer_ids
+            group by {MATCH_KEY}(customer_id)
+        ),
+        events as ({events_sql()})
+        select
+            coalesce(
+                case when events.choice = 'opt_out' and exact.customer_id is null
+                          and customer_keys.holders = 1 then customer_keys.customer_id end,
+                events.customer_id
+            ) as customer_id,
+            events.* exclude (customer_id)
+        from events
+        left join landing_customer_ids as exact on events.customer_id = exact.customer_id
+        left join customer_keys on {MATCH_KEY}(events.customer_id) = customer_keys.match_key
+    """
+
+
+def events_sql() -> str:
     return f"""
         select
             {text("customer_id")} as customer_id,
@@ -61,6 +119,7 @@ def ledger_sql() -> str:
 
 def ledger(candidate: Candidate) -> str:
     """The parsed consent ledger, materialised once per suite (the landing may be CSV)."""
+    register_normaliser(candidate)
     return candidate.materialise("gate_ledger", ledger_sql())
 
 
@@ -86,6 +145,7 @@ def latest_event_sql(source: str, purpose: str, before: str | None = None) -> st
 
 def customers(candidate: Candidate) -> str:
     """One row per landing customer row: id, brand, migration and closing as text and time."""
+    register_normaliser(candidate)
     return candidate.materialise(
         "gate_customers",
         f"""
@@ -191,6 +251,8 @@ def delivered_numbers(candidate: Candidate) -> str:
         f"""
         select distinct number, kind from (
             select {text("msisdn")} as number, 'msisdn' as kind from landing.customers
+            union all
+            select {text("msisdn")}, 'msisdn' from landing.customer_lines
             union all
             select distinct {text("msisdn")}, 'msisdn' from landing.network_events
             union all

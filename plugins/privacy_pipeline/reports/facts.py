@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.gates.candidate import connect_candidate, run_window, sql_literal
-from privacy_pipeline.gates.landing_facts import ledger_sql
+from privacy_pipeline.gates.landing_facts import ledger_sql, register_vocabulary_functions
 from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA
 from privacy_pipeline.run_context import RunContext
@@ -237,6 +237,8 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
     failures = read_failures(ctx)
     outcome, published = run_outcome(ctx, failures, gate_results)
     with read_only(ctx.candidate_db) as candidate, read_only(ctx.warehouse_db) as warehouse:
+        if candidate is not None:
+            register_vocabulary_functions(candidate)  # the landing ledger is read normalised
         return RunFacts(
             outcome=outcome,
             published=published,

@@ -23,11 +23,11 @@ run_day as (
 catalogue as (
     select
         app_or_site,
-        lower(trim(category)) as category
+        category
     from {{ ref('stg_reference__site_catalogue') }}
     where
         not is_sensitive
-        and lower(trim(category)) not in ({{ sensitive_category_list() }})
+        and not {{ is_sensitive_term('category') }}
 ),
 
 visits as (

@@ -1,6 +1,7 @@
 -- Every signal usable for the run date, with its basis, age and weighted points:
 -- points * 0.5 ^ (age_days / scoring.half_life_days); signals older than
--- scoring.lookback_days are dropped. Sensitive categories are dropped whatever their basis.
+-- scoring.lookback_days are dropped. Only interests of config allowed_interests are kept,
+-- and a sensitive category (any spelling) is dropped whatever its basis.
 {%- set scoring = var('scoring') %}
 
 with
@@ -55,8 +56,8 @@ aged_signals as (
     from signals
     cross join run_day
     where
-        signals.interest is not null
-        and signals.interest not in ({{ sensitive_category_list() }})
+        signals.interest in ({{ allowed_interest_list() }})
+        and not {{ is_sensitive_term('signals.interest') }}
 )
 
 select

@@ -1,5 +1,8 @@
 -- Every delivered customer row, typed and checked; rejection_reason null = accepted.
 -- full_name and email are dropped here; the msisdn is kept only as its pseudonym.
+-- Two rows of one customer that differ only by msisdn are one customer with two lines:
+-- one row is accepted, the other is quarantined as additional_line and its number still
+-- maps the customer's network events (base_network__network_events).
 {{ checked_landing_rows(
     'crm', 'customers',
     checks=[
@@ -7,4 +10,5 @@
         ('closed_at < created_at', 'invalid_interval:closed_at'),
     ],
     extra_columns=[pseudonym('msisdn') ~ ' as msisdn_pseudonym'],
+    line_column='msisdn',
 ) }}

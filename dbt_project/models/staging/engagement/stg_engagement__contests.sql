@@ -1,4 +1,4 @@
--- Accepted contests, one row per contest_id; theme (an interest) in lower case.
+-- Accepted contests, one row per contest_id; theme: an allowed interest, normalised.
 {{ config(materialized='view') }}
 
 select
@@ -7,6 +7,6 @@ select
     partner_id,
     starts_at,
     ends_at,
-    lower(theme) as theme
+    theme
 from {{ ref('base_engagement__contests') }}
 where rejection_reason is null

@@ -1,4 +1,4 @@
--- Accepted survey questions, one row per question_id; interest in lower case.
+-- Accepted survey questions, one row per question_id; interest: an allowed interest, normalised.
 {{ config(materialized='view') }}
 
 select
@@ -6,6 +6,6 @@ select
     survey_id,
     text,
     answer_kind,
-    lower(interest) as interest
+    interest
 from {{ ref('base_engagement__survey_questions') }}
 where rejection_reason is null

@@ -1,10 +1,16 @@
 -- Every delivered network event, checked in one pass; rejection_reason null = accepted.
--- The msisdn is resolved to the customer with one hash join on a small directory of
--- accepted customers' numbers, built from the same delivered value the pseudonym is made
--- of (hashing the number of 100M events a day would cost more and change nothing); the
--- raw number is dropped here. A number of no accepted customer: unknown_msisdn; of
--- several: ambiguous_msisdn. Identical events are not deduplicated: they change no
--- presence count (distinct people), and a full sort of 100M rows would.
+-- The msisdn is resolved to whoever held the number at the event's instant, with one hash
+-- join (and an interval filter) on a small directory of accepted customers' numbers, built
+-- from the same delivered values the pseudonyms are made of (hashing the number of 100M
+-- events a day would cost more and change nothing); the raw number is dropped here.
+-- Lines: a customer listed in customer_lines holds the numbers of its accepted lines during
+-- [valid_from, valid_to); any other accepted customer holds customers.msisdn for the whole
+-- account life (the one-line case). The directory cuts each number's time into segments
+-- with the same holders, so an event matches at most one segment. A number of no accepted
+-- customer: unknown_msisdn; held by nobody at the instant: msisdn_not_held_at_event_time;
+-- by several customers at the instant: ambiguous_msisdn. Identical events are not
+-- deduplicated: they change no presence count (distinct people), and a full sort of 100M
+-- rows would.
 -- row_data of a rejected event is its row number in the file only (no content: see
 -- quarantine_row_json).
 {%- set relation = source('network', 'network_events') %}
@@ -12,6 +18,12 @@
 {%- set customers_relation = source('crm', 'customers') %}
 {%- set customer_types = landing_physical_types(customers_relation) %}
 {%- set customer_columns = contract_table('customers').columns %}
+{%- set lines_relation = source('crm', 'customer_lines') %}
+{%- set line_types = landing_physical_types(lines_relation) %}
+{%- set line_columns = contract_table('customer_lines').columns %}
+{#- Open ends of a period, as instants every engine can compare. -#}
+{%- set beginning_of_time = "cast('0001-01-01 00:00:00+00' as timestamp with time zone)" %}
+{%- set end_of_time = "cast('9999-12-31 00:00:00+00' as timestamp with time zone)" %}
 
 with
 
@@ -22,23 +34,111 @@ delivered_numbers as (
     from {{ customers_relation }}
 ),
 
-accepted_numbers as (
+listed_customers as (
+    select distinct customer_id
+    from {{ ref('stg_crm__customer_lines') }}
+),
+
+-- The one-line case: customers.msisdn of an accepted customer without listed lines.
+account_lines as (
     select distinct
         delivered_numbers.msisdn,
-        delivered_numbers.customer_id
+        delivered_numbers.customer_id,
+        {{ beginning_of_time }} as valid_from,
+        {{ end_of_time }} as valid_to
     from delivered_numbers
     inner join {{ ref('stg_crm__customers') }} as customers
         on delivered_numbers.customer_id = customers.customer_id
-    where delivered_numbers.msisdn is not null
+    left join listed_customers
+        on delivered_numbers.customer_id = listed_customers.customer_id
+    where delivered_numbers.msisdn is not null and listed_customers.customer_id is null
 ),
 
-msisdn_directory as (
+delivered_lines as (
+    select
+        {{ typed_value('msisdn', line_columns.msisdn, line_types.get('msisdn', '')) }} as msisdn,
+        {{ typed_value('customer_id', line_columns.customer_id, line_types.get('customer_id', '')) }} as customer_id,
+        {{ typed_value('valid_from', line_columns.valid_from, line_types.get('valid_from', '')) }} as valid_from,
+        {{ typed_value('valid_to', line_columns.valid_to, line_types.get('valid_to', '')) }} as valid_to
+    from {{ lines_relation }}
+),
+
+-- Accepted lines only (the small lines table is hashed to find them).
+listed_lines as (
+    select distinct
+        delivered_lines.msisdn,
+        delivered_lines.customer_id,
+        delivered_lines.valid_from,
+        coalesce(delivered_lines.valid_to, {{ end_of_time }}) as valid_to
+    from delivered_lines
+    inner join {{ ref('stg_crm__customer_lines') }} as accepted_lines
+        on
+            delivered_lines.customer_id = accepted_lines.customer_id
+            and delivered_lines.valid_from = accepted_lines.valid_from
+            and {{ pseudonym('delivered_lines.msisdn') }} = accepted_lines.msisdn_pseudonym
+),
+
+line_periods as (
     select
         msisdn,
-        min(customer_id) as customer_id,
-        count(*) as owner_count
-    from accepted_numbers
-    group by msisdn
+        customer_id,
+        valid_from,
+        valid_to
+    from account_lines
+    union all
+    select
+        msisdn,
+        customer_id,
+        valid_from,
+        valid_to
+    from listed_lines
+),
+
+period_bounds as (
+    select
+        msisdn,
+        {{ beginning_of_time }} as bound_at
+    from line_periods
+    union
+    select
+        msisdn,
+        valid_from as bound_at
+    from line_periods
+    union
+    select
+        msisdn,
+        valid_to as bound_at
+    from line_periods
+),
+
+line_segments as (
+    select
+        msisdn,
+        bound_at as segment_from,
+        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
+    from period_bounds
+),
+
+-- Per number, consecutive segments [segment_from, segment_to) covering all time, each with
+-- its holders: 0 (between two holders), 1, or several (ambiguous).
+msisdn_directory as (
+    select
+        line_segments.msisdn,
+        line_segments.segment_from,
+        line_segments.segment_to,
+        min(line_periods.customer_id) as customer_id,
+        count(distinct line_periods.customer_id) as owner_count
+    from line_segments
+    left join line_periods
+        on
+            line_segments.msisdn = line_periods.msisdn
+            and line_segments.segment_from >= line_periods.valid_from
+            and line_segments.segment_to <= line_periods.valid_to
+    where line_segments.segment_from < line_segments.segment_to
+    group by
+        line_segments.msisdn,
+        line_segments.segment_from,
+        line_segments.segment_to
 ),
 
 known_cells as (
@@ -70,12 +170,16 @@ checked_events as (
                 and not {{ matches_pattern('typed_events.msisdn__raw', '^[+][1-9][0-9]{1,14}$') }}
                 then 'invalid_msisdn:msisdn'
             when msisdn_directory.owner_count is null then 'unknown_msisdn'
+            when msisdn_directory.owner_count = 0 then 'msisdn_not_held_at_event_time'
             when msisdn_directory.owner_count > 1 then 'ambiguous_msisdn'
             when known_cells.known_cell_id is null then 'unknown_cell'
         end as rejection_reason
     from typed_events
     left join msisdn_directory
-        on typed_events.msisdn__raw = msisdn_directory.msisdn
+        on
+            typed_events.msisdn__raw = msisdn_directory.msisdn
+            and typed_events.event_at >= msisdn_directory.segment_from
+            and typed_events.event_at < msisdn_directory.segment_to
     left join known_cells
         on typed_events.cell_id = known_cells.known_cell_id
 )

@@ -1,2 +1,10 @@
 -- Every delivered catalogue row, typed and checked; rejection_reason null = accepted.
-{{ checked_landing_rows('reference', 'site_catalogue') }}
+-- The category is read normalised. A sensitive category (any spelling) is accepted, so that
+-- traffic to the site is known to be sensitive (stg_reference__site_catalogue.is_sensitive);
+-- any other category must be in config allowed_interests.
+{{ checked_landing_rows(
+    'reference', 'site_catalogue',
+    checks=[
+        ('not ' ~ is_sensitive_term('category') ~ ' and category not in (' ~ allowed_interest_list() ~ ')', 'unknown_interest:category'),
+    ],
+) }}

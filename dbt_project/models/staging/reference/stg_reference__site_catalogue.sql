@@ -1,11 +1,12 @@
--- The limited list of sites and apps, one row per app_or_site; category in lower case.
--- is_sensitive: the category is one of config sensitive_categories (sexual, religious,
--- political); those are never an interest. Every other category is an interest.
+-- The limited list of sites and apps, one row per app_or_site; category normalised.
+-- is_sensitive: the category is sensitive in any spelling (config sensitive_categories:
+-- sexual, religious, political and their other spellings); those are never an interest.
+-- Every other category is one of config allowed_interests.
 {{ config(materialized='view') }}
 
 select
     app_or_site,
-    lower(category) as category,
-    coalesce(lower(category) in ({{ sensitive_category_list() }}), false) as is_sensitive
+    category,
+    {{ is_sensitive_term('category') }} as is_sensitive
 from {{ ref('base_reference__site_catalogue') }}
 where rejection_reason is null

@@ -1,0 +1,76 @@
+{#- Closed vocabularies read generously, identifiers in a safe format: the SQL home of
+    the rule stated in privacy_pipeline/vocabulary.py (docs/data-contract.md).
+
+    normalised_term(expr): Unicode NFKC and case folding; format characters (zero-width
+    space and joiners, word joiner, BOM, soft hyphen: category Cf) removed; every run of
+    whitespace, control characters, dashes and _ made one _, none at the edges; empty =
+    null. "OPT OUT", "opt-out", "opt_out<tab>" and "opt<U+200B>_out" all read opt_out.
+    DuckDB has NFC but no NFKC: non-ASCII values go through nfkc_casefold(), a function
+    the dbt-duckdb plugin privacy_pipeline.dbt_pseudonym_key registers (Python's
+    unicodedata); ASCII values, nearly all of them, need no call (NFKC leaves ASCII as
+    it is, and lower() is case folding there). Used in base staging tables only, so the
+    views and marts never need the function.
+    (Trino: lower(normalize(x, NFKC)); Spark: a UDF; both support the \p{..} classes.)
+-#}
+{% macro nfkc_casefolded(expr) -%}
+    case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }} else nfkc_casefold({{ expr }}) end
+{%- endmacro %}
+
+{% macro normalised_term(expr) -%}
+    nullif(regexp_replace(regexp_replace(regexp_replace(
+        lower({{ nfkc_casefolded(expr) }}),
+        '\p{Cf}', '', 'g'),
+        '[\pZ\p{Cc}\p{Pd}_]+', '_', 'g'),
+        '^_|_$', '', 'g'), '')
+{%- endmacro %}
+
+{#- A customer number as a refusal may write it: normalised, without separators
+    ("c-001", "C 001" and "C001" share the key c001). -#}
+{% macro identifier_match_key(expr) -%}
+    nullif(replace({{ normalised_term(expr) }}, '_', ''), '')
+{%- endmacro %}
+
+{#- An identifier as delivered: ASCII letters and digits first, then also . _ : -, at
+    most 128 characters (privacy_pipeline.vocabulary.IDENTIFIER_PATTERN). No leading
+    = + - @, no space, quote or control character: nothing a spreadsheet would run. -#}
+{% macro is_safe_identifier(expr) -%}
+    {{ matches_pattern(expr, '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$') }}
+{%- endmacro %}
+
+{#- A normalised interest or site category: lower-case letters and digits separated by _. -#}
+{% macro is_interest_term(expr) -%}
+    {{ matches_pattern(expr, '^[a-z0-9]+(_[a-z0-9]+)*$') }}
+{%- endmacro %}
+
+{#- Every configured sensitive term (config sensitive_categories: the categories and their
+    other spellings, normalised and checked by privacy_pipeline.config). -#}
+{% macro sensitive_terms() -%}
+    {%- set terms = [] -%}
+    {%- for category, spellings in var('sensitive_categories').items() -%}
+        {%- do terms.append(category) -%}
+        {%- do terms.extend(spellings or []) -%}
+    {%- endfor -%}
+    {%- for term in terms -%}
+        {%- if not modules.re.fullmatch('[a-z0-9]+(_[a-z0-9]+)*', term) -%}
+            {{ exceptions.raise_compiler_error('sensitive_categories: ' ~ term ~ ' is not a normalised term') }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(terms | unique | sort) }}
+{%- endmacro %}
+
+{#- A normalised term is sensitive when it, or one of its _-separated words, starts with
+    a sensitive term: politics, political_news, adult_content, porno. Null = not sensitive. -#}
+{% macro is_sensitive_term(expr) -%}
+    coalesce({{ matches_pattern(expr, '(^|_)(' ~ (sensitive_terms() | join('|')) ~ ')') }}, false)
+{%- endmacro %}
+
+{#- The interests that may be scored, targeted or published (config allowed_interests),
+    as a SQL list of literals. -#}
+{% macro allowed_interest_list() -%}
+    {%- for interest in var('allowed_interests') -%}
+        {%- if not modules.re.fullmatch('[a-z0-9]+(_[a-z0-9]+)*', interest) -%}
+            {{ exceptions.raise_compiler_error('allowed_interests: ' ~ interest ~ ' is not a normalised term') }}
+        {%- endif -%}
+        '{{ interest }}'{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
+{%- endmacro %}

@@ -1,0 +1,99 @@
+"""Closed vocabularies read generously: the one Python statement of the normalisation rule.
+
+Landing values of the contract's closed lists (purposes, choices, channels, platforms,
+answer kinds, ...), interests and site categories are compared after normalising:
+
+1. Unicode NFKC, then case folding (``ＯＰＴ－ＯＵＴ`` and ``Opt-Out`` read alike);
+2. every format character (zero-width space, joiners, word joiner, BOM, soft hyphen,
+   bidi marks: Unicode category Cf) is removed, wherever it is;
+3. every run of whitespace (any Unicode space, tab, line break, other control character),
+   ``-`` or other dash, and ``_`` becomes one ``_``, and is dropped at the edges.
+
+So ``opt-out``, ``OPT OUT``, ``opt_out\\t`` and ``opt\\u200b_out`` all read ``opt_out``.
+
+The dbt models apply the same rule in SQL (macro ``normalised_term``, which calls
+``nfkc_casefold`` below, registered by the dbt-duckdb plugin, for non-ASCII values only);
+the gates use this module, so they read landing values generously without sharing the
+models' SQL. ``docs/data-contract.md`` describes the rule.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+SEPARATOR = "_"
+# Unicode categories read as a separator: spaces, line and paragraph separators, control
+# characters (tab, CR, LF, ...) and dashes; "_" is one too.
+SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Pd"})
+INVISIBLE_CATEGORY = "Cf"
+
+# What a normalised interest or site category may look like (else invalid_interest).
+INTEREST_PATTERN = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+# What an identifier may look like as delivered (else invalid_identifier): ASCII letters
+# and digits, then also . _ : -, at most 128 characters. Nothing a spreadsheet reads as a
+# formula (= + - @ first), no space, quote or control character.
+IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def nfkc_casefold(value: str | None) -> str | None:
+    """NFKC, case folded, NFKC again (folding can leave a value that is not NFKC)."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+
+
+def normalise_term(value: object) -> str | None:
+    """A vocabulary value as it is compared: see the module docstring; None if empty."""
+    if value is None:
+        return None
+    text = nfkc_casefold(str(value))
+    out: list[str] = []
+    pending_separator = False
+    for char in text:
+        category = unicodedata.category(char)
+        if category == INVISIBLE_CATEGORY:
+            continue
+        if char == SEPARATOR or category in SEPARATOR_CATEGORIES:
+            pending_separator = True
+            continue
+        if pending_separator and out:
+            out.append(SEPARATOR)
+        pending_separator = False
+        out.append(char)
+    return "".join(out) or None
+
+
+def identifier_match_key(value: object) -> str | None:
+    """A customer number as a refusal letter may write it: normalised, separators removed
+    (``c-001``, ``C 001`` and ``C001`` share the key ``c001``)."""
+    term = normalise_term(value)
+    return term.replace(SEPARATOR, "") if term else None
+
+
+def is_safe_identifier(value: object) -> bool:
+    return value is not None and IDENTIFIER_PATTERN.fullmatch(str(value)) is not None
+
+
+def sensitive_terms(categories: dict[str, Iterable[str]]) -> list[str]:
+    """Every stem of the configured sensitive categories (config ``sensitive_categories``:
+    category -> its other spellings), the category names included, normalised."""
+    terms = set()
+    for category, spellings in categories.items():
+        for term in (category, *(spellings or ())):
+            normalised = normalise_term(term)
+            if normalised:
+                terms.add(normalised)
+    return sorted(terms)
+
+
+def is_sensitive(value: object, terms: Iterable[str]) -> bool:
+    """True when the normalised value, or one of its ``_``-separated words, starts with a
+    sensitive term (``politics``, ``Political news``, ``adult_content``, ``porn``...)."""
+    term = normalise_term(value)
+    if not term:
+        return False
+    words = term.split(SEPARATOR)
+    starts = {SEPARATOR.join(words[i:]) for i in range(len(words))}
+    return any(start.startswith(stem) for stem in terms for start in starts)

@@ -1,0 +1,157 @@
+"""Closed vocabularies read generously (privacy_pipeline.vocabulary) and their configuration.
+
+Pure functions: no dbt, no DuckDB file. The staging tests (tests/test_staging.py) check the
+SQL twin (macro normalised_term) on the same kinds of values through dbt.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import duckdb
+import pytest
+from privacy_pipeline.config import allowed_interests, load_config, sensitive_categories
+from privacy_pipeline.dbt_pseudonym_key import register_nfkc_casefold
+from privacy_pipeline.errors import ConfigError
+from privacy_pipeline.vocabulary import (
+    identifier_match_key,
+    is_safe_identifier,
+    is_sensitive,
+    normalise_term,
+    sensitive_terms,
+)
+
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+SPACES = [" ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "\x0b"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["opt_out", "opt-out", "OPT OUT", "opt_out\t", " Opt_Out ", "opt \u2013 out", "ＯＰＴ＿ＯＵＴ",
+     "opt__out", "-opt-out-", *[f"opt{z}_out{z}" for z in ZERO_WIDTH],
+     *[f"{s}opt{s}out{s}" for s in SPACES]],
+)  # fmt: skip
+def test_every_spelling_of_a_refusal_reads_opt_out(value):
+    assert normalise_term(value) == "opt_out"
+
+
+def test_normalising_keeps_what_matters_and_empties_to_none():
+    assert normalise_term("Direct Marketing") == "direct_marketing"
+    assert normalise_term("rating 1-5") == "rating_1_5"
+    assert normalise_term("ﬁnance") == "finance"  # NFKC: the ligature is two letters
+    assert normalise_term("Straße") == "strasse"  # case folding, not only lower-casing
+    assert normalise_term("optout") == "optout"  # words are not invented
+    assert normalise_term(" \t\u200b ") is None and normalise_term(None) is None
+
+
+@pytest.fixture(scope="module")
+def terms():
+    return sensitive_terms(load_config()["sensitive_categories"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["political", "politics", "Political News", "POLITICIAN", "religion", "Religious",
+     "reli\u200bgion", "adult", " ADULT\t", "adult_content", "porn", "PORNO", "sex",
+     "sexual", "erotic-stories", "ｐｏｒｎ", "church", "election"],
+)  # fmt: skip
+def test_sensitive_categories_in_any_spelling(value, terms):
+    assert is_sensitive(value, terms)
+
+
+@pytest.mark.parametrize("value", ["music", "gaming", "news", "sport", "home_office", None, ""])
+def test_ordinary_interests_are_not_sensitive(value, terms):
+    assert not is_sensitive(value, terms)
+
+
+def test_customer_numbers_match_without_case_spaces_and_separators():
+    keys = {identifier_match_key(v) for v in ["C001", "c001", "C-001", " c 0 0 1\t", "C_001"]}
+    assert keys == {"c001"}
+    assert identifier_match_key("C002") != identifier_match_key("C001")
+
+
+@pytest.mark.parametrize("value", ["C001", "CELL-A1", "X_NO_OFFSET", "2026.06:01", "PT01", "42"])
+def test_safe_identifiers(value):
+    assert is_safe_identifier(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['=HYPERLINK("http://x","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "C 001", "C001\t",
+     "a\"b", "x" * 129, "", "Ｃ001", "C\u200b001", None],
+)  # fmt: skip
+def test_unsafe_identifiers(value):
+    assert not is_safe_identifier(value)
+
+
+def test_nfkc_casefold_is_registered_once_per_database():
+    con = duckdb.connect()
+    register_nfkc_casefold(con)
+    register_nfkc_casefold(con.cursor())
+    assert con.execute("select nfkc_casefold('ＯＰＴ Straße')").fetchall() == [("opt strasse",)]
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def test_the_letters_categories_cannot_be_removed():
+    with pytest.raises(ConfigError, match="political"):
+        sensitive_categories({"sexual": [], "religious": []})
+    assert sensitive_categories(["sexual", "religious", "political"])["political"] == []
+
+
+def test_configured_terms_must_be_normalised_terms():
+    with pytest.raises(ConfigError, match="sensitive_categories.sexual"):
+        sensitive_categories({"sexual": ["a|b"], "religious": [], "political": []})
+    assert sensitive_categories({"Sexual": ["Adult Content"], "religious": [], "political": []})[
+        "sexual"
+    ] == ["adult_content"]
+
+
+def test_the_allow_list_refuses_sensitive_interests_and_unknown_rule_interests():
+    config = copy.deepcopy(load_config())
+    config["allowed_interests"] = [*config["allowed_interests"], "Politics"]
+    with pytest.raises(ConfigError, match="politics"):
+        allowed_interests(config)
+    config = copy.deepcopy(load_config())
+    config["allowed_interests"] = [i for i in config["allowed_interests"] if i != "gaming"]
+    with pytest.raises(ConfigError, match="gaming"):
+        allowed_interests(config)
+    config["allowed_interests"] = []
+    with pytest.raises(ConfigError, match="allowed_interests"):
+        allowed_interests(config)
+
+
+# ---------------------------------------------------------------- the gates' own reading
+
+
+def test_the_gates_read_the_ledger_generously_with_their_own_code():
+    from privacy_pipeline.gates.candidate import Candidate
+    from privacy_pipeline.gates.landing_facts import ledger
+
+    con = duckdb.connect()
+    con.execute("create schema landing")
+    con.execute(
+        "create table landing.customers as "
+        "select * from (values ('C001'), ('AB-1'), ('AB_1')) as t(customer_id)"
+    )
+    at = "2026-05-01T10:00:00Z"
+    con.execute(
+        f"""create table landing.privacy_preferences as select * from (values
+            ('E1', 'c-001', 'Direct Marketing', 'OPT OUT', 'Letter', 'proximus', '{at}'),
+            ('E2', 'c001', 'partner_offers', 'opt_in', 'letter', 'proximus', '{at}'),
+            ('E3', 'ab 1', 'direct_marketing', 'opt' || chr(8203) || '-out', 'email',
+             'PROXIMUS', '{at}')
+        ) as t(event_id, customer_id, purpose, choice, channel, platform, recorded_at)"""
+    )
+    candidate = Candidate.__new__(Candidate)  # only the connection and the cache are used
+    candidate.con, candidate.cache = con, {}
+    rows = con.execute(
+        f"select event_id, customer_id, purpose, choice, platform, is_valid "
+        f"from {ledger(candidate)} order by event_id"
+    ).fetchall()
+    assert rows == [
+        ("E1", "C001", "direct_marketing", "opt_out", "proximus", True),  # matched generously
+        ("E2", "c001", "partner_offers", "opt_in", "proximus", True),  # a consent: exact only
+        ("E3", "ab 1", "direct_marketing", "opt_out", "proximus", True),  # two customers: no
+    ]
