@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_pipeline.config import DEMO_RUN_DATE
+from privacy_pipeline.sql import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +277,7 @@ def count_network_events(landing: Path) -> int:
     pattern = str(folder / "*.parquet") if folder.is_dir() else str(landing / "network_events.*")
     con = duckdb.connect()
     try:
-        return con.execute(f"select count(*) from '{pattern}'").fetchone()[0]
+        return con.execute(f"select count(*) from {quote_literal(pattern)}").fetchone()[0]
     finally:
         con.close()
 
@@ -305,7 +306,7 @@ def measure_floor(name: str, query: str, candidate: Path) -> dict[str, Any]:
         con = duckdb.connect({str(candidate)!r}, read_only=True)
         con.execute("set enable_progress_bar = false")
         con.execute({query!r})
-        con.execute("copy floor_presence to '{figures}' (format parquet)")
+        con.execute("copy floor_presence to ? (format parquet)", [{str(figures)!r}])
     """)
     measurement = measure_python(name, script)
     if measurement["ok"]:
@@ -319,7 +320,7 @@ def floor_differences(candidate: Path, figures: Path) -> int:
 
     con = duckdb.connect(str(candidate), read_only=True)
     try:
-        con.execute(f"create temp view floor_presence as select * from '{figures}'")
+        con.execute(f"create temp view floor_presence as select * from {quote_literal(figures)}")
         return con.execute(FLOOR_CHECK_QUERY).fetchone()[0]
     finally:
         con.close()

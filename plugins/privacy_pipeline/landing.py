@@ -43,6 +43,7 @@ from privacy_pipeline.contract import (
 )
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.sql import path_list, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +100,6 @@ class TableFiles:
     @property
     def parquet_files(self) -> list[DataFile]:
         return [f for f in self.files if not f.is_csv]
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def file_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
 
 
 def is_data_file(path: Path) -> bool:
@@ -261,21 +250,22 @@ def csv_reader(files: list[DataFile], rejects: str | None = None) -> str:
     header = files[0].header
     columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
     errors = (
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan'"
+        f"store_rejects = true, rejects_table = {quote_literal(rejects)}, "
+        f"rejects_scan = {quote_literal(rejects + '_scan')}"
         if rejects
         else "ignore_errors = true"
     )
     return (
-        f"read_csv({file_list([f.path for f in files])}, header = true, auto_detect = false, "
+        f"read_csv({path_list([f.path for f in files])}, header = true, auto_detect = false, "
         f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-        f"filename = '{SOURCE_FILE_COLUMN}', {errors})"
+        f"filename = {quote_literal(SOURCE_FILE_COLUMN)}, {errors})"
     )
 
 
 def parquet_reader(files: list[DataFile]) -> str:
     return (
-        f"read_parquet({file_list([f.path for f in files])}, union_by_name = true, "
-        f"filename = '{SOURCE_FILE_COLUMN}')"
+        f"read_parquet({path_list([f.path for f in files])}, union_by_name = true, "
+        f"filename = {quote_literal(SOURCE_FILE_COLUMN)})"
     )
 
 
@@ -319,7 +309,8 @@ def create_views(con: duckdb.DuckDBPyConnection, located: list[TableFiles], land
         name = table_files.table.name
         try:
             con.execute(
-                f"create or replace view landing.{name} as {view_sql(table_files, landing_dir)}"
+                f"create or replace view landing.{quote_identifier(name)} as "
+                f"{view_sql(table_files, landing_dir)}"
             )
         except duckdb.Error as exc:
             raise UnusableInput(
