@@ -165,6 +165,8 @@ def write_reports(ctx: RunContext) -> dict[str, str]:
 
 def prune_working_data(ctx: RunContext) -> list[str]:
     """Delete candidate databases older than the retention (they hold per-person rows)."""
+    from privacy_pipeline.landing import NORMALISED_COPIES
+
     keep_days = int(ctx.config["retention"]["candidate_days"])
     removed = []
     runs_root = ctx.warehouse_dir / "runs"
@@ -176,5 +178,7 @@ def prune_working_data(ctx: RunContext) -> list[str]:
         if (ctx.run_date - run_day).days >= keep_days:
             for db_file in run_dir.glob("*.duckdb*"):
                 db_file.unlink()
+            # Normalised copies of landing files (landing.normalise_line_endings).
+            shutil.rmtree(run_dir / NORMALISED_COPIES, ignore_errors=True)
             removed.append(run_dir.name)
     return removed

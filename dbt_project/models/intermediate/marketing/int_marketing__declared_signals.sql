@@ -68,7 +68,7 @@ latest_answers as (
         questions.answer_kind,
         ranked_answers.answer,
         ranked_answers.answered_at,
-        try_cast(ranked_answers.answer as integer) as answer_number
+        try_cast(ranked_answers.answer as bigint) as answer_number
     from ranked_answers
     inner join questions
         on ranked_answers.question_id = questions.question_id
@@ -76,7 +76,8 @@ latest_answers as (
 ),
 
 -- An answer that does not fit its kind (not a number, negative, rating outside 1..5)
--- gives no points rather than odd ones.
+-- gives no points rather than odd ones. A count is bounded before it is multiplied
+-- (staging already quarantines larger ones), so no answer can overflow the product.
 answer_points as (
     select
         customer_id,
@@ -85,7 +86,11 @@ answer_points as (
         {{ local_date('answered_at') }} as signal_day,
         case
             when answer_kind = 'count' and answer_number >= 0
-                then least({{ count_max_points }}, {{ count_points_per_unit }} * answer_number)
+                then least(
+                    {{ count_max_points }},
+                    {{ count_points_per_unit }}
+                    * cast(least(answer_number, {{ plausible_limit('survey_count_answer') }}) as double)
+                )
             when answer_kind = 'yes_no' and answer in ('yes', 'y', 'true')
                 then {{ points_if_yes }}
             when answer_kind = 'rating_1_5' and answer_number between 1 and 5
