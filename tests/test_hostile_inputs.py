@@ -19,6 +19,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from privacy_pipeline.cli import main
 from privacy_pipeline.contract import TABLE_NAMES
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.export import FORMULA_TRIGGERS
@@ -36,7 +37,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
-from tests.support.pipeline import query, run_cli, run_pipeline
+from tests.support.pipeline import query, run_pipeline
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)",
             "\t=1+1", "\r=1+1"]  # fmt: skip
@@ -191,17 +192,13 @@ def test_staging_accepts_or_quarantines_every_hostile_record(tmp_path_factory, c
 
 def hostile_night_tables() -> dict[str, list[dict]]:
     return {
-        "+customers": [
-            customer(f"H{n:03d}", msisdn=f"+3249900{n:04d}", full_name=value)
-            for n, value in enumerate(HOSTILE)
-        ],
         "+survey_responses": [
             {"response_id": "HR1", "customer_id": C_PROXIMUS, "question_id": Q_MUSIC_COUNT,
              "answer": "999999999", "answered_at": ts(9, 30)},
         ],
         "+traffic_events": [
             {"customer_id": C_PROXIMUS, "observed_at": ts(10, 5), "network": "mobile",
-             "app_or_site": SITE_MUSIC, "bytes": "9223372036854775807"},
+             "app_or_site": SITE_MUSIC, "bytes": "1000000000000000"},
         ],
         "+call_records": [
             {"customer_id": C_PROXIMUS, "started_at": ts(1), "ended_at": ts(3, day="2026-06-21"),
@@ -210,15 +207,21 @@ def hostile_night_tables() -> dict[str, list[dict]]:
     }  # fmt: skip
 
 
+def hostile_customers() -> list[dict]:
+    """Customers whose id is a hostile value: formulas would reach marketing's tables."""
+    return [customer(value, msisdn=f"+3249900{n:04d}") for n, value in enumerate(HOSTILE)]
+
+
 @pytest.fixture(scope="module")
 def hostile_night(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile-night")
     landing = write_landing_zone(root / "landing", hostile_night_tables())
-    # One CRLF line in an otherwise LF customers.csv.
+    # Appended as CRLF records to the LF customers.csv: mixed line endings.
     customers = landing / "customers.csv"
-    lines = customers.read_bytes().split(b"\n")
-    lines[1] += b"\r"
-    customers.write_bytes(b"\n".join(lines))
+    header = customers.read_text().splitlines()[0].split(",")
+    with customers.open("ab") as fh:
+        for row in hostile_customers():
+            fh.write(record_bytes(row, header, "utf-8", "\r\n"))
     result = run_pipeline(landing, root / "warehouse", RUN_DATE)
     return root, result
 
@@ -255,6 +258,8 @@ def test_nothing_is_lost_and_the_crlf_line_is_read(hostile_night):
     for table, read, accepted, quarantined in reconciliation:
         assert read == accepted + quarantined, table
         delivered = len(landing_tables(hostile_night_tables(), True)[table])
+        if table == "customers":
+            delivered += len(hostile_customers())
         assert read == delivered, table
     assert not query(
         root / "warehouse",
@@ -268,9 +273,9 @@ def test_every_csv_export_of_the_night_is_safe_to_open(hostile_night):
     root, _ = hostile_night
     for table in PUBLISHED_TABLES:
         output = root / "exports" / f"{table}.csv"
-        result = run_cli("export", "--warehouse", str(root / "warehouse"), "--table", table,
-                         "--format", "csv", "--output", str(output), "--run-date", RUN_DATE)  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        args = ["--table", table, "--format", "csv", "--output", str(output)]
+        code = main(["export", "--warehouse", str(root / "warehouse"), *args])
+        assert code == 0, table
         with open(output, newline="", encoding="utf-8") as fh:
             for row in csv.reader(fh):
                 assert not [cell for cell in row if cell.startswith(FORMULA_TRIGGERS)], table
