@@ -69,11 +69,18 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# dbt commands that read no landing data, hence pseudonymise nothing (``make dbt-parse``).
+DATA_FREE_DBT_COMMANDS = ("parse", "ls", "list", "debug", "deps", "clean")
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     from privacy_pipeline.dbt_runner import run_dbt
     from privacy_pipeline.run_context import RunContext
 
-    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
+    reads_data = bool(args.dbt_args) and args.dbt_args[0] not in DATA_FREE_DBT_COMMANDS
+    ctx = RunContext.create(
+        args.landing, args.warehouse, args.date, k=args.k, reads_data=reads_data
+    )
     run_dbt(ctx, args.dbt_args)
     return 0
 

@@ -7,6 +7,7 @@ read from here and handed to dbt as vars, so no model hard-codes one.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 from functools import lru_cache
@@ -59,6 +60,12 @@ def pseudonym_key() -> str:
 
 def is_demo_landing(landing_dir: str | Path) -> bool:
     return (Path(landing_dir) / DEMO_DATA_MARKER).is_file()
+
+
+def mark_as_demo_data(landing_dir: str | Path, note: dict[str, Any]) -> None:
+    """Mark a landing zone as synthetic: its runs may use the public demo key."""
+    content = {"synthetic": True, **note}
+    (Path(landing_dir) / DEMO_DATA_MARKER).write_text(json.dumps(content, indent=2) + "\n")
 
 
 def require_pseudonym_key(landing_dir: str | Path) -> None:

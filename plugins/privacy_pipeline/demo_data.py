@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import math
 import os
@@ -61,7 +60,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 from tqdm import tqdm
 
-from privacy_pipeline.config import DEMO_DATA_MARKER
+from privacy_pipeline.config import mark_as_demo_data
 from privacy_pipeline.sql import quote_literal
 
 log = logging.getLogger(__name__)
@@ -800,7 +799,10 @@ def generate_landing_zone(
         counts = generator.run()
         for name in TABLES:
             _replace_table(landing_dir, staging, name)
-        mark_as_demo_data(landing_dir, {"customers": customers, "days": days, "seed": seed,
+        # Lets runs of these synthetic people use the public demo key (docs/threat-model.md);
+        # the loader never reads files starting with "_".
+        mark_as_demo_data(landing_dir, {"written_by": "privacy-pipeline demo-data",
+                                        "customers": customers, "days": days, "seed": seed,
                                         "end_date": end_date.isoformat()})  # fmt: skip
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -810,16 +812,6 @@ def generate_landing_zone(
         ", ".join(f"{name}={rows:,}" for name, rows in counts.items()),
     )
     return counts
-
-
-def mark_as_demo_data(landing_dir: Path, parameters: dict[str, object]) -> None:
-    """The marker that lets a run use the built-in demo pseudonym key (config.DEMO_DATA_MARKER).
-
-    The loader never reads files starting with ``_``; the marker only tells
-    ``config.require_pseudonym_key`` that these people are synthetic.
-    """
-    note = {"written_by": "privacy-pipeline demo-data", "synthetic": True, **parameters}
-    (landing_dir / DEMO_DATA_MARKER).write_text(json.dumps(note, indent=2) + "\n")
 
 
 def _table_path(folder: Path, name: str) -> Path:

@@ -45,12 +45,15 @@ class RunContext:
         run_id: str = "manual",
         config: dict[str, Any] | None = None,
         k_from: str = "--k",
+        reads_data: bool = True,
     ) -> RunContext:
         """``k`` (named ``k_from`` in messages) or ``PRIVACY_PIPELINE_K`` may raise the
-        configured k, never lower it (ConfigError, exit 2)."""
+        configured k, never lower it (ConfigError, exit 2). A context that ``reads_data``
+        (every run and stage) needs a pseudonym key (``config.require_pseudonym_key``)."""
         config = config if config is not None else load_config()
         k = run_k(config, k, k_from)
-        require_pseudonym_key(landing_dir)
+        if reads_data:
+            require_pseudonym_key(landing_dir)
         if isinstance(run_date, str):
             run_date = dt.date.fromisoformat(run_date)
         return cls(
