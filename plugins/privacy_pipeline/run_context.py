@@ -55,7 +55,10 @@ class RunContext:
         if reads_data:
             require_pseudonym_key(landing_dir)
         if isinstance(run_date, str):
-            run_date = dt.date.fromisoformat(run_date)
+            try:
+                run_date = dt.date.fromisoformat(run_date)
+            except ValueError as exc:
+                raise ConfigError(f"run_date must be YYYY-MM-DD, got {run_date!r}") from exc
         return cls(
             landing_dir=Path(landing_dir).resolve(),
             warehouse_dir=Path(warehouse_dir).resolve(),

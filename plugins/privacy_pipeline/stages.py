@@ -7,6 +7,7 @@ through XCom) and records a failure in ``<run_dir>/failure.json`` before re-rais
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -113,7 +114,9 @@ def resolve_context(
         )
     except PipelineError as exc:
         # No context, so no run folder yet: record the refusal where the CLI looks for it.
-        record_refusal(warehouse_dir / "runs" / str(run_date), exc)
+        with contextlib.suppress(ValueError, OSError):
+            day = dt.date.fromisoformat(str(run_date)).isoformat()
+            record_refusal(warehouse_dir / "runs" / day, exc)
         raise
     # A run starts from a clean working folder: nothing of an earlier attempt is reused.
     if ctx.run_dir.exists():
