@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from privacy_pipeline.config import DEMO_RUN_DATE
+from privacy_pipeline.config import DEMO_DATA_MARKER, DEMO_RUN_DATE
 from privacy_pipeline.sql import quote_literal
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,9 @@ def ensure_landing_zone(
     params = {"customers": customers, "events_per_customer": events_per_customer,
               "end_date": run_date}  # fmt: skip
     marker = landing / PARAMS_FILE
-    if marker.exists() and json.loads(marker.read_text()) == params:
+    # A landing zone from before demo-data marked its output (_DEMO_DATA) is generated again.
+    demo = (landing / DEMO_DATA_MARKER).exists()
+    if demo and marker.exists() and json.loads(marker.read_text()) == params:
         log.info("reusing the landing zone in %s", landing)
         return None
     script = textwrap.dedent(f"""
