@@ -33,12 +33,13 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 install: $(INSTALLED)
 
-$(DEMO_LANDING): | $(INSTALLED)
+# The marker demo-data writes: a landing zone from before it is generated again.
+$(DEMO_LANDING)/_DEMO_DATA: | $(INSTALLED)
 	$(BIN)/privacy-pipeline demo-data --landing $(DEMO_LANDING) --customers $(DEMO_CUSTOMERS) --end-date $(DEMO_DATE)
 
-demo-data: $(DEMO_LANDING)
+demo-data: $(DEMO_LANDING)/_DEMO_DATA
 
-run: $(INSTALLED) $(DEMO_LANDING)
+run: $(INSTALLED) $(DEMO_LANDING)/_DEMO_DATA
 	$(BIN)/privacy-pipeline run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) --date $(DEMO_DATE)
 
 lint: $(INSTALLED)

@@ -13,7 +13,7 @@ import pendulum
 from airflow.sdk import Param, dag, task, task_group
 from airflow.timetables.interval import CronDataIntervalTimetable
 from privacy_pipeline import assets, stages
-from privacy_pipeline.config import ENV_K, ENV_LANDING, ENV_WAREHOUSE, MIN_K
+from privacy_pipeline.config import ENV_LANDING, ENV_WAREHOUSE, MIN_K
 from privacy_pipeline.gates import SUITES
 
 TIMEZONE = "Europe/Brussels"
@@ -41,10 +41,12 @@ TIMEZONE = "Europe/Brussels"
             description="Warehouse folder (default: $PRIVACY_PIPELINE_WAREHOUSE)",
         ),
         "k": Param(
-            int(os.environ.get(ENV_K, "30")),
-            type="integer",
+            None,
+            type=["null", "integer"],
             minimum=MIN_K,
-            description="Minimum people behind a published location count",
+            description="Minimum people behind a published location count. Empty: "
+            "$PRIVACY_PIPELINE_K, else location.k of config/pipeline.yml. May raise the "
+            "configured k, never lower it (the run refuses).",
         ),
         "run_date": Param(
             None,

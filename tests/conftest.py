@@ -17,3 +17,8 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault(
     "PRIVACY_PIPELINE_DBT_PARSE_CACHE", tempfile.mkdtemp(prefix="pytest-dbt-parse-")
 )
+
+# Runs refuse to pseudonymise real-looking data without a key (docs/threat-model.md); the
+# tests' landing zones are not marked as demo data, so the session gets a test-only key.
+# tests/test_exit_codes.py checks the refusal without it.
+os.environ.setdefault("PRIVACY_PIPELINE_PSEUDONYM_KEY", "pytest-only-pseudonym-key-not-a-secret")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from privacy_pipeline.config import load_config
 from privacy_pipeline.dbt_runner import (
     dbt_environment,
     keep_parsed_project,
@@ -12,6 +13,8 @@ from privacy_pipeline.dbt_runner import (
     restore_parsed_project,
 )
 from privacy_pipeline.run_context import RunContext
+
+from tests.support.config import config_with_k
 
 
 def test_a_new_run_starts_from_the_cached_parse_and_leaves_its_own(tmp_path):
@@ -48,7 +51,8 @@ def test_parses_of_old_configurations_are_dropped(tmp_path):
 def test_runs_share_vars_and_cache_whatever_their_date_and_k(tmp_path, monkeypatch):
     monkeypatch.delenv("PRIVACY_PIPELINE_DBT_PARSE_CACHE", raising=False)
     one = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-20", k=30)
-    other = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-21", k=15)
+    low_k = load_config(config_with_k(tmp_path / "config", 15))
+    other = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-21", k=15, config=low_k)
     assert one.dbt_vars() == other.dbt_vars()
     assert parse_cache_file(one) == parse_cache_file(other)
     assert parse_cache_file(one).parent == tmp_path / "wh" / "dbt-parse-cache"

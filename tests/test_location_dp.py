@@ -121,12 +121,13 @@ def dp_candidate(tmp_path_factory):
     from privacy_pipeline.landing import load_landing_zone
     from privacy_pipeline.run_context import RunContext
 
+    from tests.support.config import config_with_k
     from tests.support.landing import RUN_DATE, write_landing_zone
     from tests.test_location_presence import scenario_tables
 
     root = tmp_path_factory.mktemp("location-dp")
     landing = write_landing_zone(root / "landing", scenario_tables())
-    config = copy.deepcopy(load_config())
+    config = copy.deepcopy(load_config(config_with_k(root, K)))
     config["location"]["dp"] |= {
         "enabled": True,
         "epsilon_per_day": 2.0,

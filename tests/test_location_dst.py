@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support.config import config_with_k
 from tests.support.landing import make_customers, write_landing_zone
 from tests.support.pipeline import query, run_pipeline
 
@@ -64,7 +65,7 @@ def warehouse(tmp_path_factory):
             "+network_events": hourly_sightings(people, FALL_BACK),
         },
     )
-    result = run_pipeline(landing, root / "warehouse", FALL_BACK, k=K)
+    result = run_pipeline(landing, root / "warehouse", FALL_BACK, config=config_with_k(root, K))
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
     return root / "warehouse"
 

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.support.config import config_with_k
 from tests.support.landing import (
     RUN_DATE,
     consent_events_for,
@@ -183,7 +184,7 @@ def scenario_tables() -> dict[str, list[dict]]:
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("location")
     landing = write_landing_zone(root / "landing", scenario_tables())
-    result = run_pipeline(landing, root / "warehouse", RUN_DATE, k=K)
+    result = run_pipeline(landing, root / "warehouse", RUN_DATE, config=config_with_k(root, K))
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
     return root / "warehouse"
 

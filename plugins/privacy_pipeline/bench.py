@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from privacy_pipeline.config import DEMO_RUN_DATE
+from privacy_pipeline.config import DEMO_DATA_MARKER, DEMO_RUN_DATE
+from privacy_pipeline.sql import quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,9 @@ def ensure_landing_zone(
     params = {"customers": customers, "events_per_customer": events_per_customer,
               "end_date": run_date}  # fmt: skip
     marker = landing / PARAMS_FILE
-    if marker.exists() and json.loads(marker.read_text()) == params:
+    # A landing zone from before demo-data marked its output (_DEMO_DATA) is generated again.
+    demo = (landing / DEMO_DATA_MARKER).exists()
+    if demo and marker.exists() and json.loads(marker.read_text()) == params:
         log.info("reusing the landing zone in %s", landing)
         return None
     script = textwrap.dedent(f"""
@@ -276,7 +279,7 @@ def count_network_events(landing: Path) -> int:
     pattern = str(folder / "*.parquet") if folder.is_dir() else str(landing / "network_events.*")
     con = duckdb.connect()
     try:
-        return con.execute(f"select count(*) from '{pattern}'").fetchone()[0]
+        return con.execute(f"select count(*) from {quote_literal(pattern)}").fetchone()[0]
     finally:
         con.close()
 
@@ -305,7 +308,7 @@ def measure_floor(name: str, query: str, candidate: Path) -> dict[str, Any]:
         con = duckdb.connect({str(candidate)!r}, read_only=True)
         con.execute("set enable_progress_bar = false")
         con.execute({query!r})
-        con.execute("copy floor_presence to '{figures}' (format parquet)")
+        con.execute("copy floor_presence to ? (format parquet)", [{str(figures)!r}])
     """)
     measurement = measure_python(name, script)
     if measurement["ok"]:
@@ -319,7 +322,7 @@ def floor_differences(candidate: Path, figures: Path) -> int:
 
     con = duckdb.connect(str(candidate), read_only=True)
     try:
-        con.execute(f"create temp view floor_presence as select * from '{figures}'")
+        con.execute(f"create temp view floor_presence as select * from {quote_literal(figures)}")
         return con.execute(FLOOR_CHECK_QUERY).fetchone()[0]
     finally:
         con.close()

@@ -1,7 +1,8 @@
 """``privacy-pipeline``: the command line of data engineers, the README and acceptance checks.
 
 Exit codes of ``run``: 0 published, 1 a privacy gate failed (nothing new published),
-2 unusable input (contract broken, or an unsafe setting such as k < 15), 3 any other failure.
+2 unusable input (contract broken, no pseudonym key, or an unsafe setting such as a k
+below the configured one), 3 any other failure. ``export`` returns 0, 2 or 3, never 1.
 """
 
 from __future__ import annotations
@@ -85,11 +86,18 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+# dbt commands that read no landing data, hence pseudonymise nothing (``make dbt-parse``).
+DATA_FREE_DBT_COMMANDS = ("parse", "ls", "list", "debug", "deps", "clean")
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     from privacy_pipeline.dbt_runner import run_dbt
     from privacy_pipeline.run_context import RunContext
 
-    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
+    reads_data = bool(args.dbt_args) and args.dbt_args[0] not in DATA_FREE_DBT_COMMANDS
+    ctx = RunContext.create(
+        args.landing, args.warehouse, args.date, k=args.k, reads_data=reads_data
+    )
     run_dbt(ctx, args.dbt_args)
     return 0
 
@@ -225,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # exit 1 means a failed privacy gate: never a crash
+        logging.getLogger("privacy_pipeline.cli").exception("unexpected failure")
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ read from here and handed to dbt as vars, so no model hard-codes one.
 from __future__ import annotations
 
 import copy
+import json
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +24,8 @@ from privacy_pipeline.vocabulary import (
     sensitive_terms,
 )
 
+log = logging.getLogger(__name__)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config" / "pipeline.yml"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -35,13 +39,18 @@ ENV_LANDING = "PRIVACY_PIPELINE_LANDING"
 ENV_WAREHOUSE = "PRIVACY_PIPELINE_WAREHOUSE"
 ENV_K = "PRIVACY_PIPELINE_K"
 ENV_PSEUDONYM_KEY = "PRIVACY_PIPELINE_PSEUDONYM_KEY"
+# Where the configuration was read from (for messages; not a setting, not a dbt var).
+CONFIG_FILE_KEY = "config_file"
 
 # The letter's sensitive categories: the configuration may add spellings and categories,
 # never remove one of these.
 LETTER_SENSITIVE_CATEGORIES = ("sexual", "religious", "political")
 
-# Only for demo and test data; production sets PRIVACY_PIPELINE_PSEUDONYM_KEY from a secret store.
+# Public (it is in this file): only for landing zones written by `privacy-pipeline
+# demo-data`, which carry DEMO_DATA_MARKER. Every other run needs
+# PRIVACY_PIPELINE_PSEUDONYM_KEY from a secret store (require_pseudonym_key).
 DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
+DEMO_DATA_MARKER = "_DEMO_DATA"
 DEMO_RUN_DATE = "2026-06-20"
 
 
@@ -54,16 +63,81 @@ def default_warehouse_dir() -> Path:
 
 
 def pseudonym_key() -> str:
-    return os.environ.get(ENV_PSEUDONYM_KEY, DEMO_PSEUDONYM_KEY)
+    """The key of the msisdn pseudonyms. The demo key is only reachable for demo data:
+    every run checks ``require_pseudonym_key`` first (RunContext.create)."""
+    return os.environ.get(ENV_PSEUDONYM_KEY) or DEMO_PSEUDONYM_KEY
 
 
-def validate_k(k: Any) -> int:
+def is_demo_landing(landing_dir: str | Path) -> bool:
+    return (Path(landing_dir) / DEMO_DATA_MARKER).is_file()
+
+
+def mark_as_demo_data(landing_dir: str | Path, note: dict[str, Any]) -> None:
+    """Mark a landing zone as synthetic: its runs may use the public demo key."""
+    content = {"synthetic": True, **note}
+    (Path(landing_dir) / DEMO_DATA_MARKER).write_text(json.dumps(content, indent=2) + "\n")
+
+
+def require_pseudonym_key(landing_dir: str | Path) -> None:
+    """Refuse (ConfigError, exit 2) to pseudonymise real people with the public demo key.
+
+    With the built-in key anyone recovers a phone number from its pseudonym by hashing
+    every Belgian mobile number. Only synthetic landing zones (``DEMO_DATA_MARKER``,
+    written by ``privacy-pipeline demo-data``) may run without a key.
+    """
+    key = os.environ.get(ENV_PSEUDONYM_KEY, "")
+    if key and key != DEMO_PSEUDONYM_KEY:
+        return
+    if is_demo_landing(landing_dir):
+        log.warning("demo data in %s: pseudonyms use the public demo key", landing_dir)
+        return
+    problem = "holds the public demo key" if key else "is not set"
+    raise ConfigError(
+        f"{ENV_PSEUDONYM_KEY} {problem}: refusing to pseudonymise the landing zone "
+        f"{landing_dir} with a key anyone can read. Set {ENV_PSEUDONYM_KEY} from your secret "
+        f"store (docs/threat-model.md); only a landing zone written by "
+        f"`privacy-pipeline demo-data` (marked {DEMO_DATA_MARKER}) runs without it."
+    )
+
+
+def validate_k(k: Any, source: str = "k") -> int:
+    if isinstance(k, bool):
+        raise ConfigError(f"{source} must be an integer, got {k!r}")
     try:
         value = int(k)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"k must be an integer, got {k!r}") from exc
+        raise ConfigError(f"{source} must be an integer, got {k!r}") from exc
     if value < MIN_K:
-        raise ConfigError(f"k={value} is below the floor of {MIN_K}: refusing to run")
+        raise ConfigError(f"{source}: k={value} is below the floor of {MIN_K}: refusing to run")
+    return value
+
+
+def configured_k(config: dict[str, Any]) -> int:
+    """The DPO's k: ``location.k`` of the configuration file, the floor of every run."""
+    return config["location"]["k"]
+
+
+def k_source(config: dict[str, Any]) -> str:
+    return f"location.k in {config.get(CONFIG_FILE_KEY, DEFAULT_CONFIG_PATH)}"
+
+
+def run_k(config: dict[str, Any], requested: Any = None, source: str = "--k") -> int:
+    """The k of a run: the configured k, or a higher one asked for by ``source``.
+
+    ``--k``, ``PRIVACY_PIPELINE_K`` and the DAG's ``k`` param may raise k, never lower it:
+    the configuration file is the DPO's, and only it sets the floor.
+    """
+    floor = configured_k(config)
+    if requested is None or requested == "":
+        if not os.environ.get(ENV_K):
+            return floor
+        requested, source = os.environ[ENV_K], ENV_K
+    value = validate_k(requested, source)
+    if value < floor:
+        raise ConfigError(
+            f"k={value} ({source}) is below k={floor} set by {k_source(config)}: a run may "
+            f"raise k, never lower it; only that configuration file sets the floor"
+        )
     return value
 
 
@@ -86,9 +160,9 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     config_path = Path(path or os.environ.get(ENV_CONFIG, DEFAULT_CONFIG_PATH))
     config = copy.deepcopy(_read_yaml(str(config_path)))
     location = config.setdefault("location", {})
-    if os.environ.get(ENV_K):
-        location["k"] = os.environ[ENV_K]
-    location["k"] = validate_k(location.get("k", 30))
+    # The file's k is the floor of every run (run_k): PRIVACY_PIPELINE_K only raises it.
+    location["k"] = validate_k(location.get("k", 30), f"location.k in {config_path}")
+    config[CONFIG_FILE_KEY] = str(config_path)
     config.setdefault("timezone", "Europe/Brussels")
     config["retention"] = validate_retention(config.get("retention") or {})
     config["sensitive_categories"] = sensitive_categories(config.get("sensitive_categories"))

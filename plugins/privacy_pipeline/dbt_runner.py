@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from privacy_pipeline.config import DBT_PROJECT_DIR, ENV_PSEUDONYM_KEY, pseudonym_key
+from privacy_pipeline.config import DBT_PROJECT_DIR
 from privacy_pipeline.errors import PipelineError
 from privacy_pipeline.run_context import RunContext
 
@@ -43,13 +43,15 @@ class DbtFailed(PipelineError):
 
 
 def dbt_environment(ctx: RunContext) -> dict[str, str]:
+    """The environment of a dbt command. Not the pseudonym key: the dbt plugin reads it
+    where the operator put it, and a demo run must not leave the public key behind in the
+    process environment (a later run on real data would take it for a configured key)."""
     return {
         # Relative to the run folder, dbt's working directory (see run_dbt): the database
         # path is part of dbt's profile, and a profile that changed forces a full parse.
         ENV_CANDIDATE_DB: ctx.candidate_db.name,
         ENV_RUN_DATE: ctx.run_date.isoformat(),
         ENV_K: str(ctx.k),
-        ENV_PSEUDONYM_KEY: pseudonym_key(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         # No network at run time: no usage tracking, no version check.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -60,6 +60,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 from tqdm import tqdm
 
+from privacy_pipeline.config import mark_as_demo_data
+from privacy_pipeline.sql import quote_literal
+
 log = logging.getLogger(__name__)
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -630,7 +633,7 @@ def _sql_literal(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_literal(value)
 
 
 def _list_macro(con: duckdb.DuckDBPyConnection, name: str, values: Sequence[object]) -> None:
@@ -796,6 +799,11 @@ def generate_landing_zone(
         counts = generator.run()
         for name in TABLES:
             _replace_table(landing_dir, staging, name)
+        # Lets runs of these synthetic people use the public demo key (docs/threat-model.md);
+        # the loader never reads files starting with "_".
+        mark_as_demo_data(landing_dir, {"written_by": "privacy-pipeline demo-data",
+                                        "customers": customers, "days": days, "seed": seed,
+                                        "end_date": end_date.isoformat()})  # fmt: skip
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info(
@@ -851,7 +859,7 @@ class _Generator:
             "SET TimeZone = 'UTC'",
             "SET enable_progress_bar = false",  # one progress bar: ours
             f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'",
-            f"SET temp_directory = '{tmp.as_posix()}'",
+            f"SET temp_directory = {quote_literal(tmp.as_posix())}",
             # Kept on (the default): byte-identical output needs order-preserving writes.
             "SET preserve_insertion_order = true",
             # Parquet files come out the same for any thread count but one (DuckDB then
@@ -874,7 +882,7 @@ class _Generator:
             options = "HEADER, DELIMITER ','" + (", COMPRESSION gzip" if fmt == "csv.gz" else "")
         else:
             options = "FORMAT parquet, COMPRESSION zstd"
-        rows = self.con.execute(f"COPY ({query}) TO '{path.as_posix()}' ({options})").fetchone()
+        rows = self.con.execute(f"COPY ({query}) TO ? ({options})", [path.as_posix()]).fetchone()
         written = int(rows[0]) if rows else 0
         self.counts[name] = self.counts.get(name, 0) + written
         return written
@@ -1359,7 +1367,7 @@ class _Generator:
             COPY (SELECT cnum, customer_id, msisdn, home_area, work_area, activity, has_fixed,
                          interest_1, interest_2, handset, {attends}
                   FROM cust WHERE closed IS NULL ORDER BY cnum)
-            TO '{self.active_customers.as_posix()}'
+            TO {quote_literal(self.active_customers.as_posix())}
             (FORMAT parquet, ROW_GROUP_SIZE {ACTIVE_ROW_GROUP})
             """
         )
@@ -1389,7 +1397,7 @@ class _Generator:
                     FROM (
                         SELECT *, unnest(range(n * {self.days})) AS i
                         FROM (SELECT *, ({per_day})::BIGINT AS n {extra}
-                              FROM read_parquet('{self.active_customers.as_posix()}')
+                              FROM read_parquet({quote_literal(self.active_customers.as_posix())})
                               WHERE {where})
                     )
                 ) CROSS JOIN lookups

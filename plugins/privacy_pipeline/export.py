@@ -1,7 +1,18 @@
-"""``privacy-pipeline export``: hand a published table to marketing as CSV or Parquet."""
+"""``privacy-pipeline export``: hand a published table to marketing as CSV or Parquet.
+
+Only the published tables (``publish.PUBLISHED_TABLES``) of the published warehouse can
+be exported, never a candidate or a working table. The output path is a bound parameter,
+never SQL text. In CSV, every text cell that a spreadsheet would run as a formula is
+neutralised (``neutralised_text``); Parquet keeps the values as they are (typed columns
+are not interpreted by spreadsheets). See docs/threat-model.md.
+
+Exit codes: 0 exported, 2 unusable input (unknown table, bad output path, no warehouse),
+3 any other failure; never 1, which means a failed privacy gate.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -9,23 +20,88 @@ from pathlib import Path
 import duckdb
 
 from privacy_pipeline.errors import UnusableInput
-from privacy_pipeline.publish import PUBLISHED_SCHEMAS, quote
+from privacy_pipeline.publish import PUBLISHED_TABLES, while_locked
+from privacy_pipeline.sql import quote_identifier, quote_literal
+
+# OWASP (CSV injection): a cell starting with one of these is a formula (or becomes one
+# after the spreadsheet trims it) in Excel, LibreOffice and Google Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Prefixed to such a cell: the spreadsheet shows it as text, the value stays readable.
+NEUTRALISING_PREFIX = "'"
+# Column types written as text in CSV. Numbers, dates, timestamps and booleans keep their
+# type: a negative number in a numeric column is a number, not a formula.
+TEXT_TYPES = ("VARCHAR", "JSON", "ENUM")
+
+
+def neutralised_text(expression: str) -> str:
+    """SQL: the text value of ``expression`` with a quote in front when it could be a formula."""
+    triggers = ", ".join(quote_literal(c) for c in FORMULA_TRIGGERS)
+    return (
+        f"case when left(cast({expression} as varchar), 1) in ({triggers}) "
+        f"then {quote_literal(NEUTRALISING_PREFIX)} || cast({expression} as varchar) "
+        f"else cast({expression} as varchar) end"
+    )
+
+
+def is_text_type(data_type: str) -> bool:
+    return data_type.upper().startswith(TEXT_TYPES)
+
+
+def published_table(table: str) -> tuple[str, str]:
+    """(schema, name) of a published table; UnusableInput for anything else."""
+    if table not in PUBLISHED_TABLES:
+        raise UnusableInput(
+            f"--table {table!r} is not a published table: only published tables can be "
+            f"exported ({', '.join(PUBLISHED_TABLES)})"
+        )
+    schema, name = table.split(".")
+    return schema, name
+
+
+def checked_output(output: Path, warehouse_dir: Path) -> Path:
+    """The output file; UnusableInput when it is a folder or would overwrite the warehouse."""
+    output = Path(output)
+    if output.is_dir():
+        raise UnusableInput(f"--output {output} is a folder: give a file name")
+    resolved = output.resolve()
+    published = (Path(warehouse_dir) / "warehouse.duckdb").resolve()
+    if resolved in (published, published.with_name(published.name + ".wal")):
+        raise UnusableInput(f"--output {output} would overwrite the published warehouse")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusableInput(f"--output {output}: its folder cannot be created: {exc}") from exc
+    return output
+
+
+def select_sql(con: duckdb.DuckDBPyConnection, schema: str, name: str, fmt: str) -> str:
+    """The export's select list: every column, text cells neutralised in CSV."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    selected = []
+    for column, data_type in columns:
+        quoted = quote_identifier(column)
+        if fmt == "csv" and is_text_type(data_type):
+            selected.append(f"{neutralised_text(quoted)} as {quoted}")
+        else:
+            selected.append(quoted)
+    return f"select {', '.join(selected)} from {quote_identifier(schema)}.{quote_identifier(name)}"
 
 
 def export_table(
     warehouse_dir: Path, table: str, fmt: str, output: Path, run_date: dt.date | None = None
 ) -> int:
     """Write ``SCHEMA.TABLE`` of the published warehouse to ``output``; returns the row count."""
+    schema, name = published_table(table)
     warehouse_db = Path(warehouse_dir) / "warehouse.duckdb"
     if not warehouse_db.exists():
         raise UnusableInput(f"no published warehouse at {warehouse_db}: run the pipeline first")
-    schema, _, name = table.partition(".")
-    if not name or schema not in PUBLISHED_SCHEMAS:
-        raise UnusableInput(
-            f"--table must be SCHEMA.TABLE with SCHEMA one of {', '.join(PUBLISHED_SCHEMAS)}; "
-            f"got {table!r}"
-        )
-    con = duckdb.connect(str(warehouse_db), read_only=True)
+    output = checked_output(output, warehouse_dir)
+    con = while_locked(lambda: duckdb.connect(str(warehouse_db), read_only=True), warehouse_db)
+    partial = output.with_name(f".{output.name}.partial")
     try:
         exists = con.execute(
             "select count(*) from information_schema.tables"
@@ -33,19 +109,21 @@ def export_table(
             [schema, name],
         ).fetchone()[0]
         if not exists:
-            raise UnusableInput(f"{table} is not a published table in {warehouse_db}")
-        query = f"select * from {quote(schema)}.{quote(name)}"
+            raise UnusableInput(f"{table} has not been published yet in {warehouse_db}")
+        query = select_sql(con, schema, name, fmt)
         params: list = []
         if run_date is not None:
             query += " where run_date = cast(? as date)"
             params.append(run_date.isoformat())
-        output = Path(output)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        partial = output.with_name(f".{output.name}.partial")
         options = "format parquet" if fmt == "parquet" else "format csv, header true"
-        con.execute(f"copy ({query}) to '{partial}' ({options})", params)
+        try:
+            con.execute(f"copy ({query}) to ? ({options})", [*params, str(partial)])
+        except duckdb.IOException as exc:
+            raise UnusableInput(f"--output {output} cannot be written: {exc}") from exc
         rows = con.execute(f"select count(*) from ({query})", params).fetchone()[0]
+        os.replace(partial, output)
     finally:
         con.close()
-    os.replace(partial, output)
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
     return rows

@@ -26,7 +26,7 @@ import csv
 import gzip
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -46,6 +46,7 @@ from privacy_pipeline.contract import (
 )
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.sql import path_list, quote_identifier, quote_literal
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ PARQUET_SUFFIX = ".parquet"
 SOURCE_FILE_COLUMN = "_source_file"
 SOURCE_ROW_COLUMN = "_source_row"
 REJECTS_TABLE = "csv_rejects"
+NORMALISED_COPIES = "landing-normalised"
+NORMALISE_CHUNK_BYTES = 4 << 20
 
 INTEGER_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -83,10 +86,16 @@ class DataFile:
     path: Path
     columns: dict[str, str]  # lower-cased name -> physical type (VARCHAR for every CSV column)
     header: tuple[str, ...]  # names as written, in file order
+    # The delivered file when ``path`` is its copy with normalised line endings.
+    delivered: Path | None = None
 
     @property
     def is_csv(self) -> bool:
         return self.path.name.endswith(CSV_SUFFIXES)
+
+    @property
+    def delivered_path(self) -> Path:
+        return self.delivered or self.path
 
 
 @dataclass(frozen=True)
@@ -104,18 +113,6 @@ class TableFiles:
     @property
     def parquet_files(self) -> list[DataFile]:
         return [f for f in self.files if not f.is_csv]
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def file_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
 
 
 def is_data_file(path: Path) -> bool:
@@ -275,22 +272,36 @@ def csv_reader(files: list[DataFile], rejects: str | None = None) -> str:
     header = files[0].header
     columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
     errors = (
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan'"
+        f"store_rejects = true, rejects_table = {quote_literal(rejects)}, "
+        f"rejects_scan = {quote_literal(rejects + '_scan')}"
         if rejects
         else "ignore_errors = true"
     )
     return (
-        f"read_csv({file_list([f.path for f in files])}, header = true, auto_detect = false, "
+        f"read_csv({path_list([f.path for f in files])}, header = true, auto_detect = false, "
         f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
-        f"filename = '{SOURCE_FILE_COLUMN}', {errors})"
+        f"filename = {quote_literal(SOURCE_FILE_COLUMN)}, {errors})"
     )
 
 
 def parquet_reader(files: list[DataFile]) -> str:
     return (
-        f"read_parquet({file_list([f.path for f in files])}, union_by_name = true, "
-        f"filename = '{SOURCE_FILE_COLUMN}', file_row_number = true)"
+        f"read_parquet({path_list([f.path for f in files])}, union_by_name = true, "
+        f"filename = {quote_literal(SOURCE_FILE_COLUMN)}, file_row_number = true)"
     )
+
+
+def source_file_sql(files: list[DataFile], landing_dir: Path) -> str:
+    """The delivered file of a row, relative to the landing folder (also for normalised copies)."""
+    relative = f"substr({SOURCE_FILE_COLUMN}, {len(str(landing_dir).rstrip('/')) + 2})"
+    copies = [f for f in files if f.delivered is not None]
+    if not copies:
+        return relative
+    whens = " ".join(
+        f"when {quote_literal(f.path)} then {quote_literal(f.delivered.relative_to(landing_dir))}"
+        for f in copies
+    )
+    return f"case {SOURCE_FILE_COLUMN} {whens} else {relative} end"
 
 
 # The row's position in its file. Parquet gives it (file_row_number, from 0). read_csv does
@@ -301,15 +312,16 @@ CSV_ROW_NUMBER = "row_number() over ()"
 PARQUET_ROW_NUMBER = "file_row_number + 1"
 
 
-def select_contract_columns(table: Table, landing_dir: Path, as_text: bool, row_number: str) -> str:
+def select_contract_columns(
+    table: Table, landing_dir: Path, as_text: bool, files: list[DataFile], row_number: str
+) -> str:
     """The contract's columns (extra ones dropped), the source file relative to the landing
     and the row number in that file."""
     columns = []
     for name in table.column_names:
         quoted = quote_identifier(name)
         columns.append(f"cast({quoted} as varchar) as {quoted}" if as_text else quoted)
-    prefix_length = len(str(landing_dir).rstrip("/")) + 2
-    columns.append(f"substr({SOURCE_FILE_COLUMN}, {prefix_length}) as {SOURCE_FILE_COLUMN}")
+    columns.append(f"{source_file_sql(files, landing_dir)} as {SOURCE_FILE_COLUMN}")
     columns.append(f"cast({row_number} as bigint) as {SOURCE_ROW_COLUMN}")
     return ", ".join(columns)
 
@@ -326,25 +338,25 @@ def view_sql(table_files: TableFiles, landing_dir: Path) -> str:
         return f"select {', '.join(columns)} where false"
     mixed = bool(table_files.csv_files) and bool(table_files.parquet_files)
     parts = [
-        f"select {select_contract_columns(table, landing_dir, False, CSV_ROW_NUMBER)} "
+        f"select {select_contract_columns(table, landing_dir, False, [data_file], CSV_ROW_NUMBER)} "
         f"from {csv_reader([data_file])}"
         for data_file in sorted(table_files.csv_files, key=lambda f: str(f.path))
     ]
     if table_files.parquet_files:
         parts.append(
-            f"select {select_contract_columns(table, landing_dir, mixed, PARQUET_ROW_NUMBER)} "
+            f"select {select_contract_columns(table, landing_dir, mixed, [], PARQUET_ROW_NUMBER)} "
             f"from {parquet_reader(table_files.parquet_files)}"
         )
     return "\nunion all\n".join(parts)
 
 
 def create_views(con: duckdb.DuckDBPyConnection, located: list[TableFiles], landing_dir: Path):
-    con.execute("create schema if not exists landing")
     for table_files in located:
         name = table_files.table.name
         try:
             con.execute(
-                f"create or replace view landing.{name} as {view_sql(table_files, landing_dir)}"
+                f"create or replace view landing.{quote_identifier(name)} as "
+                f"{view_sql(table_files, landing_dir)}"
             )
         except duckdb.Error as exc:
             raise UnusableInput(
@@ -380,48 +392,112 @@ def record_rejected_lines(con: duckdb.DuckDBPyConnection, table_name: str, path:
     return rejected
 
 
-def count_rows(con: duckdb.DuckDBPyConnection, table_files: TableFiles) -> tuple[int, int]:
-    """(rows the readers return, CSV lines the reader rejected), recording the rejected lines.
+def normalise_line_endings(data_file: DataFile, landing_dir: Path, copies_dir: Path):
+    """A copy of a CSV file with every line ending as LF (CRLF and lone CR too), or None
+    when the file has no CR (then line endings are not why it cannot be read).
 
-    Each CSV file is scanned with the view's options plus store_rejects, so the view skips
-    exactly the lines recorded here. Parquet counts come from the file metadata."""
-    readable = 0
-    if table_files.parquet_files:
-        readable += con.execute(
-            f"select count(*) from {parquet_reader(table_files.parquet_files)}"
-        ).fetchone()[0]
+    DuckDB's reader takes one line ending per file: a single CRLF line in an LF file makes
+    the whole file unreadable. The copy is streamed (a few MB at a time), compressed again
+    if the delivery was, and kept under the run folder (pruned with the candidate database).
+    """
+    source = data_file.path
+    target = copies_dir / source.relative_to(landing_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    compressed = source.name.endswith(".gz")
+    found = False
+    try:
+        with (
+            gzip.open(source, "rb") if compressed else open(source, "rb") as fin,
+            gzip.open(target, "wb", compresslevel=1) if compressed else open(target, "wb") as fout,
+        ):
+            held = b""
+            while chunk := fin.read(NORMALISE_CHUNK_BYTES):
+                chunk, held = held + chunk, b""
+                if chunk.endswith(b"\r"):  # its LF may start the next chunk
+                    chunk, held = chunk[:-1], b"\r"
+                found = found or b"\r" in chunk
+                fout.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+            if held:
+                found = True
+                fout.write(b"\n")
+    except (OSError, EOFError) as exc:
+        target.unlink(missing_ok=True)
+        log.warning("%s: line endings cannot be normalised: %s", source, exc)
+        return None
+    if not found:
+        target.unlink()
+        return None
+    log.warning("%s: mixed line endings; reading a copy with LF line endings", source)
+    return DataFile(target, data_file.columns, data_file.header, delivered=source)
+
+
+def count_csv_file(con, data_file: DataFile, table_files: TableFiles) -> int:
     # A bare count(*) parses no column, so a line with bad bytes would count as readable:
     # touch every contract column, as the staging models will through the view.
     touch_columns = " + ".join(
         f"coalesce(length({quote_identifier(name)}), 0)" for name in table_files.table.column_names
     )
-    rejected = 0
-    for data_file in table_files.csv_files:
+    return con.execute(
+        f"select count(*) from {csv_reader([data_file], REJECTS_TABLE)} where {touch_columns} >= 0"
+    ).fetchall()[0][0]  # fetchall: DuckDB writes the rejects when the scan completes
+
+
+def count_rows(
+    con: duckdb.DuckDBPyConnection, table_files: TableFiles, landing_dir: Path, copies_dir: Path
+) -> tuple[TableFiles, int, int]:
+    """(the files to read, rows the readers return, CSV lines the reader rejected),
+    recording the rejected lines.
+
+    Each CSV file is scanned with the view's options plus store_rejects, so the view skips
+    exactly the lines recorded here. A CSV file that cannot be read because of its line
+    endings is read from a normalised copy (the files returned name it). Parquet counts
+    come from the file metadata."""
+    readable = 0
+    if table_files.parquet_files:
         readable += con.execute(
-            f"select count(*) from {csv_reader([data_file], REJECTS_TABLE)} "
-            f"where {touch_columns} >= 0"
-        ).fetchall()[0][0]  # fetchall: DuckDB writes the rejects when the scan completes
-        rejected += record_rejected_lines(con, table_files.table.name, data_file.path)
-    return readable, rejected
+            f"select count(*) from {parquet_reader(table_files.parquet_files)}"
+        ).fetchone()[0]
+    rejected = 0
+    files = list(table_files.parquet_files)
+    for data_file in table_files.csv_files:
+        try:
+            readable += count_csv_file(con, data_file, table_files)
+        except duckdb.Error:
+            con.execute(f"drop table if exists {REJECTS_TABLE}")
+            con.execute(f"drop table if exists {REJECTS_TABLE}_scan")
+            copy = normalise_line_endings(data_file, landing_dir, copies_dir)
+            if copy is None:
+                raise
+            data_file = copy
+            readable += count_csv_file(con, data_file, table_files)
+        rejected += record_rejected_lines(con, table_files.table.name, data_file.delivered_path)
+        files.append(data_file)
+    return replace(table_files, files=tuple(files)), readable, rejected
 
 
 def count_all(
-    con: duckdb.DuckDBPyConnection, located: list[TableFiles], landing_dir: Path
-) -> dict[str, int]:
+    con: duckdb.DuckDBPyConnection,
+    located: list[TableFiles],
+    landing_dir: Path,
+    copies_dir: Path,
+) -> tuple[list[TableFiles], dict[str, int]]:
+    """Rows read per table, and the files to read (normalised copies where needed)."""
     con.execute(
         "create or replace table landing.rejected_csv_lines "
         "(source_table varchar, source_file varchar, line bigint, error_type varchar)"
     )
     rows_read: dict[str, int] = {}
+    readable_files = []
     for table_files in located:
         name = table_files.table.name
         try:
-            readable, rejected = count_rows(con, table_files)
+            table_files, readable, rejected = count_rows(con, table_files, landing_dir, copies_dir)
         except duckdb.Error as exc:
             raise UnusableInput(
                 f"{table_files.location}: table '{name}' cannot be read: {exc}"
             ) from exc
         rows_read[name] = readable + rejected
+        readable_files.append(table_files)
         log.info("landing %-20s %12d rows read (%d unreadable CSV lines)", name,
                  rows_read[name], rejected)  # fmt: skip
     prefix_length = len(str(landing_dir).rstrip("/")) + 2
@@ -432,7 +508,13 @@ def count_all(
         "create or replace table landing.rows_read (source_table varchar, rows_read bigint)"
     )
     con.executemany("insert into landing.rows_read values (?, ?)", list(rows_read.items()))
-    return rows_read
+    return readable_files, rows_read
+
+
+def normalised_copies_dir(ctx: RunContext) -> Path:
+    """Copies of CSV files with mixed line endings: landing data, deleted with the run's
+    working database (stages.prune_working_data)."""
+    return ctx.run_dir / NORMALISED_COPIES
 
 
 def load_landing_zone(ctx: RunContext) -> dict[str, int]:
@@ -442,7 +524,10 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
     con = duckdb.connect(str(ctx.candidate_db))
     try:
         located = check_contract(con, landing_dir)
+        con.execute("create schema if not exists landing")
+        # Counting first: it finds the files that must be read from a normalised copy.
+        located, rows_read = count_all(con, located, landing_dir, normalised_copies_dir(ctx))
         create_views(con, located, landing_dir)
-        return count_all(con, located, landing_dir)
+        return rows_read
     finally:
         con.close()

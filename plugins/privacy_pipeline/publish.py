@@ -38,6 +38,8 @@ import duckdb
 
 from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.sql import qualified
+from privacy_pipeline.sql import quote_identifier as quote
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,15 +73,6 @@ KEPT_VERSIONS = 2
 
 class PublicationFailed(PipelineError):
     """The candidate cannot be published as it is (a table missing, a foreign run date)."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def qualified(table: str) -> str:
-    schema, name = table.split(".")
-    return f"{quote(schema)}.{quote(name)}"
 
 
 def while_locked(action: Callable[[], T], what: Path) -> T:
@@ -168,7 +161,7 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
     con = connect_candidate(ctx.candidate_db)
     try:
         while_locked(
-            lambda: con.execute(f"attach '{ctx.warehouse_db}' as {WAREHOUSE} (read_write)"),
+            lambda: con.execute(f"attach ? as {WAREHOUSE} (read_write)", [str(ctx.warehouse_db)]),
             ctx.warehouse_db,
         )
         con.execute("begin transaction")
@@ -329,7 +322,9 @@ def build_export_version(
         for table in tables:
             target = building / f"{table}.parquet"
             query = f"select * from {qualified(table)} where run_date = cast(? as date)"
-            con.execute(f"copy ({query}) to '{target}' (format parquet)", [run_date.isoformat()])
+            con.execute(
+                f"copy ({query}) to ? (format parquet)", [run_date.isoformat(), str(target)]
+            )
             rows[table] = con.execute(
                 f"select count(*) from ({query})", [run_date.isoformat()]
             ).fetchone()[0]

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from privacy_pipeline.config import load_config, validate_k
+from privacy_pipeline.config import (
+    CONFIG_FILE_KEY,
+    configured_k,
+    k_source,
+    load_config,
+    require_pseudonym_key,
+    run_k,
+)
+from privacy_pipeline.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,14 @@ class RunContext:
     run_id: str = "manual"
     config: dict[str, Any] = field(default_factory=load_config, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Whatever builds a context, the gates and the models never see a k below the DPO's.
+        if self.k < configured_k(self.config):
+            raise ConfigError(
+                f"k={self.k} is below k={configured_k(self.config)} set by "
+                f"{k_source(self.config)}: refusing to run"
+            )
+
     @classmethod
     def create(
         cls,
@@ -28,17 +44,26 @@ class RunContext:
         k: int | None = None,
         run_id: str = "manual",
         config: dict[str, Any] | None = None,
+        k_from: str = "--k",
+        reads_data: bool = True,
     ) -> RunContext:
+        """``k`` (named ``k_from`` in messages) or ``PRIVACY_PIPELINE_K`` may raise the
+        configured k, never lower it (ConfigError, exit 2). A context that ``reads_data``
+        (every run and stage) needs a pseudonym key (``config.require_pseudonym_key``)."""
         config = config if config is not None else load_config()
-        if k is not None:
-            config["location"]["k"] = validate_k(k)
+        k = run_k(config, k, k_from)
+        if reads_data:
+            require_pseudonym_key(landing_dir)
         if isinstance(run_date, str):
-            run_date = dt.date.fromisoformat(run_date)
+            try:
+                run_date = dt.date.fromisoformat(run_date)
+            except ValueError as exc:
+                raise ConfigError(f"run_date must be YYYY-MM-DD, got {run_date!r}") from exc
         return cls(
             landing_dir=Path(landing_dir).resolve(),
             warehouse_dir=Path(warehouse_dir).resolve(),
             run_date=run_date,
-            k=config["location"]["k"],
+            k=k,
             run_id=run_id,
             config=config,
         )
@@ -75,8 +100,9 @@ class RunContext:
         from privacy_pipeline.contract import dbt_contract
 
         location = {key: value for key, value in self.config["location"].items() if key != "k"}
+        settings = {key: value for key, value in self.config.items() if key != CONFIG_FILE_KEY}
         return {
-            **self.config,
+            **settings,
             "location": location,
             # The landing contract (tables, columns, enums, keys) for the staging models.
             "landing_contract": dbt_contract(),

@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 
-from privacy_pipeline.config import DBT_PROJECT_DIR, REPO_ROOT
+from privacy_pipeline.config import DBT_PROJECT_DIR, REPO_ROOT, mark_as_demo_data
 from privacy_pipeline.dbt_runner import ENV_CANDIDATE_DB, dbt_environment, working_directory
 from privacy_pipeline.run_context import RunContext
 
@@ -23,6 +23,8 @@ def lint_models(paths: list[str] | None = None) -> int:
     from sqlfluff.core import FluffConfig, Linter
 
     with tempfile.TemporaryDirectory(prefix="sql-lint-") as scratch:
+        # No data is read: the scratch landing zone is empty, hence synthetic.
+        mark_as_demo_data(scratch, {"written_by": "privacy-pipeline lint-sql"})
         ctx = RunContext.create(scratch, scratch, "2026-06-20")
         ctx.run_dir.mkdir(parents=True)
         os.environ.update(dbt_environment(ctx))

@@ -7,6 +7,7 @@ through XCom) and records a failure in ``<run_dir>/failure.json`` before re-rais
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -67,6 +68,13 @@ def recording_failure(ctx: RunContext, stage: str):
         raise
 
 
+def record_refusal(run_dir: Path, exc: PipelineError) -> None:
+    """A run refused before it started (unsafe k, no pseudonym key): its only failure."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {"stage": "resolve_run_context", "exit_code": exc.exit_code, "message": str(exc)}
+    (run_dir / FAILURE_FILE).write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
 def run_stage(stage: str, ctx_dict: dict[str, Any], body: Callable[[RunContext], Any]) -> Any:
     ctx = context_from_dict(ctx_dict)
     with recording_failure(ctx, stage):
@@ -93,14 +101,23 @@ def resolve_context(
         params.get("run_date")
         or brussels_run_date(data_interval_start, config["timezone"]).isoformat()
     )
-    ctx = RunContext.create(
-        landing_dir=params.get("landing_dir") or default_landing_dir(),
-        warehouse_dir=params.get("warehouse_dir") or default_warehouse_dir(),
-        run_date=run_date,
-        k=params.get("k"),
-        run_id=run_id,
-        config=config,
-    )
+    warehouse_dir = Path(params.get("warehouse_dir") or default_warehouse_dir()).resolve()
+    try:
+        ctx = RunContext.create(
+            landing_dir=params.get("landing_dir") or default_landing_dir(),
+            warehouse_dir=warehouse_dir,
+            run_date=run_date,
+            k=params.get("k"),
+            run_id=run_id,
+            config=config,
+            k_from="the DAG param k",
+        )
+    except PipelineError as exc:
+        # No context, so no run folder yet: record the refusal where the CLI looks for it.
+        with contextlib.suppress(ValueError, OSError):
+            day = dt.date.fromisoformat(str(run_date)).isoformat()
+            record_refusal(warehouse_dir / "runs" / day, exc)
+        raise
     # A run starts from a clean working folder: nothing of an earlier attempt is reused.
     if ctx.run_dir.exists():
         shutil.rmtree(ctx.run_dir)
@@ -167,6 +184,8 @@ def prune_working_data(ctx: RunContext) -> dict[str, Any]:
 
 
 def prune_candidates(ctx: RunContext) -> list[str]:
+    from privacy_pipeline.landing import NORMALISED_COPIES
+
     retention = ctx.config["retention"]
     removed = []
     runs_root = ctx.warehouse_dir / "runs"
@@ -181,5 +200,7 @@ def prune_candidates(ctx: RunContext) -> list[str]:
         if db_files and (ctx.run_date - run_day).days >= keep_days:
             for db_file in db_files:
                 db_file.unlink()
+            # Normalised copies of landing files (landing.normalise_line_endings).
+            shutil.rmtree(run_dir / NORMALISED_COPIES, ignore_errors=True)
             removed.append(run_dir.name)
     return removed

@@ -10,25 +10,46 @@ from pathlib import Path
 import duckdb
 
 
-def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """``privacy-pipeline ARGS`` in a fresh process with its own Airflow home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+def run_cli(
+    *args: str, timeout: int = 600, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess:
+    """``privacy-pipeline ARGS`` in a fresh process with its own Airflow home.
+
+    ``env``: variables to set (or, with None, to remove) for that process."""
+    env_vars = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    for name, value in (env or {}).items():
+        if value is None:
+            env_vars.pop(name, None)
+        else:
+            env_vars[name] = value
     return subprocess.run(
         [sys.executable, "-m", "privacy_pipeline.cli", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=env_vars,
         timeout=timeout,
         check=False,
     )
 
 
-def run_pipeline(landing: Path, warehouse: Path, date: str, k: int | None = None):
-    """Run the nightly DAG for ``date``; returns the completed process (check .returncode)."""
+def run_pipeline(
+    landing: Path,
+    warehouse: Path,
+    date: str,
+    k: int | None = None,
+    config: Path | None = None,
+    env: dict[str, str | None] | None = None,
+):
+    """Run the nightly DAG for ``date``; returns the completed process (check .returncode).
+
+    ``config``: another configuration file (tests/support/config.py), e.g. a lower k."""
     args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", date]
     if k is not None:
         args += ["--k", str(k)]
-    return run_cli(*args)
+    env = dict(env or {})
+    if config is not None:
+        env["PRIVACY_PIPELINE_CONFIG"] = str(config)
+    return run_cli(*args, env=env)
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

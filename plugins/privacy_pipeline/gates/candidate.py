@@ -10,14 +10,12 @@ import duckdb
 import pandas as pd
 
 from privacy_pipeline.gates.promises import CannotCheck, Check
-from privacy_pipeline.publish import PUBLISHED_SCHEMAS, quote
+from privacy_pipeline.publish import PUBLISHED_SCHEMAS
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.sql import quote_identifier as quote
+from privacy_pipeline.sql import quote_literal as sql_literal
 
 __all__ = ["PUBLISHED_SCHEMAS", "Candidate", "quote", "sql_literal"]
-
-
-def sql_literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def connect_candidate(path: Path) -> duckdb.DuckDBPyConnection:

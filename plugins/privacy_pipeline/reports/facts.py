@@ -16,11 +16,13 @@ from typing import Any
 
 import duckdb
 
-from privacy_pipeline.gates.candidate import connect_candidate, run_window, sql_literal
+from privacy_pipeline.gates.candidate import connect_candidate, run_window
 from privacy_pipeline.gates.landing_facts import ledger_sql, register_vocabulary_functions
 from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.sql import quote_identifier
+from privacy_pipeline.sql import quote_literal as sql_literal
 from privacy_pipeline.stages import read_failures
 
 TREND_DAYS = 30
@@ -153,11 +155,12 @@ def grouped_counts(con, schema: str, table: str, preferred: tuple[str, ...]) -> 
     """Rows per the first of ``preferred`` columns the table has (or in total)."""
     if not has_table(con, schema, table):
         return Table(missing=f"{schema}.{table} was not built in this run")
-    columns = [r[0] for r in con.execute(f"describe {schema}.{table}").fetchall()]
+    source = f"{quote_identifier(schema)}.{quote_identifier(table)}"
+    columns = [r[0] for r in con.execute(f"describe {source}").fetchall()]
     keys = [c for c in preferred if c in columns]
     select = ", ".join(keys + ["count(*) as rows"])
     group = f"group by {', '.join(keys)} order by {', '.join(keys)}" if keys else ""
-    return query_table(con, f"select {select} from {schema}.{table} {group}")
+    return query_table(con, f"select {select} from {source} {group}")
 
 
 def opt_out_trend(con, ctx: RunContext) -> list[Series]:
@@ -167,7 +170,8 @@ def opt_out_trend(con, ctx: RunContext) -> list[Series]:
     zone = ctx.config["timezone"]
     days = [ctx.run_date - dt.timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
     ends = ", ".join(
-        f"({sql_literal(run_window(d, zone)[1].isoformat())}, date '{d}')" for d in days
+        f"({sql_literal(run_window(d, zone)[1].isoformat())}, cast({sql_literal(d)} as date))"
+        for d in days
     )
     purposes = ", ".join(sql_literal(p) for p in TREND_PURPOSES)
     try:

@@ -8,6 +8,7 @@
 {%- set count_points_per_unit = config_number(answers['count']['points_per_unit'], path ~ 'count.points_per_unit') %}
 {%- set count_max_points = config_number(answers['count']['max_points'], path ~ 'count.max_points') %}
 {%- set points_if_yes = config_number(answers['yes_no']['points_if_yes'], path ~ 'yes_no.points_if_yes') %}
+{%- set max_count = plausible_limit('survey_count_answer') %}
 {%- set rating_points_per_step = config_number(answers['rating_1_5']['points_per_step'], path ~ 'rating_1_5.points_per_step') %}
 
 with
@@ -68,7 +69,12 @@ latest_answers as (
         questions.answer_kind,
         ranked_answers.answer,
         ranked_answers.answered_at,
-        try_cast(ranked_answers.answer as integer) as answer_number
+        -- Bounded before it is multiplied (staging already quarantines larger counts); a
+        -- case, not least(), which would turn an unparseable (null) answer into the bound.
+        cast(case
+            when try_cast(ranked_answers.answer as bigint) > {{ max_count }} then {{ max_count }}
+            else try_cast(ranked_answers.answer as bigint)
+        end as double) as answer_number
     from ranked_answers
     inner join questions
         on ranked_answers.question_id = questions.question_id
@@ -76,7 +82,8 @@ latest_answers as (
 ),
 
 -- An answer that does not fit its kind (not a number, negative, rating outside 1..5)
--- gives no points rather than odd ones.
+-- gives no points rather than odd ones. answer_number is bounded and a double, so no
+-- answer can overflow the product.
 answer_points as (
     select
         customer_id,

@@ -1,6 +1,7 @@
 -- Every delivered survey response, typed and checked; rejection_reason null = accepted.
 -- The answer must fit its question's answer_kind: count = a whole number >= 0,
--- yes_no = yes or no (any case), rating_1_5 = 1 to 5.
+-- yes_no = yes or no (any case), rating_1_5 = 1 to 5. A count above the plausible limit
+-- (macro plausible_limit) is quarantined as out_of_range:answer.
 {{ checked_landing_rows(
     'engagement', 'survey_responses',
     lookups=[
@@ -9,6 +10,7 @@
     ],
     checks=[
         ("question.answer_kind = 'count' and not " ~ matches_pattern('answer', '^[0-9]{1,9}$'), 'invalid_answer:answer'),
+        ("question.answer_kind = 'count' and try_cast(answer as bigint) > " ~ plausible_limit('survey_count_answer'), 'out_of_range:answer'),
         ("question.answer_kind = 'yes_no' and lower(answer) not in ('yes', 'no')", 'invalid_answer:answer'),
         ("question.answer_kind = 'rating_1_5' and answer not in ('1', '2', '3', '4', '5')", 'invalid_answer:answer'),
     ],

@@ -1,8 +1,12 @@
 -- Every delivered call record, typed and checked; rejection_reason null = accepted.
 -- The called number is kept only as its pseudonym (separators removed first).
+-- A call longer than the plausible limit (24 h) is quarantined as out_of_range:ended_at.
 {{ checked_landing_rows(
     'network', 'call_records',
-    checks=[('ended_at < started_at', 'invalid_interval:ended_at')],
+    checks=[
+        ('ended_at < started_at', 'invalid_interval:ended_at'),
+        ('extract(epoch from ended_at) - extract(epoch from started_at) > ' ~ plausible_limit('call_duration_seconds'), 'out_of_range:ended_at'),
+    ],
     references=[
         {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
     ],

@@ -3,7 +3,7 @@
 -- ever join the catalogue. Identical copies of a row count once (exact_duplicate).
 {{ checked_landing_rows(
     'network', 'traffic_events',
-    checks=[('bytes < 0', 'out_of_range:bytes')],
+    checks=[('bytes < 0 or bytes > ' ~ plausible_limit('traffic_bytes'), 'out_of_range:bytes')],
     references=[
         {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
     ],
