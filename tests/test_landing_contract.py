@@ -233,7 +233,7 @@ def test_an_optional_table_may_be_absent_and_then_reads_as_empty(tmp_path):
     rows_read, con = load(landing, tmp_path)
     assert rows_read["customer_lines"] == 0
     columns = [row[0] for row in con.execute("describe landing.customer_lines").fetchall()]
-    assert columns == [*table("customer_lines").column_names, "_source_file"]
+    assert columns == [*table("customer_lines").column_names, "_source_file", "_source_row"]
 
 
 def test_an_optional_table_when_delivered_keeps_the_contract(tmp_path):
