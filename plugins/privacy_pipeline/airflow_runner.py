@@ -111,7 +111,19 @@ def logical_date_for(run_date: dt.date, timezone: str):
 
 
 def run_pipeline(ctx: RunContext) -> int:
-    """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input)."""
+    """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input).
+
+    Holds the run date's lock for the whole run: a concurrent run of the same date into
+    the same warehouse is refused (``PublicationRefused``, exit 1) before it starts.
+    """
+    from privacy_pipeline.gate_binding import hold_run_date_for_run
+
+    ctx.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with hold_run_date_for_run(ctx.warehouse_dir, ctx.run_date, owner="privacy-pipeline run"):
+        return run_locked_pipeline(ctx)
+
+
+def run_locked_pipeline(ctx: RunContext) -> int:
     airflow_home = configure_airflow_environment(ctx.warehouse_dir)
     prepare_metadata_db(airflow_home)
     dag = load_dag()
