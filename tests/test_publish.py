@@ -384,3 +384,25 @@ def test_every_result_present_and_one_failed_is_refused_naming_that_suite(
         publish_run(ctx)
     assert str(refused.value).endswith(f"privacy gates not passed: {failing_suite}")
     assert not ctx.warehouse_db.exists()
+
+
+def test_privacy_pipeline_run_refuses_a_date_another_run_holds(tmp_path):
+    """Through the CLI: refused before anything starts, exit 1, with who holds the date."""
+    from tests.support.pipeline import run_pipeline
+
+    warehouse = tmp_path / "wh"
+    (tmp_path / "landing").mkdir()
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_DATE, str(warehouse), RUN_DATE],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    try:
+        assert other.stdout.readline().strip() == "holding"
+        result = run_pipeline(tmp_path / "landing", warehouse, RUN_DATE)
+    finally:
+        other.send_signal(signal.SIGKILL)
+        other.wait()
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "another run of the same date is in progress" in result.stderr
+    assert "concurrent-run" in result.stderr
+    assert not (warehouse / "runs").exists() and not (warehouse / "warehouse.duckdb").exists()
