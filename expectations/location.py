@@ -357,6 +357,38 @@ def customer_id_values(candidate: Candidate, table: str, column: str) -> str:
 # the location models). Kept apart from the disclosure rules above and below.
 
 
+# ISO 8601 with an offset or Z (docs/data-contract.md): a local time without offset is
+# malformed and places nobody.
+ISO_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+)
+
+
+def landing_type(candidate: Candidate, table: str, column: str) -> str:
+    return candidate.columns("landing", table).get(column, "VARCHAR").upper()
+
+
+def delivered_text(candidate: Candidate, table: str, column: str) -> str:
+    """A text value of the largest landing table as delivered: trimmed text for CSV, the
+    typed value of Parquet as it is (no cast and trim of 100M typed values)."""
+    if landing_type(candidate, table, column) == "VARCHAR":
+        return text(column)
+    return f"cast({quote(column)} as varchar)"
+
+
+def delivered_instant(candidate: Candidate, table: str, column: str) -> str:
+    """An instant of the largest landing table: typed Parquet values as they are, text only
+    when it is ISO 8601 with an offset."""
+    if landing_type(candidate, table, column) == "TIMESTAMP WITH TIME ZONE":
+        return quote(column)
+    value = f"upper({text(column)})"
+    return (
+        f"case when regexp_matches({value}, {sql_literal(ISO_INSTANT)}) "
+        f"then try_cast({value} as timestamptz) end"
+    )
+
+
 def located_people_sql(candidate: Candidate) -> str:
     """One row per person the gate may count, hour of the run date, place and event.
 
@@ -392,8 +424,9 @@ def located_people_sql(candidate: Candidate) -> str:
             where {timestamp("e.starts_at")} < {end} and {timestamp("e.ends_at")} >= {start}
         ),
         sightings as (
-            select {text("msisdn")} as msisdn, {text("cell_id")} as cell_id,
-                   {timestamp("event_at")} as event_at
+            select {delivered_text(candidate, "network_events", "msisdn")} as msisdn,
+                   {delivered_text(candidate, "network_events", "cell_id")} as cell_id,
+                   {delivered_instant(candidate, "network_events", "event_at")} as event_at
             from landing.network_events
         )
         select distinct l.customer_id, {hour_of("s.event_at")} as hour,
