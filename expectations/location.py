@@ -8,12 +8,19 @@ k from the run's configuration.
 from __future__ import annotations
 
 from privacy_pipeline.gates import CannotCheck, Check, Promise
-from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, union_all
-from privacy_pipeline.gates.landing_facts import customers, text, timestamp
+from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, sql_literal, union_all
+from privacy_pipeline.gates.landing_facts import (
+    customer_lines,
+    customers,
+    location_counted_customers,
+    text,
+    timestamp,
+)
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
-suppression_summary): every published people count is at least k, no published figure
+suppression_summary): every published people count is the number of people who may be
+counted, recounted from the landing events, and is at least k; no published figure
 can be subtracted from another to reveal fewer than k people, only postal code,
 municipality and province areas, only hours of the run date, nothing identifying a person.
 """
@@ -345,12 +352,244 @@ def customer_id_values(candidate: Candidate, table: str, column: str) -> str:
     """
 
 
+# ------------------------------------------------------------------------------------------
+# Who is counted: every published figure recounted from the landing events (independent of
+# the location models). Kept apart from the disclosure rules above and below.
+
+
+# ISO 8601 with an offset or Z (docs/data-contract.md): a local time without offset is
+# malformed and places nobody.
+ISO_INSTANT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+)
+
+
+def landing_type(candidate: Candidate, table: str, column: str) -> str:
+    return candidate.columns("landing", table).get(column, "VARCHAR").upper()
+
+
+def delivered_text(candidate: Candidate, table: str, column: str) -> str:
+    """A text value of the largest landing table as delivered: trimmed text for CSV, the
+    typed value of Parquet as it is (no cast and trim of 100M typed values)."""
+    if landing_type(candidate, table, column) == "VARCHAR":
+        return text(column)
+    return f"cast({quote(column)} as varchar)"
+
+
+def delivered_instant(candidate: Candidate, table: str, column: str) -> str:
+    """An instant of the largest landing table: typed Parquet values as they are, text only
+    when it is ISO 8601 with an offset."""
+    if landing_type(candidate, table, column) == "TIMESTAMP WITH TIME ZONE":
+        return quote(column)
+    value = f"upper({text(column)})"
+    return (
+        f"case when regexp_matches({value}, {sql_literal(ISO_INSTANT)}) "
+        f"then try_cast({value} as timestamptz) end"
+    )
+
+
+def located_people_sql(candidate: Candidate) -> str:
+    """One row per person the gate may count, hour of the run date, place and event.
+
+    One scan of the landing network events, joined to the lines of the customers who may
+    be counted (a small table) and to the cells; an event's sightings are those at its
+    cells between its start and its end (both included).
+    """
+    start, end = candidate.run_start_sql, candidate.run_end_sql
+    accepted_cells = (
+        f"and {text('cell_id')} in (select cast(cell_id as varchar) "
+        "from staging.stg_reference__cells)"
+        if candidate.has_table("staging", "stg_reference__cells")
+        else ""
+    )
+    return f"""
+        with counted_lines as (
+            select l.msisdn, l.customer_id, l.valid_from, l.valid_to
+            from {customer_lines(candidate)} as l
+            where l.customer_id in (select customer_id from {location_counted_customers(candidate)})
+        ),
+        cells as (
+            select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
+                   {text("municipality")} as municipality, {text("province")} as province
+            from landing.cells
+            where {text("cell_id")} is not null and {text("postal_code")} is not null
+              {accepted_cells}
+        ),
+        event_sites as (
+            select distinct {text("ec.event_id")} as event_id, {text("ec.cell_id")} as cell_id,
+                   {timestamp("e.starts_at")} as starts_at, {timestamp("e.ends_at")} as ends_at
+            from landing.event_cells as ec
+            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
+            where {timestamp("e.starts_at")} < {end} and {timestamp("e.ends_at")} >= {start}
+        ),
+        sightings as (
+            select {delivered_text(candidate, "network_events", "msisdn")} as msisdn,
+                   {delivered_text(candidate, "network_events", "cell_id")} as cell_id,
+                   {delivered_instant(candidate, "network_events", "event_at")} as event_at
+            from landing.network_events
+        )
+        select distinct l.customer_id, {hour_of("s.event_at")} as hour,
+               c.postal_code, c.municipality, c.province, es.event_id
+        from sightings as s
+        join counted_lines as l
+          on l.msisdn = s.msisdn
+         and (l.valid_from is null or l.valid_from <= s.event_at)
+         and (l.valid_to is null or s.event_at < l.valid_to)
+        join cells as c on c.cell_id = s.cell_id
+        left join event_sites as es
+          on es.cell_id = s.cell_id and s.event_at between es.starts_at and es.ends_at
+        where s.event_at >= {start} and s.event_at < {end}
+    """
+
+
+def landing_recount(candidate: Candidate) -> str:
+    """True number of distinct people per figure: table_name, level, area, hour, people.
+
+    ``located`` is materialised once (the one scan of the events), then reduced five ways.
+    """
+    return candidate.materialise(
+        "gate_location_recount",
+        f"""
+        with located as materialized ({located_people_sql(candidate)})
+        select 'presence_hourly' as table_name, 'postal_code' as level, postal_code as area,
+               hour, count(distinct customer_id) as people
+        from located group by postal_code, hour
+        union all
+        select 'presence_hourly', 'municipality', municipality, hour, count(distinct customer_id)
+        from located group by municipality, hour
+        union all
+        select 'presence_hourly', 'province', province, hour, count(distinct customer_id)
+        from located group by province, hour
+        union all
+        select 'event_attendance', 'event', event_id, hour, count(distinct customer_id)
+        from located where event_id is not null group by event_id, hour
+        union all
+        select 'event_attendance_total', 'event', event_id, cast(null as timestamptz),
+               count(distinct customer_id)
+        from located where event_id is not null group by event_id
+        """,
+    )
+
+
+def published_figures_sql(candidate: Candidate) -> str:
+    """Every published count: table_name, level, area, hour (null for totals), people."""
+    return f"""
+        select 'presence_hourly' as table_name, level, area, hour, people
+        from ({presence_sql(candidate)}) as p
+        union all
+        select 'event_attendance', 'event', event_id, hour, people
+        from ({event_hours_sql(candidate)}) as h
+        union all
+        select 'event_attendance_total', 'event', event_id, cast(null as timestamptz), people
+        from ({event_totals_sql(candidate)}) as t
+    """
+
+
+def noise_of_published_figures(candidate: Candidate) -> str | None:
+    """With differential privacy on: the noise recorded for each figure of the run date
+    (table_name, level, area, hour_index, noise), from the noise ledger; None when DP is off.
+
+    A published noisy figure minus its noise is the true count the release decided on.
+    """
+    from privacy_pipeline.location.noise import dp_settings, ledger_path
+
+    settings = dp_settings(candidate.ctx.config["location"])
+    if not settings.enabled:
+        return None
+    path = ledger_path(settings, candidate.ctx.warehouse_dir)
+    if not path.exists():
+        return candidate.materialise(
+            "gate_location_noise",
+            "select null::varchar as table_name, null::varchar as level, null::varchar as area,"
+            " null::integer as hour_index, null::bigint as noise where false",
+        )
+    candidate.con.execute(f"attach if not exists {sql_literal(path)} as gate_noise (read_only)")
+    try:
+        return candidate.materialise(
+            "gate_location_noise",
+            f"""
+            select split_part(figure, '|', 1) as table_name, split_part(figure, '|', 2) as level,
+                   split_part(figure, '|', 3) as area,
+                   try_cast(nullif(split_part(figure, '|', 4), '') as integer) as hour_index,
+                   noise
+            from gate_noise.location_noise
+            where run_date = cast({sql_literal(candidate.ctx.run_date.isoformat())} as date)
+              and settings = {sql_literal(settings.ledger_key)}
+            """,
+        )
+    finally:
+        candidate.con.execute("detach gate_noise")
+
+
+def figure_label() -> str:
+    return """f.table_name || ': ' || f.level || ' ' || f.area
+              || coalesce(' at ' || strftime(f.hour, '%Y-%m-%d %H:%M%z'), ' (whole window)')"""
+
+
+def counts_match_landing_recount(candidate: Candidate) -> Check:
+    """Exact: every published figure equals the recount of the people who may be counted.
+
+    With differential privacy on, the published figure is noisy: the figure minus its
+    recorded noise (the true count the release decided on, after contribution bounding)
+    must be at least k and at most the recount.
+    """
+    recount = landing_recount(candidate)
+    noise = noise_of_published_figures(candidate)
+    k = candidate.k
+    joined = f"""
+        from ({published_figures_sql(candidate)}) as f
+        left join {recount} as r
+          on r.table_name = f.table_name and r.level = f.level and r.area = f.area
+         and r.hour is not distinct from f.hour
+    """
+    if noise is None:
+        sql = f"""
+            select {figure_label()} || ': published ' || coalesce(cast(f.people as varchar), 'null')
+                   || ' people, the landing recount of the people who may be counted finds '
+                   || cast(coalesce(r.people, 0) as varchar) as violation
+            {joined}
+            where f.people is distinct from coalesce(r.people, 0)
+        """
+        scope = "every published figure against the landing recount (exact, DP off)"
+    else:
+        hour_index = (
+            f"cast(floor((epoch(f.hour) - epoch({candidate.run_start_sql})) / 3600) as integer)"
+        )
+        sql = f"""
+            select {figure_label()} || ': published ' || coalesce(cast(f.people as varchar), 'null')
+                   || case when n.noise is null then ', no noise recorded for it'
+                      else ', true count ' || cast(f.people - n.noise as varchar)
+                           || ' (k = {k}), landing recount '
+                           || cast(coalesce(r.people, 0) as varchar) end as violation
+            {joined}
+            left join {noise} as n
+              on n.table_name = f.table_name and n.level = f.level and n.area = f.area
+             and n.hour_index is not distinct from {hour_index}
+            where n.noise is null or f.people is null or f.people - n.noise < {k}
+               or f.people - n.noise > coalesce(r.people, 0)
+        """
+        scope = "every published figure's true count (noise removed) against k and the recount"
+    return Check(sql, scope)
+
+
 PROMISES = (
     Promise(
         "every_location_table_is_built",
         "The four location tables exist in the candidate output (a missing table cannot be "
         "checked, so it cannot be published).",
         every_table_built,
+    ),
+    Promise(
+        "counts_are_the_people_who_may_be_counted",
+        "Every published count (area hours at every level, event hours, event totals) "
+        "equals the number of distinct people, recounted by the gate from the landing "
+        "network events, CRM and consent ledger, who may be counted: open accounts on the "
+        "Proximus platform (not unmigrated Scarlet, closed or unknown) that did not object "
+        "to location analytics at the end of the run date or since. With differential "
+        "privacy on, the true count behind each noisy figure is at least k and at most the "
+        "recount.",
+        counts_match_landing_recount,
     ),
     Promise(
         "every_people_count_is_at_least_k",

@@ -7,18 +7,39 @@ code 2000 (40 that hour, 40 in total), with k = 30.
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+import datetime as dt
 
-from tests.support.landing import EVENT_ID, MUNICIPALITY, POSTAL_A, POSTAL_B, PROVINCE, RUN_DATE
+import pytest
+from privacy_pipeline.gates.promises import CannotCheck
+
+from tests.support.landing import (
+    CELL_A1,
+    EVENT_ID,
+    MUNICIPALITY,
+    POSTAL_A,
+    POSTAL_B,
+    PROVINCE,
+    RUN_DATE,
+    make_customers,
+    network_events_for,
+)
 from tests.test_gates_candidates import (
     SHORT_EVENT_ID,
-    assert_gate_blocks,
     failed_expectations,
     publish_clean_run,
 )
+from tests.test_gates_candidates import assert_gate_blocks as gate_blocks
 from tests.test_gates_candidates import violating_copy as copy_with
 
 SUITE = "location"
+RECOUNT = "counts_are_the_people_who_may_be_counted"
+
+
+def assert_gate_blocks(ctx, suite: str, expectation: str) -> str:
+    """The disclosure rules' tests inject figures no landing event backs: the recount of
+    who is counted fails with them, and is tested on its own below."""
+    return gate_blocks(ctx, suite, expectation, also=frozenset({RECOUNT}))
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +177,12 @@ def test_a_25_hour_dst_day_is_covered_and_nothing_beyond_it(tmp_path):
     from tests.support.landing import write_landing_zone
     from tests.test_gates_candidates import K, inject
 
-    write_landing_zone(tmp_path / "landing", {})
+    crowd = make_customers(40)
+    events = []
+    for utc_hour in range(25):  # 40 people in postal code 2000 every hour of the day
+        instant = dt.datetime(2026, 10, 24, 22, 10, tzinfo=dt.UTC) + dt.timedelta(hours=utc_hour)
+        events += network_events_for(crowd, CELL_A1, instant.isoformat())
+    write_landing_zone(tmp_path / "landing", {"+customers": crowd, "+network_events": events})
     ctx = RunContext.create(tmp_path / "landing", tmp_path / "wh", "2026-10-25", k=K)
     ctx.run_dir.mkdir(parents=True)
     load_landing_zone(ctx)
@@ -182,5 +208,92 @@ def test_a_25_hour_dst_day_is_covered_and_nothing_beyond_it(tmp_path):
     assert run_suite(ctx, SUITE)["success"]
     inject(ctx, add_area("postal_code", POSTAL_B, 40, "2026-10-26 00:00:00+01"))
     failed = failed_expectations(ctx, SUITE)
-    assert set(failed) == {"hours_inside_the_run_date"}
+    assert set(failed) - {RECOUNT} == {"hours_inside_the_run_date"}
     assert "2026-10-26 00:00:00+01" in failed["hours_inside_the_run_date"]
+
+
+def test_a_figure_that_counts_one_person_too_many_blocks(published, tmp_path):
+    """Consistent for the disclosure rules (every level and the event +1), wrong for the
+    landing: only the recount sees it."""
+    sql = (
+        "update location.presence_hourly set people = people + 1 where area_level <> 'postal_code'"
+    )
+    sql += f" or area_id = '{POSTAL_A}'; update location.event_attendance set people = 41; "
+    sql += "update location.event_attendance_total set people = 41"
+    observed = gate_blocks(copy_with(published, tmp_path, sql), SUITE, RECOUNT)
+    assert "published 41 people" in observed and "finds 40" in observed
+
+
+def test_the_recount_counts_only_people_who_may_be_counted(tmp_path):
+    """At one cell and hour: 30 plain customers, and one of each kind that must not count."""
+    from privacy_pipeline.gates.candidate import Candidate
+    from privacy_pipeline.landing import load_landing_zone
+    from privacy_pipeline.run_context import RunContext
+
+    from tests.support.landing import (
+        C_CLOSED,
+        C_SCARLET_LEGACY,
+        MSISDNS,
+        consent_event,
+        customer,
+        ts,
+        write_landing_zone,
+    )
+    from tests.test_gates_candidates import K
+
+    plain = make_customers(30)
+    others = make_customers(6, start=100)
+    ids = [row["customer_id"] for row in others]
+    shared = customer("N00200", msisdn=plain[0]["msisdn"])  # a number of two customers
+    events = network_events_for(plain + others + [{"msisdn": "+32499999999"}], CELL_A1, ts(9, 5))
+    events += network_events_for(
+        [{"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}], CELL_A1, ts(9, 6)
+    )
+    after = "2026-06-25T10:00:00+02:00"
+    write_landing_zone(
+        tmp_path / "landing",
+        {
+            "+customers": plain + others + [shared],
+            "+network_events": events,
+            "+privacy_preferences": [
+                consent_event("L1", ids[0], "location_analytics", "opt_out"),
+                consent_event("L2", ids[1], "location_analytics", "opt_out", after),
+                consent_event(  # a legacy refusal carries over
+                    "L3", ids[2], "location_analytics", "opt_out", platform="scarlet_legacy"
+                ),
+                # objected before the run date, withdrew after it: not back-dated
+                consent_event("L4", ids[3], "location_analytics", "opt_out"),
+                consent_event("L5", ids[3], "location_analytics", "opt_in", after),
+                # an opt-in that breaks the contract withdraws nothing
+                consent_event("L6", ids[4], "location_analytics", "opt_out"),
+                consent_event("L7", ids[4], "location_analytics", "opt_in", channel="pigeon"),
+                # objected, then withdrew before the run date: counted
+                consent_event("L8", ids[5], "location_analytics", "opt_out", "2026-04-01T10:00Z"),
+                consent_event("L9", ids[5], "location_analytics", "opt_in"),
+            ],
+        },
+    )
+    ctx = RunContext.create(tmp_path / "landing", tmp_path / "wh", RUN_DATE, k=K)
+    ctx.run_dir.mkdir(parents=True)
+    load_landing_zone(ctx)
+    candidate = Candidate.open(ctx)
+    try:
+        from privacy_pipeline.gates.suites import load_suite
+
+        promise = next(p for p in load_suite("location").promises if p.name == RECOUNT)
+        with contextlib.suppress(CannotCheck):  # no marts here; the recount is made first
+            promise.check(candidate)
+        rows = candidate.rows(
+            "select level, area, people from gate_location_recount "
+            f"where table_name = 'presence_hourly' and hour = timestamptz '{RUN_DATE} 09:00:00+02'"
+        )
+    finally:
+        candidate.close()
+    # plain[0] shares its number with N00200: nobody's; ids[5] withdrew in time: 29 + 1;
+    # the baseline's C002 (objected to direct marketing only) is in 2018 at 09:00.
+    assert sorted(rows) == [
+        ("municipality", MUNICIPALITY, 31),
+        ("postal_code", POSTAL_A, 30),
+        ("postal_code", POSTAL_B, 1),
+        ("province", PROVINCE, 31),
+    ]

@@ -215,3 +215,94 @@ def test_dp_marts_publish_only_noisy_figures_of_at_least_k(dp_candidate):
     ) == [(0,)]
     ledger = dp_candidate.warehouse_dir / "private" / "location_noise.duckdb"
     assert ledger.exists()
+
+
+# --- k on the true counts AND the noisy ones -------------------------------------------
+
+
+def assert_k_holds_on_true_and_noisy_counts(rows, k: int) -> None:
+    """The DP promise on a release's rows: every published figure describes at least k
+    people in truth, and shows at least k."""
+    for table, level, area, hour, true, noisy, status in rows:
+        if status == "published":
+            assert true >= k, f"{table} {level} {area} {hour}: {true} true people < k"
+            assert noisy >= k, f"{table} {level} {area} {hour}: shows {noisy} < k"
+
+
+def pinned_noise_release(tmp_path, noise: dict[str, int]):
+    """A DP release of one municipality whose noise is fixed in the ledger beforehand."""
+    from privacy_pipeline.location.noise import figure_ref, ledger_path, write_ledger
+    from privacy_pipeline.location.release import figure_counts
+
+    tree = [
+        ("postal_code", "1000", "municipality", "M"),
+        ("postal_code", "1001", "municipality", "M"),
+        ("postal_code", "1002", "municipality", "M"),
+        ("municipality", "M", "province", "P"),
+        ("province", "P", None, None),
+    ]
+    counts = [
+        ("presence_hourly", "postal_code", "1000", 0, K - 2),  # noise +5: shows K + 3
+        ("presence_hourly", "postal_code", "1001", 0, K + 20),  # noise -25: shows K - 5
+        ("presence_hourly", "postal_code", "1002", 0, 3 * K),
+        ("presence_hourly", "municipality", "M", 0, 5 * K + 18),
+        ("presence_hourly", "province", "P", 0, 5 * K + 18),
+    ]
+    config = {"dp": {"enabled": True}}
+    chosen = dp_settings(config)
+    write_ledger(
+        ledger_path(chosen, tmp_path),
+        "2026-06-20",
+        chosen.ledger_key,
+        {figure_ref(key): noise.get(key.id, 0) for key in figure_counts(counts)},
+    )
+    return counts, tree, config
+
+
+def test_dp_release_applies_k_to_the_true_counts_as_well_as_the_noisy_ones(tmp_path):
+    counts, tree, config = pinned_noise_release(tmp_path, {"1000": 5, "1001": -25})
+    rows = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
+    statuses = {area: (true, noisy, status) for _, _, area, _, true, noisy, status in rows}
+    assert statuses["1000"] == (K - 2, K + 3, "suppressed_below_k")  # noisy >= k, true < k
+    assert statuses["1001"] == (K + 20, K - 5, "suppressed_below_k")  # true >= k, noisy < k
+    assert_k_holds_on_true_and_noisy_counts(rows, K)
+
+
+def test_a_release_that_applies_k_to_the_noisy_counts_only_fails_the_check(tmp_path):
+    """The check above is not vacuous: the same figures, with k applied to the noisy
+    counts only (the bug), publish 1000 with K - 2 true people and are caught."""
+    from privacy_pipeline.location.release import area_structure, figure_counts
+    from privacy_pipeline.location.suppression import apply_k_anonymity
+
+    counts, tree, config = pinned_noise_release(tmp_path, {"1000": 5, "1001": -25})
+    true = figure_counts(counts)
+    noisy = {key: value + {"1000": 5, "1001": -25}.get(key.id, 0) for key, value in true.items()}
+    status = apply_k_anonymity(noisy, area_structure(tree, []), K)  # noisy only: the bug
+    buggy_rows = [
+        (key.table, key.level, key.id, key.hour, true[key], noisy[key], status[key]) for key in true
+    ]
+    with pytest.raises(AssertionError, match="true people < k"):
+        assert_k_holds_on_true_and_noisy_counts(buggy_rows, K)
+
+
+def test_the_location_gate_checks_the_true_count_behind_each_noisy_figure(dp_candidate, tmp_path):
+    """With DP on, the gate removes each published figure's recorded noise: the true count
+    must be at least k and at most the gate's recount from the landing events."""
+    import shutil
+
+    from privacy_pipeline.errors import GateFailed
+    from privacy_pipeline.gates import run_suite
+    from privacy_pipeline.run_context import RunContext
+
+    shutil.copytree(dp_candidate.warehouse_dir, tmp_path / "wh", symlinks=True)
+    ctx = RunContext.create(
+        dp_candidate.landing_dir, tmp_path / "wh", dp_candidate.run_date, k=K,
+        config=copy.deepcopy(dp_candidate.config),
+    )  # fmt: skip
+    assert run_suite(ctx, "location")["success"]
+    # Noise of 1000 on every figure: each published figure now hides fewer than k people.
+    con = duckdb.connect(str(ctx.warehouse_dir / "private" / "location_noise.duckdb"))
+    con.execute("update location_noise set noise = 1000")
+    con.close()
+    with pytest.raises(GateFailed, match="counts_are_the_people_who_may_be_counted"):
+        run_suite(ctx, "location")

@@ -6,6 +6,7 @@ with every gate run for real, so publish_run sees what it sees in the DAG.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from privacy_pipeline.errors import GateFailed
+from privacy_pipeline.gate_binding import PublicationRefused
 from privacy_pipeline.gates import SUITES, run_suite
+from privacy_pipeline.gates.results import read_suite_results
 from privacy_pipeline.publish import (
     PUBLISHED_TABLES,
     PublicationFailed,
@@ -29,7 +32,7 @@ from privacy_pipeline.publish import (
     sync_exports,
 )
 
-from tests.support.landing import RUN_DATE
+from tests.support.landing import C_SCARLET_MIGRATED, RUN_DATE
 from tests.test_gates_candidates import (
     build_clean_candidate,
     context_for,
@@ -50,14 +53,22 @@ def clean_root(tmp_path_factory):
     return root
 
 
-def gated_copy(clean_root: Path, warehouse: Path, run_id: str = "run-1", sql: str = ""):
-    """The gated candidate (with its gate results) in ``warehouse``, optionally changed."""
+def gated_copy(clean_root: Path, warehouse: Path, sql: str = ""):
+    """The gated candidate (with its gate results) in ``warehouse``; ``sql`` changes it
+    and the gates run again (a new candidate of the same run, gated)."""
     source = clean_root / "warehouse" / "runs"
     shutil.copytree(source, warehouse / "runs")
-    ctx = context_for(clean_root / "landing", warehouse, run_id=run_id)
+    ctx = context_for(clean_root / "landing", warehouse)
     if sql:
-        inject(ctx, sql)
+        change_and_regate(ctx, sql)
     return ctx
+
+
+def change_and_regate(ctx, sql: str) -> None:
+    """Change the candidate, then run every gate on it again (they must pass)."""
+    inject(ctx, sql)
+    for suite in SUITES:
+        run_suite(ctx, suite)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
@@ -140,7 +151,7 @@ def test_a_partial_or_foreign_candidate_is_refused_and_nothing_changes(
     ctx = gated_copy(clean_root, tmp_path / "wh")
     publish_run(ctx)
     before = published_state(ctx.warehouse_dir)
-    inject(ctx, sql)
+    change_and_regate(ctx, sql)
     with pytest.raises(PublicationFailed, match=message):
         publish_run(ctx)
     assert published_state(ctx.warehouse_dir) == before
@@ -149,7 +160,9 @@ def test_a_partial_or_foreign_candidate_is_refused_and_nothing_changes(
 def test_a_new_column_of_a_model_is_published(clean_root, tmp_path):
     ctx = gated_copy(clean_root, tmp_path / "wh")
     publish_run(ctx)
-    inject(ctx, "alter table marketing.segment_members add column channel varchar default 'sms'")
+    change_and_regate(
+        ctx, "alter table marketing.segment_members add column channel varchar default 'sms'"
+    )
     publish_run(ctx)
     assert query(ctx.warehouse_dir, "select distinct channel from marketing.segment_members") == [
         ("sms",)
@@ -188,7 +201,7 @@ elif stage == "exports":
         return folder
     publish.build_export_version = build_export_version
 
-ctx = RunContext.create(sys.argv[1], sys.argv[2], sys.argv[3], k=30, run_id="killed-run")
+ctx = RunContext.create(sys.argv[1], sys.argv[2], sys.argv[3], k=30, run_id=sys.argv[6])
 publish.publish_run(ctx)
 """
 
@@ -198,7 +211,7 @@ def publish_and_kill(ctx, stage: str, tmp_path: Path) -> None:
     marker = tmp_path / f"{stage}.ready"
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(KILL_SCRIPT), str(ctx.landing_dir),
-         str(ctx.warehouse_dir), RUN_DATE, str(marker), stage],
+         str(ctx.warehouse_dir), RUN_DATE, str(marker), stage, ctx.run_id],
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     try:
@@ -216,8 +229,7 @@ def previous_then_changed_candidate(clean_root: Path, tmp_path: Path):
     """A warehouse with one publication, and a new gated candidate that differs from it."""
     ctx = gated_copy(clean_root, tmp_path / "wh")
     publish_run(ctx)
-    inject(ctx, "update marketing.segment_members set segment = 'gamers'")
-    inject(ctx, "update location.presence_hourly set people = people + 100")
+    change_and_regate(ctx, "update marketing.segment_members set segment = 'gamers'")
     return ctx
 
 
@@ -267,3 +279,136 @@ def test_publication_waits_for_a_reader_holding_the_warehouse(clean_root, tmp_pa
     publish_run(ctx)
     assert reader.wait() == 0
     assert time.monotonic() - started > 1  # it waited for the reader instead of failing
+
+
+# ------------------------------------------------- publication publishes what was gated
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "update marketing.segment_members set segment = 'gamers'",
+        "update location.presence_hourly set people = people + 1",
+        "delete from dpo.quarantined_rows",
+        "alter table location.event_attendance_total add column note varchar",
+    ],
+    ids=["marketing row", "location count", "rows removed", "new column"],
+)
+def test_a_candidate_changed_after_its_gates_passed_is_refused(clean_root, tmp_path, sql):
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    publish_run(ctx)
+    before = published_state(ctx.warehouse_dir)
+    inject(ctx, sql)  # after the gates, before publication
+    with pytest.raises(PublicationRefused, match="changed after the gates ran") as refused:
+        publish_run(ctx)
+    assert refused.value.exit_code == 1
+    assert published_state(ctx.warehouse_dir) == before
+
+
+def test_gate_results_left_by_another_run_are_refused(clean_root, tmp_path):
+    gated = gated_copy(clean_root, tmp_path / "wh")
+    another_run = context_for(gated.landing_dir, gated.warehouse_dir, run_id="another-run")
+    with pytest.raises(PublicationRefused, match="left by another run") as refused:
+        publish_run(another_run)
+    assert refused.value.exit_code == 1
+    assert not gated.warehouse_db.exists()
+
+
+def test_results_without_a_fingerprint_are_refused(clean_root, tmp_path):
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    result_file = ctx.run_dir / "gates" / "marketing.json"
+    result = json.loads(result_file.read_text())
+    result["candidate_fingerprint"] = None
+    result_file.write_text(json.dumps(result))
+    with pytest.raises(PublicationRefused, match="without a candidate fingerprint: marketing"):
+        publish_run(ctx)
+
+
+HOLD_THE_DATE = """
+import sys, time
+from pathlib import Path
+from privacy_pipeline.gate_binding import hold_run_date
+import datetime as dt
+with hold_run_date(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), "concurrent-run"):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_concurrent_run_of_the_same_date_is_refused_and_its_lock_dies_with_it(
+    clean_root, tmp_path
+):
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_DATE, str(ctx.warehouse_dir), RUN_DATE],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    try:
+        assert other.stdout.readline().strip() == "holding"
+        with pytest.raises(PublicationRefused, match="another run of the same date") as refused:
+            publish_run(ctx)
+        assert "concurrent-run" in str(refused.value) and "run_date=" in str(refused.value)
+        assert refused.value.exit_code == 1
+        assert not ctx.warehouse_db.exists()
+    finally:
+        other.send_signal(signal.SIGKILL)
+        other.wait()
+    # the lock file stays, but the lock died with its process: the next run goes through
+    publish_run(ctx)
+    assert query(ctx.warehouse_dir, "select count(*) from marketing.segment_members") == [(2,)]
+
+
+# One violation per suite, each failing that suite only.
+ONE_SUITE_FAILS = {
+    "personal_data": "update dpo.load_reconciliation set source_table = '+32470000001'",
+    "marketing": (
+        "insert into marketing.segment_members values "
+        f"('standard_offers', '{C_SCARLET_MIGRATED}', date '{RUN_DATE}')"
+    ),
+    "location": "update location.event_attendance_total set people = 29",
+}
+
+
+@pytest.mark.parametrize("failing_suite", SUITES)
+def test_every_result_present_and_one_failed_is_refused_naming_that_suite(
+    clean_root, tmp_path, failing_suite
+):
+    """The second line of defence for the right reason: every suite ran on this run's
+    candidate, only one failed; publication names that suite, and only it."""
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    inject(ctx, ONE_SUITE_FAILS[failing_suite])
+    for suite in SUITES:
+        if suite == failing_suite:
+            with pytest.raises(GateFailed):
+                run_suite(ctx, suite)
+        else:
+            assert run_suite(ctx, suite)["success"], suite
+    results = read_suite_results(ctx)
+    assert set(results) == set(SUITES)
+    assert {suite for suite, result in results.items() if not result["success"]} == {failing_suite}
+    with pytest.raises(GateFailed) as refused:
+        publish_run(ctx)
+    assert str(refused.value).endswith(f"privacy gates not passed: {failing_suite}")
+    assert not ctx.warehouse_db.exists()
+
+
+def test_privacy_pipeline_run_refuses_a_date_another_run_holds(tmp_path):
+    """Through the CLI: refused before anything starts, exit 1, with who holds the date."""
+    from tests.support.pipeline import run_pipeline
+
+    warehouse = tmp_path / "wh"
+    (tmp_path / "landing").mkdir()
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_DATE, str(warehouse), RUN_DATE],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    try:
+        assert other.stdout.readline().strip() == "holding"
+        result = run_pipeline(tmp_path / "landing", warehouse, RUN_DATE)
+    finally:
+        other.send_signal(signal.SIGKILL)
+        other.wait()
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "another run of the same date is in progress" in result.stderr
+    assert "concurrent-run" in result.stderr
+    assert not (warehouse / "runs").exists() and not (warehouse / "warehouse.duckdb").exists()

@@ -114,13 +114,19 @@ def logical_date_for(run_date: dt.date, timezone: str):
 def run_pipeline(ctx: RunContext, verbose: bool = False, show_stages: bool = True) -> int:
     """Run the DAG for ``ctx.run_date``; returns the exit code (0, 1 gate failed, 2 bad input).
 
-    One run at a time per warehouse (``run_lock``): a run of another date waits, saying so.
+    Holds the run date's lock for the whole run: a concurrent run of the same date into
+    the same warehouse is refused (``PublicationRefused``, exit 1) before it starts. Then one
+    run at a time per warehouse (``run_lock``): a run of another date waits, saying so.
     The console gets one line per stage; the logs go to ``<warehouse>/logs/<D>.log``.
     """
+    from privacy_pipeline.gate_binding import hold_run_date_for_run
     from privacy_pipeline.run_lock import exclusive_warehouse
 
     ctx.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive_warehouse(ctx.warehouse_dir, ctx.run_date):
+    with (
+        hold_run_date_for_run(ctx.warehouse_dir, ctx.run_date, owner="privacy-pipeline run"),
+        exclusive_warehouse(ctx.warehouse_dir, ctx.run_date),
+    ):
         return run_dag_quietly(ctx, verbose, show_stages)
 
 

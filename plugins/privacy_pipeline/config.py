@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config" / "pipeline.yml"
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt project; DBT_PROJECT_DIR (dbt's own variable) points at another copy, e.g. the
+# mutated models of tests/test_gates_mutations.py.
+ENV_DBT_PROJECT_DIR = "DBT_PROJECT_DIR"
+DBT_PROJECT_DIR = Path(os.environ.get(ENV_DBT_PROJECT_DIR) or REPO_ROOT / "dbt_project").resolve()
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 # The public floor for k: other operators publish with 15 to 20, Proximus with 30.

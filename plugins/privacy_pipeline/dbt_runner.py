@@ -123,8 +123,9 @@ def working_directory(folder: Path):
 def parse_cache_file(ctx: RunContext) -> Path:
     """The cached parsed project for this configuration (one file per vars)."""
     folder = Path(os.environ.get(ENV_PARSE_CACHE) or ctx.warehouse_dir / "dbt-parse-cache")
+    # Another project folder (DBT_PROJECT_DIR) is another project: its own parse.
     vars_digest = hashlib.sha256(
-        json.dumps(ctx.dbt_vars(), sort_keys=True, default=str).encode()
+        json.dumps([ctx.dbt_vars(), str(DBT_PROJECT_DIR)], sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
     return folder / f"partial_parse-{vars_digest}.msgpack"
 

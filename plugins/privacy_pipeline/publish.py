@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from privacy_pipeline.errors import GateFailed, PipelineError
+from privacy_pipeline.errors import PipelineError
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import qualified
 from privacy_pipeline.sql import quote_identifier as quote
@@ -92,17 +92,12 @@ def while_locked(action: Callable[[], T], what: Path) -> T:
             time.sleep(2)
 
 
-def require_every_gate_passed(ctx: RunContext) -> None:
-    """Nothing is published unless every privacy gate ran on this candidate and passed."""
-    from privacy_pipeline.gates.results import read_suite_results
-    from privacy_pipeline.gates.suites import SUITES
+def require_every_gate_passed(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    """Nothing is published unless every privacy gate ran in this run and passed; returns
+    the results, whose candidate fingerprints ``publish_tables`` checks (gate_binding)."""
+    from privacy_pipeline.gate_binding import gate_results_for_publication
 
-    results = read_suite_results(ctx)
-    not_passed = [s for s in SUITES if not results.get(s, {}).get("success")]
-    if not_passed:
-        raise GateFailed(
-            f"refusing to publish {ctx.run_date}: privacy gates not passed: {', '.join(not_passed)}"
-        )
+    return gate_results_for_publication(ctx)
 
 
 def export_version(ctx: RunContext, published_at: dt.datetime) -> str:
@@ -112,15 +107,18 @@ def export_version(ctx: RunContext, published_at: dt.datetime) -> str:
 
 def publish_run(ctx: RunContext) -> dict[str, Any]:
     """Publish the run's candidate marts; returns rows published per table."""
-    require_every_gate_passed(ctx)
+    from privacy_pipeline.gate_binding import hold_run_date
+
+    gate_results = require_every_gate_passed(ctx)
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
-    sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
-    published_at = dt.datetime.now(dt.UTC)
-    version = export_version(ctx, published_at)
-    check_restricted_candidate(ctx)  # before anything changes: all or nothing
-    published = publish_tables(ctx, version, published_at)
-    write_restricted_tables(ctx)
-    export_published_tables(ctx, list(published), version)
+    with hold_run_date(ctx.warehouse_dir, ctx.run_date, ctx.run_id):
+        sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
+        published_at = dt.datetime.now(dt.UTC)
+        version = export_version(ctx, published_at)
+        check_restricted_candidate(ctx)  # before anything changes: all or nothing
+        published = publish_tables(ctx, version, published_at, gate_results)
+        write_restricted_tables(ctx)
+        export_published_tables(ctx, list(published), version)
     log.info(
         "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
     )
@@ -148,12 +146,20 @@ def write_restricted_tables(ctx: RunContext) -> dict[str, int]:
     return written
 
 
-def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:
+def publish_tables(
+    ctx: RunContext,
+    version: str,
+    published_at: dt.datetime,
+    gate_results: dict[str, dict[str, Any]],
+) -> dict[str, int]:
     """The warehouse transaction: rows of D replaced, gate results appended, publication logged.
 
     Runs on a connection to the candidate (see ``connect_candidate``) with the warehouse
-    attached as ``published``: the only database the transaction writes to.
+    attached as ``published``: the only database the transaction writes to. The candidate
+    is first checked against the gates' fingerprints in the same transaction, so what is
+    copied is the snapshot that was checked.
     """
+    from privacy_pipeline.gate_binding import verify_candidate_unchanged
     from privacy_pipeline.gates.candidate import connect_candidate
     from privacy_pipeline.gates.results import append_gate_results
     from privacy_pipeline.restricted import purge_restricted_from_published
@@ -165,6 +171,7 @@ def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> 
             ctx.warehouse_db,
         )
         con.execute("begin transaction")
+        verify_candidate_unchanged(con, gate_results, CANDIDATE_TABLES)
         published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
         purge_restricted_from_published(con, WAREHOUSE)
         append_gate_results(con, ctx, catalog=WAREHOUSE)

@@ -118,10 +118,14 @@ def resolve_context(
             day = dt.date.fromisoformat(str(run_date)).isoformat()
             record_refusal(warehouse_dir / "runs" / day, exc)
         raise
-    # A run starts from a clean working folder: nothing of an earlier attempt is reused.
-    if ctx.run_dir.exists():
-        shutil.rmtree(ctx.run_dir)
-    ctx.run_dir.mkdir(parents=True)
+    # A run starts from a clean working folder: nothing of an earlier attempt is reused;
+    # never the folder of another run of the same date still in progress (its lock).
+    from privacy_pipeline.gate_binding import hold_run_date
+
+    with hold_run_date(ctx.warehouse_dir, ctx.run_date, run_id):
+        if ctx.run_dir.exists():
+            shutil.rmtree(ctx.run_dir)
+        ctx.run_dir.mkdir(parents=True)
     log.info(
         "run %s: run_date=%s landing=%s warehouse=%s k=%s",
         run_id,

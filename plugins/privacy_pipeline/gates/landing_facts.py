@@ -150,6 +150,8 @@ def customers(candidate: Candidate) -> str:
         "gate_customers",
         f"""
         select {text("customer_id")} as customer_id, {enum("brand")} as brand,
+               {text("msisdn")} as msisdn,
+               {text("created_at")} as created_at_text, {timestamp("created_at")} as created_at,
                {text("migrated_at")} as migrated_at_text,
                {timestamp("migrated_at")} as migrated_at,
                {text("closed_at")} as closed_at_text, {timestamp("closed_at")} as closed_at
@@ -193,12 +195,35 @@ def consented_customers(candidate: Candidate, purpose: str) -> str:
     )
 
 
+def binding_ledger(candidate: Candidate) -> str:
+    """The ledger events that can set a state: every valid event and every readable refusal.
+
+    An opt-in that breaks the contract (unreadable time, unknown channel, duplicate id) is
+    not a choice: it can neither grant a consent nor withdraw an earlier objection.
+    """
+    return candidate.materialise(
+        "gate_binding_ledger",
+        f"select * from {ledger(candidate)} where is_valid or choice = 'opt_out'",
+    )
+
+
 def opted_out_customers(candidate: Candidate, purpose: str) -> str:
-    """Customers whose latest readable ``purpose`` choice in the whole ledger is an opt-out."""
+    """Customers who objected to ``purpose`` for the run date: the latest choice at the end
+    of the run date, or the latest of the whole ledger, is an opt-out.
+
+    Both states count: a refusal recorded after the run date is honoured when the date is
+    (re)processed, and a withdrawal of the objection recorded after the run date is never
+    back-dated (docs/privacy-rules.md, 3).
+    """
+    source = binding_ledger(candidate)
     return candidate.materialise(
         f"gate_opted_out_{purpose}",
         f"""
-        select customer_id from ({latest_event_sql(ledger(candidate), purpose)}) as latest
+        select customer_id
+        from ({latest_event_sql(source, purpose, candidate.run_end_sql)}) as at_end_of_run_date
+        where choice = 'opt_out'
+        union
+        select customer_id from ({latest_event_sql(source, purpose)}) as latest
         where choice = 'opt_out'
         """,
     )
@@ -221,9 +246,87 @@ def marketable_customers(candidate: Candidate) -> str:
         having bool_and(coalesce(
             (brand = 'proximus' or (brand = 'scarlet' and migrated_at < {end}))
             and (closed_at_text is null or closed_at >= {end})
-            and (migrated_at_text is null or migrated_at is not null),
+            and (migrated_at_text is null or migrated_at is not null)
+            and (created_at_text is null or created_at < {end}),
             false
         ))
+        """,
+    )
+
+
+def location_counted_customers(candidate: Candidate) -> str:
+    """Customers who may be counted in the location figures of the run date.
+
+    An open account on the Proximus platform at the end of the run date (a Proximus
+    account, or a Scarlet account migrated by then; not closed; known to the CRM) that
+    did not object to ``location_analytics``: neither the latest choice at the end of the
+    run date nor the latest of the whole ledger is an opt-out, whichever platform it was
+    recorded on (legacy Scarlet refusals carry over).
+
+    Where the candidate holds the staging view of accepted CRM accounts, a customer whose
+    every CRM row was quarantined is left out too: the models cannot attribute their
+    events, and leaving someone out never breaks a promise (it only makes the gate's
+    recount smaller, so a model that counts more people still fails).
+    """
+    accepted = (
+        "and customer_id in (select cast(customer_id as varchar) from staging.stg_crm__customers)"
+        if candidate.has_table("staging", "stg_crm__customers")
+        else ""
+    )
+    return candidate.materialise(
+        "gate_location_counted",
+        f"""
+        select customer_id from {marketable_customers(candidate)}
+        where customer_id not in (
+            select customer_id from {opted_out_customers(candidate, "location_analytics")}
+        ) {accepted}
+        """,
+    )
+
+
+def customer_lines(candidate: Candidate) -> str:
+    """Which customer held which number when: (msisdn, customer_id, valid_from, valid_to).
+
+    ``customers.msisdn`` is a line held for good; a number listed in the optional
+    ``customer_lines`` table is held only in its intervals there (``valid_to`` empty while
+    active). A number held by two customers at once is nobody's: a line that overlaps
+    another customer's line of the same number is dropped, so an event maps to at most
+    one person.
+    """
+    lines = f"""
+        select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
+               cast(null as timestamptz) as valid_from, cast(null as timestamptz) as valid_to
+        from landing.customers
+        where {text("msisdn")} is not null and {text("customer_id")} is not null
+    """
+    if candidate.has_table("landing", "customer_lines"):
+        lines = f"""
+            with listed as (
+                select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
+                       {timestamp("valid_from")} as valid_from,
+                       {timestamp("valid_to")} as valid_to
+                from landing.customer_lines
+                where {text("msisdn")} is not null and {text("customer_id")} is not null
+            ),
+            for_good as ({lines})
+            select * from listed
+            union all
+            select * from for_good
+            where msisdn not in (select msisdn from listed)
+        """
+    return candidate.materialise(
+        "gate_customer_lines",
+        f"""
+        with lines as (select distinct * from ({lines}) as all_lines)
+        select * from lines as l
+        where not exists (
+            select 1 from lines as other
+            where other.msisdn = l.msisdn and other.customer_id <> l.customer_id
+              and (other.valid_to is null or l.valid_from is null
+                   or other.valid_to > l.valid_from)
+              and (l.valid_to is null or other.valid_from is null
+                   or l.valid_to > other.valid_from)
+        )
         """,
     )
 

@@ -8,6 +8,7 @@ are only ever appended, a repeated append of the same gate execution is a no-op.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -25,7 +26,8 @@ GATE_RESULTS_COLUMNS = """
     expectation varchar,
     success boolean,
     observed varchar,
-    run_at timestamptz
+    run_at timestamptz,
+    candidate_fingerprint varchar
 """
 
 
@@ -56,6 +58,13 @@ def read_suite_results(ctx: RunContext) -> dict[str, dict[str, Any]]:
     return results
 
 
+def fingerprint_digest(fingerprint: dict[str, str] | None) -> str | None:
+    """One short digest of a suite's candidate fingerprints, for the audit log."""
+    if not fingerprint:
+        return None
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:32]
+
+
 def gate_result_rows(results: dict[str, dict[str, Any]]) -> list[tuple]:
     return [
         (
@@ -66,6 +75,7 @@ def gate_result_rows(results: dict[str, dict[str, Any]]) -> list[tuple]:
             expectation["success"],
             expectation["observed"],
             result["run_at"],
+            fingerprint_digest(result.get("candidate_fingerprint")),
         )
         for result in results.values()
         for expectation in result["expectations"]
@@ -84,17 +94,20 @@ def append_gate_results(
     table = f"{prefix}{GATE_RESULTS_TABLE}"
     con.execute(f"create schema if not exists {prefix}dpo")
     con.execute(f"create table if not exists {table} ({GATE_RESULTS_COLUMNS})")
+    # Audit logs written before gate results were bound to a candidate fingerprint.
+    con.execute(f"alter table {table} add column if not exists candidate_fingerprint varchar")
     rows = gate_result_rows(read_suite_results(ctx))
     if not rows:
         return 0
     placeholders = ", ".join(
-        "(?, cast(? as date), ?, ?, ?, ?, cast(? as timestamptz))" for _ in rows
+        "(?, cast(? as date), ?, ?, ?, ?, cast(? as timestamptz), ?)" for _ in rows
     )
     added = con.execute(
         f"""
-        insert into {table}
+        insert into {table} by name
         select * from (values {placeholders})
-            as new(run_id, run_date, suite, expectation, success, observed, run_at)
+            as new(run_id, run_date, suite, expectation, success, observed, run_at,
+                   candidate_fingerprint)
         where not exists (
             select 1 from {table} as old
             where old.run_id = new.run_id and old.suite = new.suite

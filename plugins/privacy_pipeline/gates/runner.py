@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.errors import GateFailed
+from privacy_pipeline.gate_binding import candidate_fingerprints
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.gates.promises import CannotCheck, Finding, Promise
 from privacy_pipeline.gates.results import write_suite_result
@@ -42,17 +43,44 @@ def check_promise(
     return Finding(promise, violations, [row[0] for row in examples], check.scope)
 
 
-def find_violations(ctx: RunContext, promises: tuple[Promise, ...]) -> list[Finding]:
+# Not a promise of a suite: added to a suite's result when the candidate changed while
+# the suite was checking it (what it checked is then no longer what would be published).
+UNCHANGED_WHILE_CHECKED = Promise(
+    "candidate_unchanged_while_checked",
+    "The candidate tables were not changed while the gate checked them.",
+    lambda candidate: None,
+)
+
+
+def find_violations(
+    ctx: RunContext, promises: tuple[Promise, ...]
+) -> tuple[list[Finding], dict[str, str] | None]:
+    """The findings of every promise, and the fingerprint of the candidate tables they
+    checked (None when there is no candidate), taken before and after the checks."""
     try:
         candidate = Candidate.open(ctx)
         unavailable = None
     except CannotCheck as exc:
         candidate, unavailable = None, str(exc)
+    if candidate is None:
+        return [check_promise(None, promise, unavailable) for promise in promises], None
     try:
-        return [check_promise(candidate, promise, unavailable) for promise in promises]
+        before = candidate_fingerprints(candidate.con)
+        findings = [check_promise(candidate, promise, unavailable) for promise in promises]
+        after = candidate_fingerprints(candidate.con)
     finally:
-        if candidate is not None:
-            candidate.close()
+        candidate.close()
+    if after != before:
+        changed = sorted(table for table in after if after[table] != before.get(table))
+        findings.append(
+            Finding(
+                UNCHANGED_WHILE_CHECKED,
+                len(changed),
+                [f"{table} changed while the gate ran" for table in changed],
+                "candidate tables",
+            )
+        )
+    return findings, before
 
 
 def suite_result(
@@ -62,6 +90,7 @@ def suite_result(
     success_by_promise: dict[str, bool],
     run_at: dt.datetime,
     data_docs_page: str | None,
+    fingerprint: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     expectations = [
         {
@@ -81,6 +110,8 @@ def suite_result(
         "run_date": ctx.run_date.isoformat(),
         "suite": suite,
         "run_at": run_at.isoformat(),
+        # What publication must find unchanged (privacy_pipeline.gate_binding).
+        "candidate_fingerprint": fingerprint,
         "success": all(expectation["success"] for expectation in expectations),
         "data_docs_page": data_docs_page,
         "expectations": expectations,
@@ -104,10 +135,16 @@ def run_suite(ctx: RunContext, suite: str) -> dict[str, Any]:
     """
     definition = load_suite(suite)
     run_at = dt.datetime.now(dt.UTC)
-    findings = find_violations(ctx, definition.promises)
+    findings, fingerprint = find_violations(ctx, definition.promises)
     outcome = validate_findings(ctx, suite, definition.description, findings)
     result = suite_result(
-        ctx, suite, findings, outcome.success_by_promise, run_at, outcome.data_docs_page
+        ctx,
+        suite,
+        findings,
+        outcome.success_by_promise,
+        run_at,
+        outcome.data_docs_page,
+        fingerprint,
     )
     write_suite_result(ctx, result)
     if not result["success"]:

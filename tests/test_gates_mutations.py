@@ -1,0 +1,269 @@
+"""Mutation tests: the gates catch deliberate model bugs that the models' own tests miss.
+
+Each bug is a small textual patch applied to a COPY of the dbt project (the pipeline runs
+it through ``DBT_PROJECT_DIR``). The copy has no dbt tests, so nothing but the privacy
+gates stands between the bug and publication: the run must exit 1, the failed gate must
+name the promise the bug breaks, and the previous publication must stay as it was.
+
+One landing zone serves every bug and is built so each one changes the output: at 10:00
+on the run date, 40 people in postal code 2000 and 29 (k - 1) in 2018 (so the municipality
+and province, 69, are published and postal code 2000 is withheld by complementary
+suppression), plus an objector, an unmigrated Scarlet account and a closed account at
+the same cell; a customer who objected to direct marketing before the run date and
+withdrew after it; and the baseline's sensitive site visit by a customer with browsing
+consent. The first publication and two bugs go through ``privacy-pipeline run`` (Airflow);
+the other bugs run the same stages in one process without Airflow, to keep the CPU cost
+of the module low (see docs/gates.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.landing import (
+    C_CLOSED,
+    C_SCARLET_LEGACY,
+    CELL_A1,
+    CELL_B1,
+    MSISDNS,
+    RUN_DATE,
+    consent_event,
+    customer,
+    make_customers,
+    network_events_for,
+    ts,
+    write_landing_zone,
+)
+from tests.test_gates_candidates import published_state
+
+REPO = Path(__file__).resolve().parents[1]
+AFTER_RUN_DATE = "2026-06-25T10:00:00+02:00"
+
+LOCATION_ALLOWED = "where purpose = 'location_analytics' and is_allowed"
+
+
+def counts(reason: str) -> str:
+    return f"where purpose = 'location_analytics' and (is_allowed or reason in ({reason}))"
+
+
+PERSON_HOURS = "models/intermediate/location/int_location__person_hours.sql"
+RELEASE = "models/intermediate/location/int_location__release.py"
+
+# name: (patches [(file, old, new)], suite, expectation, through the CLI)
+MUTATIONS = {
+    "location counts objectors": (
+        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'opted_out', 'opted_out_after_run_date'"))],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+        True,
+    ),
+    "location counts unmigrated Scarlet accounts": (
+        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'not_migrated'"))],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+        False,
+    ),
+    "location counts closed accounts": (
+        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'account_closed'"))],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+        False,
+    ),
+    "marketing uses a consent recorded after the run date": (
+        [
+            (
+                "models/intermediate/consent/int_consent__effective.sql",
+                "coalesce(history.recorded_at < run_day.ends_at, false) as "
+                "is_known_at_end_of_run_date",
+                "true as is_known_at_end_of_run_date",
+            )
+        ],
+        "marketing",
+        "no_direct_marketing_objection_in_marketing",
+        True,
+    ),
+    "the sensitive-category filter is removed": (
+        [
+            (
+                "models/intermediate/marketing/int_marketing__browsing_signals.sql",
+                "not is_sensitive\n        and lower(trim(category)) not in "
+                "({{ sensitive_category_list() }})",
+                "true",
+            ),
+            (
+                "models/intermediate/marketing/int_marketing__signals.sql",
+                "and signals.interest not in ({{ sensitive_category_list() }})",
+                "",
+            ),
+        ],
+        "marketing",
+        "no_sensitive_category_in_marketing",
+        False,
+    ),
+    "complementary suppression is removed": (
+        [
+            (
+                RELEASE,
+                "    # A DuckDB relation:",
+                "    rows = [(*row[:6], 'published' if row[6] == 'suppressed_complementary'"
+                " else row[6]) for row in rows]\n    # A DuckDB relation:",
+            )
+        ],
+        "location",
+        "area_minus_published_children_is_0_or_at_least_k",
+        False,
+    ),
+    "the k comparison is off by one": (
+        [
+            # (dbt finds config.get calls in statements, not inside a keyword's expression)
+            (
+                RELEASE,
+                "    rows = decide_release(",
+                '    k_off_by_one = int(dbt.config.get("k")) - 1\n    rows = decide_release(',
+            ),
+            (RELEASE, 'k=int(dbt.config.get("k")),', "k=k_off_by_one,"),
+        ],
+        "location",
+        "every_people_count_is_at_least_k",
+        False,
+    ),
+}
+
+
+def landing_tables() -> dict[str, list[dict]]:
+    crowd_2000, crowd_2018 = make_customers(40), make_customers(29, start=41)
+    objector, withdrew_after = customer("N00100", msisdn="+32480000100"), customer("N00101")
+    at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
+    return {
+        "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after],
+        "+network_events": network_events_for(crowd_2000, CELL_A1, ts(10, 10))
+        + network_events_for(crowd_2018, CELL_B1, ts(10, 20))
+        + network_events_for(at_the_cell, CELL_A1, ts(10, 15)),
+        "+privacy_preferences": [
+            consent_event("M1", "N00100", "location_analytics", "opt_out"),
+            consent_event("M2", "N00101", "direct_marketing", "opt_out"),
+            consent_event("M3", "N00101", "direct_marketing", "opt_in", AFTER_RUN_DATE),
+        ],
+    }
+
+
+def without_dbt_tests(node):
+    """A yml document without its data tests and unit tests (the gates alone must hold)."""
+    if isinstance(node, dict):
+        return {
+            key: without_dbt_tests(value)
+            for key, value in node.items()
+            if key not in ("data_tests", "tests", "unit_tests")
+        }
+    if isinstance(node, list):
+        return [without_dbt_tests(item) for item in node]
+    return node
+
+
+def copy_dbt_project(target: Path) -> Path:
+    shutil.copytree(
+        REPO / "dbt_project",
+        target,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
+    for yml in (target / "models").rglob("*.yml"):
+        document = yaml.safe_load(yml.read_text(encoding="utf-8"))
+        yml.write_text(yaml.safe_dump(without_dbt_tests(document), sort_keys=False))
+    return target
+
+
+# The DAG's stages in order, in one process, without Airflow (exit codes as the CLI's).
+RUN_STAGES = """
+import sys
+from privacy_pipeline import stages
+from privacy_pipeline.errors import GateFailed, PipelineError
+from privacy_pipeline.gate_binding import hold_run_date_for_run
+from privacy_pipeline.gates import SUITES
+
+landing, warehouse, run_date = sys.argv[1:4]
+
+
+def run():
+    params = {"landing_dir": landing, "warehouse_dir": warehouse, "run_date": run_date}
+    ctx = stages.resolve_context(params, None, "stages-without-airflow")
+    stages.run_stage("load_landing", ctx, stages.load_landing)
+    for stage in stages.DBT_STAGES:
+        stages.run_stage(f"dbt_{stage}", ctx, lambda c: stages.transform(c, stage))
+    failed = []
+    for suite in SUITES:
+        try:
+            stages.run_stage(f"gate_{suite}", ctx, lambda c: stages.run_gate(c, suite))
+        except GateFailed as exc:
+            print(exc, file=sys.stderr)
+            failed.append(suite)
+    if failed:
+        return 1
+    stages.run_stage("publish", ctx, stages.publish)
+    return 0
+
+
+try:
+    with hold_run_date_for_run(warehouse, __import__("datetime").date.fromisoformat(run_date), "t"):
+        sys.exit(run())
+except PipelineError as exc:
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+
+def run(bed: Path, through_cli: bool) -> subprocess.CompletedProcess:
+    args = [str(bed / "landing"), str(bed / "warehouse"), RUN_DATE]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["DBT_PROJECT_DIR"] = str(bed / "dbt_project")
+    if through_cli:
+        landing, warehouse, date = args
+        command = [sys.executable, "-m", "privacy_pipeline.cli", "run", "--landing", landing,
+                   "--warehouse", warehouse, "--date", date]  # fmt: skip
+    else:
+        command = [sys.executable, "-c", textwrap.dedent(RUN_STAGES), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory) -> Path:
+    """The landing zone, the project copy and a first, good publication."""
+    root = tmp_path_factory.mktemp("mutations")
+    write_landing_zone(root / "landing", landing_tables())
+    copy_dbt_project(root / "dbt_project")
+    first = run(root, through_cli=True)
+    assert first.returncode == 0, first.stderr[-5000:]
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.airflow
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(bed, mutation):
+    patches, suite, expectation, through_cli = MUTATIONS[mutation]
+    originals = {}
+    for file, old, new in patches:
+        path = bed / "dbt_project" / file
+        text = originals.setdefault(path, path.read_text(encoding="utf-8"))
+        current = path.read_text(encoding="utf-8")
+        assert old in current, f"the {mutation!r} patch no longer applies to {file}"
+        path.write_text(current.replace(old, new), encoding="utf-8")
+        assert path.read_text(encoding="utf-8") != text
+    before = published_state(bed / "warehouse")
+    try:
+        result = run(bed, through_cli)
+    finally:
+        for path, text in originals.items():
+            path.write_text(text, encoding="utf-8")
+    assert result.returncode == 1, result.stderr[-5000:]
+    # the bug changed the output, and the gate that caught it names the broken promise
+    assert f"privacy gate {suite!r} failed" in result.stderr, result.stderr[-5000:]
+    assert f"  - {expectation}: " in result.stderr, result.stderr[-5000:]
+    assert published_state(bed / "warehouse") == before
