@@ -289,7 +289,7 @@ def test_publication_waits_for_a_reader_holding_the_warehouse(clean_root, tmp_pa
     [
         "update marketing.segment_members set segment = 'gamers'",
         "update location.presence_hourly set people = people + 1",
-        "delete from dpo.quarantined_rows",
+        "delete from dpo_restricted.quarantined_rows",
         "alter table location.event_attendance_total add column note varchar",
     ],
     ids=["marketing row", "location count", "rows removed", "new column"],

@@ -63,13 +63,19 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"{rows}:{hashes}:{schema}"
 
 
+def gated_tables() -> tuple[str, ...]:
+    """Every candidate table publication reads: the published ones and the restricted store's."""
+    from privacy_pipeline.publish import CANDIDATE_TABLES
+    from privacy_pipeline.restricted import RESTRICTED_TABLES, candidate_table
+
+    return CANDIDATE_TABLES + tuple(candidate_table(t) for t in RESTRICTED_TABLES)
+
+
 def candidate_fingerprints(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str] | None = None
 ) -> dict[str, str]:
     """The fingerprint of every candidate table publication reads (default: all of them)."""
-    from privacy_pipeline.publish import CANDIDATE_TABLES
-
-    return {table: table_fingerprint(con, table) for table in tables or CANDIDATE_TABLES}
+    return {table: table_fingerprint(con, table) for table in tables or gated_tables()}
 
 
 # ------------------------------------------------------------------- gate results' binding

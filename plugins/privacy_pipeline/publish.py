@@ -159,7 +159,7 @@ def publish_tables(
     is first checked against the gates' fingerprints in the same transaction, so what is
     copied is the snapshot that was checked.
     """
-    from privacy_pipeline.gate_binding import verify_candidate_unchanged
+    from privacy_pipeline.gate_binding import gated_tables, verify_candidate_unchanged
     from privacy_pipeline.gates.candidate import connect_candidate
     from privacy_pipeline.gates.results import append_gate_results
     from privacy_pipeline.restricted import purge_restricted_from_published
@@ -171,7 +171,7 @@ def publish_tables(
             ctx.warehouse_db,
         )
         con.execute("begin transaction")
-        verify_candidate_unchanged(con, gate_results, CANDIDATE_TABLES)
+        verify_candidate_unchanged(con, gate_results, gated_tables())
         published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
         purge_restricted_from_published(con, WAREHOUSE)
         append_gate_results(con, ctx, catalog=WAREHOUSE)
