@@ -86,24 +86,37 @@ def event_hours_sql(candidate: Candidate) -> str:
     """
 
 
-def area_tree_sql() -> str:
+def cells_sql(candidate: Candidate) -> str:
+    """The landing cells that staging accepted (all of them in a candidate without staging).
+
+    A quarantined cell row is no area: its events are quarantined too (unknown_cell). Read
+    in the tree, its municipality (say one holding a phone number) would become a second
+    parent of a real postal code, and that one row would fail this gate every night."""
+    if not candidate.has_table("staging", "stg_reference__cells"):
+        return "landing.cells"
+    return f"""(select * from landing.cells where {text("cell_id")} in
+                (select cast(cell_id as varchar) from staging.stg_reference__cells))"""
+
+
+def area_tree_sql(candidate: Candidate) -> str:
     """child level, child area, parent level, parent area, from the landing cells."""
+    cells = cells_sql(candidate)
     return f"""
         select distinct 'postal_code' as child_level, {text("postal_code")} as child,
                'municipality' as parent_level, {text("municipality")} as parent
-        from landing.cells
+        from {cells} as cells
         union
         select distinct 'municipality', {text("municipality")}, 'province', {text("province")}
-        from landing.cells
+        from {cells} as cells
     """
 
 
-def event_footprints_sql() -> str:
+def event_footprints_sql(candidate: Candidate) -> str:
     """event_id, postal_code of every cell of the event."""
     return f"""
         select distinct {text("ec.event_id")} as event_id, {text("c.postal_code")} as postal_code
         from landing.event_cells as ec
-        join landing.cells as c on {text("c.cell_id")} = {text("ec.cell_id")}
+        join {cells_sql(candidate)} as c on {text("c.cell_id")} = {text("ec.cell_id")}
     """
 
 
@@ -139,7 +152,7 @@ def area_residuals_sql(candidate: Candidate) -> str:
     through unpublished ones): what an attacker learns by subtraction."""
     return f"""
         with published as ({presence_sql(candidate)}),
-             tree as ({area_tree_sql()}),
+             tree as ({area_tree_sql(candidate)}),
              postal_cover as (
                  select t.parent_level as level, t.parent as area, p.hour, sum(p.people) as people
                  from tree as t join published as p
@@ -191,9 +204,9 @@ def event_area_residuals_sql(candidate: Candidate) -> str:
     area - event, and area - event - the published cover of the area outside the event."""
     return f"""
         with published as ({presence_sql(candidate)}),
-             tree as ({area_tree_sql()}),
+             tree as ({area_tree_sql(candidate)}),
              events as ({event_figures_sql(candidate)}),
-             footprints as ({event_footprints_sql()}),
+             footprints as ({event_footprints_sql(candidate)}),
              postal_parents as (
                  select child as postal_code, parent as municipality from tree
                  where child_level = 'postal_code'

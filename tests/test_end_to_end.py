@@ -27,6 +27,7 @@ def demo(tmp_path_factory):
     )
     assert generated.returncode == 0, generated.stderr[-3000:]
     # As `make run` does: demo data is marked as such and runs without a pseudonym key.
+    add_a_cell_whose_area_name_holds_a_phone_number(landing)
     first = run_pipeline(landing, warehouse, RUN_DATE, env={"PRIVACY_PIPELINE_PSEUDONYM_KEY": None})
     assert first.returncode == 0, (first.stdout[-3000:], first.stderr[-5000:])
     counts_after_first = published_counts(warehouse)
@@ -38,6 +39,26 @@ def demo(tmp_path_factory):
         "first": first,
         "counts_after_first": counts_after_first,
     }
+
+
+BAD_AREA_SUFFIX = " 0470 12 34 56"
+
+
+def add_a_cell_whose_area_name_holds_a_phone_number(landing) -> None:
+    """One more cell row, of a real postal code, whose municipality holds a phone number:
+    quarantined, and the night must still publish (issue #9, a bad row never blocks it)."""
+    cells = landing / "cells.parquet"
+    with_bad = landing / "cells.with_bad.parquet"
+    duckdb.sql(
+        f"""copy (
+            select * from '{cells}'
+            union all
+            (select 'CELL-BAD-NAME', postal_code, municipality || '{BAD_AREA_SUFFIX}',
+                    province, lat, lon
+             from '{cells}' order by cell_id limit 1)
+        ) to '{with_bad}' (format parquet)"""
+    )
+    with_bad.replace(cells)
 
 
 def published_tables(warehouse) -> list[str]:
@@ -113,6 +134,22 @@ def test_every_landing_row_is_accepted_or_quarantined(demo):
     for table, read, accepted, quarantined in rows:
         assert read == accepted + quarantined, table
     assert "network_events" in demo["first"].stdout
+
+
+def test_a_bad_area_name_is_quarantined_and_its_postal_code_still_counted(demo):
+    warehouse = demo["warehouse"]
+    summary = query(
+        warehouse,
+        "select rows from dpo.quarantine_summary "
+        "where run_date = ? and source_table = 'cells' and reason = 'contact_details:municipality'",
+        [RUN_DATE],
+    )
+    assert summary == [(1,)]
+    areas = {
+        area
+        for (area,) in query(warehouse, "select distinct area_id from location.presence_hourly")
+    }
+    assert areas and not [a for a in areas if BAD_AREA_SUFFIX.strip() in a]
 
 
 def test_rerun_of_the_same_date_replaces_its_rows(demo):

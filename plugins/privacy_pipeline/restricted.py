@@ -11,8 +11,9 @@ connection to the file and after a plain ``attach 'restricted/dpo.duckdb'``. (A 
 They are built by dbt in the candidate's schema ``dpo_restricted`` and copied at
 publication, after the warehouse transaction committed:
 
-* only a run whose gates all passed writes it (``publish_run`` calls ``write_restricted_store``
-  after ``require_every_gate_passed``), so a failed gate never changes it;
+* only a run whose gates all passed writes it (``publish_run`` checks the candidate's
+  restricted tables before anything changes and writes them once the warehouse has
+  committed), so a failed gate never changes it;
 * one DuckDB transaction replaces the rows of the run date in every table, so a re-run of
   the same date replaces that date's rows and a reader never sees half a run;
 * these tables are never in ``warehouse.duckdb`` nor under ``exports/``: publication drops
@@ -64,10 +65,6 @@ def candidate_table(table: str) -> str:
 def store_table(table: str) -> str:
     """The table's schema-qualified name inside the store file: dpo.X -> main.X."""
     return f"{STORE_SCHEMA}.{table.split('.')[1]}"
-
-
-def is_restricted(table: str) -> bool:
-    return table in RESTRICTED_TABLES
 
 
 def write_restricted_store(ctx: RunContext) -> dict[str, int]:
