@@ -41,3 +41,11 @@
     group by {{ columns | join(', ') }}
     having count(*) > 1
 {% endtest %}
+
+{#- Every non-null value is one of config allowed_interests (nothing else is scored,
+    targeted or published). -#}
+{% test in_allowed_interests(model, column_name) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} not in ({{ allowed_interest_list() }})
+{% endtest %}
