@@ -10,6 +10,7 @@ import copy
 
 import duckdb
 import pytest
+import yaml
 from privacy_pipeline.config import allowed_interests, load_config, sensitive_categories
 from privacy_pipeline.dbt_pseudonym_key import register_nfkc_casefold
 from privacy_pipeline.errors import ConfigError
@@ -155,3 +156,17 @@ def test_the_gates_read_the_ledger_generously_with_their_own_code():
         ("E2", "c001", "partner_offers", "opt_in", "proximus", True),  # a consent: exact only
         ("E3", "ab 1", "direct_marketing", "opt_out", "proximus", True),  # two customers: no
     ]
+
+
+def test_a_partial_configuration_keeps_the_shipped_spellings_and_allow_list(tmp_path):
+    shipped = load_config()
+    path = tmp_path / "pipeline.yml"
+    partial = copy.deepcopy(shipped)
+    partial["sensitive_categories"] = ["sexual", "religious", "political", "gambling"]
+    del partial["allowed_interests"]
+    path.write_text(yaml.safe_dump(partial), encoding="utf-8")
+    config = load_config(path)
+    assert config["allowed_interests"] == shipped["allowed_interests"]
+    assert config["sensitive_categories"]["gambling"] == []
+    for category, spellings in shipped["sensitive_categories"].items():
+        assert set(spellings) <= set(config["sensitive_categories"][category])

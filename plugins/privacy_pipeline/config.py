@@ -168,7 +168,15 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     config[CONFIG_FILE_KEY] = str(config_path)
     config.setdefault("timezone", "Europe/Brussels")
     config["retention"] = validate_retention(config.get("retention") or {})
-    config["sensitive_categories"] = sensitive_categories(config.get("sensitive_categories"))
+    # The shipped file is the floor of the sensitive spellings and the default allow-list,
+    # so an older or partial configuration file never reads sensitive values less generously.
+    shipped = _read_yaml(str(DEFAULT_CONFIG_PATH))
+    configured = config.get("sensitive_categories") or list(LETTER_SENSITIVE_CATEGORIES)
+    merged = sensitive_categories(shipped.get("sensitive_categories"))
+    for category, spellings in sensitive_categories(configured).items():
+        merged[category] = sorted({*merged.get(category, []), *spellings})
+    config["sensitive_categories"] = merged
+    config.setdefault("allowed_interests", shipped.get("allowed_interests"))
     config["allowed_interests"] = allowed_interests(config)
     return config
 

@@ -61,3 +61,11 @@
         on summary.source_table = reconciliation.source_table
     where reconciliation.source_table is null
 {% endtest %}
+
+{#- Every non-null value is one of config allowed_interests (nothing else is scored,
+    targeted or published). -#}
+{% test in_allowed_interests(model, column_name) %}
+    select {{ column_name }}
+    from {{ model }}
+    where {{ column_name }} not in ({{ allowed_interest_list() }})
+{% endtest %}
