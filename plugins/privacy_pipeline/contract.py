@@ -252,6 +252,22 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+# Instants of things that happened (a choice recorded, an answer given, a call made): one
+# after the moment the run processes its input cannot be true and is quarantined
+# (future_timestamp:<column>). Planned instants (an event's schedule, a closing or a
+# migration date) are not listed.
+PAST_ONLY_INSTANTS = frozenset({
+    ("customers", "created_at"),
+    ("privacy_preferences", "recorded_at"),
+    ("survey_responses", "answered_at"),
+    ("contest_entries", "entered_at"),
+    ("traffic_events", "observed_at"),
+    ("call_records", "started_at"),
+    ("call_records", "ended_at"),
+    ("device_observations", "observed_at"),
+    ("network_events", "event_at"),
+})  # fmt: skip
+
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES_BY_NAME)
 
@@ -272,6 +288,7 @@ def dbt_contract() -> dict[str, Any]:
                     "required": c.required,
                     "values": list(c.values),
                     "identifier": c.identifier,
+                    "past_only": (t.name, c.name) in PAST_ONLY_INSTANTS,
                 }
                 for c in t.columns
             },

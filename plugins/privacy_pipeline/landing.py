@@ -13,6 +13,10 @@ What the loader creates in ``ctx.candidate_db``:
   ``_source_file``, the file of each row relative to the landing folder.
 - ``landing.rejected_csv_lines(source_table, source_file, line, error_type)``.
 - ``landing.rows_read(source_table, rows_read)``: rows read per contract table.
+- ``landing.privacy_preferences``: not the delivery but the durable consent ledger the
+  delivery was merged into (``privacy_pipeline.consent_ledger``), all text, with
+  ``_first_received_at``; the delivery itself is ``landing.privacy_preferences_delivery``.
+- ``landing.run_context(run_id, run_date, processed_at)``: the run's processing instant.
 
 See docs/data-contract.md.
 """
@@ -41,6 +45,8 @@ from privacy_pipeline.contract import (
     TIMESTAMP,
     Table,
 )
+from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
+from privacy_pipeline.consent_ledger import merge_delivery
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
 
@@ -418,6 +424,40 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
     try:
         located = check_contract(con, landing_dir)
         create_views(con, located, landing_dir)
-        return count_all(con, located, landing_dir)
+        rows_read = count_all(con, located, landing_dir)
+        record_run_context(con, ctx)
+        merge_delivery(con, ctx)
+        rows_read[LEDGER_TABLE] = count_ledger_rows(con)
+        return rows_read
     finally:
         con.close()
+
+
+def record_run_context(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """``landing.run_context``: the run date and the instant the run processes its input.
+
+    A table rather than a dbt variable: the models read it at run time, so dbt's parsed
+    project stays valid from one run to the next (docs/architecture.md)."""
+    con.execute(
+        "create or replace table landing.run_context "
+        "(run_id varchar, run_date date, processed_at timestamptz)"
+    )
+    con.execute(
+        "insert into landing.run_context values (?, cast(? as date), ?)",
+        [ctx.run_id, ctx.run_date.isoformat(), ctx.processed_at],
+    )
+
+
+def count_ledger_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows staging reads for the consent ledger: the durable ledger's rows (the delivery is
+    merged into it first) plus the delivery's unreadable CSV lines."""
+    con.execute(
+        f"""update landing.rows_read set rows_read = (
+                select count(*) from landing.{LEDGER_TABLE})
+              + (select count(*) from landing.rejected_csv_lines
+                 where source_table = '{LEDGER_TABLE}')
+            where source_table = '{LEDGER_TABLE}'"""
+    )
+    return con.execute(
+        "select rows_read from landing.rows_read where source_table = ?", [LEDGER_TABLE]
+    ).fetchone()[0]

@@ -18,6 +18,10 @@ class RunContext:
     k: int
     run_id: str = "manual"
     config: dict[str, Any] = field(default_factory=load_config, compare=False, repr=False)
+    # The instant the run processes its input (UTC), fixed once when the run starts and
+    # handed to every stage: the consent ledger's "first received" time, and the limit
+    # after which a delivered instant cannot be true (docs/data-contract.md).
+    processed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @classmethod
     def create(
@@ -28,12 +32,16 @@ class RunContext:
         k: int | None = None,
         run_id: str = "manual",
         config: dict[str, Any] | None = None,
+        processed_at: str | dt.datetime | None = None,
     ) -> RunContext:
         config = config if config is not None else load_config()
         if k is not None:
             config["location"]["k"] = validate_k(k)
         if isinstance(run_date, str):
             run_date = dt.date.fromisoformat(run_date)
+        if isinstance(processed_at, str):
+            processed_at = dt.datetime.fromisoformat(processed_at)
+        processed_at = (processed_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         return cls(
             landing_dir=Path(landing_dir).resolve(),
             warehouse_dir=Path(warehouse_dir).resolve(),
@@ -41,6 +49,7 @@ class RunContext:
             k=config["location"]["k"],
             run_id=run_id,
             config=config,
+            processed_at=processed_at,
         )
 
     @property
@@ -60,6 +69,16 @@ class RunContext:
     @property
     def exports_dir(self) -> Path:
         return self.warehouse_dir / "exports" / f"run_date={self.run_date.isoformat()}"
+
+    @property
+    def restricted_dir(self) -> Path:
+        """Person-level material for the DPO only: never published, never exported."""
+        return self.warehouse_dir / "restricted"
+
+    @property
+    def consent_ledger_db(self) -> Path:
+        """The durable consent ledger: every privacy event ever received (consent_ledger.py)."""
+        return self.restricted_dir / "consent_ledger.duckdb"
 
     @property
     def reports_dir(self) -> Path:
