@@ -20,7 +20,9 @@ from privacy_pipeline.gates.landing_facts import (
     consented_customers,
     enum,
     marketable_customers,
+    objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
+    profile_sources,
     text,
 )
 
@@ -182,6 +184,35 @@ def scores_within_bounds(candidate: Candidate) -> Check:
     return Check(union_all(selects), "every score column of the marketing tables")
 
 
+def no_objection_lifted_by_a_choice_that_cannot_lift(candidate: Candidate) -> Check:
+    sql = customers_in(
+        candidate,
+        objectors_ignoring_choices_that_cannot_lift(candidate, "direct_marketing"),
+        "who objected to direct marketing; only an opt-in that can be true, recorded on "
+        "a platform that may still lift it, withdraws an objection",
+    )
+    return Check(sql, "4 marketing tables against the durable consent ledger")
+
+
+def declared_evidence_from_proximus_surveys_and_contests(candidate: Candidate) -> Check:
+    columns = candidate.require_columns(SCHEMA, "interest_evidence", "customer_id", "interest")
+    basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
+    sources = profile_sources(candidate)
+    sql = f"""
+        select distinct 'marketing.interest_evidence: declared ' || coalesce(interest, 'null')
+               || ' evidence for customer ' || {CUSTOMER} || ' without a Proximus survey '
+               || 'answer or Proximus contest entry of that interest, recorded after the '
+               || 'account was created and by the end of the run date' as violation
+        from marketing.interest_evidence as evidence
+        where lower(cast({quote(basis_column)} as varchar)) = 'declared'
+          and not exists (
+              select 1 from {sources} as s
+              where s.customer_id = cast(evidence.customer_id as varchar)
+                and s.interest = lower(trim(cast(evidence.interest as varchar))))
+    """
+    return Check(sql, "declared evidence against the landing surveys and contests")
+
+
 PROMISES = (
     Promise(
         "every_marketing_table_is_built",
@@ -225,6 +256,22 @@ PROMISES = (
         "No marketing table holds a sensitive category (sexual, religious, political, or "
         "configured) or a site or app of one.",
         no_sensitive_category,
+    ),
+    Promise(
+        "no_objection_lifted_by_an_impossible_or_late_legacy_opt_in",
+        "No customer appears in a marketing table whose latest direct_marketing refusal in "
+        "the durable consent ledger was only followed by opt-ins that cannot lift it: one "
+        "dated after the run or with an impossible offset, an invalid row, or a "
+        "legacy-platform opt-in recorded after the customer's migration.",
+        no_objection_lifted_by_a_choice_that_cannot_lift,
+    ),
+    Promise(
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        "Every declared interest in marketing.interest_evidence is backed by a survey answer "
+        "or an entry in a contest organised by Proximus (no partner_id) of that interest, "
+        "recorded after the account's creation, by the end of the run date and not after "
+        "the run.",
+        declared_evidence_from_proximus_surveys_and_contests,
     ),
     Promise(
         "interest_scores_between_0_and_100",

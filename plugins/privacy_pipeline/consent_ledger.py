@@ -146,6 +146,12 @@ def refuse_unusable_delivery(ctx: RunContext, known: int, delivered: int, overla
         )
 
 
+def forget_previous_ledger_load(con: duckdb.DuckDBPyConnection) -> None:
+    """A candidate loaded again (a test, a manual reload) gets its landing views afresh."""
+    con.execute(f"drop table if exists landing.{TABLE}")
+    con.execute(f"drop view if exists {DELIVERY_VIEW}")
+
+
 def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeReport:
     """Merge the delivery (``landing.privacy_preferences``, renamed to ``..._delivery``)
     into the durable ledger in one transaction, then expose the ledger as the landing
@@ -218,7 +224,7 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> tuple[int
     columns = ", ".join(COLUMNS)
     run = [ctx.processed_at, ctx.run_id, ctx.run_date.isoformat()]
     con.execute(
-        f"""create or replace temp table delivered_ranked as
+        """create or replace temp table delivered_ranked as
             select *, row_number() over (
                 partition by ledger_key order by source_file, fingerprint) as version
             from delivered"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -10,6 +11,18 @@ import duckdb
 
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.publish import PUBLISHED_SCHEMAS, quote
+
+
+def latest_published_date(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dt.date | None:
+    """The run date an export without ``--run-date`` hands out: the latest published one
+    (older dates are history, not what marketing should act on)."""
+    from privacy_pipeline.publish import PUBLICATION_LOG
+
+    with contextlib.suppress(duckdb.Error):
+        logged = con.execute(f"select max(run_date) from {PUBLICATION_LOG}").fetchone()[0]
+        if logged is not None:
+            return logged
+    return con.execute(f"select max(run_date) from {quote(schema)}.{quote(name)}").fetchone()[0]
 
 
 def export_table(
@@ -36,6 +49,7 @@ def export_table(
             raise UnusableInput(f"{table} is not a published table in {warehouse_db}")
         query = f"select * from {quote(schema)}.{quote(name)}"
         params: list = []
+        run_date = run_date or latest_published_date(con, schema, name)
         if run_date is not None:
             query += " where run_date = cast(? as date)"
             params.append(run_date.isoformat())

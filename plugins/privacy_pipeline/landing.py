@@ -33,6 +33,8 @@ from pathlib import Path
 
 import duckdb
 
+from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
+from privacy_pipeline.consent_ledger import forget_previous_ledger_load, merge_delivery
 from privacy_pipeline.contract import (
     DOUBLE,
     ENUM,
@@ -45,8 +47,6 @@ from privacy_pipeline.contract import (
     TIMESTAMP,
     Table,
 )
-from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
-from privacy_pipeline.consent_ledger import merge_delivery
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
 
@@ -423,6 +423,7 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
     con = duckdb.connect(str(ctx.candidate_db))
     try:
         located = check_contract(con, landing_dir)
+        forget_previous_ledger_load(con)
         create_views(con, located, landing_dir)
         rows_read = count_all(con, located, landing_dir)
         record_run_context(con, ctx)

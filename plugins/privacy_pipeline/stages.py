@@ -160,6 +160,12 @@ def publish(ctx: RunContext) -> dict[str, Any]:
     return publish_run(ctx)
 
 
+def withdraw_objections(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.withdrawal import withdraw_objections as withdraw
+
+    return withdraw(ctx)
+
+
 def write_reports(ctx: RunContext) -> dict[str, str]:
     from privacy_pipeline.reports import write_run_reports
 
