@@ -185,9 +185,20 @@ def scores_within_bounds(candidate: Candidate) -> Check:
 
 
 def no_objection_lifted_by_a_choice_that_cannot_lift(candidate: Candidate) -> Check:
+    # The objectors the plain latest-choice promise already names are left to it, so each
+    # violation is reported once, by the promise that explains it.
+    hidden = candidate.materialise(
+        "gate_objectors_hidden_by_invalid_opt_ins",
+        f"""
+        select customer_id
+        from {objectors_ignoring_choices_that_cannot_lift(candidate, "direct_marketing")}
+        except
+        select customer_id from {opted_out_customers(candidate, "direct_marketing")}
+        """,
+    )
     sql = customers_in(
         candidate,
-        objectors_ignoring_choices_that_cannot_lift(candidate, "direct_marketing"),
+        hidden,
         "who objected to direct marketing; only an opt-in that can be true, recorded on "
         "a platform that may still lift it, withdraws an objection",
     )
@@ -262,7 +273,9 @@ PROMISES = (
         "No customer appears in a marketing table whose latest direct_marketing refusal in "
         "the durable consent ledger was only followed by opt-ins that cannot lift it: one "
         "dated after the run or with an impossible offset, an invalid row, or a "
-        "legacy-platform opt-in recorded after the customer's migration.",
+        "legacy-platform opt-in recorded after the customer's migration (objectors whose "
+        "latest choice is the refusal itself are checked by "
+        "no_direct_marketing_objection_in_marketing).",
         no_objection_lifted_by_a_choice_that_cannot_lift,
     ),
     Promise(
