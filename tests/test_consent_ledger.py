@@ -131,6 +131,16 @@ def test_an_omitted_event_is_kept_reported_and_a_changed_one_is_a_conflict(tmp_p
     assert read == (4,)
 
 
+def test_a_doubled_event_is_kept_once_and_its_copy_shown_to_staging(tmp_path):
+    warehouse = tmp_path / "warehouse"
+    doubled = load(tmp_path / "l1", warehouse, "r1", {"privacy_preferences": EVENTS + EVENTS[:1]})
+    assert ledger_rows(doubled, "select count(*) from events") == [(3,)]
+    # The copy reaches staging, which quarantines it as exact_duplicate.
+    assert [row[0] for row in landing_ledger(doubled)] == ["A1", "A1", "A2", "A3"]
+    again = load(tmp_path / "l2", warehouse, "r2", {"privacy_preferences": EVENTS})
+    assert [row[0] for row in landing_ledger(again)] == ["A1", "A2", "A3"]
+
+
 def test_the_ledger_is_restricted_and_never_published(tmp_path):
     ctx = load(tmp_path / "l1", tmp_path / "warehouse", "r1", {"privacy_preferences": EVENTS})
     assert ctx.consent_ledger_db.parent.name == "restricted"

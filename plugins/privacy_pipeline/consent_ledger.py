@@ -87,7 +87,8 @@ def delivered_rows_sql() -> str:
             select *, {content_fingerprint()} as fingerprint from rows
         )
         select coalesce(event_id, 'content:' || fingerprint) as ledger_key,
-               {", ".join(COLUMNS)}, fingerprint, min(source_file) as source_file
+               {", ".join(COLUMNS)}, fingerprint, min(source_file) as source_file,
+               count(*) as copies
         from keyed
         group by all
     """
@@ -274,7 +275,19 @@ def ledger_rows_sql(catalog: str = LEDGER) -> str:
 
 
 def expose_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    """The landing table staging reads: the ledger, plus tonight's further identical copies
+    of an event (staging quarantines them as exact_duplicate, so the DPO sees a doubled
+    delivery; the ledger itself keeps one)."""
     con.execute(f"create or replace table landing.{TABLE} as {ledger_rows_sql()}")
+    columns = ", ".join(f"d.{c}" for c in COLUMNS)
+    con.execute(
+        f"""insert into landing.{TABLE}
+            select {columns}, d.source_file, e.first_received_at
+            from delivered as d
+            join {LEDGER}.events as e using (ledger_key)
+            join range(1, (select coalesce(max(copies), 1) from delivered)) as n(copy)
+              on n.copy < d.copies"""
+    )
 
 
 def write_report(ctx: RunContext, report: MergeReport) -> None:

@@ -29,13 +29,13 @@ accounts as (
 allowed_purposes as (
     select
         direct_marketing.customer_id,
+        browsing.allowed_since as browsing_allowed_since,
+        service_usage.allowed_since as usage_allowed_since,
         case
             when direct_marketing.allowed_since is null or direct_marketing.allowed_since < accounts.created_at
                 then accounts.created_at
             else direct_marketing.allowed_since
         end as profiling_since,
-        browsing.allowed_since as browsing_allowed_since,
-        service_usage.allowed_since as usage_allowed_since,
         browsing.customer_id is not null as may_use_browsing,
         service_usage.customer_id is not null as may_use_usage,
         partner_offers.customer_id is not null as may_receive_partner_offers
@@ -60,6 +60,9 @@ allowed_purposes as (
 select
     customer_id,
     profiling_since,
+    may_use_browsing,
+    may_use_usage,
+    may_receive_partner_offers,
     case
         when not may_use_browsing then null
         when browsing_allowed_since is null or browsing_allowed_since < profiling_since
@@ -71,8 +74,5 @@ select
         when usage_allowed_since is null or usage_allowed_since < profiling_since
             then profiling_since
         else usage_allowed_since
-    end as usage_since,
-    may_use_browsing,
-    may_use_usage,
-    may_receive_partner_offers
+    end as usage_since
 from allowed_purposes
