@@ -9,6 +9,7 @@ delivery and a future run date are refused with the publication left unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -383,3 +384,145 @@ def test_export_without_run_date_hands_out_the_latest_published_date(nights, tmp
     finally:
         con.close()
     assert dates == [(NEXT_DATE,)]
+
+
+# ------------------------------------------------------------------ withdrawal, no DAG
+
+W_OBJECTOR = "W01"  # objected after D, then an opt_in with an unknown channel
+W_LIFTED = "W02"  # migrated Scarlet: objection then a legacy opt_in before the migration
+W_BROWSER = "W03"  # browsing consent withdrawn: its browsing-fed music score goes
+W_KEPT = "W04"  # nothing to withdraw
+
+
+def withdrawal_warehouse(root: Path) -> RunContext:
+    """A warehouse with D and D+1 published (tables, log, export versions) and a ledger."""
+    from privacy_pipeline.publish import build_export_version, swap_export_link
+
+    migrated = "2026-03-01T09:00:00+01:00"
+    events = [
+        consent_event("W-1", W_OBJECTOR, "direct_marketing", "opt_out", ts(10, day=NEXT_DATE)),
+        consent_event("W-2", W_OBJECTOR, "direct_marketing", "opt_in", ts(11, day=NEXT_DATE),
+                      channel="fax"),
+        consent_event("W-3", W_LIFTED, "direct_marketing", "opt_out", "2025-10-01T10:00:00+02:00",
+                      platform="scarlet_legacy"),
+        consent_event("W-4", W_LIFTED, "direct_marketing", "opt_in", "2025-12-01T10:00:00+01:00",
+                      platform="scarlet_legacy"),
+        consent_event("W-5", W_BROWSER, "personalisation_browsing", "opt_in"),
+        consent_event("W-6", W_BROWSER, "personalisation_browsing", "opt_out",
+                      ts(9, day=NEXT_DATE)),
+    ]  # fmt: skip
+    customers = [
+        customer(W_OBJECTOR, msisdn="+32491000001"),
+        customer(W_LIFTED, "scarlet", msisdn="+32491000002", migrated_at=migrated),
+        customer(W_BROWSER, msisdn="+32491000003"),
+        customer(W_KEPT, msisdn="+32491000004"),
+    ]
+    ctx = load(
+        root / "landing",
+        root / "warehouse",
+        "w1",
+        {"+customers": customers, "privacy_preferences": events},
+    )
+    people = (W_OBJECTOR, W_LIFTED, W_BROWSER, W_KEPT)
+    con = duckdb.connect(str(ctx.warehouse_db))
+    try:
+        con.execute("create schema marketing; create schema publication")
+        con.execute(
+            "create table publication.log (run_date date, run_id varchar, "
+            "export_version varchar, published_at timestamptz, tables varchar)"
+        )
+        con.execute(
+            "create table marketing.customer_interests (customer_id varchar, "
+            "interest varchar, score int, run_date date)"
+        )
+        con.execute(
+            "create table marketing.interest_evidence (customer_id varchar, "
+            "interest varchar, basis varchar, contribution double, run_date date)"
+        )
+        con.execute(
+            "create table marketing.segment_members (segment varchar, "
+            "customer_id varchar, run_date date)"
+        )
+        con.execute(
+            "create table marketing.partner_audiences (partner_id varchar, "
+            "customer_id varchar, run_date date)"
+        )
+        for day in (RUN_DATE, NEXT_DATE):
+            for who in people:
+                con.execute(
+                    "insert into marketing.customer_interests values (?, 'music', 60, ?)",
+                    [who, day],
+                )
+                con.execute(
+                    "insert into marketing.customer_interests values (?, 'gaming', 40, ?)",
+                    [who, day],
+                )
+                con.execute(
+                    "insert into marketing.interest_evidence values "
+                    "(?, 'music', 'browsing', 20, ?), (?, 'gaming', 'declared', 40, ?)",
+                    [who, day, who, day],
+                )
+                con.execute(
+                    "insert into marketing.segment_members values "
+                    "('standard_offers', ?, ?), ('music_lovers', ?, ?)",
+                    [who, day, who, day],
+                )
+                con.execute(
+                    "insert into marketing.partner_audiences values ('P001', ?, ?)", [who, day]
+                )
+            con.execute(
+                "insert into publication.log values (?, 'old', ?, now(), ?)",
+                [day, f"20260101T000000000000Z-{day}", json.dumps(list(MARKETING))],
+            )
+    finally:
+        con.close()
+    for day in (RUN_DATE, NEXT_DATE):
+        run_date = dt.date.fromisoformat(day)
+        version = build_export_version(
+            ctx.warehouse_dir, run_date, list(MARKETING), f"20260101T000000000000Z-{day}"
+        )
+        swap_export_link(ctx.warehouse_dir, run_date, version)
+    return ctx
+
+
+MARKETING = tuple(f"marketing.{t}" for t in MARKETING_TABLES)
+
+
+def test_withdrawal_reaches_every_date_and_export_without_the_dag(tmp_path):
+    from privacy_pipeline.withdrawal import withdraw_objections
+
+    ctx = withdrawal_warehouse(tmp_path)
+    report = withdraw_objections(ctx)
+    warehouse = ctx.warehouse_dir
+    for day in (RUN_DATE, NEXT_DATE):
+        everyone = set().union(*(customers_in(warehouse, t, day) for t in MARKETING_TABLES))
+        # an opt_in with an unknown channel lifts nothing
+        assert W_OBJECTOR not in everyone
+        # a legacy opt_in before the migration lifted the objection
+        assert W_LIFTED in customers_in(warehouse, "customer_interests", day)
+        interests = query(
+            warehouse,
+            "select interest from marketing.customer_interests "
+            "where customer_id = ? and run_date = ?",
+            [W_BROWSER, day],
+        )
+        assert interests == [("gaming",)]  # the browsing-fed music score is gone
+        segments = query(
+            warehouse,
+            "select segment from marketing.segment_members where customer_id = ? and run_date = ?",
+            [W_BROWSER, day],
+        )
+        assert segments == [("standard_offers",)]
+        assert W_BROWSER not in customers_in(warehouse, "partner_audiences", day)
+        assert W_KEPT in customers_in(warehouse, "partner_audiences", day)
+    # 2 dates x (2+2+2+1 rows of W_OBJECTOR + 1+1+1+1 of W_BROWSER)
+    assert report["rows_removed"] == 2 * (7 + 4)
+    leaked = {c for _, c in export_customers(warehouse)} & {W_OBJECTOR}
+    assert not leaked
+    for day in (RUN_DATE, NEXT_DATE):
+        versions = list((warehouse / "exports" / ".versions" / f"run_date={day}").iterdir())
+        assert len(versions) == 1 and versions[0].name.endswith("-withdrawal")
+    # Idempotent: nothing more to remove, no new version.
+    assert withdraw_objections(ctx)["rows_removed"] == 0
+    logged = query(warehouse, "select count(*) from publication.log")
+    assert logged == [(4,)]

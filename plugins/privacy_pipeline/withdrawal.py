@@ -16,10 +16,12 @@ state of the durable consent ledger is applied to every published date:
   that purpose, and their partner audiences (a partner may target those interests).
 
 The ledger is read here directly, not through the models, so this also works on a night
-whose models failed. Where the ledger alone cannot say whether an opt-in counts (a
-legacy-platform opt-in before a migration), it is not taken as lifting an objection:
-this step errs on the side of removal. Rows are deleted and the withdrawal logged in one
-warehouse transaction; each changed date then gets a new export version (the atomic
+whose models failed. Only a sound opt-in (its own event id, contract channel and
+platform, a time that can be true) lifts an objection or keeps a consent; a
+legacy-platform opt-in lifts an objection only when tonight's CRM delivery shows it was
+recorded before the account's migration: where this step cannot tell, it errs on the
+side of removal. Rows are deleted and the withdrawal logged in one warehouse
+transaction; each changed date then gets a new export version (the atomic
 version/link mechanism of ``publish``), and its older versions, which still hold the
 customer, are deleted. See docs/gates.md ("Objections reach every published date").
 """
@@ -36,6 +38,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
+from privacy_pipeline.contract import CHANNELS, PLATFORMS
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
     build_export_version,
@@ -78,27 +81,34 @@ def customer_key(column: str) -> str:
 
 
 def ledger_choices_sql(processed_at_param: str = "?") -> str:
-    """Every readable choice of the ledger with the instant it counts from: its recorded
-    time when that can be true, else when the ledger first received it."""
+    """Every readable choice of the ledger with the instant it counts from (its recorded
+    time when that can be true, else when the ledger first received it) and whether its
+    row is sound: an event id of its own (no conflicting version), a contract channel and
+    platform, a time that can be true. Only a sound opt-in can grant or lift anything."""
     raw = "upper(trim(recorded_at))"
     plausible = (
         f"case when regexp_full_match({raw}, '{TRUE_TIME_PATTERN}') "
         f"then try_cast({raw} as timestamptz) end"
     )
+    processed_at = f"cast({processed_at_param} as timestamptz)"
     return f"""
         with rows as (select * from ({ledger_rows_sql(LEDGER)}) as ledger),
         parsed as (
             select {customer_key("customer_id")} as customer_key,
                    {vocabulary("purpose")} as purpose, {vocabulary("choice")} as choice,
-                   {vocabulary("platform")} as platform,
+                   {vocabulary("platform")} as platform, {vocabulary("channel")} as channel,
+                   nullif(trim(event_id), '') as event_id,
+                   count(*) over (partition by nullif(trim(event_id), '')) as versions,
                    {plausible} as recorded, _first_received_at as received
             from rows
         )
         select customer_key, purpose, choice, platform,
-               recorded is not null and recorded <= cast({processed_at_param} as timestamptz)
-                   as has_true_time,
-               case when recorded <= cast({processed_at_param} as timestamptz) then recorded
-                    else received end as counts_from
+               case when recorded <= {processed_at} then recorded else received end
+                   as counts_from,
+               coalesce(recorded <= {processed_at}, false)
+                   and event_id is not null and versions = 1
+                   and channel in ({", ".join(f"'{c}'" for c in CHANNELS)})
+                   and platform in ({", ".join(f"'{p}'" for p in PLATFORMS)}) as is_sound
         from parsed
         where customer_key <> '' and choice in ('opt_in', 'opt_out')
     """
@@ -108,7 +118,7 @@ def latest_choice_sql(where: str) -> str:
     """Each customer's latest choice per purpose among ``choices`` rows matching ``where``;
     at the same instant the refusal wins."""
     return f"""
-        select customer_key, purpose, choice, platform, has_true_time
+        select customer_key, purpose, choice, platform, is_sound
         from choices where {where}
         qualify row_number() over (
             partition by customer_key, purpose
@@ -124,8 +134,12 @@ def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> No
         f"create temp table choices as {ledger_choices_sql()}",
         [ctx.processed_at, ctx.processed_at],
     )
-    # An objection is lifted only by an opt-in that surely counts (Proximus, a true time).
-    lifting = "choice = 'opt_out' or (platform = 'proximus' and has_true_time)"
+    record_migrations(con, ctx)
+    # An objection is lifted only by a sound opt-in on the Proximus platform, or on the
+    # legacy platform before the account's migration (when the CRM delivery says so).
+    lifting = """choice = 'opt_out' or (is_sound and (platform = 'proximus' or exists (
+        select 1 from migrations m
+        where m.customer_key = choices.customer_key and choices.counts_from < m.migrated_at)))"""
     con.execute(
         f"""create temp table objectors as
             select customer_key from ({latest_choice_sql(lifting)})
@@ -136,8 +150,34 @@ def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> No
         f"""create temp table lost_consents as
             select customer_key, purpose from ({latest_choice_sql("true")})
             where purpose in ({consent_purposes})
-              and not (choice = 'opt_in' and platform = 'proximus' and has_true_time)"""
+              and not (choice = 'opt_in' and platform = 'proximus' and is_sound)"""
     )
+
+
+def record_migrations(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """Temp table ``migrations(customer_key, migrated_at)`` from tonight's CRM delivery (the
+    candidate's landing view), for customers whose every row gives a readable migration.
+    Empty when the run did not get that far: then no legacy opt-in lifts an objection."""
+    con.execute("create temp table migrations (customer_key varchar, migrated_at timestamptz)")
+    if not ctx.candidate_db.exists():
+        return
+    try:
+        con.execute(f"attach '{ctx.candidate_db}' as tonight (read_only)")
+    except duckdb.Error:
+        return
+    migrated = "try_cast(upper(trim(cast(migrated_at as varchar))) as timestamptz)"
+    try:
+        con.execute(
+            f"""insert into migrations
+                select {customer_key("customer_id")}, max({migrated})
+                from tonight.landing.customers
+                group by 1
+                having bool_and({migrated} is not null)"""
+        )
+    except duckdb.Error as exc:
+        log.warning("withdrawal: tonight's CRM delivery cannot be read (%s)", exc)
+    finally:
+        con.execute("detach tonight")
 
 
 def segment_definitions(ctx: RunContext) -> list[tuple[str, str | None, str | None]]:
@@ -256,6 +296,7 @@ def record_withdrawals(
 ) -> None:
     """Counts for the DPO (no person) and, per changed date, a publication log entry naming
     the export version about to be written (so sync_exports can finish it after a crash)."""
+    con.execute("create schema if not exists dpo")
     con.execute(
         f"""create table if not exists {WITHDRAWALS_TABLE} (
             withdrawn_at timestamptz, run_id varchar, run_date date,
