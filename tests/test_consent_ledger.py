@@ -102,7 +102,13 @@ def test_first_headers_only_delivery_is_accepted_then_refused_once_a_ledger_is_k
 def test_an_omitted_event_is_kept_reported_and_a_changed_one_is_a_conflict(tmp_path):
     warehouse = tmp_path / "warehouse"
     load(tmp_path / "l1", warehouse, "r1", {"privacy_preferences": EVENTS})
-    again = load(tmp_path / "l2", warehouse, "r2", {"privacy_preferences": EVENTS})
+    # A re-export that only reformats an event (case, another offset for the same instant)
+    # is the same event, not a conflict.
+    reformatted = [
+        {**EVENTS[0], "choice": "OPT_OUT", "recorded_at": "2024-01-01T09:00:00Z"},
+        *EVENTS[1:],
+    ]
+    again = load(tmp_path / "l2", warehouse, "r2", {"privacy_preferences": reformatted})
     assert merge_report(again)["new_events"] == 0 and merge_report(again)["new_conflicts"] == 0
     changed = consent_event("A2", C_PROXIMUS, "partner_offers", "opt_out")
     shortened = load(

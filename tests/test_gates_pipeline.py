@@ -77,7 +77,7 @@ def test_model_bugs_fail_the_run_with_exit_1_and_keep_the_publication(published)
     result = run_with_bug(published / "landing", warehouse, f"{MARKETING_BUG}; {LOCATION_BUG}")
     assert result.returncode == 1, result.stderr[-5000:]
     # every failed gate is listed with its failed expectations and counts
-    assert "privacy gate 'marketing' failed: 1 of 8 expectations failed" in result.stderr
+    assert "privacy gate 'marketing' failed: 1 of 10 expectations failed" in result.stderr
     assert "no_direct_marketing_objection_in_marketing: 1 violation" in result.stderr
     assert "privacy gate 'location' failed" in result.stderr
     assert "every_people_count_is_at_least_k: 1 violation" in result.stderr

@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 
+from privacy_pipeline.contract import ENUM, TIMESTAMP
 from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
@@ -71,9 +72,22 @@ def trimmed(column: str) -> str:
     return f"nullif(trim(cast({column} as varchar)), '')"
 
 
+def canonical(column: str) -> str:
+    """A delivered value as compared between deliveries: enums without case or separator
+    differences, instants as the instant they name (``+02:00`` and ``Z`` forms agree), so a
+    re-export that only reformats an event is not a conflict."""
+    kind = contract_table(TABLE).column(column).kind
+    if kind == ENUM:
+        return f"regexp_replace(lower({column}), '[\\s_-]+', '_', 'g')"
+    if kind == TIMESTAMP:
+        instant = f"try_cast(upper({column}) as timestamptz)"
+        return f"coalesce(cast(epoch_us({instant}) as varchar), {column})"
+    return column
+
+
 def content_fingerprint(columns: tuple[str, ...] = COLUMNS) -> str:
-    """md5 of the trimmed delivered values; '~' marks an empty value."""
-    parts = ", chr(31), ".join(f"coalesce({c}, '~')" for c in columns)
+    """md5 of the canonical delivered values; '~' marks an empty value."""
+    parts = ", chr(31), ".join(f"coalesce({canonical(c)}, '~')" for c in columns)
     return f"md5(concat({parts}))"
 
 
