@@ -338,6 +338,7 @@ def test_a_shortened_delivery_does_not_switch_an_objection_back_on(nights):
     report = (warehouse / "reports" / "runs" / f"{NEXT_DATE}.html").read_text()
     assert "Ledger events this delivery lacks" in report
     assert "direct_marketing" in report
+    assert "lacks 1 known events (direct_marketing: 1)" in nights["night2"].stdout
 
 
 def test_an_objection_after_d_leaves_d_and_every_export_file(nights):
