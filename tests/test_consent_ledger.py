@@ -352,7 +352,7 @@ def test_an_objection_after_d_leaves_d_and_every_export_file(nights):
     assert not [f for f, c in export_customers(warehouse) if c == PARTNER_FAN and "partner" in f]
     removed = query(
         warehouse,
-        "select table_name, sum(rows_removed) from dpo.objection_withdrawals "
+        "select table_name, sum(rows_removed) from publication.withdrawals "
         "where published_run_date = ? group by all",
         [RUN_DATE],
     )

@@ -54,7 +54,7 @@ from privacy_pipeline.run_context import RunContext
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "withdrawals.json"
-WITHDRAWALS_TABLE = "dpo.objection_withdrawals"
+WITHDRAWALS_TABLE = "publication.withdrawals"
 MARKETING_TABLES = (
     "marketing.customer_interests",
     "marketing.interest_evidence",
@@ -296,7 +296,7 @@ def record_withdrawals(
 ) -> None:
     """Counts for the DPO (no person) and, per changed date, a publication log entry naming
     the export version about to be written (so sync_exports can finish it after a crash)."""
-    con.execute("create schema if not exists dpo")
+    con.execute("create schema if not exists publication")
     con.execute(
         f"""create table if not exists {WITHDRAWALS_TABLE} (
             withdrawn_at timestamptz, run_id varchar, run_date date,
