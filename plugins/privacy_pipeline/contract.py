@@ -252,6 +252,14 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+# An ISO 8601 instant with an offset some place on Earth has (at most +-14:00, minutes
+# below 60). The staging macro iso_timestamp_pattern writes the same rule for dbt; the
+# gates and the withdrawal of objectors read it from here.
+TRUE_INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
+)
+
 # Instants of things that happened (a choice recorded, an answer given, a call made): one
 # after the moment the run processes its input cannot be true and is quarantined
 # (future_timestamp:<column>). Planned instants (an event's schedule, a closing or a

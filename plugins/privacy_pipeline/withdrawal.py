@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
-from privacy_pipeline.contract import CHANNELS, PLATFORMS
+from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
     build_export_version,
@@ -62,11 +62,6 @@ MARKETING_TABLES = (
     "marketing.partner_audiences",
 )
 CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisation_usage"}
-# ISO 8601 with a real offset (same rule as the staging macro iso_timestamp_pattern).
-TRUE_TIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
-    r"(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
-)
 
 
 def vocabulary(column: str) -> str:
@@ -87,7 +82,7 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
     platform, a time that can be true. Only a sound opt-in can grant or lift anything."""
     raw = "upper(trim(recorded_at))"
     plausible = (
-        f"case when regexp_full_match({raw}, '{TRUE_TIME_PATTERN}') "
+        f"case when regexp_full_match({raw}, '{TRUE_INSTANT_PATTERN}') "
         f"then try_cast({raw} as timestamptz) end"
     )
     processed_at = f"cast({processed_at_param} as timestamptz)"

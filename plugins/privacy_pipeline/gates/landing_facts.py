@@ -9,7 +9,13 @@ customer says so.
 
 from __future__ import annotations
 
-from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
+from privacy_pipeline.contract import (
+    CHANNELS,
+    CHOICES,
+    PLATFORMS,
+    PURPOSES,
+    TRUE_INSTANT_PATTERN,
+)
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 
@@ -31,12 +37,6 @@ def sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-# An ISO 8601 instant with an offset some place on Earth has (+-14:00 at most, minutes
-# below 60): the contract's rule, written here again rather than read from the models.
-TRUE_INSTANT_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
-    r"(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
-)
 PROCESSED_AT = "(select max(processed_at) from landing.run_context)"
 
 
