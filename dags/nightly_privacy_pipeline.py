@@ -97,6 +97,11 @@ def nightly_privacy_pipeline():
         return published
 
     @task(trigger_rule="all_done")
+    def withdraw_objections(ctx: dict) -> dict:
+        """Runs for passed and failed runs alike: an objection never waits for a green night."""
+        return stages.run_stage("withdraw_objections", ctx, stages.withdraw_objections)
+
+    @task(trigger_rule="all_done")
     def reports(ctx: dict) -> dict:
         """Runs for passed and failed runs alike: the DPO sees every outcome."""
         return stages.run_stage("reports", ctx, stages.write_reports)
@@ -116,12 +121,14 @@ def nightly_privacy_pipeline():
     transformed = transform(ctx)
     gated = privacy_gates(ctx)
     published = publish(ctx)
+    withdrawn = withdraw_objections(ctx)
     reported = reports(ctx)
     pruned = prune_working_data(ctx)
 
-    loaded >> transformed >> gated >> published >> reported
+    loaded >> transformed >> gated >> published >> withdrawn >> reported
     [published, reported] >> pruned
-    [loaded, transformed, gated, published, reported, pruned] >> fail_run_if_any_stage_failed()
+    failed_stage_guard = fail_run_if_any_stage_failed()
+    [loaded, transformed, gated, published, withdrawn, reported, pruned] >> failed_stage_guard
 
 
 pipeline_dag = nightly_privacy_pipeline()

@@ -21,7 +21,10 @@ from privacy_pipeline.gates.candidate import (
 from privacy_pipeline.gates.landing_facts import (
     consented_customers,
     marketable_customers,
+    objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
+    profile_sources,
+    text,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 
@@ -220,6 +223,46 @@ def scores_within_bounds(candidate: Candidate) -> Check:
     return Check(union_all(selects), "every score column of the marketing tables")
 
 
+def no_objection_lifted_by_a_choice_that_cannot_lift(candidate: Candidate) -> Check:
+    # The objectors the plain latest-choice promise already names are left to it, so each
+    # violation is reported once, by the promise that explains it.
+    hidden = candidate.materialise(
+        "gate_objectors_hidden_by_invalid_opt_ins",
+        f"""
+        select customer_id
+        from {objectors_ignoring_choices_that_cannot_lift(candidate, "direct_marketing")}
+        except
+        select customer_id from {opted_out_customers(candidate, "direct_marketing")}
+        """,
+    )
+    sql = customers_in(
+        candidate,
+        hidden,
+        "who objected to direct marketing; only an opt-in that can be true, recorded on "
+        "a platform that may still lift it, withdraws an objection",
+    )
+    return Check(sql, "4 marketing tables against the durable consent ledger")
+
+
+def declared_evidence_from_proximus_surveys_and_contests(candidate: Candidate) -> Check:
+    columns = candidate.require_columns(SCHEMA, "interest_evidence", "customer_id", "interest")
+    basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
+    sources = profile_sources(candidate)
+    sql = f"""
+        select distinct 'marketing.interest_evidence: declared ' || coalesce(interest, 'null')
+               || ' evidence for customer ' || {CUSTOMER} || ' without a Proximus survey '
+               || 'answer or Proximus contest entry of that interest, recorded after the '
+               || 'account was created and by the end of the run date' as violation
+        from marketing.interest_evidence as evidence
+        where lower(cast({quote(basis_column)} as varchar)) = 'declared'
+          and not exists (
+              select 1 from {sources} as s
+              where s.customer_id = cast(evidence.customer_id as varchar)
+                and s.interest = lower(trim(cast(evidence.interest as varchar))))
+    """
+    return Check(sql, "declared evidence against the landing surveys and contests")
+
+
 PROMISES = (
     Promise(
         "every_marketing_table_is_built",
@@ -270,6 +313,24 @@ PROMISES = (
         "Every interest in a marketing table is one of allowed_interests of the configuration: "
         "nothing else is scored, used to target or published.",
         only_allowed_interests,
+    ),
+    Promise(
+        "no_objection_lifted_by_an_impossible_or_late_legacy_opt_in",
+        "No customer appears in a marketing table whose latest direct_marketing refusal in "
+        "the durable consent ledger was only followed by opt-ins that cannot lift it: one "
+        "dated after the run or with an impossible offset, an invalid row, or a "
+        "legacy-platform opt-in recorded after the customer's migration (objectors whose "
+        "latest choice is the refusal itself are checked by "
+        "no_direct_marketing_objection_in_marketing).",
+        no_objection_lifted_by_a_choice_that_cannot_lift,
+    ),
+    Promise(
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        "Every declared interest in marketing.interest_evidence is backed by a survey answer "
+        "or an entry in a contest organised by Proximus (no partner_id) of that interest, "
+        "recorded after the account's creation, by the end of the run date and not after "
+        "the run.",
+        declared_evidence_from_proximus_surveys_and_contests,
     ),
     Promise(
         "interest_scores_between_0_and_100",

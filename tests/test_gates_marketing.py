@@ -83,7 +83,7 @@ def test_an_unmigrated_closed_or_unknown_account_blocks(published, tmp_path, cus
 @pytest.mark.parametrize(
     "sql",
     [
-        add_evidence(C_PROXIMUS, "declared", SITE_SEXUAL),
+        add_evidence(C_PROXIMUS, "browsing", SITE_SEXUAL),  # C_PROXIMUS consented to browsing
         f"update marketing.customer_interests set interest = 'Political' "
         f"where customer_id = '{C_PROXIMUS}' and interest = 'gaming'",
         # other spellings: the gate reads them generously too
@@ -118,3 +118,67 @@ def test_a_missing_marketing_table_blocks_rather_than_passing_unchecked(publishe
     failed = failed_expectations(ctx, SUITE)
     assert "every_marketing_table_is_built" in failed
     assert "cannot be checked" in failed["partner_audiences_only_with_partner_offers_opt_in"]
+
+
+# ---------------------------------------------------------------- issue #10 rules
+
+
+@pytest.mark.parametrize(
+    "lifting_opt_in",
+    [
+        # dated after the run: cannot be true
+        ("Z-FUTURE", "2099-01-01T10:00:00+01:00", "proximus"),
+        # an offset no place has
+        ("Z-OFFSET", "2026-06-20T10:00:00+99:99", "proximus"),
+        # on the legacy platform after the migration (2026-03-01): can only refuse
+        ("Z-LEGACY", "2026-05-01T10:00:00+02:00", "scarlet_legacy"),
+    ],
+)
+def test_an_objection_lifted_by_an_opt_in_that_cannot_lift_blocks(
+    published, tmp_path, lifting_opt_in
+):
+    event_id, recorded_at, platform = lifting_opt_in
+    landing_opt_in = (
+        "insert into landing.privacy_preferences by name select "
+        f"'{event_id}' as event_id, '{C_SCARLET_MIGRATED}' as customer_id, "
+        "'direct_marketing' as purpose, 'opt_in' as choice, 'email' as channel, "
+        f"'{platform}' as platform, '{recorded_at}' as recorded_at, "
+        "'privacy_preferences.csv' as _source_file, "
+        "timestamptz '2026-06-21 01:00:00+00' as _first_received_at"
+    )
+    ctx = copy_with(published, tmp_path, f"{landing_opt_in}; {add_member(C_SCARLET_MIGRATED)}")
+    observed = assert_gate_blocks(
+        ctx, SUITE, "no_objection_lifted_by_an_impossible_or_late_legacy_opt_in"
+    )
+    assert C_SCARLET_MIGRATED in observed
+
+
+def test_declared_evidence_without_a_proximus_survey_or_contest_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_evidence(C_PLAIN, "declared"))
+    observed = assert_gate_blocks(
+        ctx,
+        SUITE,
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+    )
+    assert C_PLAIN in observed
+
+
+def test_declared_evidence_from_a_partner_contest_blocks(published, tmp_path):
+    # C_PLAIN's only music signal: an entry in Belfius's music contest (partner_id set).
+    partner_entry = f"""
+        create table landing.contest_entries_with_partner as
+        select * from landing.contest_entries;
+        insert into landing.contest_entries_with_partner by name
+        select 'N-PLAIN' as entry_id, '{C_PLAIN}' as customer_id, 'K002' as contest_id,
+               '{RUN_DATE}T12:00:00+02:00' as entered_at, 'contest_entries.csv' as _source_file;
+        drop view landing.contest_entries;
+        create view landing.contest_entries as
+        select * from landing.contest_entries_with_partner;
+    """
+    ctx = copy_with(published, tmp_path, f"{partner_entry}; {add_evidence(C_PLAIN, 'declared')}")
+    observed = assert_gate_blocks(
+        ctx,
+        SUITE,
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+    )
+    assert C_PLAIN in observed

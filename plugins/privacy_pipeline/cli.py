@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--run-date",
         type=iso_date,
         default=None,
-        help="only this run date (default: every published date)",
+        help="the run date to export (default: the latest published date)",
     )
     export.set_defaults(func=cmd_export)
 

@@ -287,6 +287,30 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+# An ISO 8601 instant with an offset some place on Earth has (at most +-14:00, minutes
+# below 60). The staging macro iso_timestamp_pattern writes the same rule for dbt; the
+# gates and the withdrawal of objectors read it from here.
+TRUE_INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
+    r"(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
+)
+
+# Instants of things that happened (a choice recorded, an answer given, a call made): one
+# after the moment the run processes its input cannot be true and is quarantined
+# (future_timestamp:<column>). Planned instants (an event's schedule, a closing or a
+# migration date) are not listed.
+PAST_ONLY_INSTANTS = frozenset({
+    ("customers", "created_at"),
+    ("privacy_preferences", "recorded_at"),
+    ("survey_responses", "answered_at"),
+    ("contest_entries", "entered_at"),
+    ("traffic_events", "observed_at"),
+    ("call_records", "started_at"),
+    ("call_records", "ended_at"),
+    ("device_observations", "observed_at"),
+    ("network_events", "event_at"),
+})  # fmt: skip
+
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES_BY_NAME)
 EVENT_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.event_stream)
@@ -311,6 +335,7 @@ def dbt_contract() -> dict[str, Any]:
                     "values": list(c.values),
                     "identifier": c.identifier,
                     "published": c.published,
+                    "past_only": (t.name, c.name) in PAST_ONLY_INSTANTS,
                 }
                 for c in t.columns
             },

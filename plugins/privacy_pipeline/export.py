@@ -91,6 +91,18 @@ def select_sql(con: duckdb.DuckDBPyConnection, schema: str, name: str, fmt: str)
     return f"select {', '.join(selected)} from {quote_identifier(schema)}.{quote_identifier(name)}"
 
 
+def latest_published_date(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dt.date | None:
+    """The run date an export without ``--run-date`` hands out: the latest published one
+    (older dates are history, not what marketing should act on)."""
+    from privacy_pipeline.publish import PUBLICATION_LOG
+
+    with contextlib.suppress(duckdb.Error):
+        logged = con.execute(f"select max(run_date) from {PUBLICATION_LOG}").fetchone()[0]
+        if logged is not None:
+            return logged
+    return con.execute(f"select max(run_date) from {quote(schema)}.{quote(name)}").fetchone()[0]
+
+
 def export_table(
     warehouse_dir: Path, table: str, fmt: str, output: Path, run_date: dt.date | None = None
 ) -> int:
@@ -112,6 +124,7 @@ def export_table(
             raise UnusableInput(f"{table} has not been published yet in {warehouse_db}")
         query = select_sql(con, schema, name, fmt)
         params: list = []
+        run_date = run_date or latest_published_date(con, schema, name)
         if run_date is not None:
             query += " where run_date = cast(? as date)"
             params.append(run_date.isoformat())

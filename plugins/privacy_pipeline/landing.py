@@ -16,6 +16,10 @@ What the loader creates in ``ctx.candidate_db``:
   table of the contract (``customer_lines``) that was not delivered is an empty view.
 - ``landing.rejected_csv_lines(source_table, source_file, line, error_type)``.
 - ``landing.rows_read(source_table, rows_read)``: rows read per contract table.
+- ``landing.privacy_preferences``: not the delivery but the durable consent ledger the
+  delivery was merged into (``privacy_pipeline.consent_ledger``), all text, with
+  ``_first_received_at``; the delivery itself is ``landing.privacy_preferences_delivery``.
+- ``landing.run_context(run_id, run_date, processed_at)``: the run's processing instant.
 
 See docs/data-contract.md.
 """
@@ -31,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
+from privacy_pipeline.consent_ledger import forget_previous_ledger_load, merge_delivery
 from privacy_pipeline.contract import (
     DOUBLE,
     ENUM,
@@ -525,9 +531,43 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
     try:
         located = check_contract(con, landing_dir)
         con.execute("create schema if not exists landing")
+        forget_previous_ledger_load(con)
         # Counting first: it finds the files that must be read from a normalised copy.
         located, rows_read = count_all(con, located, landing_dir, normalised_copies_dir(ctx))
         create_views(con, located, landing_dir)
+        record_run_context(con, ctx)
+        merge_delivery(con, ctx)
+        rows_read[LEDGER_TABLE] = count_ledger_rows(con)
         return rows_read
     finally:
         con.close()
+
+
+def record_run_context(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """``landing.run_context``: the run date and the instant the run processes its input.
+
+    A table rather than a dbt variable: the models read it at run time, so dbt's parsed
+    project stays valid from one run to the next (docs/architecture.md)."""
+    con.execute(
+        "create or replace table landing.run_context "
+        "(run_id varchar, run_date date, processed_at timestamptz)"
+    )
+    con.execute(
+        "insert into landing.run_context values (?, cast(? as date), ?)",
+        [ctx.run_id, ctx.run_date.isoformat(), ctx.processed_at],
+    )
+
+
+def count_ledger_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows staging reads for the consent ledger: the durable ledger's rows (the delivery is
+    merged into it first) plus the delivery's unreadable CSV lines."""
+    con.execute(
+        f"""update landing.rows_read set rows_read = (
+                select count(*) from landing.{LEDGER_TABLE})
+              + (select count(*) from landing.rejected_csv_lines
+                 where source_table = '{LEDGER_TABLE}')
+            where source_table = '{LEDGER_TABLE}'"""
+    )
+    return con.execute(
+        "select rows_read from landing.rows_read where source_table = ?", [LEDGER_TABLE]
+    ).fetchone()[0]

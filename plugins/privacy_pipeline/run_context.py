@@ -26,6 +26,10 @@ class RunContext:
     k: int
     run_id: str = "manual"
     config: dict[str, Any] = field(default_factory=load_config, compare=False, repr=False)
+    # The instant the run processes its input (UTC), fixed once when the run starts and
+    # handed to every stage: the consent ledger's "first received" time, and the limit
+    # after which a delivered instant cannot be true (docs/data-contract.md).
+    processed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def __post_init__(self) -> None:
         # Whatever builds a context, the gates and the models never see a k below the DPO's.
@@ -46,6 +50,7 @@ class RunContext:
         config: dict[str, Any] | None = None,
         k_from: str = "--k",
         reads_data: bool = True,
+        processed_at: str | dt.datetime | None = None,
     ) -> RunContext:
         """``k`` (named ``k_from`` in messages) or ``PRIVACY_PIPELINE_K`` may raise the
         configured k, never lower it (ConfigError, exit 2). A context that ``reads_data``
@@ -59,6 +64,9 @@ class RunContext:
                 run_date = dt.date.fromisoformat(run_date)
             except ValueError as exc:
                 raise ConfigError(f"run_date must be YYYY-MM-DD, got {run_date!r}") from exc
+        if isinstance(processed_at, str):
+            processed_at = dt.datetime.fromisoformat(processed_at)
+        processed_at = (processed_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         return cls(
             landing_dir=Path(landing_dir).resolve(),
             warehouse_dir=Path(warehouse_dir).resolve(),
@@ -66,6 +74,7 @@ class RunContext:
             k=k,
             run_id=run_id,
             config=config,
+            processed_at=processed_at,
         )
 
     @property
@@ -85,6 +94,16 @@ class RunContext:
     @property
     def exports_dir(self) -> Path:
         return self.warehouse_dir / "exports" / f"run_date={self.run_date.isoformat()}"
+
+    @property
+    def restricted_dir(self) -> Path:
+        """Person-level material for the DPO only: never published, never exported."""
+        return self.warehouse_dir / "restricted"
+
+    @property
+    def consent_ledger_db(self) -> Path:
+        """The durable consent ledger: every privacy event ever received (consent_ledger.py)."""
+        return self.restricted_dir / "consent_ledger.duckdb"
 
     @property
     def reports_dir(self) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from privacy_pipeline.config import default_landing_dir, default_warehouse_dir
-from privacy_pipeline.errors import PipelineError
+from privacy_pipeline.errors import PipelineError, UnusableInput
 from privacy_pipeline.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def context_to_dict(ctx: RunContext) -> dict[str, Any]:
         "run_date": ctx.run_date.isoformat(),
         "k": ctx.k,
         "run_id": ctx.run_id,
+        "processed_at": ctx.processed_at.isoformat(),
     }
 
 
@@ -126,6 +127,8 @@ def resolve_context(
         if ctx.run_dir.exists():
             shutil.rmtree(ctx.run_dir)
         ctx.run_dir.mkdir(parents=True)
+    with recording_failure(ctx, "resolve_run_context"):
+        refuse_unfinished_run_date(ctx)
     log.info(
         "run %s: run_date=%s landing=%s warehouse=%s k=%s",
         run_id,
@@ -135,6 +138,20 @@ def resolve_context(
         ctx.k,
     )
     return context_to_dict(ctx)
+
+
+def refuse_unfinished_run_date(ctx: RunContext) -> None:
+    """A day that has not ended cannot be processed: whether a purpose is allowed at its
+    end is not known yet (exit 2, before anything is built or published)."""
+    from privacy_pipeline.gates.candidate import run_window
+
+    _, end = run_window(ctx.run_date, ctx.config["timezone"])
+    if end > ctx.processed_at:
+        raise UnusableInput(
+            f"run date {ctx.run_date} has not ended yet: it ends at {end.isoformat()} "
+            f"({ctx.config['timezone']}), after the run's start {ctx.processed_at.isoformat()}; "
+            "the consent state at the end of a day that has not ended cannot be known"
+        )
 
 
 def load_landing(ctx: RunContext) -> dict[str, Any]:
@@ -162,6 +179,12 @@ def publish(ctx: RunContext) -> dict[str, Any]:
     from privacy_pipeline.publish import publish_run
 
     return publish_run(ctx)
+
+
+def withdraw_objections(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.withdrawal import withdraw_objections as withdraw
+
+    return withdraw(ctx)
 
 
 def write_reports(ctx: RunContext) -> dict[str, str]:

@@ -43,6 +43,7 @@ def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
     if rows:
         lines.append(f"  {'landing table':<22}{'read':>12}{'accepted':>12}{'quarantined':>13}")
         lines += [f"  {t:<22}{r:>12,}{a:>12,}{q:>13,}" for t, r, a, q in rows]
+    lines += ledger_lines(ctx)
     lines += [
         f"  published tables : {ctx.warehouse_db}",
         f"  exports          : {ctx.exports_dir}",
@@ -51,4 +52,27 @@ def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
         f"  run report       : {ctx.reports_dir / 'runs' / f'{ctx.run_date}.html'}",
         f"  full log         : {log_path(ctx.warehouse_dir, ctx.run_date)}",
     ]
+    return lines
+
+
+def ledger_lines(ctx: RunContext) -> list[str]:
+    """What tonight's consent-ledger delivery lacked, and what objections withdrew."""
+    from privacy_pipeline import consent_ledger, withdrawal
+
+    lines = []
+    merged = consent_ledger.read_report(ctx)
+    if merged and merged["missing_events"]:
+        purposes = ", ".join(f"{p}: {n}" for p, n in merged["missing_by_purpose"].items())
+        lines.append(
+            f"  consent ledger   : the delivery lacks {merged['missing_events']} known events "
+            f"({purposes}); they stay in force"
+        )
+    if merged and merged["open_conflicts"]:
+        lines.append(f"  consent ledger   : {merged['open_conflicts']} unresolved conflict(s)")
+    withdrawn = withdrawal.read_report(ctx)
+    if withdrawn and withdrawn["rows_removed"]:
+        lines.append(
+            f"  withdrawn        : {withdrawn['rows_removed']} published rows of objectors "
+            f"removed from {len(withdrawn['by_date'])} run date(s)"
+        )
     return lines

@@ -32,9 +32,16 @@
     regexp_matches({{ expr }}, '{{ pattern }}')
 {%- endmacro %}
 
-{#- ISO 8601 date-time with an offset or Z; a value without offset is malformed. -#}
+{#- ISO 8601 date-time with an offset or Z; a value without offset is malformed, and so is
+    an offset no place on Earth has: beyond +-14:00, or with minutes of 60 or more. -#}
 {% macro iso_timestamp_pattern() -%}
-    ^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$
+    ^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$
+{%- endmacro %}
+
+{#- The instant the run processes its input (written by the loader): a delivered instant
+    after it cannot be true. A table read at run time, so dbt's parse stays valid. -#}
+{% macro processing_instant() -%}
+    (select processed_at from {{ source('landing_load', 'run_context') }})
 {%- endmacro %}
 
 {#- The value as delivered: trimmed text (empty = null) or the typed Parquet value. -#}
@@ -132,6 +139,9 @@
         {%- endif %}
         {%- if unparseable_reason(spec.kind) %}
             when {{ column_name }}__raw is not null and {{ column_name }} is null then '{{ unparseable_reason(spec.kind) }}:{{ column_name }}'
+        {%- endif %}
+        {%- if spec.get('past_only') %}
+            when {{ column_name }} > {{ processing_instant() }} then 'future_timestamp:{{ column_name }}'
         {%- endif %}
         {%- if spec.published %}
             when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'

@@ -15,7 +15,13 @@ import contextlib
 
 import duckdb
 
-from privacy_pipeline.contract import CHANNELS, CHOICES, PLATFORMS, PURPOSES
+from privacy_pipeline.contract import (
+    CHANNELS,
+    CHOICES,
+    PLATFORMS,
+    PURPOSES,
+    TRUE_INSTANT_PATTERN,
+)
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import identifier_match_key, normalise_term
@@ -60,13 +66,26 @@ def sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+PROCESSED_AT = "(select max(processed_at) from landing.run_context)"
+
+
+def true_instant(column: str) -> str:
+    """A landing instant that can be true: a real offset, and not after the moment the run
+    processes it (``landing.run_context``, written by the loader); else null."""
+    value = f"upper({text(column)})"
+    return f"""(case when regexp_full_match({value}, '{TRUE_INSTANT_PATTERN}')
+                      and try_cast({value} as timestamptz) <= {PROCESSED_AT}
+                     then try_cast({value} as timestamptz) end)"""
+
+
 def ledger_sql() -> str:
-    """Every consent event whose customer, purpose and choice can be read.
+    """Every consent event of the durable ledger whose customer, purpose and choice can be read.
 
     ``is_valid`` says whether the whole row keeps the contract (event id unique, channel,
-    platform and time readable): only a valid opt-in can grant a consent, but any
-    readable refusal is honoured. A refusal whose time cannot be read has a null
-    ``recorded_at`` and counts as the latest event (honoured from now on). A refusal whose
+    platform readable, a time that can be true): only a valid opt-in can grant a consent,
+    but any readable refusal is honoured. An event whose time cannot be true (unreadable,
+    an impossible offset, after the run) counts from when the ledger first received it
+    (``_first_received_at``), or, without that, as the latest event. A refusal whose
     customer number names no landing customer exactly is the customer's whose number has
     the same match key (case, spaces, separators ignored), when exactly one has it.
     """
@@ -103,13 +122,13 @@ def events_sql() -> str:
             {enum("purpose")} as purpose,
             {enum("choice")} as choice,
             {enum("platform")} as platform,
-            {timestamp("recorded_at")} as recorded_at,
+            coalesce({true_instant("recorded_at")}, _first_received_at) as recorded_at,
             {text("event_id")} as event_id,
             {text("event_id")} is not null
                 and count(*) over (partition by {text("event_id")}) = 1
                 and {enum("channel")} in ({sql_list(CHANNELS)})
                 and {enum("platform")} in ({sql_list(PLATFORMS)})
-                and {timestamp("recorded_at")} is not null as is_valid
+                and {true_instant("recorded_at")} is not null as is_valid
         from landing.privacy_preferences
         where {text("customer_id")} is not null
           and {enum("purpose")} in ({sql_list(PURPOSES)})
@@ -418,4 +437,66 @@ def identifier_pseudonyms(candidate: Candidate) -> str:
         from variants cross join keys where number is not null
         """,
         list(padded_keys()),
+    )
+
+
+# ---------------------------------------------------------------- issue #10 rules
+
+
+def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: str) -> str:
+    """Customers whose latest ``purpose`` choice that can change an objection is a refusal.
+
+    A refusal always counts. An opt-in lifts an objection only if its row is valid (a time
+    that can be true, readable channel and platform) and it is not a legacy-platform
+    opt-in recorded at or after the customer's migration (after the migration the legacy
+    platform can only refuse). So an opt-in dated 2099, or a legacy opt-in after the
+    migration, never hides an earlier refusal from this check.
+    """
+    accounts = customers(candidate)
+    return candidate.materialise(
+        f"gate_objectors_{purpose}",
+        f"""
+        with lifting as (
+            select ledger.* from {ledger(candidate)} as ledger
+            where ledger.choice = 'opt_out'
+               or (ledger.is_valid and not (
+                       ledger.platform = 'scarlet_legacy'
+                       and exists (select 1 from {accounts} as c
+                                   where c.customer_id = ledger.customer_id
+                                     and c.migrated_at <= ledger.recorded_at)))
+        )
+        select customer_id from ({latest_event_sql("lifting", purpose)}) as latest
+        where choice = 'opt_out'
+        """,
+    )
+
+
+def profile_sources(candidate: Candidate) -> str:
+    """Survey answers and entries in contests organised by Proximus (no partner_id), with
+    the customer's interest and the instant, when it can be true and is not before the
+    account's creation (every CRM row of the customer must agree)."""
+    return candidate.materialise(
+        "gate_profile_sources",
+        f"""
+        with created as (
+            select {text("customer_id")} as customer_id,
+                   max({true_instant("created_at")}) as created_at,
+                   bool_and({true_instant("created_at")} is not null) as all_readable
+            from landing.customers group by 1
+        ), sources as (
+            select {text("r.customer_id")} as customer_id, {enum("q.interest")} as interest,
+                   {true_instant("r.answered_at")} as at
+            from landing.survey_responses as r
+            join landing.survey_questions as q on {text("r.question_id")} = {text("q.question_id")}
+            union all
+            select {text("e.customer_id")}, {enum("k.theme")}, {true_instant("e.entered_at")}
+            from landing.contest_entries as e
+            join landing.contests as k on {text("e.contest_id")} = {text("k.contest_id")}
+            where {text("k.partner_id")} is null
+        )
+        select distinct sources.customer_id, sources.interest
+        from sources join created using (customer_id)
+        where created.all_readable and sources.at >= created.created_at
+          and sources.at < {candidate.run_end_sql}
+        """,
     )

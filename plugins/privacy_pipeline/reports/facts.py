@@ -57,6 +57,10 @@ class RunFacts:
     reconciliation: Table
     suppression_summary: Table
     trends: dict[str, list[Series]]
+    consent_ledger: Table = field(default_factory=Table)
+    ledger_omissions: Table = field(default_factory=Table)
+    ledger_conflicts: Table = field(default_factory=Table)
+    withdrawals: Table = field(default_factory=Table)
 
 
 @contextlib.contextmanager
@@ -237,19 +241,100 @@ def suppression_trend(candidate, warehouse, ctx: RunContext) -> list[Series]:
     return [Series("suppressed figures", points)] if points else []
 
 
+@contextlib.contextmanager
+def durable_ledger(ctx: RunContext) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A connection where ``landing.privacy_preferences`` is the durable consent ledger
+    (not tonight's delivery), so the consent figures and the opt-out trend survive a
+    shortened delivery; None before the first ledger exists."""
+    from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
+
+    if not ctx.consent_ledger_db.exists():
+        yield None
+        return
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
+        con.execute("create schema landing")
+        con.execute(f"create view landing.privacy_preferences as {ledger_rows_sql(LEDGER)}")
+        con.execute(
+            "create table landing.run_context as select cast(? as timestamptz) as processed_at",
+            [ctx.processed_at],
+        )
+    except duckdb.Error:
+        con.close()
+        yield None
+        return
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def consent_ledger_tables(ctx: RunContext) -> tuple[Table, Table, Table]:
+    """Tonight's merge into the durable ledger, the events it lacked, open conflicts."""
+    from privacy_pipeline.consent_ledger import open_conflicts, read_report
+
+    merged = read_report(ctx)
+    if merged is None:
+        missing = Table(missing="the delivery was not merged into the consent ledger this run")
+        return missing, missing, Table(rows=[], columns=["event"])
+    labels = {
+        "ledger_events_before": "events in the ledger before this delivery",
+        "delivered_rows": "rows delivered",
+        "new_events": "new events appended",
+        "known_events": "events already in the ledger, delivered again",
+        "new_conflicts": "new conflicting versions (same event_id, other content)",
+        "open_conflicts": "unresolved conflicts (all runs)",
+        "missing_events": "ledger events this delivery lacks (kept in force)",
+        "ledger_events_after": "events in the ledger after this delivery",
+    }
+    summary = Table(["", "events"], [(label, merged[key]) for key, label in labels.items()])
+    omissions = Table(
+        ["purpose", "events lacking from the delivery"],
+        sorted(merged["missing_by_purpose"].items()),
+    )
+    conflicts = Table(
+        ["event_id", "purpose", "first conflicting version received", "versions"],
+        open_conflicts(ctx.consent_ledger_db),
+    )
+    return summary, omissions, conflicts
+
+
+def withdrawals_table(ctx: RunContext) -> Table:
+    from privacy_pipeline.withdrawal import read_report
+
+    report = read_report(ctx)
+    if report is None:
+        return Table(missing="the withdrawal of objectors did not run")
+    return Table(
+        ["published run date", "table", "rows removed"],
+        [
+            (day, table, rows)
+            for day, tables in sorted(report["by_date"].items())
+            for table, rows in sorted(tables.items())
+        ],
+    )
+
+
 def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> RunFacts:
     failures = read_failures(ctx)
     outcome, published = run_outcome(ctx, failures, gate_results)
-    with read_only(ctx.candidate_db) as candidate, read_only(ctx.warehouse_db) as warehouse:
-        if candidate is not None:
-            register_vocabulary_functions(candidate)  # the landing ledger is read normalised
+    ledger_summary, omissions, conflicts = consent_ledger_tables(ctx)
+    with (
+        read_only(ctx.candidate_db) as candidate,
+        read_only(ctx.warehouse_db) as warehouse,
+        durable_ledger(ctx) as ledger,
+    ):
+        consents = ledger or candidate
+        if consents is not None:
+            register_vocabulary_functions(consents)  # the ledger is read normalised
         return RunFacts(
             outcome=outcome,
             published=published,
             failures=failures,
             gate_results=gate_results,
-            consent_by_purpose_platform=consent_by_purpose_platform(candidate, ctx),
-            consent_events_of_the_day=consent_events_of_the_day(candidate, ctx),
+            consent_by_purpose_platform=consent_by_purpose_platform(consents, ctx),
+            consent_events_of_the_day=consent_events_of_the_day(consents, ctx),
             # Counts only: the rows are person-level (the restricted store).
             rejected_privacy_events=grouped_counts(
                 candidate, CANDIDATE_SCHEMA, "rejected_privacy_events", ("reason",)
@@ -268,7 +353,11 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
                 candidate, "select * exclude (run_date) from location.suppression_summary"
             ),
             trends={
-                "Customers whose latest choice is an opt-out": opt_out_trend(candidate, ctx),
+                "Customers whose latest choice is an opt-out": opt_out_trend(consents, ctx),
                 "Suppressed location figures per run": suppression_trend(candidate, warehouse, ctx),
             },
+            consent_ledger=ledger_summary,
+            ledger_omissions=omissions,
+            ledger_conflicts=conflicts,
+            withdrawals=withdrawals_table(ctx),
         )

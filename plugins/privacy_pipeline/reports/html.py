@@ -35,11 +35,26 @@ def render_run_report(ctx: RunContext, facts: RunFacts, data_docs_index: Path) -
         stage_failures(facts),
         "<h2>Consent</h2>",
         "<p>Each customer's latest choice per purpose at the end of the run date, from the "
-        "consent ledger of the landing zone, by the platform it was recorded on.</p>",
+        "durable consent ledger (every privacy event ever received), by the platform it was "
+        "recorded on.</p>",
         html_table(facts.consent_by_purpose_platform),
         "<p>Choices recorded during the run date:</p>",
         html_table(facts.consent_events_of_the_day),
         trends_section(facts.trends),
+        "<h2>Consent ledger</h2>",
+        "<p>Tonight's delivery merged into the durable consent ledger "
+        "(<code>restricted/consent_ledger.duckdb</code>). Events a delivery lacks stay in "
+        "force.</p>",
+        html_table(facts.consent_ledger),
+        "<p>Ledger events this delivery lacks, by purpose:</p>",
+        html_table(facts.ledger_omissions),
+        "<p>Unresolved conflicts: the same event_id delivered with different content. No "
+        "version is trusted (readable refusals are honoured) until the DPO resolves it.</p>",
+        html_table(facts.ledger_conflicts),
+        "<h2>Objections reaching published dates</h2>",
+        "<p>Rows removed tonight from the marketing tables (and their export files) of "
+        "every published run date, for customers who object or lost a consent:</p>",
+        html_table(facts.withdrawals),
         "<h2>Rejected privacy events</h2>",
         "<p>Consent events that could not be applied, by reason (they are not lost: "
         "each one is in <code>dpo.rejected_privacy_events</code> of the restricted store "

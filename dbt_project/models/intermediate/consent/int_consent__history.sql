@@ -40,7 +40,13 @@ quarantined_events as (
         choice,
         channel,
         platform,
-        recorded_at,
+        -- A time that cannot be true (unreadable, an impossible offset, after the run that
+        -- received it): the event counts from when the ledger first received it.
+        case
+            when recorded_at is null or rejection_reason like 'future_timestamp:%'
+                then first_received_at
+            else recorded_at
+        end as recorded_at,
         'quarantined' as origin
     from {{ ref('base_consent__privacy_preferences') }}
     where
@@ -91,6 +97,13 @@ classified_events as (
             when ledger.origin = 'quarantined' then 'quarantined'
             when purposes.basis = 'consent' and ledger.platform = 'scarlet_legacy'
                 then 'legacy_consent_not_carried_over'
+            -- After the migration the legacy platform can only refuse: a legacy opt_in
+            -- recorded from then on never lifts an objection.
+            when
+                ledger.platform = 'scarlet_legacy'
+                and customers.migrated_at is not null
+                and ledger.recorded_at >= customers.migrated_at
+                then 'legacy_opt_in_after_migration'
             -- A Scarlet account's new preferences start switched off at migration:
             -- a consent cannot have been given on the Proximus platform before it.
             when

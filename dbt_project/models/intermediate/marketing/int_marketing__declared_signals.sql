@@ -1,5 +1,6 @@
--- Declared signals: what customers told Proximus in surveys and contests, as points per
--- interest (config: scoring.declared). Only customers who may receive direct marketing,
+-- Declared signals: what customers told Proximus in surveys and contests organised by
+-- Proximus (a contest with a partner_id is a partner's), as points per interest
+-- (config: scoring.declared). Only customers who may receive direct marketing,
 -- only what they declared before the end of D and while profiling was allowed.
 -- A customer's latest answer to a question replaces the earlier ones.
 {%- set declared = var('scoring')['declared'] %}
@@ -115,7 +116,9 @@ contest_points as (
         on entries.contest_id = contests.contest_id
     cross join run_day
     where
-        entries.entered_at < run_day.ends_at
+        -- Only contests organised by Proximus: a partner's contest (partner_id) never does.
+        contests.partner_id is null
+        and entries.entered_at < run_day.ends_at
         and (
             marketable_customers.profiling_since is null
             or entries.entered_at >= marketable_customers.profiling_since

@@ -6,7 +6,9 @@
 -- is matched after normalising case, spaces and separators (macro identifier_match_key),
 -- provided that points to exactly one delivered customer number, of an accepted customer
 -- (several: ambiguous_customer). A consent must match exactly: a wrong match would start
--- processing for the wrong person.
+-- processing for the wrong person. The rows are the durable ledger the loader merged tonight's
+-- delivery into; first_received_at: when the ledger first received the event id (a refusal
+-- with an impossible time counts from then on).
 
 with
 
@@ -19,7 +21,14 @@ checked_events as (
                 {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
             ],
             lenient_identifiers=['customer_id'],
+            lookups=[
+                {'name': 'receipt',
+                 'sql': 'select nullif(trim(cast(event_id as varchar)), \'\') as received_event_id, min(_first_received_at) as first_received_at from ' ~ source('consent', 'privacy_preferences') ~ ' group by 1',
+                 'on': 'typed_rows.event_id = receipt.received_event_id',
+                 'columns': ['first_received_at']},
+            ],
             extra_columns=[
+                'receipt__first_received_at as first_received_at',
                 identifier_match_key('customer_id') ~ ' as customer_match_key',
                 'coalesce(' ~ is_safe_identifier('customer_id') ~ ', true) as has_safe_customer_id',
             ],
@@ -92,6 +101,7 @@ select
     channel,
     platform,
     recorded_at,
+    first_received_at,
     _source_file,
     decided_reason as rejection_reason,
     coalesce(refusal_customer_id, customer_id) as customer_id,

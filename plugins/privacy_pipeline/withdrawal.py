@@ -1,0 +1,389 @@
+"""An objection reaches every published date: withdraw objectors from earlier publications.
+
+Publishing date D replaces the rows of D only, so without this step the marketing tables
+(and export files) of dates published before an objection keep handing out the customer.
+Every run, after publication and whether or not the night's gates passed (an objection
+must not wait for a green night; removing rows never publishes anything new), the latest
+state of the durable consent ledger is applied to every published date:
+
+- a customer whose latest direct_marketing choice is a refusal leaves the four marketing
+  tables of every date;
+- a customer whose latest partner_offers choice is not a valid Proximus opt-in (a refusal,
+  or a consent that does not count) leaves ``marketing.partner_audiences``;
+- a customer whose latest personalisation_browsing (or personalisation_usage) choice is
+  not a valid Proximus opt-in loses, on every date, the evidence of that basis, the scores
+  of the interests that evidence fed, the segments built on those interests or requiring
+  that purpose, and their partner audiences (a partner may target those interests).
+
+The ledger is read here directly, not through the models, so this also works on a night
+whose models failed. Only a sound opt-in (its own event id, contract channel and
+platform, a time that can be true) lifts an objection or keeps a consent; a
+legacy-platform opt-in lifts an objection only when tonight's CRM delivery shows it was
+recorded before the account's migration: where this step cannot tell, it errs on the
+side of removal. Rows are deleted and the withdrawal logged in one warehouse
+transaction; each changed date then gets a new export version (the atomic
+version/link mechanism of ``publish``), and its older versions, which still hold the
+customer, are deleted. See docs/gates.md ("Objections reach every published date").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import shutil
+from typing import Any
+
+import duckdb
+
+from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
+from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN
+from privacy_pipeline.publish import (
+    PUBLICATION_LOG,
+    build_export_version,
+    export_version,
+    latest_publication,
+    swap_export_link,
+    sync_exports,
+    versions_dir,
+    while_locked,
+)
+from privacy_pipeline.run_context import RunContext
+
+log = logging.getLogger(__name__)
+
+REPORT_FILE = "withdrawals.json"
+WITHDRAWALS_TABLE = "publication.withdrawals"
+MARKETING_TABLES = (
+    "marketing.customer_interests",
+    "marketing.interest_evidence",
+    "marketing.segment_members",
+    "marketing.partner_audiences",
+)
+CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisation_usage"}
+
+
+def vocabulary(column: str) -> str:
+    """An enum value read generously: case, spaces, '-' and '_' do not matter."""
+    return f"regexp_replace(lower(trim(cast({column} as varchar))), '[\\s_-]+', '_', 'g')"
+
+
+def customer_key(column: str) -> str:
+    """A customer number without case or separators: a refusal matches generously here,
+    since removing a row never harms anyone."""
+    return f"regexp_replace(upper(cast({column} as varchar)), '[^0-9A-Z]', '', 'g')"
+
+
+def ledger_choices_sql(processed_at_param: str = "?") -> str:
+    """Every readable choice of the ledger with the instant it counts from (its recorded
+    time when that can be true, else when the ledger first received it) and whether its
+    row is sound: an event id of its own (no conflicting version), a contract channel and
+    platform, a time that can be true. Only a sound opt-in can grant or lift anything."""
+    raw = "upper(trim(recorded_at))"
+    plausible = (
+        f"case when regexp_full_match({raw}, '{TRUE_INSTANT_PATTERN}') "
+        f"then try_cast({raw} as timestamptz) end"
+    )
+    processed_at = f"cast({processed_at_param} as timestamptz)"
+    return f"""
+        with rows as (select * from ({ledger_rows_sql(LEDGER)}) as ledger),
+        parsed as (
+            select {customer_key("customer_id")} as customer_key,
+                   {vocabulary("purpose")} as purpose, {vocabulary("choice")} as choice,
+                   {vocabulary("platform")} as platform, {vocabulary("channel")} as channel,
+                   nullif(trim(event_id), '') as event_id,
+                   count(*) over (partition by nullif(trim(event_id), '')) as versions,
+                   {plausible} as recorded, _first_received_at as received
+            from rows
+        )
+        select customer_key, purpose, choice, platform,
+               case when recorded <= {processed_at} then recorded else received end
+                   as counts_from,
+               coalesce(recorded <= {processed_at}, false)
+                   and event_id is not null and versions = 1
+                   and channel in ({", ".join(f"'{c}'" for c in CHANNELS)})
+                   and platform in ({", ".join(f"'{p}'" for p in PLATFORMS)}) as is_sound
+        from parsed
+        where customer_key <> '' and choice in ('opt_in', 'opt_out')
+    """
+
+
+def latest_choice_sql(where: str) -> str:
+    """Each customer's latest choice per purpose among ``choices`` rows matching ``where``;
+    at the same instant the refusal wins."""
+    return f"""
+        select customer_key, purpose, choice, platform, is_sound
+        from choices where {where}
+        qualify row_number() over (
+            partition by customer_key, purpose
+            order by counts_from desc nulls first,
+                     case when choice = 'opt_out' then 0 else 1 end
+        ) = 1
+    """
+
+
+def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """Temp tables ``objectors(customer_key)`` and ``lost_consents(customer_key, purpose)``."""
+    con.execute(
+        f"create temp table choices as {ledger_choices_sql()}",
+        [ctx.processed_at, ctx.processed_at],
+    )
+    record_migrations(con, ctx)
+    # An objection is lifted only by a sound opt-in on the Proximus platform, or on the
+    # legacy platform before the account's migration (when the CRM delivery says so).
+    lifting = """choice = 'opt_out' or (is_sound and (platform = 'proximus' or exists (
+        select 1 from migrations m
+        where m.customer_key = choices.customer_key and choices.counts_from < m.migrated_at)))"""
+    con.execute(
+        f"""create temp table objectors as
+            select customer_key from ({latest_choice_sql(lifting)})
+            where purpose = 'direct_marketing' and choice = 'opt_out'"""
+    )
+    consent_purposes = ", ".join(f"'{p}'" for p in ("partner_offers", *CONSENTED_BASES.values()))
+    con.execute(
+        f"""create temp table lost_consents as
+            select customer_key, purpose from ({latest_choice_sql("true")})
+            where purpose in ({consent_purposes})
+              and not (choice = 'opt_in' and platform = 'proximus' and is_sound)"""
+    )
+
+
+def record_migrations(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """Temp table ``migrations(customer_key, migrated_at)`` from tonight's CRM delivery (the
+    candidate's landing view), for customers whose every row gives a readable migration.
+    Empty when the run did not get that far: then no legacy opt-in lifts an objection."""
+    con.execute("create temp table migrations (customer_key varchar, migrated_at timestamptz)")
+    if not ctx.candidate_db.exists():
+        return
+    try:
+        con.execute("attach ? as tonight (read_only)", [str(ctx.candidate_db)])
+    except duckdb.Error:
+        return
+    migrated = "try_cast(upper(trim(cast(migrated_at as varchar))) as timestamptz)"
+    try:
+        con.execute(
+            f"""insert into migrations
+                select {customer_key("customer_id")}, max({migrated})
+                from tonight.landing.customers
+                group by 1
+                having bool_and({migrated} is not null)"""
+        )
+    except duckdb.Error as exc:
+        log.warning("withdrawal: tonight's CRM delivery cannot be read (%s)", exc)
+    finally:
+        con.execute("detach tonight")
+
+
+def segment_definitions(ctx: RunContext) -> list[tuple[str, str | None, str | None]]:
+    """(segment, interest, required purpose) rows of the configured segments."""
+    rows = []
+    for name, definition in (ctx.config.get("segments") or {}).items():
+        definition = definition or {}
+        interest = (definition.get("interest") or "").lower() or None
+        purposes = definition.get("requires_consent") or [None]
+        rows.extend((name, interest, purpose) for purpose in purposes)
+    return rows
+
+
+def doomed_rows_sql(table: str) -> str:
+    """The predicate selecting the rows of ``table`` (aliased by its name) to withdraw."""
+    key = customer_key(f"{table.split('.')[1]}.customer_id")
+    objector = f"{key} in (select customer_key from objectors)"
+    if table == "marketing.customer_interests":
+        return f"""{objector} or exists (select 1 from affected_interests a
+                    where a.customer_id = customer_interests.customer_id
+                      and a.run_date = customer_interests.run_date
+                      and a.interest = customer_interests.interest)"""
+    if table == "marketing.interest_evidence":
+        return f"""{objector} or exists (select 1 from lost_bases l
+                    where l.customer_key = {key} and l.basis = interest_evidence.basis)"""
+    if table == "marketing.segment_members":
+        return f"""{objector} or exists (
+                    select 1 from segment_defs s
+                    where s.segment = segment_members.segment
+                      and (exists (select 1 from affected_interests a
+                                   where a.customer_id = segment_members.customer_id
+                                     and a.run_date = segment_members.run_date
+                                     and a.interest = s.interest)
+                           or exists (select 1 from lost_consents l
+                                      where l.customer_key = {key}
+                                        and l.purpose = s.purpose)))"""
+    if table == "marketing.partner_audiences":
+        return f"""{objector}
+                or {key} in (select customer_key from lost_consents
+                             where purpose = 'partner_offers')
+                or exists (select 1 from affected_interests a
+                           where a.customer_id = partner_audiences.customer_id
+                             and a.run_date = partner_audiences.run_date)"""
+    raise ValueError(table)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_catalog = current_database()"
+    ).fetchall()
+    present = {name for (name,) in rows}
+    return [t for t in MARKETING_TABLES if t in present]
+
+
+def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
+    """Delete the withdrawn rows of every date in one transaction; rows removed per date
+    and table. Logs a publication of each changed date (its new export version)."""
+    con = while_locked(lambda: duckdb.connect(str(ctx.warehouse_db)), ctx.warehouse_db)
+    try:
+        tables = existing_tables(con)
+        if not tables:
+            return {}
+        con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
+        build_withdrawal_sets(con, ctx)
+        con.execute(
+            "create temp table lost_bases as select customer_key, basis from lost_consents "
+            "join (values "
+            + ", ".join(f"('{b}', '{p}')" for b, p in CONSENTED_BASES.items())
+            + ") as bases(basis, purpose) using (purpose)"  # fmt: skip
+        )
+        con.execute(
+            "create temp table segment_defs (segment varchar, interest varchar, purpose varchar)"
+        )
+        if definitions := segment_definitions(ctx):
+            con.executemany("insert into segment_defs values (?, ?, ?)", definitions)
+        con.execute("begin transaction")
+        try:
+            affected = "marketing.interest_evidence" in tables
+            con.execute(
+                "create temp table affected_interests as "
+                + (
+                    f"""select distinct customer_id, run_date, interest
+                        from marketing.interest_evidence as interest_evidence
+                        where exists (select 1 from lost_bases l
+                                      where l.customer_key = {customer_key("customer_id")}
+                                        and l.basis = interest_evidence.basis)"""
+                    if affected
+                    else "select null::varchar as customer_id, null::date as run_date, "
+                    "null::varchar as interest where false"
+                )
+            )
+            removed: dict[str, dict[str, int]] = {}
+            for table in tables:
+                schema, name = table.split(".")
+                predicate = doomed_rows_sql(table)
+                source = f"{schema}.{name} as {name}"
+                for run_date, rows in con.execute(
+                    f"select run_date, count(*) from {source} where {predicate} group by all"
+                ).fetchall():
+                    removed.setdefault(run_date.isoformat(), {})[table] = rows
+                con.execute(f"delete from {source} where {predicate}")
+            record_withdrawals(con, ctx, removed)
+            con.execute("commit")
+        except Exception:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            raise
+    finally:
+        con.close()
+    return removed
+
+
+def record_withdrawals(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, removed: dict[str, dict[str, int]]
+) -> None:
+    """Counts for the DPO (no person) and, per changed date, a publication log entry naming
+    the export version about to be written (so sync_exports can finish it after a crash)."""
+    con.execute("create schema if not exists publication")
+    con.execute(
+        f"""create table if not exists {WITHDRAWALS_TABLE} (
+            withdrawn_at timestamptz, run_id varchar, run_date date,
+            published_run_date date, table_name varchar, rows_removed bigint)"""
+    )
+    now = dt.datetime.now(dt.UTC)
+    for published_date, tables in removed.items():
+        for table, rows in tables.items():
+            con.execute(
+                f"insert into {WITHDRAWALS_TABLE} values (?, ?, cast(? as date), "
+                "cast(? as date), ?, ?)",
+                [now, ctx.run_id, ctx.run_date.isoformat(), published_date, table, rows],
+            )
+        latest = latest_logged(con, published_date)
+        if latest is None:
+            continue  # rows without a logged publication have no export to rewrite
+        version = f"{export_version(ctx, now)}-withdrawal"
+        con.execute(
+            f"insert into {PUBLICATION_LOG} (run_date, run_id, export_version, published_at, "
+            "tables) values (cast(? as date), ?, ?, ?, ?)",
+            [published_date, ctx.run_id, version, now, latest],
+        )
+
+
+def latest_logged(con: duckdb.DuckDBPyConnection, run_date: str) -> str | None:
+    with contextlib.suppress(duckdb.Error):
+        row = con.execute(
+            f"select tables from {PUBLICATION_LOG} where run_date = cast(? as date) "
+            "order by published_at desc limit 1",
+            [run_date],
+        ).fetchone()
+        return row[0] if row else None
+    return None
+
+
+def rewrite_exports(ctx: RunContext, dates: list[str]) -> None:
+    """Each changed date gets its logged export version; older versions (which still hold
+    the withdrawn rows) are deleted rather than kept for slow readers."""
+    for day in dates:
+        run_date = dt.date.fromisoformat(day)
+        latest = latest_publication(ctx.warehouse_dir, run_date)
+        if latest is None:
+            continue
+        version, tables = latest
+        folder = build_export_version(ctx.warehouse_dir, run_date, tables, version)
+        swap_export_link(ctx.warehouse_dir, run_date, folder)
+        discard_other_versions(ctx, run_date, keep=folder.name)
+
+
+def discard_other_versions(ctx: RunContext, run_date: dt.date, keep: str) -> None:
+    folder = versions_dir(ctx.warehouse_dir, run_date)
+    for version in folder.iterdir() if folder.exists() else []:
+        if version.name != keep:
+            shutil.rmtree(version, ignore_errors=True)
+
+
+def published_dates(ctx: RunContext) -> list[dt.date]:
+    if not ctx.warehouse_db.exists():
+        return []
+    con = duckdb.connect(str(ctx.warehouse_db), read_only=True)
+    try:
+        rows = con.execute(f"select distinct run_date from {PUBLICATION_LOG}").fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return sorted(day for (day,) in rows)
+
+
+def withdraw_objections(ctx: RunContext) -> dict[str, Any]:
+    """Apply the ledger's latest state to every published date; returns what was removed."""
+    report: dict[str, Any] = {"rows_removed": 0, "by_date": {}}
+    if ctx.warehouse_db.exists() and ctx.consent_ledger_db.exists():
+        for run_date in published_dates(ctx):
+            sync_exports(ctx.warehouse_dir, run_date)  # an earlier rewrite cut short
+        removed = withdraw_in_warehouse(ctx)
+        rewrite_exports(ctx, sorted(removed))
+        report = {
+            "rows_removed": sum(sum(t.values()) for t in removed.values()),
+            "by_date": removed,
+        }
+        if report["rows_removed"]:
+            log.info(
+                "withdrew %d published rows of objectors from %d date(s)",
+                report["rows_removed"],
+                len(removed),
+            )
+    ctx.run_dir.mkdir(parents=True, exist_ok=True)
+    (ctx.run_dir / REPORT_FILE).write_text(json.dumps(report, indent=2))
+    return report
+
+
+def read_report(ctx: RunContext) -> dict[str, Any] | None:
+    path = ctx.run_dir / REPORT_FILE
+    return json.loads(path.read_text()) if path.exists() else None
