@@ -24,7 +24,6 @@ from privacy_pipeline.gates.landing_facts import (
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
     profile_sources,
-    text,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 

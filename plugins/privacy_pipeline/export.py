@@ -100,7 +100,8 @@ def latest_published_date(con: duckdb.DuckDBPyConnection, schema: str, name: str
         logged = con.execute(f"select max(run_date) from {PUBLICATION_LOG}").fetchone()[0]
         if logged is not None:
             return logged
-    return con.execute(f"select max(run_date) from {quote(schema)}.{quote(name)}").fetchone()[0]
+    table = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+    return con.execute(f"select max(run_date) from {table}").fetchone()[0]
 
 
 def export_table(

@@ -75,7 +75,9 @@ def write_restricted_store(ctx: RunContext) -> dict[str, int]:
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     con = connect_candidate(ctx.candidate_db)
     try:
-        while_locked(lambda: con.execute(f"attach ? as {STORE} (read_write)", [str(target)]), target)
+        while_locked(
+            lambda: con.execute(f"attach ? as {STORE} (read_write)", [str(target)]), target
+        )
         con.execute("begin transaction")
         written = {}
         for table in RESTRICTED_TABLES:
