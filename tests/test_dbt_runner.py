@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from privacy_pipeline.config import load_config
 from privacy_pipeline.dbt_runner import (
     dbt_environment,
@@ -59,3 +60,42 @@ def test_runs_share_vars_and_cache_whatever_their_date_and_k(tmp_path, monkeypat
     environment = dbt_environment(other)
     assert environment["PRIVACY_PIPELINE_DBT_RUN_DATE"] == "2026-06-21"
     assert environment["PRIVACY_PIPELINE_DBT_K"] == "15"
+
+
+def test_failing_data_tests_alone_are_a_failed_check_exit_1(monkeypatch, tmp_path):
+    """A model bug caught by a dbt data test must not read as a crash (exit 3): nothing is
+    published, as when a gate fails (exit 1). A model that cannot build stays exit 3."""
+    from types import SimpleNamespace
+
+    from privacy_pipeline import dbt_runner
+
+    def fake_runner(results):
+        class Runner:
+            def __init__(self, callbacks=None):
+                pass
+
+            def invoke(self, args):
+                return SimpleNamespace(success=False, exception=None,
+                                       result=SimpleNamespace(results=results))  # fmt: skip
+
+        return Runner
+
+    def node(status, resource_type):
+        dbt_node = SimpleNamespace(unique_id=f"{resource_type}.x", resource_type=resource_type)
+        return SimpleNamespace(status=status, message="m", node=dbt_node)
+
+    ctx = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-20")
+    import dbt.cli.main
+
+    monkeypatch.setattr(
+        dbt.cli.main, "dbtRunner", fake_runner([node("fail", "test"), node("skipped", "model")])
+    )
+    with pytest.raises(dbt_runner.DbtChecksFailed) as failed:
+        dbt_runner.run_dbt(ctx, ["build"])
+    assert failed.value.exit_code == 1
+    monkeypatch.setattr(
+        dbt.cli.main, "dbtRunner", fake_runner([node("fail", "test"), node("error", "model")])
+    )
+    with pytest.raises(dbt_runner.DbtFailed) as crashed:
+        dbt_runner.run_dbt(ctx, ["build"])
+    assert crashed.value.exit_code == 3

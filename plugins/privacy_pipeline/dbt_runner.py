@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from privacy_pipeline.config import DBT_PROJECT_DIR
-from privacy_pipeline.errors import PipelineError
+from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,18 @@ PARSE_CACHE_DAYS = 7
 
 
 class DbtFailed(PipelineError):
-    """A dbt command failed (a model error or a failing dbt test)."""
+    """A dbt command failed: a model could not be built (exit 3)."""
+
+
+class DbtChecksFailed(GateFailed):
+    """Only dbt's data or unit tests failed: every model built, but the candidate breaks a
+    rule the project checks (a model bug, say). Like a failed gate: exit 1, nothing new is
+    published, and the message names the tests."""
+
+
+# dbt node statuses of a test that ran and found violations (not one that errored).
+FAILED_TEST_STATUSES = ("fail",)
+CHECK_RESOURCE_TYPES = ("test", "unit_test")
 
 
 def dbt_environment(ctx: RunContext) -> dict[str, str]:
@@ -100,13 +111,19 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
     keep_parsed_project(target_dir(ctx) / PARTIAL_PARSE_FILE, cached_parse)
     if result.success:
         return
-    failed = []
+    failed, only_checks = [], True
     for node_result in getattr(result.result, "results", None) or []:
-        if str(node_result.status) not in ("success", "pass", "skipped", "warn"):
-            failed.append(
-                f"{node_result.node.unique_id}: {node_result.status}: {node_result.message}"
-            )
+        status = str(node_result.status)
+        if status not in ("success", "pass", "skipped", "warn"):
+            failed.append(f"{node_result.node.unique_id}: {status}: {node_result.message}")
+            resource_type = str(getattr(node_result.node, "resource_type", ""))
+            only_checks &= status in FAILED_TEST_STATUSES and resource_type in CHECK_RESOURCE_TYPES
     detail = "\n  ".join(failed) or str(result.exception)
+    if failed and only_checks:
+        raise DbtChecksFailed(
+            f"dbt {' '.join(command)}: {len(failed)} data test(s) of the candidate failed; "
+            f"nothing is published:\n  {detail}"
+        )
     raise DbtFailed(f"dbt {' '.join(command)} failed:\n  {detail}")
 
 
