@@ -17,7 +17,7 @@ from privacy_pipeline.location.noise import (
     read_ledger,
 )
 from privacy_pipeline.location.release import decide_release
-from privacy_pipeline.location.suppression import area_figure, is_safe_difference
+from privacy_pipeline.location.disclosure import area_figure, is_safe_difference
 
 K = 15
 

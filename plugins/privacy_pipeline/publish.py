@@ -63,9 +63,11 @@ PUBLICATION_LOG = "publication.log"
 WAREHOUSE = "published"  # the warehouse's name while attached to the candidate
 VERSIONS_DIR = ".versions"
 MANIFEST = "_MANIFEST.json"
-# Export versions kept per run date: the current one and the previous one (a reader that
-# resolved the link just before a swap can still finish reading).
-KEPT_VERSIONS = 2
+# Export versions kept per run date: only the current one. A superseded version may hold
+# figures the new release withholds (re-publication, docs/location-privacy.md), so it is
+# deleted once the link points at the new one (a reader with a file already open keeps
+# reading it: POSIX unlink).
+KEPT_VERSIONS = 1
 
 
 class PublicationFailed(PipelineError):
@@ -123,12 +125,21 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
     sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
     published_at = dt.datetime.now(dt.UTC)
     version = export_version(ctx, published_at)
+    record_location_release(ctx, version)
     published = publish_tables(ctx, version, published_at)
     export_published_tables(ctx, list(published), version)
     log.info(
         "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
     )
     return published
+
+
+def record_location_release(ctx: RunContext, version: str) -> None:
+    """Remember, before it can reach anyone, what this release of D publishes: later
+    releases of D are audited against it (privacy_pipeline.location.ledger)."""
+    from privacy_pipeline.location.ledger import record_release
+
+    record_release(ctx.candidate_db, ctx.warehouse_dir, ctx.run_date, version)
 
 
 def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:
