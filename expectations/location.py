@@ -389,3 +389,259 @@ PROMISES = (
         no_person_identifying_column,
     ),
 )
+
+
+# ------------------------------------------------------------- the disclosure rule
+# Checked on the people behind each published figure, recomputed here from the landing
+# zone (cells, events, event_cells, network_events, customers, consent ledger), never
+# from the models, and against the earlier releases of the date (the release ledger).
+# The population below is this suite's own reading of "allowed for location_analytics
+# on D"; it is meant to be replaced by the shared recompute of the gates suite.
+
+LOCATION_PURPOSE = "location_analytics"
+# Disjoint families searched per published figure before the check gives up on it.
+FAMILY_SEARCH_BUDGET = 20_000
+
+
+def landing_location_population(candidate: Candidate) -> str:
+    """Customers counted on D: open accounts on the Proximus platform at the end of D
+    (marketable), who have not objected to location analytics (latest choice)."""
+    from privacy_pipeline.gates.landing_facts import marketable_customers, opted_out_customers
+
+    return candidate.materialise(
+        "gate_location_population",
+        f"""
+        select customer_id from {marketable_customers(candidate)}
+        except
+        select customer_id from {opted_out_customers(candidate, LOCATION_PURPOSE)}
+        """,
+    )
+
+
+def landing_sightings(candidate: Candidate) -> str:
+    """(person, cell, instant, hour index of D) of the allowed population, from landing.
+    A number held by several customer rows is nobody's (staging quarantines it)."""
+    from privacy_pipeline.gates.landing_facts import digits
+
+    start, end = candidate.run_start_sql, candidate.run_end_sql
+    return candidate.materialise(
+        "gate_location_sightings",
+        f"""
+        with lines as (
+            select {digits(text("msisdn"))} as number, min({text("customer_id")}) as customer_id
+            from landing.customers
+            where {text("msisdn")} is not null
+            group by all
+            having count(distinct {text("customer_id")}) = 1
+        )
+        select lines.customer_id as person, {text("n.cell_id")} as cell_id,
+               {timestamp("n.event_at")} as event_at,
+               cast(floor((epoch({timestamp("n.event_at")}) - epoch({start})) / 3600)
+                    as integer) as hour_index
+        from landing.network_events as n
+        join lines on lines.number = {digits(text("n.msisdn"))}
+        where {timestamp("n.event_at")} >= {start} and {timestamp("n.event_at")} < {end}
+          and lines.customer_id in (
+              select customer_id from {landing_location_population(candidate)}
+          )
+        """,
+    )
+
+
+def hour_index_of(candidate: Candidate, column: str) -> str:
+    return f"cast(round((epoch({column}) - epoch({candidate.run_start_sql})) / 3600) as integer)"
+
+
+def published_figures_sql(candidate: Candidate) -> str:
+    """kind, level, area, hour_index (null for totals), people of every published figure."""
+    return f"""
+        select 'presence_hourly' as kind, level, area, {hour_index_of(candidate, "hour")}
+               as hour_index, people
+        from ({presence_sql(candidate)}) as p
+        union all
+        select 'event_attendance', 'event', event_id, {hour_index_of(candidate, "hour")}, people
+        from ({event_hours_sql(candidate)}) as h
+        union all
+        select 'event_attendance_total', 'event', event_id, null, people
+        from ({event_totals_sql(candidate)}) as t
+    """
+
+
+def landing_figure_members_sql(candidate: Candidate) -> str:
+    """kind, level, area, hour_index, person: who stands behind each possible figure."""
+    sightings = landing_sightings(candidate)
+    cells = f"""
+        select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
+               {text("municipality")} as municipality, {text("province")} as province
+        from landing.cells
+    """
+    return f"""
+        with cells as ({cells}),
+        event_sightings as (
+            select {text("ec.event_id")} as event_id, s.person, s.hour_index
+            from {sightings} as s
+            join landing.event_cells as ec on {text("ec.cell_id")} = s.cell_id
+            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
+            where s.event_at >= {timestamp("e.starts_at")}
+              and s.event_at <= {timestamp("e.ends_at")}
+        )
+        select distinct
+            'presence_hourly' as kind, 'postal_code' as level, c.postal_code as area,
+            s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'presence_hourly', 'municipality', c.municipality, s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'presence_hourly', 'province', c.province, s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'event_attendance', 'event', event_id, hour_index, person from event_sightings
+        union
+        select 'event_attendance_total', 'event', event_id, null, person from event_sightings
+    """
+
+
+def published_people(candidate: Candidate) -> list[tuple[str, frozenset, int]]:
+    """(label, people recomputed from landing, published value) of every published figure."""
+    if "published_people" not in candidate.cache:
+        rows = candidate.rows(f"""
+            with published as ({published_figures_sql(candidate)}),
+                 members as ({landing_figure_members_sql(candidate)})
+            select p.kind, p.level, p.area, p.hour_index, p.people, list(m.person)
+            from published as p
+            left join members as m
+              on m.kind = p.kind and m.level = p.level and m.area = p.area
+             and m.hour_index is not distinct from p.hour_index
+            group by all
+        """)
+        candidate.cache["published_people"] = [
+            (
+                f"{kind} {level} {area}" + ("" if hour is None else f" hour {hour}"),
+                frozenset(p for p in people if p is not None),
+                int(value),
+            )
+            for kind, level, area, hour, value, people in rows
+        ]
+    return candidate.cache["published_people"]
+
+
+def reveals_fewer_than_k(difference: int, k: int) -> bool:
+    """This suite's own reading of the rule: a difference of published figures that is
+    not 0 counts fewer than k people (negative: the few people in two figures at once)."""
+    return difference != 0 and -k < difference < k
+
+
+def disclosure_violations(
+    figures: list[tuple[str, frozenset, int]], k: int
+) -> tuple[list[str], list[str]]:
+    """Every published figure A, minus one published figure inside it (by its people), or
+    minus a family of published figures inside it that count disjoint groups.
+
+    Returns (violations, figures whose families were too many to search: checked pairwise
+    only, named in the scope for the DPO)."""
+    found, unsearched = [], []
+    by_size = sorted(figures, key=lambda f: (-len(f[1]), f[0]))
+    for a_label, a_people, a_value in by_size:
+        inside = [
+            (label, people, value)
+            for label, people, value in by_size
+            if people and people <= a_people and label != a_label
+        ]
+        for label, _, value in inside:
+            if reveals_fewer_than_k(a_value - value, k):
+                found.append(f"{a_label} ({a_value}) minus {label} ({value}) = {a_value - value}")
+        try:
+            found += disjoint_family_violations(a_label, a_value, inside, k)
+        except _BudgetExceeded:
+            unsearched.append(a_label)
+    return found, unsearched
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+def disjoint_family_violations(a_label, a_value, inside, k) -> list[str]:
+    """Depth-first search over families of pairwise disjoint figures inside A; a branch
+    whose sum can no longer come within k of A is cut."""
+    budget = [FAMILY_SEARCH_BUDGET]
+    suffix_total = [0] * (len(inside) + 1)
+    for i in range(len(inside) - 1, -1, -1):
+        suffix_total[i] = suffix_total[i + 1] + inside[i][2]
+
+    def search(start: int, taken: frozenset, total: int, names: tuple) -> str | None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _BudgetExceeded
+        if len(names) >= 2 and reveals_fewer_than_k(a_value - total, k):
+            return f"{a_label} ({a_value}) minus {', '.join(names)} = {a_value - total}"
+        if total + suffix_total[start] <= a_value - k:
+            return None  # even taking everything left cannot come within k of A
+        for i in range(start, len(inside)):
+            label, people, value = inside[i]
+            if people & taken or total + value >= a_value + k:
+                continue
+            found = search(i + 1, taken | people, total + value, (*names, label))
+            if found:
+                return found
+        return None
+
+    found = search(0, frozenset(), 0, ())
+    return [found] if found else []
+
+
+def violations_check(violations: list[str], scope: str) -> Check:
+    from privacy_pipeline.gates.candidate import no_violations_sql
+
+    if not violations:
+        return Check(no_violations_sql(), scope)
+    rows = ", ".join("(" + "'" + v.replace("'", "''") + "')" for v in violations)
+    return Check(f"select violation from (values {rows}) as found (violation)", scope)
+
+
+def disclosure_rule(candidate: Candidate) -> Check:
+    figures = published_people(candidate)
+    violations, unsearched = disclosure_violations(figures, candidate.k)
+    scope = f"{len(figures)} published figures and the people behind them, from landing"
+    if unsearched:
+        scope += f"; {len(unsearched)} with too many families checked pairwise only"
+    return violations_check(violations, scope)
+
+
+def republication_rule(candidate: Candidate) -> Check:
+    """No published figure differs from an earlier release of the date by 1 to k-1."""
+    from privacy_pipeline.location.ledger import held_values
+    from privacy_pipeline.location.release import figure_key
+
+    held = held_values(candidate.ctx.warehouse_dir, candidate.ctx.run_date)
+    violations = []
+    for kind, level, area, hour, people in candidate.rows(published_figures_sql(candidate)):
+        key = figure_key(kind, level, area, hour)
+        for before in sorted(held.get(key, ())):
+            if reveals_fewer_than_k(int(people) - before, candidate.k):
+                violations.append(
+                    f"{kind} {level} {area}"
+                    + ("" if hour is None else f" hour {hour}")
+                    + f": {people} now, {before} in an earlier release of the date"
+                )
+    return violations_check(violations, f"{len(held)} figures of earlier releases of the date")
+
+
+PROMISES = (
+    *PROMISES,
+    Promise(
+        "no_difference_of_published_figures_reveals_fewer_than_k",
+        "For every published figure A (area hour, event hour, event total) and the people "
+        "behind it, recomputed from the landing zone: A minus any published figure counting "
+        "a subset of A's people, and A minus any family of published figures counting "
+        "disjoint subsets of them, is 0 or at least k.",
+        disclosure_rule,
+    ),
+    Promise(
+        "no_republished_figure_differs_by_less_than_k",
+        "No published figure differs from the same figure in an earlier release of the same "
+        "run date (the release ledger) by 1 to k-1.",
+        republication_rule,
+    ),
+)

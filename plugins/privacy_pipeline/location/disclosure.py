@@ -135,9 +135,7 @@ def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[in
     nonempty = [i for i in candidates if len(figures[i].people)]
     if not nonempty:
         return inside
-    owners = np.concatenate(
-        [np.full(len(figures[i].people), i, dtype=np.int64) for i in nonempty]
-    )
+    owners = np.concatenate([np.full(len(figures[i].people), i, dtype=np.int64) for i in nonempty])
     members = np.concatenate([figures[i].people for i in nonempty])
     order = np.lexsort((owners, members))
     members, owners = members[order], owners[order]
@@ -227,8 +225,10 @@ def _enforce(figures, rank, supersets, subsets, status, a: int, k: int) -> None:
             return
         suppressible = [b for b in witness if not figures[b].held]
         if not suppressible:
-            # Only figures recipients already hold: this difference was in an earlier
-            # release and was audited there; nothing in this release can change it.
+            if not figures[a].held:
+                # Recipients hold the whole family: only ``a`` itself can go.
+                status[a] = SUPPRESSED_COMPLEMENTARY
+            # Otherwise every figure was in an earlier release and was audited there.
             return
         victim = min(suppressible, key=lambda b: (figures[b].values[0], rank[b]))
         status[victim] = SUPPRESSED_COMPLEMENTARY
@@ -241,7 +241,9 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
     member_set = set(members)
     children: dict[int, list[int]] = {m: [] for m in [a, *members]}
     for m in sorted(members, key=lambda b: rank[b]):
-        parents = [p for p in supersets.get(m, ()) if p in member_set and _above(figures, rank, p, m)]
+        parents = [
+            p for p in supersets.get(m, ()) if p in member_set and _above(figures, rank, p, m)
+        ]
         parent = min(parents, key=lambda p: (len(figures[p].people), -rank[p]), default=a)
         children[parent].append(m)
     value = {m: figures[m].values[which] for m in children}

@@ -123,7 +123,9 @@ def decide_release(
         # Noise fixed per figure (the noise ledger): a rerun cannot be averaged, and a
         # changed figure differs from its earlier release by exactly its true change,
         # which the re-publication rule then judges like an exact count.
-        released = noisy_counts(true_counts, settings, run_date, ledger_path(settings, warehouse_dir))
+        released = noisy_counts(
+            true_counts, settings, run_date, ledger_path(settings, warehouse_dir)
+        )
     else:
         released = true_counts
     figures, status = republication(people, released, held or {}, k)
@@ -132,8 +134,7 @@ def decide_release(
         if figure.held and figure.key in people and figure.released == released[figure.key]:
             status[figure.key] = PUBLISHED
     log.info(
-        "location release for %s: %d figures, %d published, %d held from earlier releases "
-        "(dp %s)",
+        "location release for %s: %d figures, %d published, %d held from earlier releases (dp %s)",
         run_date,
         len(status),
         sum(1 for outcome in status.values() if outcome == PUBLISHED),
@@ -150,7 +151,9 @@ def _row_order(key: FigureKey) -> tuple:
     return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
 
 
-def read_figure_people(con: duckdb.DuckDBPyConnection, members_sql: str) -> dict[FigureKey, np.ndarray]:
+def read_figure_people(
+    con: duckdb.DuckDBPyConnection, members_sql: str
+) -> dict[FigureKey, np.ndarray]:
     """The people of every figure, from the rows of ``members_sql`` (table_name,
     area_level, area_id, hour_index, person_id), read once into a temporary table."""
     con.execute(f"create or replace temp table location_figure_members as {members_sql}")
