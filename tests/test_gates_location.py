@@ -23,7 +23,13 @@ SUITE = "location"
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    return publish_clean_run(tmp_path_factory.mktemp("location"))
+    """The clean run, published; its release forgotten, so that each altered copy below is
+    judged as a first release of the date (re-publication has tests of its own)."""
+    from privacy_pipeline.location.ledger import ledger_file
+
+    ctx = publish_clean_run(tmp_path_factory.mktemp("location"))
+    ledger_file(ctx.warehouse_dir).unlink()
+    return ctx
 
 
 def add_area(level: str, area: str, people: int, hour: str = f"{RUN_DATE} 14:00:00+02") -> str:

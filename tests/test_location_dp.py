@@ -146,7 +146,9 @@ def dp_candidate(tmp_path_factory):
     ctx = RunContext.create(landing, root / "warehouse", RUN_DATE, k=K, config=config)
     ctx.run_dir.mkdir(parents=True)
     load_landing_zone(ctx)
-    run_dbt(ctx, ["run", "--select", "+path:models/marts/location", "path:models/intermediate/location"])
+    run_dbt(
+        ctx, ["run", "--select", "+path:models/marts/location", "path:models/intermediate/location"]
+    )
     run_dbt(
         ctx,
         [

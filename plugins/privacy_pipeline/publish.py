@@ -137,9 +137,11 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
 def record_location_release(ctx: RunContext, version: str) -> None:
     """Remember, before it can reach anyone, what this release of D publishes: later
     releases of D are audited against it (privacy_pipeline.location.ledger)."""
+    from privacy_pipeline.gates.candidate import run_window
     from privacy_pipeline.location.ledger import record_release
 
-    record_release(ctx.candidate_db, ctx.warehouse_dir, ctx.run_date, version)
+    run_start, _ = run_window(ctx.run_date, ctx.config["timezone"])
+    record_release(ctx.candidate_db, ctx.warehouse_dir, ctx.run_date, version, run_start)
 
 
 def publish_tables(ctx: RunContext, version: str, published_at: dt.datetime) -> dict[str, int]:

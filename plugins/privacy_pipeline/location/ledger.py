@@ -20,12 +20,16 @@ from pathlib import Path
 
 import duckdb
 
-from privacy_pipeline.location.disclosure import PUBLISHED, FigureKey
+from privacy_pipeline.location.disclosure import (
+    EVENT_HOUR_TABLE,
+    EVENT_TOTAL_TABLE,
+    PRESENCE_TABLE,
+    FigureKey,
+)
 from privacy_pipeline.location.release import figure_key
 
 LEDGER_FILE = Path("private") / "release_ledger.duckdb"
 LEDGER_TABLE = "location_release_ledger"
-RELEASE_TABLE = "intermediate.int_location__release"
 
 
 def ledger_file(warehouse_dir: Path) -> Path:
@@ -75,28 +79,53 @@ def held_values(warehouse_dir: Path, run_date: dt.date | str) -> dict[FigureKey,
     return dict(held)
 
 
-def record_release(
-    candidate_db: Path, warehouse_dir: Path, run_date: dt.date, release_id: str
-) -> int:
-    """Append the candidate's published location figures to the ledger; returns how many.
+def published_figures_sql(run_start: dt.datetime) -> dict[str, str]:
+    """Per published location table, its figures as (table_name, area_level, area_id,
+    hour_index, people): what a recipient reads, keyed like the release model's figures."""
+    hour_index = (
+        f"cast(round((epoch(hour_start) - epoch(cast('{run_start.isoformat()}' as timestamptz)))"
+        " / 3600) as integer)"
+    )
+    return {
+        PRESENCE_TABLE: f"""select '{PRESENCE_TABLE}', area_level, area_id, {hour_index}, people
+            from candidate.location.{PRESENCE_TABLE}""",
+        EVENT_HOUR_TABLE: f"""select '{EVENT_HOUR_TABLE}', 'event', event_id, {hour_index}, people
+            from candidate.location.{EVENT_HOUR_TABLE}""",
+        EVENT_TOTAL_TABLE: f"""select '{EVENT_TOTAL_TABLE}', 'event', event_id, null, people
+            from candidate.location.{EVENT_TOTAL_TABLE}""",
+    }
 
-    Idempotent per release: recording the same release again replaces its rows.
-    """
+
+def record_release(
+    candidate_db: Path,
+    warehouse_dir: Path,
+    run_date: dt.date,
+    release_id: str,
+    run_start: dt.datetime,
+) -> int:
+    """Append the candidate's published location figures (the location tables about to be
+    published) to the ledger; returns how many. Recording a release again replaces it."""
     con = _connect(ledger_file(warehouse_dir))
     try:
         con.execute(f"attach '{candidate_db}' as candidate (read_only)")
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'candidate' and table_schema = 'location'"
+            ).fetchall()
+        }
         con.execute("begin transaction")
         con.execute(
             f"delete from {LEDGER_TABLE} where run_date = cast(? as date) and release_id = ?",
             [run_date.isoformat(), release_id],
         )
-        con.execute(
-            f"""insert into {LEDGER_TABLE}
-                select cast(? as date), ?, now(), table_name, area_level, area_id,
-                       hour_index, released_people
-                from candidate.{RELEASE_TABLE} where status = ?""",
-            [run_date.isoformat(), release_id, PUBLISHED],
-        )
+        for table, sql in published_figures_sql(run_start).items():
+            if table in tables:
+                con.execute(
+                    f"insert into {LEDGER_TABLE} select cast(? as date), ?, now(), * from ({sql})",
+                    [run_date.isoformat(), release_id],
+                )
         recorded = con.execute(
             f"select count(*) from {LEDGER_TABLE} where run_date = cast(? as date) "
             "and release_id = ?",
