@@ -247,24 +247,30 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         parent = min(parents, key=lambda p: (len(figures[p].people), -rank[p]), default=a)
         children[parent].append(m)
     value = {m: figures[m].values[which] for m in children}
+    residual = {m: value[m] - sum(value[c] for c in kids) for m, kids in children.items()}
     bounds: dict[int, tuple[int, int]] = {}
+    # Per node: the sums over its children of min(0, low) and max(0, high).
+    kid_bounds: dict[int, tuple[int, int]] = {}
 
     def span(node: int) -> tuple[int, int]:
         """(min, max) of node's value with some family of its subtree taken out."""
         if node not in bounds:
-            low = high = value[node] - sum(value[c] for c in children[node])
+            kid_low = kid_high = 0
             for c in children[node]:
                 c_low, c_high = span(c)
-                low, high = low + min(0, c_low), high + max(0, c_high)
-            bounds[node] = (low, high)
+                kid_low, kid_high = kid_low + min(0, c_low), kid_high + max(0, c_high)
+            kid_bounds[node] = (kid_low, kid_high)
+            bounds[node] = (residual[node] + kid_low, residual[node] + kid_high)
         return bounds[node]
 
     def values_within(node: int, lo: int, hi: int) -> dict[int, tuple]:
         """Values node - sum(family) in [lo, hi], node itself not taken, with a witness."""
+        low, high = span(node)
+        if high < lo or low > hi:
+            return {}
         kids = children[node]
-        rest_low = sum(min(0, span(c)[0]) for c in kids)
-        rest_high = sum(max(0, span(c)[1]) for c in kids)
-        partial = {value[node] - sum(value[c] for c in kids): ()}
+        rest_low, rest_high = kid_bounds[node]
+        partial = {residual[node]: ()}
         for c in kids:
             c_low, c_high = span(c)
             rest_low -= min(0, c_low)
