@@ -610,22 +610,73 @@ def disclosure_rule(candidate: Candidate) -> Check:
 
 
 def republication_rule(candidate: Candidate) -> Check:
-    """No published figure differs from an earlier release of the date by 1 to k-1."""
+    """No published figure differs from an earlier release of the date by 1 to k-1; and no
+    figure recipients still hold from an earlier release, with a value that differs from
+    today's, can be subtracted from a published figure inside it (by today's people of
+    that figure: those who left since are not inside any figure of today) to reveal
+    fewer than k."""
     from privacy_pipeline.location.ledger import held_values
     from privacy_pipeline.location.release import figure_key
 
     held = held_values(candidate.ctx.warehouse_dir, candidate.ctx.run_date)
+    k = candidate.k
     violations = []
+    now = {}
     for kind, level, area, hour, people in candidate.rows(published_figures_sql(candidate)):
         key = figure_key(kind, level, area, hour)
+        now[key] = int(people)
         for before in sorted(held.get(key, ())):
-            if reveals_fewer_than_k(int(people) - before, candidate.k):
+            if reveals_fewer_than_k(int(people) - before, k):
                 violations.append(
-                    f"{kind} {level} {area}"
-                    + ("" if hour is None else f" hour {hour}")
-                    + f": {people} now, {before} in an earlier release of the date"
+                    f"{figure_label(key)}: {people} now, {before} in an earlier release of the date"
                 )
+    changed = {key: values - {now.get(key)} for key, values in held.items()}
+    changed = {key: values for key, values in changed.items() if values}
+    if changed:
+        people_then = landing_people_of(candidate, list(changed))
+        published = published_people(candidate)
+        for key, values in sorted(changed.items(), key=lambda item: figure_label(item[0])):
+            for label, people, value in published:
+                if not people or not people <= people_then.get(key, frozenset()):
+                    continue
+                for before in sorted(values):
+                    if reveals_fewer_than_k(before - value, k):
+                        violations.append(
+                            f"{figure_label(key)} ({before}, an earlier release) minus "
+                            f"{label} ({value}) = {before - value}"
+                        )
     return violations_check(violations, f"{len(held)} figures of earlier releases of the date")
+
+
+def figure_label(key) -> str:
+    return f"{key.table} {key.level} {key.id}" + ("" if key.hour is None else f" hour {key.hour}")
+
+
+def landing_people_of(candidate: Candidate, keys: list) -> dict:
+    """Today's people (from landing) of the figures ``keys``, published or not."""
+    candidate.con.execute(
+        "create or replace temp table gate_held_figures "
+        "(kind varchar, level varchar, area varchar, hour_index integer)"
+    )
+    candidate.con.executemany(
+        "insert into gate_held_figures values (?, ?, ?, ?)",
+        [(key.table, key.level, key.id, key.hour) for key in keys],
+    )
+    rows = candidate.rows(f"""
+        with members as ({landing_figure_members_sql(candidate)})
+        select h.kind, h.level, h.area, h.hour_index, list(m.person)
+        from gate_held_figures as h
+        left join members as m
+          on m.kind = h.kind and m.level = h.level and m.area = h.area
+         and m.hour_index is not distinct from h.hour_index
+        group by all
+    """)
+    from privacy_pipeline.location.release import figure_key
+
+    return {
+        figure_key(kind, level, area, hour): frozenset(p for p in people if p is not None)
+        for kind, level, area, hour, people in rows
+    }
 
 
 PROMISES = (
