@@ -33,6 +33,9 @@ from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_coun
 
 log = logging.getLogger(__name__)
 
+# Below this share of people-hours published, the release log warns (information loss).
+LOW_SHARE_WARNING = 0.5
+
 # (column, SQL type) of the release table, in order.
 RELEASE_SCHEMA = (
     ("table_name", "varchar"),
@@ -133,6 +136,15 @@ def decide_release(
     for figure in figures:
         if figure.held and figure.key in people and figure.released == released[figure.key]:
             status[figure.key] = PUBLISHED
+    candidate_people = sum(true_counts.values())
+    kept = sum(true_counts[key] for key, outcome in status.items() if outcome == PUBLISHED)
+    if candidate_people and kept < LOW_SHARE_WARNING * candidate_people:
+        log.warning(
+            "location release for %s publishes only %.0f%% of the people-hours of its "
+            "candidate figures: see location.suppression_summary",
+            run_date,
+            100 * kept / candidate_people,
+        )
     log.info(
         "location release for %s: %d figures, %d published, %d held from earlier releases (dp %s)",
         run_date,
