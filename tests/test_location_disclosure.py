@@ -318,3 +318,36 @@ def test_negative_differences_of_a_few_movers_are_refused(k):
         assert values[published[0]] - values[published[1]] - values[published[2]] not in range(
             -k + 1, 0
         )
+
+
+def gate_module():
+    """The location gate suite (expectations/location.py), loaded as the gates load it."""
+    import importlib.util
+
+    from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "location_suite", EXPECTATIONS_DIR / "location.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GATE = gate_module()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7))
+def test_the_gate_agrees_with_the_checker_on_random_worlds(world, k):
+    # On the auditor's release the gate finds nothing; on the naive release (every
+    # figure of at least k) it finds a breach exactly when the checker does.
+    people = world.people()
+    decided = release(people, k)
+    labelled = [(str(key), who, value) for key, who, value in published_view(people, decided)]
+    found, unsearched = GATE.disclosure_violations(labelled, k)
+    assert found == [] and unsearched == []
+    naive = [(str(key), who, len(who)) for key, who in people.items() if len(who) >= k]
+    gate_found, _ = GATE.disclosure_violations(naive, k)
+    if violations(naive, k):
+        assert gate_found
