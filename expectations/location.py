@@ -7,6 +7,7 @@ k from the run's configuration.
 
 from __future__ import annotations
 
+import numpy as np
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, union_all
 from privacy_pipeline.gates.landing_facts import customers, text, timestamp
@@ -399,8 +400,10 @@ PROMISES = (
 # on D"; it is meant to be replaced by the shared recompute of the gates suite.
 
 LOCATION_PURPOSE = "location_analytics"
-# Disjoint families searched per published figure before the check gives up on it.
+# Disjoint families searched per published figure, and over all of them, before the
+# check gives up (the figures left are checked pairwise only, and named in the scope).
 FAMILY_SEARCH_BUDGET = 20_000
+GATE_SEARCH_TOTAL_BUDGET = 2_000_000
 
 
 def landing_location_population(candidate: Candidate) -> str:
@@ -502,28 +505,59 @@ def landing_figure_members_sql(candidate: Candidate) -> str:
     """
 
 
-def published_people(candidate: Candidate) -> list[tuple[str, frozenset, int]]:
-    """(label, people recomputed from landing, published value) of every published figure."""
+def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
+    """(label, people recomputed from landing as sorted integers, published value) of
+    every published figure. People are numbered in SQL and read as arrays: at scale the
+    memberships are tens of millions, too many for Python sets."""
     if "published_people" not in candidate.cache:
-        rows = candidate.rows(f"""
-            with published as ({published_figures_sql(candidate)}),
-                 members as ({landing_figure_members_sql(candidate)})
-            select p.kind, p.level, p.area, p.hour_index, p.people, list(m.person)
-            from published as p
-            left join members as m
+        published = candidate.materialise(
+            "gate_published_figures",
+            f"""select row_number() over (order by kind, level, area, hour_index) - 1 as figure,
+                       * from ({published_figures_sql(candidate)}) as p""",
+        )
+        figures = candidate.rows(
+            f"select figure, kind, level, area, hour_index, people from {published} order by figure"
+        )
+        members = candidate.materialise(
+            "gate_published_members",
+            f"""
+            with members as ({landing_figure_members_sql(candidate)})
+            select p.figure, m.person
+            from {published} as p
+            join members as m
               on m.kind = p.kind and m.level = p.level and m.area = p.area
              and m.hour_index is not distinct from p.hour_index
-            group by all
-        """)
+            """,
+        )
+        numbers = person_numbers(candidate)
+        arrays = candidate.con.execute(f"""
+            select g.figure, n.number as person
+            from {members} as g join {numbers} as n on n.person = g.person
+            order by g.figure, n.number
+        """).fetchnumpy()
+        owners = np.asarray(arrays["figure"], dtype=np.int64)
+        persons = np.asarray(arrays["person"], dtype=np.int64)
+        bounds = np.searchsorted(owners, np.arange(len(figures) + 1))
         candidate.cache["published_people"] = [
             (
                 f"{kind} {level} {area}" + ("" if hour is None else f" hour {hour}"),
-                frozenset(p for p in people if p is not None),
+                persons[bounds[figure] : bounds[figure + 1]],
                 int(value),
             )
-            for kind, level, area, hour, value, people in rows
+            for figure, kind, level, area, hour, value in figures
         ]
     return candidate.cache["published_people"]
+
+
+def person_numbers(candidate: Candidate) -> str:
+    """person -> number, for the people behind the published figures (published_people
+    materialises them first; people of no published figure need no number: no published
+    figure can hold them)."""
+    return candidate.materialise(
+        "gate_person_numbers",
+        f"""select person, dense_rank() over (order by person) as number
+            from (select distinct person from {quote("gate_published_members")}) as people""",
+    )
 
 
 def reveals_fewer_than_k(difference: int, k: int) -> bool:
@@ -532,63 +566,98 @@ def reveals_fewer_than_k(difference: int, k: int) -> bool:
     return difference != 0 and -k < difference < k
 
 
-def disclosure_violations(
-    figures: list[tuple[str, frozenset, int]], k: int
-) -> tuple[list[str], list[str]]:
+def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list[str]]:
     """Every published figure A, minus one published figure inside it (by its people), or
     minus a family of published figures inside it that count disjoint groups.
 
-    Returns (violations, figures whose families were too many to search: checked pairwise
-    only, named in the scope for the DPO)."""
+    ``figures``: (label, people as a set or sorted integer array, published value).
+    Returns (violations, figures whose families were not all searched (budget): checked
+    pairwise only, named in the scope for the DPO)."""
+    labels = [label for label, _, _ in figures]
+    values = [int(value) for _, _, value in figures]
+    people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
+    inside = figures_inside(people)
     found, unsearched = [], []
-    by_size = sorted(figures, key=lambda f: (-len(f[1]), f[0]))
-    for a_label, a_people, a_value in by_size:
-        inside = [
-            (label, people, value)
-            for label, people, value in by_size
-            if people and people <= a_people and label != a_label
-        ]
-        for label, _, value in inside:
-            if reveals_fewer_than_k(a_value - value, k):
-                found.append(f"{a_label} ({a_value}) minus {label} ({value}) = {a_value - value}")
+    total_budget = [GATE_SEARCH_TOTAL_BUDGET]
+    overlap_cache: dict[tuple[int, int], bool] = {}
+
+    def overlap(i: int, j: int) -> bool:
+        pair = (min(i, j), max(i, j))
+        if pair not in overlap_cache:
+            overlap_cache[pair] = bool(np.intersect1d(people[i], people[j]).size)
+        return overlap_cache[pair]
+
+    for a in sorted(range(len(figures)), key=lambda i: (-len(people[i]), labels[i])):
+        members = sorted(inside[a], key=lambda b: (-values[b], labels[b]))
+        for b in members:
+            if reveals_fewer_than_k(values[a] - values[b], k):
+                found.append(
+                    f"{labels[a]} ({values[a]}) minus {labels[b]} ({values[b]}) = "
+                    f"{values[a] - values[b]}"
+                )
         try:
-            found += disjoint_family_violations(a_label, a_value, inside, k)
+            family = disjoint_family(values[a], members, values, overlap, k, total_budget)
         except _BudgetExceeded:
-            unsearched.append(a_label)
+            unsearched.append(labels[a])
+            continue
+        if family:
+            names = ", ".join(labels[b] for b in family)
+            difference = values[a] - sum(values[b] for b in family)
+            found.append(f"{labels[a]} ({values[a]}) minus {names} = {difference}")
     return found, unsearched
+
+
+def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
+    """For each figure, the other figures whose people are a subset of its people (an
+    inverted index person -> figures narrows the candidates to those sharing the first
+    and last person)."""
+    inside: list[list[int]] = [[] for _ in people]
+    holders: dict[int, list[int]] = {}
+    for i, p in enumerate(people):
+        for person in p.tolist():
+            holders.setdefault(person, []).append(i)
+    for b, p in enumerate(people):
+        if not len(p):
+            continue
+        candidates = set(holders[int(p[0])]) & set(holders[int(p[-1])])
+        for a in candidates:
+            if a != b and len(people[a]) >= len(p) and np.isin(p, people[a]).all():
+                inside[a].append(b)
+    return inside
 
 
 class _BudgetExceeded(Exception):
     pass
 
 
-def disjoint_family_violations(a_label, a_value, inside, k) -> list[str]:
-    """Depth-first search over families of pairwise disjoint figures inside A; a branch
-    whose sum can no longer come within k of A is cut."""
+def disjoint_family(a_value, members, values, overlap, k, total_budget) -> tuple | None:
+    """A family of pairwise disjoint figures among ``members`` (two or more) whose sum is
+    within k of A's value, by depth-first search; a branch whose sum can no longer come
+    within k of A is cut."""
     budget = [FAMILY_SEARCH_BUDGET]
-    suffix_total = [0] * (len(inside) + 1)
-    for i in range(len(inside) - 1, -1, -1):
-        suffix_total[i] = suffix_total[i + 1] + inside[i][2]
+    suffix_total = [0] * (len(members) + 1)
+    for i in range(len(members) - 1, -1, -1):
+        suffix_total[i] = suffix_total[i + 1] + values[members[i]]
 
-    def search(start: int, taken: frozenset, total: int, names: tuple) -> str | None:
+    def search(start: int, taken: tuple, total: int) -> tuple | None:
         budget[0] -= 1
-        if budget[0] < 0:
+        total_budget[0] -= 1
+        if budget[0] < 0 or total_budget[0] < 0:
             raise _BudgetExceeded
-        if len(names) >= 2 and reveals_fewer_than_k(a_value - total, k):
-            return f"{a_label} ({a_value}) minus {', '.join(names)} = {a_value - total}"
+        if len(taken) >= 2 and reveals_fewer_than_k(a_value - total, k):
+            return taken
         if total + suffix_total[start] <= a_value - k:
             return None  # even taking everything left cannot come within k of A
-        for i in range(start, len(inside)):
-            label, people, value = inside[i]
-            if people & taken or total + value >= a_value + k:
+        for i in range(start, len(members)):
+            b = members[i]
+            if total + values[b] >= a_value + k or any(overlap(b, t) for t in taken):
                 continue
-            found = search(i + 1, taken | people, total + value, (*names, label))
+            found = search(i + 1, (*taken, b), total + values[b])
             if found:
                 return found
         return None
 
-    found = search(0, frozenset(), 0, ())
-    return [found] if found else []
+    return search(0, (), 0)
 
 
 def violations_check(violations: list[str], scope: str) -> Check:
@@ -637,7 +706,8 @@ def republication_rule(candidate: Candidate) -> Check:
         published = published_people(candidate)
         for key, values in sorted(changed.items(), key=lambda item: figure_label(item[0])):
             for label, people, value in published:
-                if not people or not people <= people_then.get(key, frozenset()):
+                then = people_then.get(key, np.empty(0, dtype=np.int64))
+                if not len(people) or not np.isin(people, then).all():
                     continue
                 for before in sorted(values):
                     if reveals_fewer_than_k(before - value, k):
@@ -662,19 +732,23 @@ def landing_people_of(candidate: Candidate, keys: list) -> dict:
         "insert into gate_held_figures values (?, ?, ?, ?)",
         [(key.table, key.level, key.id, key.hour) for key in keys],
     )
+    published_people(candidate)  # numbers the people behind the published figures
     rows = candidate.rows(f"""
         with members as ({landing_figure_members_sql(candidate)})
-        select h.kind, h.level, h.area, h.hour_index, list(m.person)
+        select h.kind, h.level, h.area, h.hour_index, list(n.number)
         from gate_held_figures as h
         left join members as m
           on m.kind = h.kind and m.level = h.level and m.area = h.area
          and m.hour_index is not distinct from h.hour_index
+        left join {person_numbers(candidate)} as n on n.person = m.person
         group by all
     """)
     from privacy_pipeline.location.release import figure_key
 
     return {
-        figure_key(kind, level, area, hour): frozenset(p for p in people if p is not None)
+        figure_key(kind, level, area, hour): np.unique(
+            np.array([p for p in people if p is not None], dtype=np.int64)
+        )
         for kind, level, area, hour, people in rows
     }
 
