@@ -608,19 +608,24 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
 
 
 def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
-    """For each figure, the other figures whose people are a subset of its people (an
-    inverted index person -> figures narrows the candidates to those sharing the first
-    and last person)."""
+    """For each figure, the other figures whose people are a subset of its people. An
+    inverted index (memberships sorted by person) narrows the candidates to the figures
+    holding both the first and the last person of the smaller one."""
     inside: list[list[int]] = [[] for _ in people]
-    holders: dict[int, list[int]] = {}
-    for i, p in enumerate(people):
-        for person in p.tolist():
-            holders.setdefault(person, []).append(i)
+    if not any(len(p) for p in people):
+        return inside
+    owner = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(people)])
+    person = np.concatenate(people)
+    order = np.argsort(person, kind="stable")
+    person, owner = person[order], owner[order]
+
+    def holders(who: int) -> np.ndarray:
+        return owner[np.searchsorted(person, who, "left") : np.searchsorted(person, who, "right")]
+
     for b, p in enumerate(people):
         if not len(p):
             continue
-        candidates = set(holders[int(p[0])]) & set(holders[int(p[-1])])
-        for a in candidates:
+        for a in np.intersect1d(holders(int(p[0])), holders(int(p[-1]))).tolist():
             if a != b and len(people[a]) >= len(p) and np.isin(p, people[a]).all():
                 inside[a].append(b)
     return inside
