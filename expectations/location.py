@@ -570,9 +570,15 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     """Every published figure A, minus one published figure inside it (by its people), or
     minus a family of published figures inside it that count disjoint groups.
 
+    Families: each figure's *cover* is the published figures directly inside it (inside
+    no other figure inside it). When the figures of every cover are disjoint, A minus
+    any family is a sum of covers' residuals (figure minus its cover, each checked as its
+    own A) and of whole figures (at least k): checking every residual checks every
+    family. Where a cover's figures overlap, the families of A are searched depth-first
+    (within a budget; beyond it A is checked pairwise and by residual only).
+
     ``figures``: (label, people as a set or sorted integer array, published value).
-    Returns (violations, figures whose families were not all searched (budget): checked
-    pairwise only, named in the scope for the DPO)."""
+    Returns (violations, figures whose families were not all searched)."""
     labels = [label for label, _, _ in figures]
     values = [int(value) for _, _, value in figures]
     people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
@@ -587,16 +593,33 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             overlap_cache[pair] = bool(np.intersect1d(people[i], people[j]).size)
         return overlap_cache[pair]
 
-    for a in sorted(range(len(figures)), key=lambda i: (-len(people[i]), labels[i])):
-        members = sorted(inside[a], key=lambda b: (-values[b], labels[b]))
+    def bigger(i: int, j: int) -> bool:  # a strict order, so equal sets are not circular
+        return (len(people[i]), labels[i]) > (len(people[j]), labels[j])
+
+    for a in range(len(figures)):
+        members = [b for b in inside[a] if bigger(a, b)]
+        member_set = set(members)
         for b in members:
             if reveals_fewer_than_k(values[a] - values[b], k):
                 found.append(
                     f"{labels[a]} ({values[a]}) minus {labels[b]} ({values[b]}) = "
                     f"{values[a] - values[b]}"
                 )
+        cover = [
+            b
+            for b in members
+            if not any(b in inside[m] and bigger(m, b) for m in member_set if m != b)
+        ]
+        residual = values[a] - sum(values[b] for b in cover)
+        if cover and reveals_fewer_than_k(residual, k):
+            names = ", ".join(labels[b] for b in cover)
+            found.append(f"{labels[a]} ({values[a]}) minus {names} = {residual}")
+        covered = np.concatenate([people[b] for b in cover]) if cover else np.empty(0)
+        if len(np.unique(covered)) == len(covered):
+            continue  # a disjoint cover: the residuals decide (see above)
+        ordered = sorted(members, key=lambda b: (-values[b], labels[b]))
         try:
-            family = disjoint_family(values[a], members, values, overlap, k, total_budget)
+            family = disjoint_family(values[a], ordered, values, overlap, k, total_budget)
         except _BudgetExceeded:
             unsearched.append(labels[a])
             continue
