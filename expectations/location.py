@@ -402,8 +402,8 @@ PROMISES = (
 LOCATION_PURPOSE = "location_analytics"
 # Disjoint families searched per published figure, and over all of them, before the
 # check gives up (the figures left are checked pairwise only, and named in the scope).
-FAMILY_SEARCH_BUDGET = 20_000
-GATE_SEARCH_TOTAL_BUDGET = 2_000_000
+FAMILY_SEARCH_BUDGET = 2_000
+GATE_SEARCH_TOTAL_BUDGET = 200_000
 
 
 def landing_location_population(candidate: Candidate) -> str:
