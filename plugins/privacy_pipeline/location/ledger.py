@@ -15,6 +15,7 @@ constraints; the reverse order could forget one somebody holds.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from privacy_pipeline.location.release import figure_key
 
 LEDGER_FILE = Path("private") / "release_ledger.duckdb"
 LEDGER_TABLE = "location_release_ledger"
+LOCK_WAIT_SECONDS = 600
 
 
 def ledger_file(warehouse_dir: Path) -> Path:
@@ -37,10 +39,21 @@ def ledger_file(warehouse_dir: Path) -> Path:
 
 
 def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the ledger, waiting while another run holds it (one writer: the
+    publication of another date, or a release model reading it)."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+        return con
     con.execute(
         f"""create table if not exists {LEDGER_TABLE} (
             run_date date not null, release_id varchar not null,
