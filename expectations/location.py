@@ -7,6 +7,7 @@ k from the run's configuration.
 
 from __future__ import annotations
 
+import numpy as np
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, sql_literal, union_all
 from privacy_pipeline.gates.landing_facts import (
@@ -639,5 +640,413 @@ PROMISES = (
         "No location table has a column that could identify a person (customer, msisdn, "
         "pseudonym, device, cell or coordinates) or holds customer ids.",
         no_person_identifying_column,
+    ),
+)
+
+
+# ------------------------------------------------------------- the disclosure rule
+# Checked on the people behind each published figure, recomputed here from the landing
+# zone (cells, events, event_cells, network_events, customers, consent ledger), never
+# from the models, and against the earlier releases of the date (the release ledger).
+# The population below is this suite's own reading of "allowed for location_analytics
+# on D"; it is meant to be replaced by the shared recompute of the gates suite.
+
+LOCATION_PURPOSE = "location_analytics"
+# Disjoint families searched per published figure, and over all of them, before the
+# check gives up (the figures left are checked pairwise only, and named in the scope).
+FAMILY_SEARCH_BUDGET = 2_000
+GATE_SEARCH_TOTAL_BUDGET = 200_000
+
+
+def landing_location_population(candidate: Candidate) -> str:
+    """Customers counted on D: open accounts on the Proximus platform at the end of D
+    (marketable), who have not objected to location analytics (latest choice)."""
+    from privacy_pipeline.gates.landing_facts import marketable_customers, opted_out_customers
+
+    return candidate.materialise(
+        "gate_location_population",
+        f"""
+        select customer_id from {marketable_customers(candidate)}
+        except
+        select customer_id from {opted_out_customers(candidate, LOCATION_PURPOSE)}
+        """,
+    )
+
+
+def landing_sightings(candidate: Candidate) -> str:
+    """(person, cell, instant, hour index of D) of the allowed population, from landing.
+    A number held by several customer rows is nobody's (staging quarantines it)."""
+    from privacy_pipeline.gates.landing_facts import digits
+
+    start, end = candidate.run_start_sql, candidate.run_end_sql
+    return candidate.materialise(
+        "gate_location_sightings",
+        f"""
+        with lines as (
+            select {digits(text("msisdn"))} as number, min({text("customer_id")}) as customer_id
+            from landing.customers
+            where {text("msisdn")} is not null
+            group by all
+            having count(distinct {text("customer_id")}) = 1
+        )
+        select lines.customer_id as person, {text("n.cell_id")} as cell_id,
+               {timestamp("n.event_at")} as event_at,
+               cast(floor((epoch({timestamp("n.event_at")}) - epoch({start})) / 3600)
+                    as integer) as hour_index
+        from landing.network_events as n
+        join lines on lines.number = {digits(text("n.msisdn"))}
+        where {timestamp("n.event_at")} >= {start} and {timestamp("n.event_at")} < {end}
+          and lines.customer_id in (
+              select customer_id from {landing_location_population(candidate)}
+          )
+        """,
+    )
+
+
+def hour_index_of(candidate: Candidate, column: str) -> str:
+    return f"cast(round((epoch({column}) - epoch({candidate.run_start_sql})) / 3600) as integer)"
+
+
+def published_figures_sql(candidate: Candidate) -> str:
+    """kind, level, area, hour_index (null for totals), people of every published figure."""
+    return f"""
+        select 'presence_hourly' as kind, level, area, {hour_index_of(candidate, "hour")}
+               as hour_index, people
+        from ({presence_sql(candidate)}) as p
+        union all
+        select 'event_attendance', 'event', event_id, {hour_index_of(candidate, "hour")}, people
+        from ({event_hours_sql(candidate)}) as h
+        union all
+        select 'event_attendance_total', 'event', event_id, null, people
+        from ({event_totals_sql(candidate)}) as t
+    """
+
+
+def landing_figure_members_sql(candidate: Candidate) -> str:
+    """kind, level, area, hour_index, person: who stands behind each possible figure."""
+    sightings = landing_sightings(candidate)
+    cells = f"""
+        select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
+               {text("municipality")} as municipality, {text("province")} as province
+        from landing.cells
+    """
+    return f"""
+        with cells as ({cells}),
+        event_sightings as (
+            select {text("ec.event_id")} as event_id, s.person, s.hour_index
+            from {sightings} as s
+            join landing.event_cells as ec on {text("ec.cell_id")} = s.cell_id
+            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
+            where s.event_at >= {timestamp("e.starts_at")}
+              and s.event_at <= {timestamp("e.ends_at")}
+        )
+        select distinct
+            'presence_hourly' as kind, 'postal_code' as level, c.postal_code as area,
+            s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'presence_hourly', 'municipality', c.municipality, s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'presence_hourly', 'province', c.province, s.hour_index, s.person
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        union
+        select 'event_attendance', 'event', event_id, hour_index, person from event_sightings
+        union
+        select 'event_attendance_total', 'event', event_id, null, person from event_sightings
+    """
+
+
+def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
+    """(label, people recomputed from landing as sorted integers, published value) of
+    every published figure. People are numbered in SQL and read as arrays: at scale the
+    memberships are tens of millions, too many for Python sets."""
+    if "published_people" not in candidate.cache:
+        published = candidate.materialise(
+            "gate_published_figures",
+            f"""select row_number() over (order by kind, level, area, hour_index) - 1 as figure,
+                       * from ({published_figures_sql(candidate)}) as p""",
+        )
+        figures = candidate.rows(
+            f"select figure, kind, level, area, hour_index, people from {published} order by figure"
+        )
+        members = candidate.materialise(
+            "gate_published_members",
+            f"""
+            with members as ({landing_figure_members_sql(candidate)})
+            select p.figure, m.person
+            from {published} as p
+            join members as m
+              on m.kind = p.kind and m.level = p.level and m.area = p.area
+             and m.hour_index is not distinct from p.hour_index
+            """,
+        )
+        numbers = person_numbers(candidate)
+        arrays = candidate.con.execute(f"""
+            select g.figure, n.number as person
+            from {members} as g join {numbers} as n on n.person = g.person
+            order by g.figure, n.number
+        """).fetchnumpy()
+        owners = np.asarray(arrays["figure"], dtype=np.int64)
+        persons = np.asarray(arrays["person"], dtype=np.int64)
+        bounds = np.searchsorted(owners, np.arange(len(figures) + 1))
+        candidate.cache["published_people"] = [
+            (
+                f"{kind} {level} {area}" + ("" if hour is None else f" hour {hour}"),
+                persons[bounds[figure] : bounds[figure + 1]],
+                int(value),
+            )
+            for figure, kind, level, area, hour, value in figures
+        ]
+    return candidate.cache["published_people"]
+
+
+def person_numbers(candidate: Candidate) -> str:
+    """person -> number, for the people behind the published figures (published_people
+    materialises them first; people of no published figure need no number: no published
+    figure can hold them)."""
+    return candidate.materialise(
+        "gate_person_numbers",
+        f"""select person, dense_rank() over (order by person) as number
+            from (select distinct person from {quote("gate_published_members")}) as people""",
+    )
+
+
+def reveals_fewer_than_k(difference: int, k: int) -> bool:
+    """This suite's own reading of the rule: a difference of published figures that is
+    not 0 counts fewer than k people (negative: the few people in two figures at once)."""
+    return difference != 0 and -k < difference < k
+
+
+def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list[str]]:
+    """Every published figure A, minus one published figure inside it (by its people), or
+    minus a family of published figures inside it that count disjoint groups.
+
+    Families: each figure's *cover* is the published figures directly inside it (inside
+    no other figure inside it). When the figures of every cover are disjoint, A minus
+    any family is a sum of covers' residuals (figure minus its cover, each checked as its
+    own A) and of whole figures (at least k): checking every residual checks every
+    family. Where a cover's figures overlap, the families of A are searched depth-first
+    (within a budget; beyond it A is checked pairwise and by residual only).
+
+    ``figures``: (label, people as a set or sorted integer array, published value).
+    Returns (violations, figures whose families were not all searched)."""
+    labels = [label for label, _, _ in figures]
+    values = [int(value) for _, _, value in figures]
+    people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
+    inside = figures_inside(people)
+    found, unsearched = [], []
+    total_budget = [GATE_SEARCH_TOTAL_BUDGET]
+    overlap_cache: dict[tuple[int, int], bool] = {}
+
+    def overlap(i: int, j: int) -> bool:
+        pair = (min(i, j), max(i, j))
+        if pair not in overlap_cache:
+            overlap_cache[pair] = bool(np.intersect1d(people[i], people[j]).size)
+        return overlap_cache[pair]
+
+    def bigger(i: int, j: int) -> bool:  # a strict order, so equal sets are not circular
+        return (len(people[i]), labels[i]) > (len(people[j]), labels[j])
+
+    for a in range(len(figures)):
+        members = [b for b in inside[a] if bigger(a, b)]
+        member_set = set(members)
+        for b in members:
+            if reveals_fewer_than_k(values[a] - values[b], k):
+                found.append(
+                    f"{labels[a]} ({values[a]}) minus {labels[b]} ({values[b]}) = "
+                    f"{values[a] - values[b]}"
+                )
+        cover = [
+            b
+            for b in members
+            if not any(b in inside[m] and bigger(m, b) for m in member_set if m != b)
+        ]
+        residual = values[a] - sum(values[b] for b in cover)
+        if cover and reveals_fewer_than_k(residual, k):
+            names = ", ".join(labels[b] for b in cover)
+            found.append(f"{labels[a]} ({values[a]}) minus {names} = {residual}")
+        covered = np.concatenate([people[b] for b in cover]) if cover else np.empty(0)
+        if len(np.unique(covered)) == len(covered):
+            continue  # a disjoint cover: the residuals decide (see above)
+        ordered = sorted(members, key=lambda b: (-values[b], labels[b]))
+        try:
+            family = disjoint_family(values[a], ordered, values, overlap, k, total_budget)
+        except _BudgetExceeded:
+            unsearched.append(labels[a])
+            continue
+        if family:
+            names = ", ".join(labels[b] for b in family)
+            difference = values[a] - sum(values[b] for b in family)
+            found.append(f"{labels[a]} ({values[a]}) minus {names} = {difference}")
+    return found, unsearched
+
+
+def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
+    """For each figure, the other figures whose people are a subset of its people. An
+    inverted index (memberships sorted by person) narrows the candidates to the figures
+    holding both the first and the last person of the smaller one."""
+    inside: list[list[int]] = [[] for _ in people]
+    if not any(len(p) for p in people):
+        return inside
+    owner = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(people)])
+    person = np.concatenate(people)
+    order = np.argsort(person, kind="stable")
+    person, owner = person[order], owner[order]
+
+    def holders(who: int) -> np.ndarray:
+        return owner[np.searchsorted(person, who, "left") : np.searchsorted(person, who, "right")]
+
+    for b, p in enumerate(people):
+        if not len(p):
+            continue
+        for a in np.intersect1d(holders(int(p[0])), holders(int(p[-1]))).tolist():
+            if a != b and len(people[a]) >= len(p) and np.isin(p, people[a]).all():
+                inside[a].append(b)
+    return inside
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+def disjoint_family(a_value, members, values, overlap, k, total_budget) -> tuple | None:
+    """A family of pairwise disjoint figures among ``members`` (two or more) whose sum is
+    within k of A's value, by depth-first search; a branch whose sum can no longer come
+    within k of A is cut."""
+    budget = [FAMILY_SEARCH_BUDGET]
+    suffix_total = [0] * (len(members) + 1)
+    for i in range(len(members) - 1, -1, -1):
+        suffix_total[i] = suffix_total[i + 1] + values[members[i]]
+
+    def search(start: int, taken: tuple, total: int) -> tuple | None:
+        budget[0] -= 1
+        total_budget[0] -= 1
+        if budget[0] < 0 or total_budget[0] < 0:
+            raise _BudgetExceeded
+        if len(taken) >= 2 and reveals_fewer_than_k(a_value - total, k):
+            return taken
+        if total + suffix_total[start] <= a_value - k:
+            return None  # even taking everything left cannot come within k of A
+        for i in range(start, len(members)):
+            b = members[i]
+            if total + values[b] >= a_value + k or any(overlap(b, t) for t in taken):
+                continue
+            found = search(i + 1, (*taken, b), total + values[b])
+            if found:
+                return found
+        return None
+
+    return search(0, (), 0)
+
+
+def violations_check(violations: list[str], scope: str) -> Check:
+    from privacy_pipeline.gates.candidate import no_violations_sql
+
+    if not violations:
+        return Check(no_violations_sql(), scope)
+    rows = ", ".join("(" + "'" + v.replace("'", "''") + "')" for v in violations)
+    return Check(f"select violation from (values {rows}) as found (violation)", scope)
+
+
+def disclosure_rule(candidate: Candidate) -> Check:
+    figures = published_people(candidate)
+    violations, unsearched = disclosure_violations(figures, candidate.k)
+    scope = f"{len(figures)} published figures and the people behind them, from landing"
+    if unsearched:
+        scope += f"; {len(unsearched)} with too many families checked pairwise only"
+    return violations_check(violations, scope)
+
+
+def republication_rule(candidate: Candidate) -> Check:
+    """No published figure differs from an earlier release of the date by 1 to k-1; and no
+    figure recipients still hold from an earlier release, with a value that differs from
+    today's, can be subtracted from a published figure inside it (by today's people of
+    that figure: those who left since are not inside any figure of today) to reveal
+    fewer than k."""
+    from privacy_pipeline.location.ledger import held_values
+    from privacy_pipeline.location.release import figure_key
+
+    held = held_values(candidate.ctx.warehouse_dir, candidate.ctx.run_date)
+    k = candidate.k
+    violations = []
+    now = {}
+    for kind, level, area, hour, people in candidate.rows(published_figures_sql(candidate)):
+        key = figure_key(kind, level, area, hour)
+        now[key] = int(people)
+        for before in sorted(held.get(key, ())):
+            if reveals_fewer_than_k(int(people) - before, k):
+                violations.append(
+                    f"{figure_label(key)}: {people} now, {before} in an earlier release of the date"
+                )
+    changed = {key: values - {now.get(key)} for key, values in held.items()}
+    changed = {key: values for key, values in changed.items() if values}
+    if changed:
+        people_then = landing_people_of(candidate, list(changed))
+        published = published_people(candidate)
+        for key, values in sorted(changed.items(), key=lambda item: figure_label(item[0])):
+            for label, people, value in published:
+                then = people_then.get(key, np.empty(0, dtype=np.int64))
+                if not len(people) or not np.isin(people, then).all():
+                    continue
+                for before in sorted(values):
+                    if reveals_fewer_than_k(before - value, k):
+                        violations.append(
+                            f"{figure_label(key)} ({before}, an earlier release) minus "
+                            f"{label} ({value}) = {before - value}"
+                        )
+    return violations_check(violations, f"{len(held)} figures of earlier releases of the date")
+
+
+def figure_label(key) -> str:
+    return f"{key.table} {key.level} {key.id}" + ("" if key.hour is None else f" hour {key.hour}")
+
+
+def landing_people_of(candidate: Candidate, keys: list) -> dict:
+    """Today's people (from landing) of the figures ``keys``, published or not."""
+    candidate.con.execute(
+        "create or replace temp table gate_held_figures "
+        "(kind varchar, level varchar, area varchar, hour_index integer)"
+    )
+    candidate.con.executemany(
+        "insert into gate_held_figures values (?, ?, ?, ?)",
+        [(key.table, key.level, key.id, key.hour) for key in keys],
+    )
+    published_people(candidate)  # numbers the people behind the published figures
+    rows = candidate.rows(f"""
+        with members as ({landing_figure_members_sql(candidate)})
+        select h.kind, h.level, h.area, h.hour_index, list(n.number)
+        from gate_held_figures as h
+        left join members as m
+          on m.kind = h.kind and m.level = h.level and m.area = h.area
+         and m.hour_index is not distinct from h.hour_index
+        left join {person_numbers(candidate)} as n on n.person = m.person
+        group by all
+    """)
+    from privacy_pipeline.location.release import figure_key
+
+    return {
+        figure_key(kind, level, area, hour): np.unique(
+            np.array([p for p in people if p is not None], dtype=np.int64)
+        )
+        for kind, level, area, hour, people in rows
+    }
+
+
+PROMISES = (
+    *PROMISES,
+    Promise(
+        "no_difference_of_published_figures_reveals_fewer_than_k",
+        "For every published figure A (area hour, event hour, event total) and the people "
+        "behind it, recomputed from the landing zone: A minus any published figure counting "
+        "a subset of A's people, and A minus any family of published figures counting "
+        "disjoint subsets of them, is 0 or at least k.",
+        disclosure_rule,
+    ),
+    Promise(
+        "no_republished_figure_differs_by_less_than_k",
+        "No published figure differs from the same figure in an earlier release of the same "
+        "run date (the release ledger) by 1 to k-1.",
+        republication_rule,
     ),
 )

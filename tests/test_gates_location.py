@@ -44,7 +44,13 @@ def assert_gate_blocks(ctx, suite: str, expectation: str) -> str:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    return publish_clean_run(tmp_path_factory.mktemp("location"))
+    """The clean run, published; its release forgotten, so that each altered copy below is
+    judged as a first release of the date (re-publication has tests of its own)."""
+    from privacy_pipeline.location.ledger import ledger_file
+
+    ctx = publish_clean_run(tmp_path_factory.mktemp("location"))
+    ledger_file(ctx.warehouse_dir).unlink()
+    return ctx
 
 
 def add_area(level: str, area: str, people: int, hour: str = f"{RUN_DATE} 14:00:00+02") -> str:
@@ -297,3 +303,49 @@ def test_the_recount_counts_only_people_who_may_be_counted(tmp_path):
         ("postal_code", POSTAL_B, 1),
         ("province", PROVINCE, 31),
     ]
+
+
+def test_a_republished_figure_that_changed_by_less_than_k_blocks(published, tmp_path):
+    from privacy_pipeline.gates.candidate import run_window
+    from privacy_pipeline.location.ledger import record_release
+
+    # The clean release was received; the new candidate has one more person in 2018.
+    sql = "; ".join(
+        [
+            f"update location.presence_hourly set people = people + 1 where area_id in "
+            f"('{POSTAL_B}', '{MUNICIPALITY}', '{PROVINCE}')",
+        ]
+    )
+    ctx = copy_with(published, tmp_path, sql)
+    start, _ = run_window(published.run_date, published.config["timezone"])
+    record_release(published.candidate_db, ctx.warehouse_dir, published.run_date, "first", start)
+    observed = assert_gate_blocks(ctx, SUITE, "no_republished_figure_differs_by_less_than_k")
+    assert "36 now, 35 in an earlier release" in observed
+
+
+def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
+    import importlib.util
+
+    from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "location_suite", EXPECTATIONS_DIR / "location.py"
+    )
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    disclosure_violations = suite.disclosure_violations
+
+    people = frozenset(range(40))
+    fine = [("A", people, 40), ("B", frozenset(range(10)), 10), ("C", frozenset(range(10, 40)), 30)]
+    assert disclosure_violations(fine, 10) == ([], [])
+    # B and C disjoint inside A: 40 - 10 - 28 = 2 (C counts 28 of A's people).
+    unsafe = [
+        ("A", people, 40),
+        ("B", frozenset(range(10)), 10),
+        ("C", frozenset(range(12, 40)), 28),
+    ]
+    found, _ = disclosure_violations(unsafe, 10)
+    assert found and "= 2" in found[0]
+    # one figure inside another, 3 apart
+    found, _ = disclosure_violations([("A", people, 40), ("E", frozenset(range(37)), 37)], 10)
+    assert found == ["A (40) minus E (37) = 3"]

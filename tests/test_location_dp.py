@@ -7,9 +7,11 @@ import copy
 import math
 
 import duckdb
+import numpy as np
 import pytest
 from privacy_pipeline.config import load_config
 from privacy_pipeline.errors import ConfigError
+from privacy_pipeline.location.disclosure import area_figure, is_safe_difference, people_array
 from privacy_pipeline.location.noise import (
     dp_settings,
     noise_measurement,
@@ -17,7 +19,6 @@ from privacy_pipeline.location.noise import (
     read_ledger,
 )
 from privacy_pipeline.location.release import decide_release
-from privacy_pipeline.location.suppression import area_figure, is_safe_difference
 
 K = 15
 
@@ -80,22 +81,17 @@ def test_noise_is_reused_when_a_date_is_recomputed(tmp_path):
 
 
 def test_dp_release_publishes_noisy_figures_that_pass_every_rule(tmp_path):
-    tree = [
-        ("postal_code", "1000", "municipality", "M"),
-        ("postal_code", "1001", "municipality", "M"),
-        ("municipality", "M", "province", "P"),
-        ("province", "P", None, None),
-    ]
-    counts = []
+    people = {}
     for hour in range(24):
-        counts += [
-            ("presence_hourly", "postal_code", "1000", hour, 60 + hour),
-            ("presence_hourly", "postal_code", "1001", hour, 40),
-            ("presence_hourly", "municipality", "M", hour, 100 + hour),
-            ("presence_hourly", "province", "P", hour, 100 + hour),
-        ]
+        first = people_array(range(60 + hour))
+        second = people_array(range(1000, 1040))
+        both = np.concatenate([first, second])
+        people[area_figure("postal_code", "1000", hour)] = first
+        people[area_figure("postal_code", "1001", hour)] = second
+        people[area_figure("municipality", "M", hour)] = both
+        people[area_figure("province", "P", hour)] = both
     config = {"dp": {"enabled": True, "epsilon_per_day": 1.0}}
-    rows = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
+    rows = decide_release(people, config, K, "2026-06-20", tmp_path)
     published = {
         (level, area, hour): (true, noisy)
         for _, level, area, hour, true, noisy, status in rows
@@ -110,8 +106,22 @@ def test_dp_release_publishes_noisy_figures_that_pass_every_rule(tmp_path):
                 published[c][1] for c in published if c[0] == "postal_code" and c[2] == hour
             ]
             assert is_safe_difference(noisy - sum(children), K)
-    again = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
+    again = decide_release(people, config, K, "2026-06-20", tmp_path)
     assert again == rows
+
+
+def test_fixed_noise_does_not_let_a_republication_differ_by_less_than_k(tmp_path):
+    # The noise of a figure is fixed (ledger): two releases differ by the true change,
+    # exactly; a change of 1..k-1 is withheld, not published with the same noise.
+    config = {"dp": {"enabled": True, "epsilon_per_day": 1.0}}
+    key = area_figure("postal_code", "1000", 0)
+    first = decide_release({key: people_array(range(200))}, config, K, "2026-06-20", tmp_path)
+    held = {key: {first[0][5]}} if first[0][6] == "published" else {}
+    second = decide_release(
+        {key: people_array(range(1, 200))}, config, K, "2026-06-20", tmp_path, held=held
+    )
+    assert second[0][5] - first[0][5] == -1
+    assert second[0][6] == ("suppressed_republication" if held else "published")
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +147,9 @@ def dp_candidate(tmp_path_factory):
     ctx = RunContext.create(landing, root / "warehouse", RUN_DATE, k=K, config=config)
     ctx.run_dir.mkdir(parents=True)
     load_landing_zone(ctx)
-    run_dbt(ctx, ["run", "--select", "+path:models/marts/location"])
+    run_dbt(
+        ctx, ["run", "--select", "+path:models/marts/location", "path:models/intermediate/location"]
+    )
     run_dbt(
         ctx,
         [

@@ -356,6 +356,14 @@ def test_no_column_or_value_identifies_a_person(warehouse):
         "published",
         "suppressed_below_k",
         "suppressed_complementary",
+        "suppressed_republication",
+        "candidate_figures",
+        "people_hours",
+        "published_people_hours",
+        "published_figures_share",
+        "published_people_hours_share",
+        "total_published_figures_share",
+        "total_published_people_hours_share",
     }
     values = query(
         warehouse,

@@ -66,9 +66,11 @@ PUBLICATION_LOG = "publication.log"
 WAREHOUSE = "published"  # the warehouse's name while attached to the candidate
 VERSIONS_DIR = ".versions"
 MANIFEST = "_MANIFEST.json"
-# Export versions kept per run date: the current one and the previous one (a reader that
-# resolved the link just before a swap can still finish reading).
-KEPT_VERSIONS = 2
+# Export versions kept per run date: only the current one. A superseded version may hold
+# figures the new release withholds (re-publication, docs/location-privacy.md), so it is
+# deleted once the link points at the new one (a reader with a file already open keeps
+# reading it: POSIX unlink).
+KEPT_VERSIONS = 1
 
 
 class PublicationFailed(PipelineError):
@@ -116,6 +118,7 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
         published_at = dt.datetime.now(dt.UTC)
         version = export_version(ctx, published_at)
         check_restricted_candidate(ctx)  # before anything changes: all or nothing
+        record_location_release(ctx, version)
         published = publish_tables(ctx, version, published_at, gate_results)
         write_restricted_tables(ctx)
         export_published_tables(ctx, list(published), version)
@@ -123,6 +126,16 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
         "published %d tables for %s (export version %s)", len(published), ctx.run_date, version
     )
     return published
+
+
+def record_location_release(ctx: RunContext, version: str) -> None:
+    """Remember, before it can reach anyone, what this release of D publishes: later
+    releases of D are audited against it (privacy_pipeline.location.ledger)."""
+    from privacy_pipeline.gates.candidate import run_window
+    from privacy_pipeline.location.ledger import record_release
+
+    run_start, _ = run_window(ctx.run_date, ctx.config["timezone"])
+    record_release(ctx.candidate_db, ctx.warehouse_dir, ctx.run_date, version, run_start)
 
 
 def check_restricted_candidate(ctx: RunContext) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.errors import ConfigError
-from privacy_pipeline.location.suppression import FigureKey
+from privacy_pipeline.location.disclosure import FigureKey
 
 MECHANISMS = ("laplace", "gaussian")
 LEDGER_TABLE = "location_noise"

@@ -1,35 +1,40 @@
-"""From aggregated counts to the release decision of every location figure.
+"""From the people behind every candidate figure to the release decision of each one.
 
-Called by the dbt Python model ``int_location__release`` with the counts of the run
-(no per-person rows ever reach Python): builds the area tree and the events' postal
-codes, adds differential-privacy noise when enabled, applies k-anonymity with
-complementary suppression, and returns one row per figure with its status.
+Called by the dbt Python model ``int_location__release``: builds one
+:class:`~privacy_pipeline.location.disclosure.Figure` per candidate count from its
+people, adds differential-privacy noise when enabled, applies the re-publication rule
+against what earlier releases of the date published (the release ledger), and lets the
+disclosure auditor decide the rest. Returns one row per figure with its status.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
-from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
-from privacy_pipeline.location.suppression import (
+from privacy_pipeline.location.disclosure import (
     EVENT_HOUR_TABLE,
     EVENT_TOTAL_TABLE,
     PUBLISHED,
-    AreaRef,
+    SUPPRESSED_REPUBLICATION,
+    Figure,
     FigureKey,
-    ReleaseStructure,
-    apply_k_anonymity,
     area_figure,
+    audit,
     event_hour_figure,
     event_total_figure,
 )
+from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
 
 log = logging.getLogger(__name__)
+
+# Below this share of people-hours published, the release log warns (information loss).
+LOW_SHARE_WARNING = 0.5
 
 # (column, SQL type) of the release table, in order.
 RELEASE_SCHEMA = (
@@ -43,77 +48,157 @@ RELEASE_SCHEMA = (
 )
 
 
-def area_structure(
-    area_tree: Iterable[tuple], event_postal_codes: Iterable[tuple]
-) -> ReleaseStructure:
-    """``area_tree``: (area_level, area_id, parent_level, parent_id), parent null for
-    provinces; ``event_postal_codes``: (event_id, postal_code)."""
-    parents = {
-        AreaRef(level, str(area)): AreaRef(parent_level, str(parent))
-        for level, area, parent_level, parent in area_tree
-        if parent is not None
+def figure_key(table_name: str, level: str, area: str, hour: int | None) -> FigureKey:
+    if table_name == EVENT_TOTAL_TABLE:
+        return event_total_figure(str(area))
+    if table_name == EVENT_HOUR_TABLE:
+        return event_hour_figure(str(area), int(hour))
+    return area_figure(level, str(area), int(hour))
+
+
+def figure_people(
+    figure_rows: Sequence[tuple], figure_ids: np.ndarray, person_ids: np.ndarray
+) -> dict[FigureKey, np.ndarray]:
+    """``figure_rows``: (figure_id, table_name, area_level, area_id, hour_index);
+    ``figure_ids``/``person_ids``: one membership per position, sorted by figure then
+    person (int_location__figure_members)."""
+    ids = np.asarray(figure_ids, dtype=np.int64)
+    people = np.asarray(person_ids, dtype=np.int64)
+    starts = np.searchsorted(ids, [row[0] for row in figure_rows], side="left")
+    ends = np.searchsorted(ids, [row[0] for row in figure_rows], side="right")
+    return {
+        figure_key(*row[1:]): np.unique(people[start:end])
+        for row, start, end in zip(figure_rows, starts, ends, strict=True)
     }
-    footprints: dict[str, set[str]] = {}
-    for event_id, postal_code in event_postal_codes:
-        footprints.setdefault(str(event_id), set()).add(str(postal_code))
-    return ReleaseStructure(
-        parents, {event: frozenset(codes) for event, codes in footprints.items()}
-    )
 
 
-def figure_counts(counts: Iterable[tuple]) -> dict[FigureKey, int]:
-    """``counts``: (table_name, area_level, area_id, hour_index, people), hour_index None
-    for event totals (int_location__counts)."""
-    figures = {}
-    for table_name, level, area, hour, people in counts:
-        if table_name == EVENT_TOTAL_TABLE:
-            key = event_total_figure(str(area))
-        elif table_name == EVENT_HOUR_TABLE:
-            key = event_hour_figure(str(area), int(hour))
-        else:
-            key = area_figure(level, str(area), int(hour))
-        figures[key] = int(people)
-    return figures
+def republication(
+    people: Mapping[FigureKey, np.ndarray],
+    released: Mapping[FigureKey, int],
+    held: Mapping[FigureKey, set[int]],
+    k: int,
+) -> tuple[list[Figure], dict[FigureKey, str]]:
+    """The figures the auditor sees, and the candidates refused for re-publication.
+
+    A candidate whose value differs from one published earlier for the same date by 1 to
+    k-1 is suppressed (``suppressed_republication``). One equal to a value recipients
+    hold is held already: published, never suppressed. Every other held value stays in
+    recipients' hands, so it joins the audit as a held figure: its people are today's
+    people of the same figure, plus as many stand-ins as it exceeded today's value by
+    (the people who have left since: objectors), so that today's figures inside it are
+    recognised as inside it, and it is inside none of them.
+    """
+    refused = {}
+    figures = []
+    next_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
+    for key in sorted(set(people) | set(held), key=_row_order):
+        current = people.get(key, np.empty(0, dtype=np.int64))
+        earlier = held.get(key, set())
+        value = released.get(key, 0)
+        if key in people:
+            if any(1 <= abs(value - before) <= k - 1 for before in earlier):
+                refused[key] = SUPPRESSED_REPUBLICATION
+            else:
+                figures.append(Figure(key, current, released=value, held=value in earlier))
+        for before in sorted(earlier - ({value} if key in people else set())):
+            stand_ins = max(before - value, 0)
+            extra = np.arange(next_stand_in, next_stand_in + stand_ins, dtype=np.int64)
+            next_stand_in += stand_ins
+            figures.append(
+                Figure(key, np.concatenate([current, extra]), released=before, held=True)
+            )
+    return figures, refused
 
 
 def decide_release(
-    counts: Iterable[tuple],
-    area_tree: Iterable[tuple],
-    event_postal_codes: Iterable[tuple],
+    people: Mapping[FigureKey, np.ndarray],
     location_config: Mapping[str, Any],
     k: int,
     run_date: str,
     warehouse_dir: Path,
+    held: Mapping[FigureKey, set[int]] | None = None,
 ) -> list[tuple]:
-    """One row per figure (see RELEASE_SCHEMA): its true count, the count that would be
-    published (noisy when DP is on), and its status."""
-    true_counts = figure_counts(counts)
-    structure = area_structure(area_tree, event_postal_codes)
+    """One row per candidate figure (see RELEASE_SCHEMA): its true count, the count that
+    would be published (noisy when DP is on), and its status."""
+    true_counts = {key: len(who) for key, who in people.items()}
     settings = dp_settings(location_config)
     if settings.enabled:
-        ledger = ledger_path(settings, warehouse_dir)
-        released = noisy_counts(true_counts, settings, run_date, ledger)
-        # Both the true and the noisy figures must pass every rule: the true ones keep
-        # the k promise, the noisy ones are what readers can subtract.
-        status = apply_k_anonymity([true_counts, released], structure, k)
+        # Noise fixed per figure (the noise ledger): a rerun cannot be averaged, and a
+        # changed figure differs from its earlier release by exactly its true change,
+        # which the re-publication rule then judges like an exact count.
+        released = noisy_counts(
+            true_counts, settings, run_date, ledger_path(settings, warehouse_dir)
+        )
     else:
         released = true_counts
-        status = apply_k_anonymity(true_counts, structure, k)
+    figures, status = republication(people, released, held or {}, k)
+    status.update(audit(figures, k))
+    for figure in figures:
+        if figure.held and figure.key in people and figure.released == released[figure.key]:
+            status[figure.key] = PUBLISHED
+    candidate_people = sum(true_counts.values())
+    kept = sum(true_counts[key] for key, outcome in status.items() if outcome == PUBLISHED)
+    if candidate_people and kept < LOW_SHARE_WARNING * candidate_people:
+        log.warning(
+            "location release for %s publishes only %.0f%% of the people-hours of its "
+            "candidate figures: see location.suppression_summary",
+            run_date,
+            100 * kept / candidate_people,
+        )
     log.info(
-        "location release for %s: %d figures, %d published (dp %s)",
+        "location release for %s: %d figures, %d published, %d held from earlier releases (dp %s)",
         run_date,
         len(status),
         sum(1 for outcome in status.values() if outcome == PUBLISHED),
+        sum(1 for figure in figures if figure.held),
         "on" if settings.enabled else "off",
     )
     return [
         (key.table, key.level, key.id, key.hour, true_counts[key], released[key], status[key])
-        for key in sorted(status, key=_row_order)
+        for key in sorted(people, key=_row_order)
     ]
 
 
 def _row_order(key: FigureKey) -> tuple:
     return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
+
+
+def read_figure_people(
+    con: duckdb.DuckDBPyConnection, members_sql: str
+) -> dict[FigureKey, np.ndarray]:
+    """The people of every figure, from the rows of ``members_sql`` (table_name,
+    area_level, area_id, hour_index, person_id), read once into a temporary table."""
+    con.execute(f"create or replace temp table location_figure_members as {members_sql}")
+    try:
+        figure_rows = con.execute(
+            """
+            select row_number() over (order by table_name, area_level, area_id, hour_index),
+                   table_name, area_level, area_id, hour_index
+            from (select distinct table_name, area_level, area_id, hour_index
+                  from location_figure_members) as figures
+            """
+        ).fetchall()
+        arrays = con.execute(
+            """
+            with figures as (
+                select row_number() over (order by table_name, area_level, area_id, hour_index)
+                       as figure_id, table_name, area_level, area_id, hour_index
+                from (select distinct table_name, area_level, area_id, hour_index
+                      from location_figure_members) as distinct_figures
+            )
+            select figures.figure_id, members.person_id
+            from location_figure_members as members
+            join figures
+              on members.table_name = figures.table_name
+             and members.area_level = figures.area_level
+             and members.area_id = figures.area_id
+             and members.hour_index is not distinct from figures.hour_index
+            order by figures.figure_id, members.person_id
+            """
+        ).fetchnumpy()
+    finally:
+        con.execute("drop table if exists location_figure_members")
+    return figure_people(figure_rows, arrays["figure_id"], arrays["person_id"])
 
 
 def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
@@ -123,8 +208,6 @@ def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.Duc
     40,000 figures, where an Arrow table made pyarrow import pandas and typed lists bound
     as parameters took 2.5 s.
     """
-    import numpy as np
-
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in RELEASE_SCHEMA]
     release_columns = {  # noqa: F841 (read by the query below, by name)
         name: np.array(values, dtype=object)

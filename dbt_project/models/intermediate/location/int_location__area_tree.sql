@@ -1,7 +1,7 @@
 -- The areas of the accepted cells as a tree: postal code -> municipality -> province.
 -- One row per area; a postal code lying in two municipalities (or a municipality in two
 -- provinces) breaks the tree and fails the unique test, which stops the run: the
--- subtraction rule is only sound on nested areas.
+-- areas a reader sees must nest (the disclosure auditor relates figures by their people).
 
 with
 

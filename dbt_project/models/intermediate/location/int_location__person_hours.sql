@@ -5,7 +5,8 @@
 -- The areas come along (the tree is nested, tested in int_location__area_tree), and a
 -- presence row is unique per person, hour and postal code, so counting needs no join and
 -- no distinct at postal-code level. Ephemeral: these per-person rows exist only inside
--- the query of int_location__counts, in memory, and are never written to a table.
+-- the query of int_location__figure_members, read in memory by the release model, and are
+-- never written to a table.
 -- The hour is found by arithmetic on the instant (seconds since local midnight), which is
 -- exact on DST days and cheaper on 100M rows than truncating in a time zone.
 {{ config(materialized='ephemeral') }}

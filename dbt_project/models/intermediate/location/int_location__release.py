@@ -1,9 +1,11 @@
-"""The release decision of every location figure (k-anonymity, optional DP noise).
+"""The release decision of every location figure (disclosure auditor, optional DP noise).
 
-Reads only aggregated counts; the algorithm is privacy_pipeline.location (unit-tested
-there). One row per figure: table_name, area_level, area_id, hour_index, people (true),
-released_people (noisy when DP is on), status (published / suppressed_below_k /
-suppressed_complementary). Stays in the candidate database.
+Reads the people behind each candidate figure (int_location__figure_members, a view:
+read once, in memory) and the earlier releases of the date (the release ledger); the
+algorithm is privacy_pipeline.location (unit-tested there). One row per figure:
+table_name, area_level, area_id, hour_index, people (true), released_people (noisy when
+DP is on), status (published / suppressed_below_k / suppressed_complementary /
+suppressed_republication). Stays in the candidate database.
 """
 
 import json
@@ -18,35 +20,26 @@ def candidate_database_path(session) -> Path:
 
 
 def model(dbt, session):
-    from privacy_pipeline.location.release import as_relation, decide_release
+    from privacy_pipeline.location.ledger import held_values
+    from privacy_pipeline.location.release import as_relation, decide_release, read_figure_people
 
     dbt.config(materialized="table")
     location_config = json.loads(dbt.config.get("location_config"))
-    # runs/<date>/candidate.duckdb -> the warehouse folder, home of the DP noise ledger.
+    run_date = dbt.config.get("run_date")
+    # runs/<date>/candidate.duckdb -> the warehouse folder, home of the private ledgers.
     warehouse_dir = candidate_database_path(session).parents[2]
+    members = dbt.ref("int_location__figure_members")
     rows = decide_release(
-        counts=rows_of(
-            dbt.ref("int_location__counts"), "table_name, area_level, area_id, hour_index, people"
-        ),
-        area_tree=rows_of(
-            dbt.ref("int_location__area_tree"), "area_level, area_id, parent_level, parent_id"
-        ),
-        event_postal_codes=rows_of(
-            dbt.ref("int_location__event_postal_codes"), "event_id, postal_code"
+        people=read_figure_people(
+            session,
+            members.project("table_name, area_level, area_id, hour_index, person_id").sql_query(),
         ),
         location_config=location_config,
         k=int(dbt.config.get("k")),
-        run_date=dbt.config.get("run_date"),
+        run_date=run_date,
         warehouse_dir=warehouse_dir,
+        held=held_values(warehouse_dir, run_date),
     )
     # A DuckDB relation: an Arrow table or a DataFrame would import pandas, seconds for
     # a few thousand rows.
     return as_relation(session, rows)
-
-
-def rows_of(relation, columns: str) -> list[tuple]:
-    """A model's rows as tuples (counts only: small), without loading pandas.
-
-    (dbt.ref only takes literal model names, hence the relation as argument.)
-    """
-    return relation.project(columns).fetchall()

@@ -1,0 +1,93 @@
+-- Who stands behind each candidate figure: one row per figure and person, the person as
+-- a dense integer (person_id, meaningful only inside this query). The disclosure auditor
+-- (int_location__release) decides containment between figures from these sets.
+-- A view: the rows exist only while the release model reads them, in memory; no
+-- per-person table is ever written. Figures: per area and hour of D, per event and hour,
+-- per event over its whole window on D (hour_index null).
+{{ config(materialized='view') }}
+
+with
+
+person_hours as (
+    select
+        customer_id,
+        hour_index,
+        postal_code,
+        municipality,
+        province,
+        event_id
+    from {{ ref('int_location__dp_bounded_person_hours') }}
+),
+
+people as (
+    select
+        seen.customer_id,
+        dense_rank() over (order by seen.customer_id) as person_id
+    from (select distinct customer_id from person_hours) as seen
+),
+
+-- A presence row is unique per person, hour and postal code; coarser levels need distinct.
+memberships as (
+    select
+        'presence_hourly' as table_name,
+        'postal_code' as area_level,
+        postal_code as area_id,
+        hour_index,
+        customer_id
+    from person_hours
+    where event_id is null
+
+    union all
+
+    select distinct
+        'presence_hourly' as table_name,
+        'municipality' as area_level,
+        municipality as area_id,
+        hour_index,
+        customer_id
+    from person_hours
+    where event_id is null
+
+    union all
+
+    select distinct
+        'presence_hourly' as table_name,
+        'province' as area_level,
+        province as area_id,
+        hour_index,
+        customer_id
+    from person_hours
+    where event_id is null
+
+    union all
+
+    select
+        'event_attendance' as table_name,
+        'event' as area_level,
+        event_id as area_id,
+        hour_index,
+        customer_id
+    from person_hours
+    where event_id is not null
+
+    union all
+
+    select distinct
+        'event_attendance_total' as table_name,
+        'event' as area_level,
+        event_id as area_id,
+        cast(null as integer) as hour_index,
+        customer_id
+    from person_hours
+    where event_id is not null
+)
+
+select
+    memberships.table_name,
+    memberships.area_level,
+    memberships.area_id,
+    memberships.hour_index,
+    people.person_id
+from memberships
+inner join people
+    on memberships.customer_id = people.customer_id

@@ -1,0 +1,353 @@
+"""The disclosure auditor on hand-made cases and random worlds (pure Python, fast).
+
+The checker below is written from the rule of docs/location-privacy.md, not from the
+auditor: it takes the true sets of people behind the published figures and tries, by
+brute force, every difference the rule speaks of.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from privacy_pipeline.location.disclosure import (
+    PUBLISHED,
+    SUPPRESSED_BELOW_K,
+    SUPPRESSED_COMPLEMENTARY,
+    SUPPRESSED_REPUBLICATION,
+    Figure,
+    FigureKey,
+    area_figure,
+    audit,
+    event_hour_figure,
+    event_total_figure,
+    people_array,
+)
+from privacy_pipeline.location.release import decide_release
+
+K = 5
+NO_DP = {"dp": {"enabled": False}}
+
+
+# --- the independent checker ---------------------------------------------------------
+
+
+def violations(published: list[tuple[object, frozenset, int]], k: int) -> list[str]:
+    """Every breach of the rule among ``published`` (label, true people, published value):
+    a figure below k; A - B for B inside A; A minus a family of disjoint figures inside A."""
+    found = []
+    for label, _, value in published:
+        if value < k:
+            found.append(f"{label} = {value} < k")
+    for a_label, a_people, a_value in published:
+        inside = [
+            (label, people, value)
+            for label, people, value in published
+            if people <= a_people and (label, people) != (a_label, a_people)
+        ]
+
+        for names, total in disjoint_families(inside, 0, frozenset(), 0, ()):
+            difference = a_value - total
+            if difference != 0 and difference < k:
+                found.append(f"{a_label} ({a_value}) minus {names} = {difference}")
+    return found
+
+
+def disjoint_families(inside: list, start: int, taken: frozenset, total: int, names: tuple):
+    """Every family of pairwise disjoint figures of ``inside``, with the sum of values."""
+    for i in range(start, len(inside)):
+        label, people, value = inside[i]
+        if people & taken or not people:
+            continue
+        yield names + (label,), total + value
+        yield from disjoint_families(inside, i + 1, taken | people, total + value, names + (label,))
+
+
+# --- random worlds -------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Cells in postal codes, municipalities and provinces; events over cells and a
+    window of minutes (3 hours of 60 minutes); people seen in a cell at a minute."""
+
+    cell_area: dict[str, tuple[str, str, str]]  # cell -> (postal code, municipality, province)
+    event_cells: dict[str, frozenset[str]]
+    event_window: dict[str, tuple[int, int]]  # first minute, last minute (inclusive)
+    sightings: list[tuple[int, str, int]]  # person, cell, minute
+
+    def people(self, without: frozenset[int] = frozenset()) -> dict[FigureKey, frozenset]:
+        who: dict[FigureKey, set[int]] = defaultdict(set)
+        for person, cell, minute in self.sightings:
+            if person in without:
+                continue
+            hour = minute // 60
+            for level, area in zip(
+                ("postal_code", "municipality", "province"), self.cell_area[cell], strict=True
+            ):
+                who[area_figure(level, area, hour)].add(person)
+            for event, cells in self.event_cells.items():
+                first, last = self.event_window[event]
+                if cell in cells and first <= minute <= last:
+                    who[event_hour_figure(event, hour)].add(person)
+                    who[event_total_figure(event)].add(person)
+        return {key: frozenset(p) for key, p in who.items()}
+
+
+@st.composite
+def worlds(draw) -> World:
+    provinces = ["p0", "p1"]
+    municipalities = {
+        f"m{i}": draw(st.sampled_from(provinces)) for i in range(draw(st.integers(1, 3)))
+    }
+    postal_codes = {
+        f"{1000 + i}": draw(st.sampled_from(sorted(municipalities)))
+        for i in range(draw(st.integers(1, 4)))
+    }
+    cell_area = {}
+    for i in range(draw(st.integers(1, 6))):
+        postal_code = draw(st.sampled_from(sorted(postal_codes)))
+        municipality = postal_codes[postal_code]
+        cell_area[f"c{i}"] = (postal_code, municipality, municipalities[municipality])
+    cells = sorted(cell_area)
+    event_cells, event_window = {}, {}
+    for i in range(draw(st.integers(0, 3))):
+        # Events nest, overlap or span areas: any cells, any window, often sharing both.
+        event_cells[f"e{i}"] = frozenset(draw(st.sets(st.sampled_from(cells), min_size=1)))
+        first = draw(st.sampled_from([0, 30, 60, 90, 120]))
+        event_window[f"e{i}"] = (
+            first,
+            draw(st.sampled_from([m for m in (29, 59, 89, 119, 179) if m >= first])),
+        )
+    sightings = []
+    for person in range(draw(st.integers(0, 45))):
+        home = draw(st.sampled_from(cells))
+        for minute in draw(
+            st.sets(st.sampled_from([10, 40, 70, 100, 130, 160]), min_size=1, max_size=3)
+        ):
+            sightings.append((person, home, minute))
+        for _ in range(draw(st.integers(0, 2))):
+            sightings.append((person, draw(st.sampled_from(cells)), draw(st.integers(0, 179))))
+    return World(cell_area, event_cells, event_window, sightings)
+
+
+def as_arrays(people: dict[FigureKey, frozenset]) -> dict[FigureKey, np.ndarray]:
+    return {key: people_array(who) for key, who in people.items()}
+
+
+def release(people, k, held=None) -> dict[FigureKey, tuple[int, str]]:
+    rows = decide_release(as_arrays(people), NO_DP, k, "2026-06-20", None, held=held)
+    return {
+        FigureKey(table, level, area, hour): (released, status)
+        for table, level, area, hour, _, released, status in rows
+    }
+
+
+def published_view(people, decided) -> list[tuple[object, frozenset, int]]:
+    return [
+        (key, people[key], value) for key, (value, status) in decided.items() if status == PUBLISHED
+    ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7))
+def test_random_worlds_never_publish_what_the_rule_forbids(world, k):
+    people = world.people()
+    decided = release(people, k)
+    assert set(decided) == set(people)
+    assert violations(published_view(people, decided), k) == []
+    for key, (_, status) in decided.items():
+        if len(people[key]) < k:
+            assert status == SUPPRESSED_BELOW_K
+        else:
+            assert status in (PUBLISHED, SUPPRESSED_COMPLEMENTARY)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7), data=st.data())
+def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
+    first_people = world.people()
+    first = release(first_people, k)
+    everyone = sorted({person for person, _, _ in world.sightings})
+    objectors = frozenset(
+        data.draw(st.sets(st.sampled_from(everyone), max_size=3)) if everyone else ()
+    )
+    second_people = world.people(without=objectors)
+    held = defaultdict(set)
+    for key, (value, status) in first.items():
+        if status == PUBLISHED:
+            held[key].add(value)
+    second = release(second_people, k, held=dict(held))
+    assert violations(published_view(second_people, second), k) == []
+    for key, (value, status) in second.items():
+        if status == PUBLISHED and key in held:
+            assert all(value == before or abs(value - before) >= k for before in held[key])
+    # Across the two releases, as a recipient holding both sees them: any figure minus
+    # one inside it (true sets of each release's world).
+    both = [
+        (("first", *key), first_people[key], v) for key, (v, s) in first.items() if s == PUBLISHED
+    ]
+    both += [
+        (("second", *key), second_people[key], v)
+        for key, (v, s) in second.items()
+        if s == PUBLISHED
+    ]
+    for a_label, a_people, a_value in both:
+        for b_label, b_people, b_value in both:
+            if b_people <= a_people and a_value != b_value:
+                assert a_value - b_value >= k, (a_label, a_value, b_label, b_value)
+
+
+# --- the attack classes of the issue, small and concrete -------------------------------
+
+
+def people_of(*ranges) -> frozenset:
+    return frozenset(p for r in ranges for p in r)
+
+
+def test_an_event_spanning_two_provinces_is_compared_with_the_postal_code_holding_its_people():
+    # One cell in a busy postal code, one in another province where nobody was seen:
+    # the event counts 40 of the postal code's 42 people.
+    people = {
+        area_figure("postal_code", "1000", 14): people_of(range(42)),
+        area_figure("municipality", "M", 14): people_of(range(42)),
+        area_figure("province", "P", 14): people_of(range(42), range(100, 160)),
+        event_hour_figure("fest", 14): people_of(range(40)),
+        event_total_figure("fest"): people_of(range(40)),
+    }
+    decided = release(people, 30)
+    assert violations(published_view(people, decided), 30) == []
+    assert decided[area_figure("postal_code", "1000", 14)][1] == PUBLISHED
+    assert decided[event_hour_figure("fest", 14)][1] == SUPPRESSED_COMPLEMENTARY
+
+
+def test_a_half_hour_event_inside_a_whole_hour_event_in_the_same_cell():
+    people = {
+        event_hour_figure("whole", 9): people_of(range(50)),
+        event_hour_figure("half", 9): people_of(range(48)),
+        event_total_figure("whole"): people_of(range(50)),
+        event_total_figure("half"): people_of(range(48)),
+    }
+    decided = release(people, 30)
+    assert violations(published_view(people, decided), 30) == []
+    assert decided[event_hour_figure("whole", 9)][1] == PUBLISHED
+
+
+def test_an_event_total_minus_its_published_hours_does_not_reveal_a_suppressed_hour():
+    people = {
+        event_hour_figure("e", 10): people_of(range(40)),
+        event_hour_figure("e", 11): people_of(range(40, 80)),
+        event_hour_figure("e", 12): people_of(range(80, 82)),  # 2 people seen only then
+        event_total_figure("e"): people_of(range(82)),
+    }
+    decided = release(people, 30)
+    assert decided[event_hour_figure("e", 12)][1] == SUPPRESSED_BELOW_K
+    assert violations(published_view(people, decided), 30) == []
+    assert decided[event_total_figure("e")][1] == PUBLISHED
+
+
+def test_a_municipality_with_one_small_postal_code_suppresses_the_smallest_sibling():
+    people = {
+        area_figure("municipality", "M", 0): people_of(range(40)),
+        area_figure("postal_code", "a", 0): people_of(range(15)),
+        area_figure("postal_code", "b", 0): people_of(range(15, 27)),
+        area_figure("postal_code", "c", 0): people_of(range(27, 38)),
+        area_figure("postal_code", "d", 0): people_of(range(38, 40)),
+    }
+    decided = release(people, K)
+    assert decided[area_figure("postal_code", "d", 0)][1] == SUPPRESSED_BELOW_K
+    assert decided[area_figure("postal_code", "c", 0)][1] == SUPPRESSED_COMPLEMENTARY
+    assert decided[area_figure("postal_code", "a", 0)][1] == PUBLISHED
+    assert decided[area_figure("municipality", "M", 0)][1] == PUBLISHED
+
+
+def test_exactly_k_is_published_and_k_minus_one_is_not():
+    for size, expected in ((K, PUBLISHED), (K - 1, SUPPRESSED_BELOW_K)):
+        decided = release({area_figure("postal_code", "a", 0): people_of(range(size))}, K)
+        assert decided[area_figure("postal_code", "a", 0)][1] == expected
+
+
+def test_republication_after_one_objection_withholds_every_figure_changed_by_one():
+    key = area_figure("postal_code", "1000", 8)
+    other = area_figure("postal_code", "1001", 8)
+    first = {key: people_of(range(40)), other: people_of(range(100, 140))}
+    second = {key: people_of(range(1, 40)), other: people_of(range(100, 140))}
+    held = {k: {v} for k, (v, s) in release(first, 30).items() if s == PUBLISHED}
+    decided = release(second, 30, held=held)
+    assert decided[key][1] == SUPPRESSED_REPUBLICATION
+    assert decided[other] == (40, PUBLISHED)
+
+
+def test_a_figure_hidden_in_the_first_release_stays_hidden_when_its_container_changes():
+    # First release: A = 31 published, B = 30 hidden (A - B = 1). An objector in A \ B
+    # leaves: A becomes 30 (withheld: changed by 1), B is still 30; publishing B now
+    # would let a recipient compute 31 - 30 = 1 from the two releases.
+    a, b = area_figure("municipality", "M", 3), area_figure("postal_code", "1000", 3)
+    first = {a: people_of(range(31)), b: people_of(range(1, 31))}
+    first_release = release(first, 30)
+    assert first_release[b][1] == SUPPRESSED_COMPLEMENTARY
+    held = {k: {v} for k, (v, s) in first_release.items() if s == PUBLISHED}
+    second = {a: people_of(range(1, 31)), b: people_of(range(1, 31))}
+    decided = release(second, 30, held=held)
+    assert decided[a][1] == SUPPRESSED_REPUBLICATION
+    assert decided[b][1] != PUBLISHED
+
+
+def test_held_figures_are_never_suppressed_and_repairs_fall_on_new_ones():
+    a = Figure(area_figure("municipality", "M", 0), people_array(range(40)), held=True)
+    b = Figure(area_figure("postal_code", "a", 0), people_array(range(38)))
+    assert audit([a, b], K) == {b.key: SUPPRESSED_COMPLEMENTARY}
+
+
+@pytest.mark.parametrize("k", [2, 30])
+def test_negative_differences_of_a_few_movers_are_refused(k):
+    # 3 people seen in both postal codes in the same hour: M - a - b = -3.
+    people = {
+        area_figure("municipality", "M", 0): people_of(range(4 * k)),
+        area_figure("postal_code", "a", 0): people_of(range(2 * k + 3)),
+        area_figure("postal_code", "b", 0): people_of(range(2 * k, 4 * k)),
+    }
+    decided = release(people, k)
+    published = [key for key, (_, s) in decided.items() if s == PUBLISHED]
+    values = {key: len(people[key]) for key in published}
+    if len(published) == 3:
+        assert values[published[0]] - values[published[1]] - values[published[2]] not in range(
+            -k + 1, 0
+        )
+
+
+def gate_module():
+    """The location gate suite (expectations/location.py), loaded as the gates load it."""
+    import importlib.util
+
+    from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "location_suite", EXPECTATIONS_DIR / "location.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GATE = gate_module()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7))
+def test_the_gate_agrees_with_the_checker_on_random_worlds(world, k):
+    # On the auditor's release the gate finds nothing; on the naive release (every
+    # figure of at least k) it finds a breach exactly when the checker does.
+    people = world.people()
+    decided = release(people, k)
+    labelled = [(str(key), who, value) for key, who, value in published_view(people, decided)]
+    found, unsearched = GATE.disclosure_violations(labelled, k)
+    assert found == [] and unsearched == []
+    naive = [(str(key), who, len(who)) for key, who in people.items() if len(who) >= k]
+    gate_found, _ = GATE.disclosure_violations(naive, k)
+    if violations(naive, k):
+        assert gate_found
