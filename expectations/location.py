@@ -707,7 +707,7 @@ def hour_index_of(candidate: Candidate, column: str) -> str:
     return f"cast(round((epoch({column}) - epoch({candidate.run_start_sql})) / 3600) as integer)"
 
 
-def published_figures_sql(candidate: Candidate) -> str:
+def published_figure_keys_sql(candidate: Candidate) -> str:
     """kind, level, area, hour_index (null for totals), people of every published figure."""
     return f"""
         select 'presence_hourly' as kind, level, area, {hour_index_of(candidate, "hour")}
@@ -765,7 +765,7 @@ def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
         published = candidate.materialise(
             "gate_published_figures",
             f"""select row_number() over (order by kind, level, area, hour_index) - 1 as figure,
-                       * from ({published_figures_sql(candidate)}) as p""",
+                       * from ({published_figure_keys_sql(candidate)}) as p""",
         )
         figures = candidate.rows(
             f"select figure, kind, level, area, hour_index, people from {published} order by figure"
@@ -971,20 +971,20 @@ def republication_rule(candidate: Candidate) -> Check:
     k = candidate.k
     violations = []
     now = {}
-    for kind, level, area, hour, people in candidate.rows(published_figures_sql(candidate)):
+    for kind, level, area, hour, people in candidate.rows(published_figure_keys_sql(candidate)):
         key = figure_key(kind, level, area, hour)
         now[key] = int(people)
         for before in sorted(held.get(key, ())):
             if reveals_fewer_than_k(int(people) - before, k):
                 violations.append(
-                    f"{figure_label(key)}: {people} now, {before} in an earlier release of the date"
+                    f"{figure_key_label(key)}: {people} now, {before} in an earlier release of the date"
                 )
     changed = {key: values - {now.get(key)} for key, values in held.items()}
     changed = {key: values for key, values in changed.items() if values}
     if changed:
         people_then = landing_people_of(candidate, list(changed))
         published = published_people(candidate)
-        for key, values in sorted(changed.items(), key=lambda item: figure_label(item[0])):
+        for key, values in sorted(changed.items(), key=lambda item: figure_key_label(item[0])):
             for label, people, value in published:
                 then = people_then.get(key, np.empty(0, dtype=np.int64))
                 if not len(people) or not np.isin(people, then).all():
@@ -992,13 +992,13 @@ def republication_rule(candidate: Candidate) -> Check:
                 for before in sorted(values):
                     if reveals_fewer_than_k(before - value, k):
                         violations.append(
-                            f"{figure_label(key)} ({before}, an earlier release) minus "
+                            f"{figure_key_label(key)} ({before}, an earlier release) minus "
                             f"{label} ({value}) = {before - value}"
                         )
     return violations_check(violations, f"{len(held)} figures of earlier releases of the date")
 
 
-def figure_label(key) -> str:
+def figure_key_label(key) -> str:
     return f"{key.table} {key.level} {key.id}" + ("" if key.hour is None else f" hour {key.hour}")
 
 
