@@ -977,7 +977,8 @@ def republication_rule(candidate: Candidate) -> Check:
         for before in sorted(held.get(key, ())):
             if reveals_fewer_than_k(int(people) - before, k):
                 violations.append(
-                    f"{figure_key_label(key)}: {people} now, {before} in an earlier release of the date"
+                    f"{figure_key_label(key)}: {people} now, {before} in an earlier release "
+                    "of the date"
                 )
     changed = {key: values - {now.get(key)} for key, values in held.items()}
     changed = {key: values for key, values in changed.items() if values}
