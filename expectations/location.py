@@ -584,7 +584,45 @@ def counts_match_landing_recount(candidate: Candidate) -> Check:
                or f.people - n.noise > coalesce(r.people, 0)
         """
         scope = "every published figure's true count (noise removed) against k and the recount"
+    release = candidate_release_against_recount(candidate, recount, exact=noise is None)
+    if release is not None:
+        sql = f"{sql}\nunion all\n{release}"
+        scope += "; every candidate figure, published or suppressed, against the recount"
     return Check(sql, scope)
+
+
+def candidate_release_against_recount(
+    candidate: Candidate, recount: str, exact: bool
+) -> str | None:
+    """Violations of the release's true counts, suppressed figures included, against the
+    recount: a model that counts the wrong people is caught even where the release then
+    suppresses the figures it changed (a re-publication suppresses a figure that moved by
+    less than k). With DP's contribution bounding a true count may be below the recount,
+    never above it."""
+    if not candidate.has_table("intermediate", "int_location__release"):
+        return None
+    hour_index = (
+        f"cast(floor((epoch(r.hour) - epoch({candidate.run_start_sql})) / 3600) as integer)"
+    )
+    differs = (
+        "c.people is distinct from r.people"
+        if exact
+        else "c.people is null or r.people is null or c.people > r.people"
+    )
+    return f"""
+        select 'candidate ' || coalesce(c.table_name, r.table_name) || ': '
+               || coalesce(c.area_level, r.level) || ' ' || coalesce(c.area_id, r.area)
+               || coalesce(' hour ' || cast(coalesce(c.hour_index, r.hour_index) as varchar), '')
+               || ' (' || coalesce(c.status, 'not in the release') || ') counts '
+               || coalesce(cast(c.people as varchar), 'nobody')
+               || ' people, the landing recount finds '
+               || coalesce(cast(r.people as varchar), 'nobody') as violation
+        from intermediate.int_location__release as c
+        full outer join (select *, {hour_index} as hour_index from {recount} as r) as r
+          on c.table_name = r.table_name and c.area_level = r.level and c.area_id = r.area
+         and c.hour_index is not distinct from r.hour_index
+        where {differs}
+    """
 
 
 PROMISES = (

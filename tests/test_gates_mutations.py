@@ -94,14 +94,15 @@ MUTATIONS = {
         [
             (
                 "models/intermediate/marketing/int_marketing__browsing_signals.sql",
-                "not is_sensitive\n        and lower(trim(category)) not in "
-                "({{ sensitive_category_list() }})",
+                "not is_sensitive\n        and not {{ is_sensitive_term('category') }}",
                 "true",
             ),
             (
+                # the marketing layer's whole interest filter: allow-list and sensitive terms
                 "models/intermediate/marketing/int_marketing__signals.sql",
-                "and signals.interest not in ({{ sensitive_category_list() }})",
-                "",
+                "signals.interest in ({{ allowed_interest_list() }})\n"
+                "        and not {{ is_sensitive_term('signals.interest') }}",
+                "true",
             ),
         ],
         "marketing",
