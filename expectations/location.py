@@ -901,7 +901,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             if not any(b in inside[m] and bigger(m, b) for m in member_set if m != b)
         ]
         residual = values[a] - sum(values[b] for b in cover)
-        if cover and reveals_fewer_than_k(residual, k):
+        if len(cover) >= 2 and reveals_fewer_than_k(residual, k):  # one: pairwise above
             names = ", ".join(labels[b] for b in cover)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {residual}")
         covered = np.concatenate([people[b] for b in cover]) if cover else np.empty(0)

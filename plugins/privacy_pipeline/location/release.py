@@ -84,13 +84,17 @@ def republication(
     k-1 is suppressed (``suppressed_republication``). One equal to a value recipients
     hold is held already: published, never suppressed. Every other held value stays in
     recipients' hands, so it joins the audit as a held figure: its people are today's
-    people of the same figure, plus as many stand-ins as it exceeded today's value by
-    (the people who have left since: objectors), so that today's figures inside it are
-    recognised as inside it, and it is inside none of them.
+    people of the same figure, plus stand-ins for the people who have left it since
+    (objectors), as many as it exceeded today's value by. The stand-ins are the first d
+    of one shared pool: a held figure that lost d people is then inside another held
+    figure that lost at least d, whenever today's people nest too. That never misses a
+    true containment (the leavers of a figure inside another are among the other's
+    leavers, so no more of them), at the price of some that are not; and today's figures
+    are inside a held one exactly when they are inside its today's people.
     """
     refused = {}
     figures = []
-    next_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
+    first_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
     for key in sorted(set(people) | set(held), key=_row_order):
         current = people.get(key, np.empty(0, dtype=np.int64))
         earlier = held.get(key, set())
@@ -101,11 +105,10 @@ def republication(
             else:
                 figures.append(Figure(key, current, released=value, held=value in earlier))
         for before in sorted(earlier - ({value} if key in people else set())):
-            stand_ins = max(before - value, 0)
-            extra = np.arange(next_stand_in, next_stand_in + stand_ins, dtype=np.int64)
-            next_stand_in += stand_ins
+            left = max(before - value, 0)
+            stand_ins = np.arange(first_stand_in, first_stand_in + left, dtype=np.int64)
             figures.append(
-                Figure(key, np.concatenate([current, extra]), released=before, held=True)
+                Figure(key, np.concatenate([current, stand_ins]), released=before, held=True)
             )
     return figures, refused
 
