@@ -241,39 +241,35 @@ def assert_k_holds_on_true_and_noisy_counts(rows, k: int) -> None:
             assert noisy >= k, f"{table} {level} {area} {hour}: shows {noisy} < k"
 
 
-def pinned_noise_release(tmp_path, noise: dict[str, int]):
-    """A DP release of one municipality whose noise is fixed in the ledger beforehand."""
-    from privacy_pipeline.location.noise import figure_ref, ledger_path, write_ledger
-    from privacy_pipeline.location.release import figure_counts
+PINNED_NOISE = {"1000": 5, "1001": -25}
 
-    tree = [
-        ("postal_code", "1000", "municipality", "M"),
-        ("postal_code", "1001", "municipality", "M"),
-        ("postal_code", "1002", "municipality", "M"),
-        ("municipality", "M", "province", "P"),
-        ("province", "P", None, None),
-    ]
-    counts = [
-        ("presence_hourly", "postal_code", "1000", 0, K - 2),  # noise +5: shows K + 3
-        ("presence_hourly", "postal_code", "1001", 0, K + 20),  # noise -25: shows K - 5
-        ("presence_hourly", "postal_code", "1002", 0, 3 * K),
-        ("presence_hourly", "municipality", "M", 0, 5 * K + 18),
-        ("presence_hourly", "province", "P", 0, 5 * K + 18),
-    ]
+
+def pinned_noise_people(tmp_path):
+    """The people of one municipality's figures, whose noise is fixed in the ledger
+    beforehand: 1000 has K - 2 people (noise +5: shows K + 3), 1001 K + 20 (noise -25:
+    shows K - 5), 1002 3K; the municipality and the province hold them all."""
+    from privacy_pipeline.location.noise import figure_ref, ledger_path, write_ledger
+
+    people, start = {}, 0
+    for code, size in {"1000": K - 2, "1001": K + 20, "1002": 3 * K}.items():
+        people[area_figure("postal_code", code, 0)] = people_array(range(start, start + size))
+        start += size
+    people[area_figure("municipality", "M", 0)] = people_array(range(start))
+    people[area_figure("province", "P", 0)] = people_array(range(start))
     config = {"dp": {"enabled": True}}
     chosen = dp_settings(config)
     write_ledger(
         ledger_path(chosen, tmp_path),
         "2026-06-20",
         chosen.ledger_key,
-        {figure_ref(key): noise.get(key.id, 0) for key in figure_counts(counts)},
+        {figure_ref(key): PINNED_NOISE.get(key.id, 0) for key in people},
     )
-    return counts, tree, config
+    return people, config
 
 
 def test_dp_release_applies_k_to_the_true_counts_as_well_as_the_noisy_ones(tmp_path):
-    counts, tree, config = pinned_noise_release(tmp_path, {"1000": 5, "1001": -25})
-    rows = decide_release(counts, tree, [], config, K, "2026-06-20", tmp_path)
+    people, config = pinned_noise_people(tmp_path)
+    rows = decide_release(people, config, K, "2026-06-20", tmp_path)
     statuses = {area: (true, noisy, status) for _, _, area, _, true, noisy, status in rows}
     assert statuses["1000"] == (K - 2, K + 3, "suppressed_below_k")  # noisy >= k, true < k
     assert statuses["1001"] == (K + 20, K - 5, "suppressed_below_k")  # true >= k, noisy < k
@@ -281,18 +277,23 @@ def test_dp_release_applies_k_to_the_true_counts_as_well_as_the_noisy_ones(tmp_p
 
 
 def test_a_release_that_applies_k_to_the_noisy_counts_only_fails_the_check(tmp_path):
-    """The check above is not vacuous: the same figures, with k applied to the noisy
-    counts only (the bug), publish 1000 with K - 2 true people and are caught."""
-    from privacy_pipeline.location.release import area_structure, figure_counts
-    from privacy_pipeline.location.suppression import apply_k_anonymity
+    """The check above is not vacuous: the same figures, audited as if the noisy count were
+    the truth (the bug), publish 1000 with K - 2 true people and are caught."""
+    from privacy_pipeline.location.disclosure import Figure, audit
 
-    counts, tree, config = pinned_noise_release(tmp_path, {"1000": 5, "1001": -25})
-    true = figure_counts(counts)
-    noisy = {key: value + {"1000": 5, "1001": -25}.get(key.id, 0) for key, value in true.items()}
-    status = apply_k_anonymity(noisy, area_structure(tree, []), K)  # noisy only: the bug
+    people, _ = pinned_noise_people(tmp_path)
+    noisy = {key: len(who) + PINNED_NOISE.get(key.id, 0) for key, who in people.items()}
+    figures = []
+    for key, who in people.items():
+        figure = Figure(key, who, released=noisy[key])
+        object.__setattr__(figure, "values", (noisy[key], noisy[key]))  # k sees noise only
+        figures.append(figure)
+    status = audit(figures, K)
     buggy_rows = [
-        (key.table, key.level, key.id, key.hour, true[key], noisy[key], status[key]) for key in true
+        (key.table, key.level, key.id, key.hour, len(who), noisy[key], status[key])
+        for key, who in people.items()
     ]
+    assert status[next(key for key in people if key.id == "1000")] == "published"
     with pytest.raises(AssertionError, match="true people < k"):
         assert_k_holds_on_true_and_noisy_counts(buggy_rows, K)
 

@@ -25,6 +25,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
+from tests.support.config import config_with_k
 from tests.support.pipeline import run_pipeline
 from tests.test_location_disclosure import union_of_releases, violations
 
@@ -163,14 +164,15 @@ def releases(tmp_path_factory):
     root = tmp_path_factory.mktemp("republication")
     customers, sightings = scenario()
     objector = sightings[0][0]  # one of the 20 of postal code 5000, also at SPAN
+    config = config_with_k(root, K)  # a test configuration: --k may only raise k
     first = write_landing_zone(root / "landing-1", landing_changes(customers, sightings))
-    result = run_pipeline(first, root / "warehouse", RUN_DATE, k=K)
+    result = run_pipeline(first, root / "warehouse", RUN_DATE, config=config)
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
     held_first = recipient_view(root / "warehouse")
     second = write_landing_zone(
         root / "landing-2", landing_changes(customers, sightings, [objector])
     )
-    result = run_pipeline(second, root / "warehouse", RUN_DATE, k=K)
+    result = run_pipeline(second, root / "warehouse", RUN_DATE, config=config)
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
     return {
         "warehouse": root / "warehouse",
