@@ -7,10 +7,9 @@ code 2000 (40 that hour, 40 in total), with k = 30.
 
 from __future__ import annotations
 
-import re
-
 import contextlib
 import datetime as dt
+import re
 
 import pytest
 from privacy_pipeline.gates.promises import CannotCheck

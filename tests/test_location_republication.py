@@ -17,6 +17,7 @@ import duckdb
 import pytest
 from privacy_pipeline.location.disclosure import PUBLISHED
 
+from tests.support.config import config_with_k
 from tests.support.landing import (
     RUN_DATE,
     consent_events_for,
@@ -25,7 +26,6 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
-from tests.support.config import config_with_k
 from tests.support.pipeline import run_pipeline
 from tests.test_location_disclosure import union_of_releases, violations
 
