@@ -323,6 +323,10 @@ def test_suppression_summary_for_the_dpo(warehouse):
         ("presence_hourly", "province"),
         ("event_attendance", "event"),
         ("event_attendance_total", "event"),
+        *(("visitors_daily", level) for level in ("postal_code", "municipality", "province")),
+        *(("visitor_origin", level) for level in ("postal_code", "municipality", "province")),
+        ("od_flows", "municipality"),
+        ("od_flows", "province"),
     }
     published, below_k, complementary = summary[("presence_hourly", "postal_code")]
     assert (
