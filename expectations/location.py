@@ -618,14 +618,15 @@ def counts_match_landing_recount(candidate: Candidate) -> Check:
 PROMISES = (
     Promise(
         "every_location_table_is_built",
-        "The four location tables exist in the candidate output (a missing table cannot be "
+        "The seven location tables exist in the candidate output (a missing table cannot be "
         "checked, so it cannot be published).",
         every_table_built,
     ),
     Promise(
         "counts_are_the_people_who_may_be_counted",
-        "Every published count (area hours at every level, event hours, event totals) "
-        "equals the number of distinct people, recounted by the gate from the landing "
+        "Every published count (area hours at every level, event hours, event totals, "
+        "visitors by class, visitor origins, origin-destination flows) equals the number of "
+        "distinct people, recounted by the gate from the landing "
         "network events, CRM and consent ledger, who may be counted: open accounts on the "
         "Proximus platform (not unmigrated Scarlet, closed or unknown) that did not object "
         "to location analytics at the end of the run date or since. With differential "
@@ -635,7 +636,8 @@ PROMISES = (
     ),
     Promise(
         "every_people_count_is_at_least_k",
-        "Every published count of people (area hours, event hours, event totals) is at least k.",
+        "Every published count of people (area hours, event hours, event totals, visitors, "
+        "visitor origins, flows) is at least k.",
         counts_at_least_k,
     ),
     Promise(
@@ -1196,7 +1198,8 @@ PROMISES = (
     *PROMISES,
     Promise(
         "no_difference_of_published_figures_reveals_fewer_than_k",
-        "For every published figure A (area hour, event hour, event total) and the people "
+        "For every published figure A (area hour, event hour, event total, visitors of a "
+        "class, visitor origin, flow) and the people "
         "behind it, recomputed from the landing zone: A minus any published figure counting "
         "a subset of A's people, and A minus any family of published figures counting "
         "disjoint subsets of them, is 0 or at least k.",
