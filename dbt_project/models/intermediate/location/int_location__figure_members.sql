@@ -86,15 +86,15 @@ memberships as (
     where event_id is not null
     {%- if not var('location')['dp']['enabled'] %}
 
-    union all
+        union all
 
-    select
-        table_name,
-        area_level,
-        area_id,
-        hour_index,
-        customer_id
-    from {{ ref('int_location__visit_members') }}
+        select
+            table_name,
+            area_level,
+            area_id,
+            hour_index,
+            customer_id
+        from {{ ref('int_location__visit_members') }}
     {%- endif %}
 )
 

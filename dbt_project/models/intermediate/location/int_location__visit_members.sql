@@ -134,25 +134,37 @@ homes as (
         on customers.postal_code = postal_areas.postal_code
 ),
 
-classified as (
+seen_from_home as (
     select
         areas_seen.customer_id,
         areas_seen.area_level,
         areas_seen.area_id,
+        areas_seen.longest_stay_seconds,
         homes.home_municipality,
         homes.home_province,
-        case
-            when areas_seen.area_id = case areas_seen.area_level
-                when 'postal_code' then homes.home_postal_code
-                when 'municipality' then homes.home_municipality
-                else homes.home_province
-            end then 'resident'
-            when areas_seen.longest_stay_seconds >= {{ min_stay_minutes * 60 }} then 'visitor'
-            else 'transit'
-        end as visitor_class
+        case areas_seen.area_level
+            when 'postal_code' then homes.home_postal_code
+            when 'municipality' then homes.home_municipality
+            else homes.home_province
+        end as home_area_id
     from areas_seen
     left join homes
         on areas_seen.customer_id = homes.customer_id
+),
+
+classified as (
+    select
+        customer_id,
+        area_level,
+        area_id,
+        home_municipality,
+        home_province,
+        case
+            when area_id = home_area_id then 'resident'
+            when longest_stay_seconds >= {{ min_stay_minutes * 60 }} then 'visitor'
+            else 'transit'
+        end as visitor_class
+    from seen_from_home
 ),
 
 moves as (
