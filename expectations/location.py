@@ -313,15 +313,45 @@ def event_totals_sql(candidate: Candidate) -> str:
     """
 
 
+# Closed vocabularies of the whole-day tables: (table, column, allowed values).
+DAY_TABLE_VALUES = (
+    ("visitors_daily", "area_level", AREA_LEVELS),
+    ("visitors_daily", "visitor_class", ("resident", "visitor", "transit")),
+    ("visitor_origin", "area_level", AREA_LEVELS),
+    ("visitor_origin", "origin_level", ("municipality", "province")),
+    ("od_flows", "area_level", ("municipality", "province")),
+    ("od_flows", "time_band", ("night", "morning", "midday", "evening", "late")),
+)
+
+
 def allowed_area_levels(candidate: Candidate) -> Check:
     allowed = ", ".join(f"'{level}'" for level in AREA_LEVELS)
-    sql = f"""
+    selects = [
+        f"""
         select distinct 'location.presence_hourly: area level ' || coalesce(level, 'null')
                as violation
         from ({presence_sql(candidate)}) as p
         where level is null or level not in ({allowed})
-    """
-    return Check(sql, "area levels of location.presence_hourly")
+        """
+    ]
+    for table, column, values in DAY_TABLE_VALUES:
+        candidate.require_columns(SCHEMA, table, column)
+        listed = ", ".join(sql_literal(value) for value in values)
+        selects.append(
+            f"""select distinct 'location.{table}: {column} '
+                       || coalesce(cast({quote(column)} as varchar), 'null') as violation
+                from {SCHEMA}.{table}
+                where {quote(column)} is null
+                   or cast({quote(column)} as varchar) not in ({listed})"""
+        )
+    selects.append(
+        """select 'location.od_flows: a move from ' || origin_area_id || ' to itself'
+           from location.od_flows where origin_area_id = destination_area_id"""
+    )
+    return Check(
+        union_all(selects),
+        "area levels of every location table, classes, origin levels and time bands",
+    )
 
 
 def hours_inside_run_date(candidate: Candidate) -> Check:
@@ -656,7 +686,9 @@ PROMISES = (
     ),
     Promise(
         "only_postal_code_municipality_or_province_areas",
-        "Areas are only postal codes, municipalities or provinces (nothing finer, no cell).",
+        "Areas are only postal codes, municipalities or provinces (nothing finer, no cell); "
+        "flows only between two different municipalities or provinces; visitor classes, "
+        "origin levels and time bands only those of the definitions.",
         allowed_area_levels,
     ),
     Promise(

@@ -405,3 +405,14 @@ def test_exact_visitors_figures_that_reveal_nothing_pass(published, tmp_path):
 
     sql = add_visitors("postal_code", POSTAL_B, "transit", 35)
     assert run_suite(copy_with(published, tmp_path, sql), SUITE)["success"]
+
+
+def test_a_flow_from_an_area_to_itself_or_an_unknown_band_blocks(published, tmp_path):
+    sql = (
+        "insert into location.od_flows by name select 'municipality' as area_level, "
+        f"'{MUNICIPALITY}' as origin_area_id, '{MUNICIPALITY}' as destination_area_id, "
+        f"'noon' as time_band, 40 as people, date '{RUN_DATE}' as run_date"
+    )
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(ctx, SUITE, "only_postal_code_municipality_or_province_areas")
+    assert "od_flows" in observed

@@ -279,3 +279,23 @@ def test_the_gate_recounts_and_audits_the_new_tables(warehouse):
     assert results["counts_are_the_people_who_may_be_counted"] is True
     assert results["no_difference_of_published_figures_reveals_fewer_than_k"] is True
     assert results["every_people_count_is_at_least_k"] is True
+
+
+def test_the_release_ledger_holds_the_new_figures_as_published(warehouse):
+    import duckdb
+    from privacy_pipeline.location.ledger import ledger_file
+
+    con = duckdb.connect(str(ledger_file(warehouse)), read_only=True)
+    try:
+        recorded = dict(
+            con.execute(
+                "select table_name, count(*) from location_release_ledger "
+                "where run_date = ? group by table_name",
+                [RUN_DATE],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    for table in ("visitors_daily", "visitor_origin", "od_flows"):
+        published = query(warehouse, f"select count(*) from location.{table}")[0][0]
+        assert recorded[table] == published > 0
