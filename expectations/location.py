@@ -984,7 +984,7 @@ def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
         bounds = np.searchsorted(owners, np.arange(len(figures) + 1))
         candidate.cache["published_people"] = [
             (
-                f"{kind} {level} {area}" + ("" if hour is None else f" hour {hour}"),
+                f"{kind} {level} {readable(area)}" + ("" if hour is None else f" hour {hour}"),
                 persons[bounds[figure] : bounds[figure + 1]],
                 int(value),
             )
@@ -1192,7 +1192,13 @@ def republication_rule(candidate: Candidate) -> Check:
 
 
 def figure_key_label(key) -> str:
-    return f"{key.table} {key.level} {key.id}" + ("" if key.hour is None else f" hour {key.hour}")
+    label = f"{key.table} {key.level} {readable(key.id)}"
+    return label + ("" if key.hour is None else f" hour {key.hour}")
+
+
+def readable(area: str) -> str:
+    """A figure's area for the DPO: the key columns of a daily figure split by ' / '."""
+    return str(area).replace(chr(31), " / ")
 
 
 def landing_people_of(candidate: Candidate, keys: list) -> dict:
