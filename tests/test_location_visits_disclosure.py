@@ -180,3 +180,21 @@ def test_an_origin_below_k_cannot_be_learnt_from_the_visitors_minus_the_other_or
     assert decided[from_far] == (3, SUPPRESSED_BELOW_K)
     assert decided[from_near] == (20, SUPPRESSED_COMPLEMENTARY)  # 23 - 20 = 3
     assert violations(published_view(people, decided), k) == []
+
+
+def test_min_stay_minutes_defaults_to_30_and_refuses_what_is_not_whole_minutes(tmp_path):
+    import pytest
+    import yaml
+    from privacy_pipeline.config import load_config
+    from privacy_pipeline.errors import ConfigError
+
+    path = tmp_path / "pipeline.yml"
+    path.write_text(yaml.safe_dump({"location": {"k": 30}}), encoding="utf-8")
+    assert load_config(path)["location"]["min_stay_minutes"] == 30
+    for number, value in enumerate((-1, 1.5, "30", True)):
+        path = tmp_path / f"pipeline-{number}.yml"  # the loader caches a file by its path
+        path.write_text(
+            yaml.safe_dump({"location": {"k": 30, "min_stay_minutes": value}}), encoding="utf-8"
+        )
+        with pytest.raises(ConfigError, match="min_stay_minutes"):
+            load_config(path)
