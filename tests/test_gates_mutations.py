@@ -56,6 +56,7 @@ def counts(reason: str) -> str:
 
 SIGHTINGS = "models/intermediate/location/int_location__sightings.sql"
 RELEASE = "models/intermediate/location/int_location__release.py"
+VISIT_MEMBERS = "models/intermediate/location/int_location__visit_members.sql"
 
 # name: (patches [(file, old, new)], suite, expectation, through the CLI)
 MUTATIONS = {
@@ -73,6 +74,18 @@ MUTATIONS = {
     ),
     "location counts closed accounts": (
         [(SIGHTINGS, LOCATION_ALLOWED, counts("'account_closed'"))],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+        False,
+    ),
+    "visitors never finds a resident": (
+        [
+            (
+                VISIT_MEMBERS,
+                "when area_id = home_area_id then 'resident'",
+                "when false then 'resident'",
+            )
+        ],
         "location",
         "counts_are_the_people_who_may_be_counted",
         False,
