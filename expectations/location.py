@@ -20,15 +20,21 @@ from privacy_pipeline.gates.landing_facts import (
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
-suppression_summary): every published people count is the number of people who may be
-counted, recounted from the landing events, and is at least k; no published figure
-can be subtracted from another to reveal fewer than k people, only postal code,
-municipality and province areas, only hours of the run date, nothing identifying a person.
+visitors_daily, visitor_origin, od_flows, suppression_summary): every published people
+count is the number of people who may be counted, recounted from the landing events,
+and is at least k; no published figure can be subtracted from another to reveal fewer
+than k people, only postal code, municipality and province areas, only hours of the run
+date, nothing identifying a person.
 """
 
 SCHEMA = "location"
-TABLES = ("presence_hourly", "event_attendance", "event_attendance_total", "suppression_summary")
-COUNT_TABLES = ("presence_hourly", "event_attendance", "event_attendance_total")
+# Whole-day tables of visits and moves (docs/location-privacy.md, "Visitors and moves").
+DAY_TABLES = ("visitors_daily", "visitor_origin", "od_flows")
+TABLES = (
+    "presence_hourly", "event_attendance", "event_attendance_total", *DAY_TABLES,
+    "suppression_summary",
+)  # fmt: skip
+COUNT_TABLES = ("presence_hourly", "event_attendance", "event_attendance_total", *DAY_TABLES)
 HOURLY_TABLES = ("presence_hourly", "event_attendance")
 AREA_LEVELS = ("postal_code", "municipality", "province")
 PEOPLE_COLUMNS = ("people", "people_count", "visitors", "attendees")
@@ -195,7 +201,7 @@ def area_subtraction_rule(candidate: Candidate) -> Check:
                || ' people and its published children ' || cast(people - residual as varchar)
                || ': difference ' || cast(residual as varchar) || ' (k = {k})' as violation
         from ({area_residuals_sql(candidate)}) as r
-        where residual <> 0 and residual < {k}
+        where residual <> 0 and residual > -{k} and residual < {k}
     """
     return Check(sql, "every published municipality and province hour")
 
@@ -307,15 +313,45 @@ def event_totals_sql(candidate: Candidate) -> str:
     """
 
 
+# Closed vocabularies of the whole-day tables: (table, column, allowed values).
+DAY_TABLE_VALUES = (
+    ("visitors_daily", "area_level", AREA_LEVELS),
+    ("visitors_daily", "visitor_class", ("resident", "visitor", "transit")),
+    ("visitor_origin", "area_level", AREA_LEVELS),
+    ("visitor_origin", "origin_level", ("municipality", "province")),
+    ("od_flows", "area_level", ("municipality", "province")),
+    ("od_flows", "time_band", ("night", "morning", "midday", "evening", "late")),
+)
+
+
 def allowed_area_levels(candidate: Candidate) -> Check:
     allowed = ", ".join(f"'{level}'" for level in AREA_LEVELS)
-    sql = f"""
+    selects = [
+        f"""
         select distinct 'location.presence_hourly: area level ' || coalesce(level, 'null')
                as violation
         from ({presence_sql(candidate)}) as p
         where level is null or level not in ({allowed})
-    """
-    return Check(sql, "area levels of location.presence_hourly")
+        """
+    ]
+    for table, column, values in DAY_TABLE_VALUES:
+        candidate.require_columns(SCHEMA, table, column)
+        listed = ", ".join(sql_literal(value) for value in values)
+        selects.append(
+            f"""select distinct 'location.{table}: {column} '
+                       || coalesce(cast({quote(column)} as varchar), 'null') as violation
+                from {SCHEMA}.{table}
+                where {quote(column)} is null
+                   or cast({quote(column)} as varchar) not in ({listed})"""
+        )
+    selects.append(
+        """select 'location.od_flows: a move from ' || origin_area_id || ' to itself'
+           from location.od_flows where origin_area_id = destination_area_id"""
+    )
+    return Check(
+        union_all(selects),
+        "area levels of every location table, classes, origin levels and time bands",
+    )
 
 
 def hours_inside_run_date(candidate: Candidate) -> Check:
@@ -403,12 +439,12 @@ def delivered_instant(candidate: Candidate, table: str, column: str) -> str:
     )
 
 
-def located_people_sql(candidate: Candidate) -> str:
-    """One row per person the gate may count, hour of the run date, place and event.
+def counted_sightings_sql(candidate: Candidate) -> str:
+    """One row per sighting of the run date of a person the gate may count: person,
+    cell_id, event_at, postal_code, municipality, province.
 
     One scan of the landing network events, joined to the lines of the customers who may
-    be counted (a small table) and to the cells; an event's sightings are those at its
-    cells between its start and its end (both included).
+    be counted (a small table) and to the cells.
     """
     start, end = candidate.run_start_sql, candidate.run_end_sql
     accepted_cells = (
@@ -430,42 +466,58 @@ def located_people_sql(candidate: Candidate) -> str:
             where {text("cell_id")} is not null and {text("postal_code")} is not null
               {accepted_cells}
         ),
-        event_sites as (
-            select distinct {text("ec.event_id")} as event_id, {text("ec.cell_id")} as cell_id,
-                   {timestamp("e.starts_at")} as starts_at, {timestamp("e.ends_at")} as ends_at
-            from landing.event_cells as ec
-            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
-            where {timestamp("e.starts_at")} < {end} and {timestamp("e.ends_at")} >= {start}
-        ),
         sightings as (
             select {delivered_text(candidate, "network_events", "msisdn")} as msisdn,
                    {delivered_text(candidate, "network_events", "cell_id")} as cell_id,
                    {delivered_instant(candidate, "network_events", "event_at")} as event_at
             from landing.network_events
         )
-        select distinct l.customer_id, {hour_of("s.event_at")} as hour,
-               c.postal_code, c.municipality, c.province, es.event_id
+        select l.customer_id as person, s.cell_id, s.event_at,
+               c.postal_code, c.municipality, c.province
         from sightings as s
         join counted_lines as l
           on l.msisdn = s.msisdn
          and (l.valid_from is null or l.valid_from <= s.event_at)
          and (l.valid_to is null or s.event_at < l.valid_to)
         join cells as c on c.cell_id = s.cell_id
+        where s.event_at >= {start} and s.event_at < {end}
+    """
+
+
+def located_people_sql(candidate: Candidate, sightings: str) -> str:
+    """One row per person the gate may count, hour of the run date, place and event, from
+    ``sightings`` (counted_sightings_sql); an event's sightings are those at its cells
+    between its start and its end (both included)."""
+    start, end = candidate.run_start_sql, candidate.run_end_sql
+    return f"""
+        with event_sites as (
+            select distinct {text("ec.event_id")} as event_id, {text("ec.cell_id")} as cell_id,
+                   {timestamp("e.starts_at")} as starts_at, {timestamp("e.ends_at")} as ends_at
+            from landing.event_cells as ec
+            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
+            where {timestamp("e.starts_at")} < {end} and {timestamp("e.ends_at")} >= {start}
+        )
+        select distinct s.person as customer_id, {hour_of("s.event_at")} as hour,
+               s.postal_code, s.municipality, s.province, es.event_id
+        from {sightings} as s
         left join event_sites as es
           on es.cell_id = s.cell_id and s.event_at between es.starts_at and es.ends_at
-        where s.event_at >= {start} and s.event_at < {end}
     """
 
 
 def landing_recount(candidate: Candidate) -> str:
     """True number of distinct people per figure: table_name, level, area, hour, people.
 
-    ``located`` is materialised once (the one scan of the events), then reduced five ways.
+    ``sightings`` is materialised once (the one scan of the events), then reduced to
+    ``located`` (distinct person hours) five ways, and to stays and moves for the whole-day
+    tables (visit_members_sql).
     """
     return candidate.materialise(
         "gate_location_recount",
         f"""
-        with located as materialized ({located_people_sql(candidate)})
+        with sightings as materialized ({counted_sightings_sql(candidate)}),
+        located as materialized ({located_people_sql(candidate, "sightings")}),
+        visits as ({visit_members_sql(candidate, "sightings", landing_homes_sql(candidate))})
         select 'presence_hourly' as table_name, 'postal_code' as level, postal_code as area,
                hour, count(distinct customer_id) as people
         from located group by postal_code, hour
@@ -482,6 +534,9 @@ def landing_recount(candidate: Candidate) -> str:
         select 'event_attendance_total', 'event', event_id, cast(null as timestamptz),
                count(distinct customer_id)
         from located where event_id is not null group by event_id
+        union all
+        select kind, level, area, cast(null as timestamptz), count(distinct person)
+        from visits group by kind, level, area
         """,
     )
 
@@ -497,6 +552,9 @@ def published_figures_sql(candidate: Candidate) -> str:
         union all
         select 'event_attendance_total', 'event', event_id, cast(null as timestamptz), people
         from ({event_totals_sql(candidate)}) as t
+        union all
+        select kind, level, area, cast(null as timestamptz), people
+        from ({day_figures_sql(candidate)}) as d
     """
 
 
@@ -537,7 +595,7 @@ def noise_of_published_figures(candidate: Candidate) -> str | None:
 
 
 def figure_label() -> str:
-    return """f.table_name || ': ' || f.level || ' ' || f.area
+    return """f.table_name || ': ' || f.level || ' ' || replace(f.area, chr(31), ' / ')
               || coalesce(' at ' || strftime(f.hour, '%Y-%m-%d %H:%M%z'), ' (whole window)')"""
 
 
@@ -628,14 +686,15 @@ def candidate_release_against_recount(
 PROMISES = (
     Promise(
         "every_location_table_is_built",
-        "The four location tables exist in the candidate output (a missing table cannot be "
+        "The seven location tables exist in the candidate output (a missing table cannot be "
         "checked, so it cannot be published).",
         every_table_built,
     ),
     Promise(
         "counts_are_the_people_who_may_be_counted",
-        "Every published count (area hours at every level, event hours, event totals) "
-        "equals the number of distinct people, recounted by the gate from the landing "
+        "Every published count (area hours at every level, event hours, event totals, "
+        "visitors by class, visitor origins, origin-destination flows) equals the number of "
+        "distinct people, recounted by the gate from the landing "
         "network events, CRM and consent ledger, who may be counted: open accounts on the "
         "Proximus platform (not unmigrated Scarlet, closed or unknown) that did not object "
         "to location analytics at the end of the run date or since. With differential "
@@ -645,7 +704,8 @@ PROMISES = (
     ),
     Promise(
         "every_people_count_is_at_least_k",
-        "Every published count of people (area hours, event hours, event totals) is at least k.",
+        "Every published count of people (area hours, event hours, event totals, visitors, "
+        "visitor origins, flows) is at least k.",
         counts_at_least_k,
     ),
     Promise(
@@ -664,7 +724,9 @@ PROMISES = (
     ),
     Promise(
         "only_postal_code_municipality_or_province_areas",
-        "Areas are only postal codes, municipalities or provinces (nothing finer, no cell).",
+        "Areas are only postal codes, municipalities or provinces (nothing finer, no cell); "
+        "flows only between two different municipalities or provinces; visitor classes, "
+        "origin levels and time bands only those of the definitions.",
         allowed_area_levels,
     ),
     Promise(
@@ -680,6 +742,129 @@ PROMISES = (
         no_person_identifying_column,
     ),
 )
+
+
+# ------------------------------------------------------------- visits and moves
+# The whole-day tables, read by this suite from the definitions (docs/location-privacy.md),
+# not from the models: per (person, level) the events in time order (ties by cell), a
+# stay is a run of consecutive events in one area, a move two consecutive events in
+# different areas. Their figures are keyed like the release's: the key columns beyond the
+# area joined by chr(31) in ``area``.
+
+DAY_TABLE_KEYS = {
+    "visitors_daily": ("area_id", "visitor_class"),
+    "visitor_origin": ("area_id", "origin_level", "origin_area_id"),
+    "od_flows": ("origin_area_id", "destination_area_id", "time_band"),
+}
+# (first local clock hour after the band, band) of a move's arrival.
+TIME_BANDS = ((6, "night"), (10, "morning"), (16, "midday"), (20, "evening"), (24, "late"))
+
+
+def day_figures_sql(candidate: Candidate) -> str:
+    """kind, level, area (the key joined by chr(31)), people of every published figure of
+    the whole-day tables."""
+    selects = []
+    for table, columns in DAY_TABLE_KEYS.items():
+        candidate.require_columns(SCHEMA, table, "area_level", *columns)
+        key = " || chr(31) || ".join(f"cast({quote(column)} as varchar)" for column in columns)
+        selects.append(
+            f"""select '{table}' as kind, lower(cast(area_level as varchar)) as level,
+                       {key} as area, {quote(people_column(candidate, table))} as people
+                from {SCHEMA}.{table}"""
+        )
+    return union_all(selects)
+
+
+def landing_homes_sql(candidate: Candidate) -> str:
+    """person, postal_code, municipality, province of every landing customer's home: the
+    CRM postal code, rolled up through the accepted cells (none if it is in no cell).
+    A customer delivered with two different postal codes has no home."""
+    return f"""
+        select homes.person, homes.postal_code, areas.municipality, areas.province
+        from (
+            select {text("customer_id")} as person, min({text("postal_code")}) as postal_code
+            from landing.customers
+            where {text("customer_id")} is not null
+            group by {text("customer_id")}
+            having count(distinct {text("postal_code")}) <= 1
+        ) as homes
+        left join (
+            select distinct {text("postal_code")} as postal_code,
+                   {text("municipality")} as municipality, {text("province")} as province
+            from {cells_sql(candidate)} as cells
+        ) as areas on areas.postal_code = homes.postal_code
+    """
+
+
+def visit_members_sql(candidate: Candidate, sightings: str, homes: str) -> str:
+    """kind, level, area (key joined by chr(31)), person: who stands behind each figure of
+    visitors_daily, visitor_origin and od_flows. ``sightings``: person, cell_id, event_at,
+    postal_code, municipality, province; ``homes``: person, postal_code, municipality,
+    province (landing_homes_sql)."""
+    location = candidate.ctx.config["location"]
+    min_stay_seconds = 60 * int(location.get("min_stay_minutes", 30))
+    timezone = candidate.ctx.config.get("timezone", "Europe/Brussels")
+    per_level = " union all ".join(
+        f"select person, '{level}' as level, {level} as area, event_at, cell_id "
+        f"from {sightings} as s"
+        for level in AREA_LEVELS
+    )
+    bands = " ".join(
+        f"when hour(event_at at time zone {sql_literal(timezone)}) < {end} then '{band}'"
+        for end, band in TIME_BANDS
+    )
+    home_area = """case c.level when 'postal_code' then h.postal_code
+                   when 'municipality' then h.municipality else h.province end"""
+    return f"""
+        with per_level as ({per_level}),
+        ordered as (
+            select person, level, area, event_at, cell_id,
+                   lag(area) over (partition by person, level order by event_at, cell_id)
+                       as previous_area
+            from per_level
+        ),
+        numbered as (
+            select person, level, area, event_at,
+                   sum(case when previous_area = area then 0 else 1 end) over (
+                       partition by person, level order by event_at, cell_id
+                       rows between unbounded preceding and current row) as stay
+            from ordered
+        ),
+        longest as (
+            select person, level, area, max(seconds) as seconds
+            from (select person, level, area, stay,
+                         epoch(max(event_at)) - epoch(min(event_at)) as seconds
+                  from numbered group by person, level, area, stay) as stays
+            group by person, level, area
+        ),
+        classed as (
+            select c.person, c.level, c.area, h.municipality as home_municipality,
+                   h.province as home_province,
+                   case when c.area = {home_area} then 'resident'
+                        when c.seconds >= {min_stay_seconds} then 'visitor'
+                        else 'transit' end as class
+            from longest as c left join ({homes}) as h on h.person = c.person
+        ),
+        moves as (
+            select distinct person, level, previous_area as origin, area as destination,
+                   case {bands} end as band
+            from ordered
+            where level <> 'postal_code' and previous_area <> area
+        )
+        select 'visitors_daily' as kind, level, area || chr(31) || class as area, person
+        from classed
+        union all
+        select 'visitor_origin', level,
+               area || chr(31) || 'municipality' || chr(31) || home_municipality, person
+        from classed where class = 'visitor' and home_municipality is not null
+        union all
+        select 'visitor_origin', level,
+               area || chr(31) || 'province' || chr(31) || home_province, person
+        from classed where class = 'visitor' and home_province is not null
+        union all
+        select 'od_flows', level, origin || chr(31) || destination || chr(31) || band, person
+        from moves
+    """
 
 
 # ------------------------------------------------------------- the disclosure rule
@@ -757,12 +942,17 @@ def published_figure_keys_sql(candidate: Candidate) -> str:
         union all
         select 'event_attendance_total', 'event', event_id, null, people
         from ({event_totals_sql(candidate)}) as t
+        union all
+        select kind, level, area, null, people from ({day_figures_sql(candidate)}) as d
     """
 
 
 def landing_figure_members_sql(candidate: Candidate) -> str:
     """kind, level, area, hour_index, person: who stands behind each possible figure."""
     sightings = landing_sightings(candidate)
+    located_sightings = f"""(select s.*, c.postal_code, c.municipality, c.province
+        from {sightings} as s join cells as c on c.cell_id = s.cell_id)"""
+    visits = visit_members_sql(candidate, located_sightings, landing_homes_sql(candidate))
     cells = f"""
         select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
                {text("municipality")} as municipality, {text("province")} as province
@@ -792,6 +982,8 @@ def landing_figure_members_sql(candidate: Candidate) -> str:
         select 'event_attendance', 'event', event_id, hour_index, person from event_sightings
         union
         select 'event_attendance_total', 'event', event_id, null, person from event_sightings
+        union
+        select kind, level, area, null, person from ({visits}) as visits
     """
 
 
@@ -830,7 +1022,7 @@ def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
         bounds = np.searchsorted(owners, np.arange(len(figures) + 1))
         candidate.cache["published_people"] = [
             (
-                f"{kind} {level} {area}" + ("" if hour is None else f" hour {hour}"),
+                f"{kind} {level} {readable(area)}" + ("" if hour is None else f" hour {hour}"),
                 persons[bounds[figure] : bounds[figure + 1]],
                 int(value),
             )
@@ -1047,7 +1239,13 @@ def republication_rule(candidate: Candidate) -> Check:
 
 
 def figure_key_label(key) -> str:
-    return f"{key.table} {key.level} {key.id}" + ("" if key.hour is None else f" hour {key.hour}")
+    label = f"{key.table} {key.level} {readable(key.id)}"
+    return label + ("" if key.hour is None else f" hour {key.hour}")
+
+
+def readable(area: str) -> str:
+    """A figure's area for the DPO: the key columns of a daily figure split by ' / '."""
+    return str(area).replace(chr(31), " / ")
 
 
 def landing_people_of(candidate: Candidate, keys: list) -> dict:
@@ -1085,7 +1283,8 @@ PROMISES = (
     *PROMISES,
     Promise(
         "no_difference_of_published_figures_reveals_fewer_than_k",
-        "For every published figure A (area hour, event hour, event total) and the people "
+        "For every published figure A (area hour, event hour, event total, visitors of a "
+        "class, visitor origin, flow) and the people "
         "behind it, recomputed from the landing zone: A minus any published figure counting "
         "a subset of A's people, and A minus any family of published figures counting "
         "disjoint subsets of them, is 0 or at least k.",

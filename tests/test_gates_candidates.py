@@ -105,6 +105,17 @@ select '{EVENT_ID}' as event_id, timestamptz '{RUN_DATE} 14:00:00+02' as hour_st
        cast(40 as bigint) as people, date '{RUN_DATE}' as run_date;
 create table location.event_attendance_total as
 select '{EVENT_ID}' as event_id, cast(40 as bigint) as people, date '{RUN_DATE}' as run_date;
+create table location.visitors_daily as
+select 'postal_code' as area_level, '{POSTAL_A}' as area_id, 'resident' as visitor_class,
+       cast(40 as bigint) as people, date '{RUN_DATE}' as run_date where false;
+create table location.visitor_origin as
+select 'postal_code' as area_level, '{POSTAL_A}' as area_id, 'municipality' as origin_level,
+       '{MUNICIPALITY}' as origin_area_id, cast(40 as bigint) as people,
+       date '{RUN_DATE}' as run_date where false;
+create table location.od_flows as
+select 'municipality' as area_level, '{MUNICIPALITY}' as origin_area_id,
+       '{MUNICIPALITY}' as destination_area_id, 'midday' as time_band,
+       cast(40 as bigint) as people, date '{RUN_DATE}' as run_date where false;
 create table location.suppression_summary as
 select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name,
        'postal_code' as area_level, 2 as published, 0 as suppressed_below_k,

@@ -209,6 +209,15 @@ def test_a_25_hour_dst_day_is_covered_and_nothing_beyond_it(tmp_path):
                    date '2026-10-25' as run_date) where false;
         create table location.event_attendance_total as
             select event_id, people, run_date from location.event_attendance;
+        create table location.visitors_daily as select 'postal_code' as area_level,
+            'x' as area_id, 'visitor' as visitor_class, 1::bigint as people,
+            date '2026-10-25' as run_date where false;
+        create table location.visitor_origin as select 'postal_code' as area_level,
+            'x' as area_id, 'municipality' as origin_level, 'y' as origin_area_id,
+            1::bigint as people, date '2026-10-25' as run_date where false;
+        create table location.od_flows as select 'municipality' as area_level,
+            'x' as origin_area_id, 'y' as destination_area_id, 'night' as time_band,
+            1::bigint as people, date '2026-10-25' as run_date where false;
         create table location.suppression_summary as select date '2026-10-25' as run_date;
         """,
     )
@@ -353,3 +362,61 @@ def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
     # one figure inside another, 3 apart
     found, _ = disclosure_violations([("A", people, 40), ("E", frozenset(range(37)), 37)], 10)
     assert found == ["A (40) minus E (37) = 3"]
+
+
+# --- the visits and moves tables (the clean landing zone, recounted by the gate: postal
+# code 2000 has 41 residents on the day, 2018 has 35 in transit and 1 resident, Antwerpen
+# 77 residents; at 14:00 the municipality has 75 people).
+
+
+def add_visitors(level: str, area: str, visitor_class: str, people: int) -> str:
+    return (
+        "insert into location.visitors_daily by name select "
+        f"'{level}' as area_level, '{area}' as area_id, '{visitor_class}' as visitor_class, "
+        f"{people} as people, date '{RUN_DATE}' as run_date"
+    )
+
+
+def test_a_visitors_figure_that_counts_people_who_are_not_there_blocks(published, tmp_path):
+    ctx = copy_with(published, tmp_path, add_visitors("postal_code", POSTAL_B, "visitor", 35))
+    observed = gate_blocks(ctx, SUITE, RECOUNT)
+    assert "visitors_daily" in observed and "finds 0" in observed
+
+
+def test_a_flow_nobody_made_blocks(published, tmp_path):
+    sql = (
+        "insert into location.od_flows by name select 'municipality' as area_level, "
+        f"'{MUNICIPALITY}' as origin_area_id, 'Elsewhere' as destination_area_id, "
+        f"'midday' as time_band, 40 as people, date '{RUN_DATE}' as run_date"
+    )
+    observed = gate_blocks(copy_with(published, tmp_path, sql), SUITE, RECOUNT)
+    assert "od_flows" in observed
+
+
+def test_an_exact_daily_figure_that_reveals_a_small_group_against_an_hour_blocks(
+    published, tmp_path
+):
+    """Antwerpen's 77 residents of the day hold the municipality's 75 people of 14:00:
+    77 - 75 = 2 people, both figures exact. The rule relates them by their people."""
+    sql = add_visitors("municipality", MUNICIPALITY, "resident", 77)
+    ctx = copy_with(published, tmp_path, sql)
+    observed = gate_blocks(ctx, SUITE, "no_difference_of_published_figures_reveals_fewer_than_k")
+    assert "visitors_daily" in observed and "= 2" in observed
+
+
+def test_exact_visitors_figures_that_reveal_nothing_pass(published, tmp_path):
+    from privacy_pipeline.gates import run_suite
+
+    sql = add_visitors("postal_code", POSTAL_B, "transit", 35)
+    assert run_suite(copy_with(published, tmp_path, sql), SUITE)["success"]
+
+
+def test_a_flow_from_an_area_to_itself_or_an_unknown_band_blocks(published, tmp_path):
+    sql = (
+        "insert into location.od_flows by name select 'municipality' as area_level, "
+        f"'{MUNICIPALITY}' as origin_area_id, '{MUNICIPALITY}' as destination_area_id, "
+        f"'noon' as time_band, 40 as people, date '{RUN_DATE}' as run_date"
+    )
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(ctx, SUITE, "only_postal_code_municipality_or_province_areas")
+    assert "od_flows" in observed

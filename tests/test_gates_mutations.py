@@ -54,25 +54,38 @@ def counts(reason: str) -> str:
     return f"where purpose = 'location_analytics' and (is_allowed or reason in ({reason}))"
 
 
-PERSON_HOURS = "models/intermediate/location/int_location__person_hours.sql"
+SIGHTINGS = "models/intermediate/location/int_location__sightings.sql"
 RELEASE = "models/intermediate/location/int_location__release.py"
+VISIT_MEMBERS = "models/intermediate/location/int_location__visit_members.sql"
 
 # name: (patches [(file, old, new)], suite, expectation, through the CLI)
 MUTATIONS = {
     "location counts objectors": (
-        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'opted_out', 'opted_out_after_run_date'"))],
+        [(SIGHTINGS, LOCATION_ALLOWED, counts("'opted_out', 'opted_out_after_run_date'"))],
         "location",
         "counts_are_the_people_who_may_be_counted",
         True,
     ),
     "location counts unmigrated Scarlet accounts": (
-        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'not_migrated'"))],
+        [(SIGHTINGS, LOCATION_ALLOWED, counts("'not_migrated'"))],
         "location",
         "counts_are_the_people_who_may_be_counted",
         False,
     ),
     "location counts closed accounts": (
-        [(PERSON_HOURS, LOCATION_ALLOWED, counts("'account_closed'"))],
+        [(SIGHTINGS, LOCATION_ALLOWED, counts("'account_closed'"))],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+        False,
+    ),
+    "visitors never finds a resident": (
+        [
+            (
+                VISIT_MEMBERS,
+                "when area_id = home_area_id then 'resident'",
+                "when false then 'resident'",
+            )
+        ],
         "location",
         "counts_are_the_people_who_may_be_counted",
         False,

@@ -323,6 +323,10 @@ def test_suppression_summary_for_the_dpo(warehouse):
         ("presence_hourly", "province"),
         ("event_attendance", "event"),
         ("event_attendance_total", "event"),
+        *(("visitors_daily", level) for level in ("postal_code", "municipality", "province")),
+        *(("visitor_origin", level) for level in ("postal_code", "municipality", "province")),
+        ("od_flows", "municipality"),
+        ("od_flows", "province"),
     }
     published, below_k, complementary = summary[("presence_hourly", "postal_code")]
     assert (
@@ -364,11 +368,20 @@ def test_no_column_or_value_identifies_a_person(warehouse):
         "published_people_hours_share",
         "total_published_figures_share",
         "total_published_people_hours_share",
+        "visitor_class",
+        "origin_level",
+        "origin_area_id",
+        "destination_area_id",
+        "time_band",
     }
     values = query(
         warehouse,
         "select area_id from location.presence_hourly "
-        "union select event_id from location.event_attendance",
+        "union select event_id from location.event_attendance "
+        "union select area_id from location.visitors_daily "
+        "union select origin_area_id from location.visitor_origin "
+        "union select origin_area_id from location.od_flows "
+        "union select destination_area_id from location.od_flows",
     )
     assert not [v for (v,) in values if re.fullmatch(r"L\d{5}|C\d{3}|\+\d+", v)]
 

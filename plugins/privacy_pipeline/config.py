@@ -158,6 +158,16 @@ def _read_yaml(path: str) -> dict[str, Any]:
     return data
 
 
+DEFAULT_MIN_STAY_MINUTES = 30
+
+
+def validate_min_stay(value: Any, where: str) -> int:
+    """The minimum stay of a visitor (docs/location-privacy.md): whole minutes, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where} must be a whole number of minutes >= 0, not {value!r}")
+    return value
+
+
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """Read and validate the configuration; returns a fresh dict the caller may modify."""
     config_path = Path(path or os.environ.get(ENV_CONFIG, DEFAULT_CONFIG_PATH))
@@ -165,6 +175,10 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
     location = config.setdefault("location", {})
     # The file's k is the floor of every run (run_k): PRIVACY_PIPELINE_K only raises it.
     location["k"] = validate_k(location.get("k", 30), f"location.k in {config_path}")
+    location["min_stay_minutes"] = validate_min_stay(
+        location.get("min_stay_minutes", DEFAULT_MIN_STAY_MINUTES),
+        f"location.min_stay_minutes in {config_path}",
+    )
     config[CONFIG_FILE_KEY] = str(config_path)
     config.setdefault("timezone", "Europe/Brussels")
     config["retention"] = validate_retention(config.get("retention") or {})

@@ -43,6 +43,13 @@ import numpy as np
 PRESENCE_TABLE = "presence_hourly"
 EVENT_HOUR_TABLE = "event_attendance"
 EVENT_TOTAL_TABLE = "event_attendance_total"
+# Whole-day figures of visits and moves (issue #13): the key columns beyond the area
+# travel in the figure's id, joined by KEY_SEPARATOR (as in dbt's location_figure_key).
+VISITORS_TABLE = "visitors_daily"
+VISITOR_ORIGIN_TABLE = "visitor_origin"
+OD_FLOWS_TABLE = "od_flows"
+DAY_TABLES = (VISITORS_TABLE, VISITOR_ORIGIN_TABLE, OD_FLOWS_TABLE)
+KEY_SEPARATOR = "\x1f"
 AREA_LEVELS = ("province", "municipality", "postal_code")
 EVENT_LEVEL = "event"
 
@@ -76,6 +83,11 @@ def event_hour_figure(event_id: str, hour: Hashable) -> FigureKey:
 
 def event_total_figure(event_id: str) -> FigureKey:
     return FigureKey(EVENT_TOTAL_TABLE, EVENT_LEVEL, str(event_id), None)
+
+
+def day_figure(table: str, level: str, *parts: str) -> FigureKey:
+    """A whole-day figure of a visits or moves table: its key columns joined into the id."""
+    return FigureKey(table, level, KEY_SEPARATOR.join(str(part) for part in parts), None)
 
 
 @dataclass(frozen=True)

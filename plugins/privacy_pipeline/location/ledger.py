@@ -24,7 +24,10 @@ import duckdb
 from privacy_pipeline.location.disclosure import (
     EVENT_HOUR_TABLE,
     EVENT_TOTAL_TABLE,
+    OD_FLOWS_TABLE,
     PRESENCE_TABLE,
+    VISITOR_ORIGIN_TABLE,
+    VISITORS_TABLE,
     FigureKey,
 )
 from privacy_pipeline.location.release import figure_key
@@ -106,7 +109,25 @@ def published_figures_sql(run_start: dt.datetime) -> dict[str, str]:
             from candidate.location.{EVENT_HOUR_TABLE}""",
         EVENT_TOTAL_TABLE: f"""select '{EVENT_TOTAL_TABLE}', 'event', event_id, null, people
             from candidate.location.{EVENT_TOTAL_TABLE}""",
+        **{
+            table: f"""select '{table}', area_level, {day_figure_id_sql(columns)}, null, people
+                from candidate.location.{table}"""
+            for table, columns in DAY_TABLE_KEY_COLUMNS.items()
+        },
     }
+
+
+# The key columns of each whole-day table, in the order of the figure's id
+# (disclosure.day_figure, dbt's location_figure_key).
+DAY_TABLE_KEY_COLUMNS = {
+    VISITORS_TABLE: ("area_id", "visitor_class"),
+    VISITOR_ORIGIN_TABLE: ("area_id", "origin_level", "origin_area_id"),
+    OD_FLOWS_TABLE: ("origin_area_id", "destination_area_id", "time_band"),
+}
+
+
+def day_figure_id_sql(columns: tuple[str, ...]) -> str:
+    return " || chr(31) || ".join(f"cast({column} as varchar)" for column in columns)
 
 
 def record_release(

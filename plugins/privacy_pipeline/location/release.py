@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 
 from privacy_pipeline.location.disclosure import (
+    DAY_TABLES,
     EVENT_HOUR_TABLE,
     EVENT_TOTAL_TABLE,
     PUBLISHED,
@@ -51,6 +52,8 @@ RELEASE_SCHEMA = (
 def figure_key(table_name: str, level: str, area: str, hour: int | None) -> FigureKey:
     if table_name == EVENT_TOTAL_TABLE:
         return event_total_figure(str(area))
+    if table_name in DAY_TABLES:
+        return FigureKey(table_name, level, str(area), None)
     if table_name == EVENT_HOUR_TABLE:
         return event_hour_figure(str(area), int(hour))
     return area_figure(level, str(area), int(hour))

@@ -70,8 +70,10 @@ def render_run_report(ctx: RunContext, facts: RunFacts, data_docs_index: Path) -
         html_table(facts.reconciliation),
         "<h2>Location suppression summary</h2>",
         "<p>Location figures withheld because fewer than k people are behind them "
-        "(primary) or because they would let someone subtract a small group "
-        "(complementary).</p>",
+        "(primary), because they would let someone subtract a small group "
+        "(complementary), or because they changed too little since an earlier release of "
+        "the date; per table (presence, events, visitors, visitor origins, "
+        "origin-destination flows) and level.</p>",
         html_table(facts.suppression_summary),
     ]
     return (

@@ -3,7 +3,11 @@
 -- (int_location__release) decides containment between figures from these sets.
 -- A view: the rows exist only while the release model reads them, in memory; no
 -- per-person table is ever written. Figures: per area and hour of D, per event and hour,
--- per event over its whole window on D (hour_index null).
+-- per event over its whole window on D (hour_index null); and the whole-day figures of
+-- the visits and moves tables (int_location__visit_members, hour_index null), which the
+-- auditor relates to all the others by their people like any figure.
+-- With differential privacy on, the visits and moves tables have no candidate figures:
+-- their contributions are not bounded, so no noise could be calibrated for them.
 {{ config(materialized='view') }}
 
 with
@@ -80,6 +84,18 @@ memberships as (
         customer_id
     from person_hours
     where event_id is not null
+    {%- if not var('location')['dp']['enabled'] %}
+
+        union all
+
+        select
+            table_name,
+            area_level,
+            area_id,
+            hour_index,
+            customer_id
+        from {{ ref('int_location__visit_members') }}
+    {%- endif %}
 )
 
 select

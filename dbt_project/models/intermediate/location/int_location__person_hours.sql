@@ -1,14 +1,13 @@
--- The one pass over the run date's network events, in two kinds of distinct rows:
+-- Presence and attendance, from the run date's sightings (int_location__sightings, the
+-- one pass over the network events), in two kinds of distinct rows:
 -- presence (who was seen in which postal code in which hour of D; event_id null) and
 -- attendance (who was at which event in which hour; areas null).
--- Only customers allowed for location_analytics on D are kept, before anything else.
+-- Only customers allowed for location_analytics on D are there, before anything else.
 -- The areas come along (the tree is nested, tested in int_location__area_tree), and a
 -- presence row is unique per person, hour and postal code, so counting needs no join and
 -- no distinct at postal-code level. Ephemeral: these per-person rows exist only inside
 -- the query of int_location__figure_members, read in memory by the release model, and are
 -- never written to a table.
--- The hour is found by arithmetic on the instant (seconds since local midnight), which is
--- exact on DST days and cheaper on 100M rows than truncating in a time zone.
 {{ config(materialized='ephemeral') }}
 
 with
@@ -18,12 +17,6 @@ run_day as (
         starts_at,
         ends_at
     from {{ ref('int_consent__run_day') }}
-),
-
-allowed_customers as (
-    select customer_id
-    from {{ ref('int_consent__effective') }}
-    where purpose = 'location_analytics' and is_allowed
 ),
 
 event_sites as (
@@ -39,34 +32,15 @@ event_sites as (
     where events.starts_at < run_day.ends_at and events.ends_at >= run_day.starts_at
 ),
 
-sightings_of_run_date as (
-    select
-        network_events.customer_id,
-        network_events.cell_id,
-        network_events.event_at,
-        cast(floor(
-            (extract(epoch from network_events.event_at) - extract(epoch from run_day.starts_at))
-            / 3600
-        ) as integer) as hour_index
-    from {{ ref('stg_network__network_events') }} as network_events
-    cross join run_day
-    where
-        network_events.event_at >= run_day.starts_at
-        and network_events.event_at < run_day.ends_at
-        and network_events.customer_id in (select allowed_customers.customer_id from allowed_customers)
-),
-
 located_sightings as (
     select
         sightings.customer_id,
         sightings.hour_index,
-        cells.postal_code,
-        cells.municipality,
-        cells.province,
+        sightings.postal_code,
+        sightings.municipality,
+        sightings.province,
         event_sites.event_id
-    from sightings_of_run_date as sightings
-    inner join {{ ref('stg_reference__cells') }} as cells
-        on sightings.cell_id = cells.cell_id
+    from {{ ref('int_location__sightings') }} as sightings
     left join event_sites
         on
             sightings.cell_id = event_sites.cell_id

@@ -3,7 +3,8 @@
 -- withheld because they changed too little since an earlier release of the date; and
 -- the information kept: the share of figures and of people-hours (the sum of the true
 -- counts) published, per row and over all the release (the total_ columns, the same on
--- every row). One row per table and level every run, zeros included.
+-- every row). One row per table and level every run, zeros included. people_hours sums
+-- the true counts: people-hours for hourly tables, people-days for the whole-day ones.
 
 with
 
@@ -17,7 +18,15 @@ table_levels as (
         ('presence_hourly', 'municipality'),
         ('presence_hourly', 'province'),
         ('event_attendance', 'event'),
-        ('event_attendance_total', 'event')
+        ('event_attendance_total', 'event'),
+        ('visitors_daily', 'postal_code'),
+        ('visitors_daily', 'municipality'),
+        ('visitors_daily', 'province'),
+        ('visitor_origin', 'postal_code'),
+        ('visitor_origin', 'municipality'),
+        ('visitor_origin', 'province'),
+        ('od_flows', 'municipality'),
+        ('od_flows', 'province')
     ) as published_levels (table_name, area_level)
 ),
 

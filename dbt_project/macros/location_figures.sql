@@ -1,0 +1,22 @@
+{#- Keys and clocks of the location figures (docs/location-privacy.md).
+
+    A whole-day figure of the visits and moves tables is keyed in the release like every
+    other figure, by (table_name, area_level, area_id, hour_index): its other key columns
+    (visitor class, origin, destination, time band) travel inside area_id, joined by the
+    ASCII unit separator (chr(31), never in an area name), and are split again by the
+    published marts. Trino: chr(31) and split_part exist; Spark: split_part (3.3+).
+-#}
+
+{% macro location_figure_key(parts) -%}
+    {{ parts | join(' || chr(31) || ') }}
+{%- endmacro %}
+
+{% macro location_figure_key_part(key, position) -%}
+    split_part({{ key }}, chr(31), {{ position }})
+{%- endmacro %}
+
+{#- The hour of the local clock (0-23) of an instant in the configured time zone.
+    Trino: hour(ts at time zone tz); Spark: hour(from_utc_timestamp(ts, tz)). -#}
+{% macro local_clock_hour(instant) -%}
+    extract(hour from ({{ instant }} at time zone '{{ var("timezone") }}'))
+{%- endmacro %}

@@ -1,0 +1,43 @@
+-- The one read of the network events for location: every sighting of D of a customer
+-- allowed for location analytics on D, with its cell's areas and its hour of D. Shared by
+-- presence and events (int_location__person_hours) and by stays and moves
+-- (int_location__visit_members). Ephemeral: a CTE of the query of
+-- int_location__figure_members, read in memory by the release model, never a table.
+-- The hour is found by arithmetic on the instant (seconds since local midnight), which is
+-- exact on DST days and cheaper on 100M rows than truncating in a time zone.
+{{ config(materialized='ephemeral') }}
+
+with
+
+run_day as (
+    select
+        starts_at,
+        ends_at
+    from {{ ref('int_consent__run_day') }}
+),
+
+allowed_customers as (
+    select customer_id
+    from {{ ref('int_consent__effective') }}
+    where purpose = 'location_analytics' and is_allowed
+)
+
+select
+    network_events.customer_id,
+    network_events.cell_id,
+    network_events.event_at,
+    cast(floor(
+        (extract(epoch from network_events.event_at) - extract(epoch from run_day.starts_at))
+        / 3600
+    ) as integer) as hour_index,
+    cells.postal_code,
+    cells.municipality,
+    cells.province
+from {{ ref('stg_network__network_events') }} as network_events
+cross join run_day
+inner join {{ ref('stg_reference__cells') }} as cells
+    on network_events.cell_id = cells.cell_id
+where
+    network_events.event_at >= run_day.starts_at
+    and network_events.event_at < run_day.ends_at
+    and network_events.customer_id in (select allowed_customers.customer_id from allowed_customers)

@@ -1,0 +1,246 @@
+-- Who stands behind each candidate figure of the visits and moves tables, one row per
+-- figure and person (same shape as the memberships of int_location__figure_members):
+--   visitors_daily: per area (3 levels) and class, the people seen there on D, each with
+--     exactly one class: resident (home there), visitor (a stay of at least
+--     location.min_stay_minutes), transit;
+--   visitor_origin: per area and home municipality / province, its visitors;
+--   od_flows: per municipality / province move (origin <> destination) and time band of
+--     the arrival (Europe/Brussels clock), the people who made it.
+-- One sort of each person's sightings serves every level: lag over the person's events in
+-- time order finds the moves and the islands of consecutive events in one area (stays).
+-- Ephemeral: per-person rows exist only inside the release model's query.
+-- Definitions and choices: docs/location-privacy.md.
+{{ config(materialized='ephemeral') }}
+{%- set min_stay_minutes = var('location').get('min_stay_minutes', 30) %}
+{%- if not (min_stay_minutes is integer and min_stay_minutes >= 0) %}
+    {{ exceptions.raise_compiler_error('config location.min_stay_minutes must be a whole number of minutes >= 0') }}
+{%- endif %}
+
+with
+
+sightings as (
+    select
+        customer_id,
+        cell_id,
+        event_at,
+        postal_code,
+        municipality,
+        province
+    from {{ ref('int_location__sightings') }}
+),
+
+-- Ties of one instant are ordered by cell, so the same events always give the same moves.
+ordered as (
+    select
+        customer_id,
+        cell_id,
+        event_at,
+        postal_code,
+        municipality,
+        province,
+        lag(postal_code) over by_time as previous_postal_code,
+        lag(municipality) over by_time as previous_municipality,
+        lag(province) over by_time as previous_province
+    from sightings
+    window by_time as (partition by customer_id order by event_at, cell_id)
+),
+
+-- Gaps and islands: a stay is numbered by the count of area changes up to its first event.
+islands as (
+    select
+        customer_id,
+        event_at,
+        postal_code,
+        municipality,
+        province,
+        sum(case when previous_postal_code = postal_code then 0 else 1 end) over running as postal_code_stay,
+        sum(case when previous_municipality = municipality then 0 else 1 end) over running as municipality_stay,
+        sum(case when previous_province = province then 0 else 1 end) over running as province_stay
+    from ordered
+    window running as (
+        partition by customer_id order by event_at, cell_id
+        rows between unbounded preceding and current row
+    )
+),
+
+stay_events as (
+    select
+        customer_id,
+        'postal_code' as area_level,
+        postal_code as area_id,
+        postal_code_stay as stay_number,
+        extract(epoch from event_at) as seen_at_seconds
+    from islands
+
+    union all
+
+    select
+        customer_id,
+        'municipality' as area_level,
+        municipality as area_id,
+        municipality_stay as stay_number,
+        extract(epoch from event_at) as seen_at_seconds
+    from islands
+
+    union all
+
+    select
+        customer_id,
+        'province' as area_level,
+        province as area_id,
+        province_stay as stay_number,
+        extract(epoch from event_at) as seen_at_seconds
+    from islands
+),
+
+stays as (
+    select
+        customer_id,
+        area_level,
+        area_id,
+        max(seen_at_seconds) - min(seen_at_seconds) as stay_seconds
+    from stay_events
+    group by customer_id, area_level, area_id, stay_number
+),
+
+areas_seen as (
+    select
+        customer_id,
+        area_level,
+        area_id,
+        max(stay_seconds) as longest_stay_seconds
+    from stays
+    group by customer_id, area_level, area_id
+),
+
+-- The home: the CRM postal code, rolled up through the cells reference (a nested tree).
+postal_areas as (
+    select distinct
+        postal_code,
+        municipality,
+        province
+    from {{ ref('stg_reference__cells') }}
+    where postal_code is not null
+),
+
+homes as (
+    select
+        customers.customer_id,
+        customers.postal_code as home_postal_code,
+        postal_areas.municipality as home_municipality,
+        postal_areas.province as home_province
+    from {{ ref('stg_crm__customers') }} as customers
+    left join postal_areas
+        on customers.postal_code = postal_areas.postal_code
+),
+
+seen_from_home as (
+    select
+        areas_seen.customer_id,
+        areas_seen.area_level,
+        areas_seen.area_id,
+        areas_seen.longest_stay_seconds,
+        homes.home_municipality,
+        homes.home_province,
+        case areas_seen.area_level
+            when 'postal_code' then homes.home_postal_code
+            when 'municipality' then homes.home_municipality
+            else homes.home_province
+        end as home_area_id
+    from areas_seen
+    left join homes
+        on areas_seen.customer_id = homes.customer_id
+),
+
+classified as (
+    select
+        customer_id,
+        area_level,
+        area_id,
+        home_municipality,
+        home_province,
+        case
+            when area_id = home_area_id then 'resident'
+            when longest_stay_seconds >= {{ min_stay_minutes * 60 }} then 'visitor'
+            else 'transit'
+        end as visitor_class
+    from seen_from_home
+),
+
+moves as (
+    select
+        customer_id,
+        'municipality' as area_level,
+        previous_municipality as origin_area_id,
+        municipality as destination_area_id,
+        {{ local_clock_hour('event_at') }} as arrival_hour
+    from ordered
+    where previous_municipality <> municipality
+
+    union all
+
+    select
+        customer_id,
+        'province' as area_level,
+        previous_province as origin_area_id,
+        province as destination_area_id,
+        {{ local_clock_hour('event_at') }} as arrival_hour
+    from ordered
+    where previous_province <> province
+),
+
+banded_moves as (
+    select distinct
+        customer_id,
+        area_level,
+        origin_area_id,
+        destination_area_id,
+        case
+            when arrival_hour < 6 then 'night'
+            when arrival_hour < 10 then 'morning'
+            when arrival_hour < 16 then 'midday'
+            when arrival_hour < 20 then 'evening'
+            else 'late'
+        end as time_band
+    from moves
+)
+
+select
+    'visitors_daily' as table_name,
+    area_level,
+    {{ location_figure_key(['area_id', 'visitor_class']) }} as area_id,
+    cast(null as integer) as hour_index,
+    customer_id
+from classified
+
+union all
+
+select
+    'visitor_origin' as table_name,
+    area_level,
+    {{ location_figure_key(['area_id', "'municipality'", 'home_municipality']) }} as area_id,
+    cast(null as integer) as hour_index,
+    customer_id
+from classified
+where visitor_class = 'visitor' and home_municipality is not null
+
+union all
+
+select
+    'visitor_origin' as table_name,
+    area_level,
+    {{ location_figure_key(['area_id', "'province'", 'home_province']) }} as area_id,
+    cast(null as integer) as hour_index,
+    customer_id
+from classified
+where visitor_class = 'visitor' and home_province is not null
+
+union all
+
+select
+    'od_flows' as table_name,
+    area_level,
+    {{ location_figure_key(['origin_area_id', 'destination_area_id', 'time_band']) }} as area_id,
+    cast(null as integer) as hour_index,
+    customer_id
+from banded_moves
