@@ -10,8 +10,8 @@ Tables of the ledger database (append-only; a DPO may only set ``conflicts.resol
 
 - ``events``: one row per ``ledger_key`` (the trimmed ``event_id``; an event without one
   is keyed by its content), the contract's columns as delivered (trimmed text), the file
-  it came in, and when (``first_received_at``, the run's processing instant) and by which
-  run it was first received.
+  and row it came in (``source_file``, ``source_row``), and when (``first_received_at``,
+  the run's processing instant) and by which run it was first received.
 - ``conflicts``: a later (or simultaneous) delivery of a known key with different content.
   Nothing is resolved silently: every unresolved version is shown to staging next to the
   ledger's, so the rule ``duplicate_key_conflict`` applies (a readable refusal among them is
@@ -48,12 +48,13 @@ DELIVERY_VIEW = f"landing.{TABLE}_delivery"
 LEDGER = "consent_ledger"  # the ledger database's name while attached
 REPORT_FILE = "consent_ledger.json"
 COLUMNS = tuple(contract_table(TABLE).column_names)
-# The landing table staging and the gates read: the ledger's columns plus these two.
+# The landing table staging and the gates read: the ledger's columns plus these three.
 SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"  # the event's row number in the file of its first delivery
 FIRST_RECEIVED = "_first_received_at"
-# The ledger keeps an event's first file, not its row in that file (a ledger row outlives
-# the file); the quarantine of a ledger row names the event by its own, masked, content.
-NO_SOURCE_ROW = "cast(null as bigint) as _source_row"
+# Columns added to the ledger after its first release (ledger files already written lack
+# them until their next merge adds them; old events keep a null there).
+ADDED_COLUMNS = {"events": {"source_row": "bigint"}, "conflicts": {"source_row": "bigint"}}
 
 
 @dataclass
@@ -94,19 +95,31 @@ def content_fingerprint(columns: tuple[str, ...] = COLUMNS) -> str:
     return f"md5(concat({parts}))"
 
 
-def delivered_rows_sql() -> str:
-    """The delivery, one row per distinct (key, content), values trimmed as text."""
+def keyed_delivery_sql() -> str:
+    """The delivery row by row: values trimmed as text, its ledger key, fingerprint, file
+    and row number."""
     values = ", ".join(f"{trimmed(c)} as {c}" for c in COLUMNS)
     return f"""
         with rows as (
-            select {values}, {SOURCE_FILE} as source_file from {DELIVERY_VIEW}
+            select {values}, {SOURCE_FILE} as source_file, {SOURCE_ROW} as source_row
+            from {DELIVERY_VIEW}
         ), keyed as (
             select *, {content_fingerprint()} as fingerprint from rows
         )
-        select coalesce(event_id, 'content:' || fingerprint) as ledger_key,
-               {", ".join(COLUMNS)}, fingerprint, min(source_file) as source_file,
-               count(*) as copies
+        select coalesce(event_id, 'content:' || fingerprint) as ledger_key, *
         from keyed
+    """
+
+
+def delivered_rows_sql() -> str:
+    """The delivery, one row per distinct (key, content), with the file and row number of
+    its first copy (in file order, the copy staging accepts)."""
+    return f"""
+        select ledger_key, {", ".join(COLUMNS)}, fingerprint,
+               min(source_file) as source_file,
+               arg_min(source_row, (source_file, source_row)) as source_row,
+               count(*) as copies
+        from ({keyed_delivery_sql()}) as keyed
         group by all
     """
 
@@ -116,14 +129,21 @@ def create_ledger_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""create table if not exists {LEDGER}.events (
             ledger_key varchar primary key, {text_columns}, fingerprint varchar,
-            source_file varchar, first_received_at timestamptz, first_run_id varchar,
-            first_run_date date)"""
+            source_file varchar, source_row bigint, first_received_at timestamptz,
+            first_run_id varchar, first_run_date date)"""
     )
     con.execute(
         f"""create table if not exists {LEDGER}.conflicts (
             ledger_key varchar, {text_columns}, fingerprint varchar, source_file varchar,
-            received_at timestamptz, run_id varchar, run_date date, resolved_at timestamptz)"""
+            source_row bigint, received_at timestamptz, run_id varchar, run_date date,
+            resolved_at timestamptz)"""
     )
+    # A ledger written before a column existed gets it (at the end: inserts name columns).
+    for table_name, columns in ADDED_COLUMNS.items():
+        for column, kind in columns.items():
+            con.execute(
+                f"alter table {LEDGER}.{table_name} add column if not exists {column} {kind}"
+            )
     con.execute(
         f"""create table if not exists {LEDGER}.deliveries (
             run_id varchar, run_date date, received_at timestamptz, delivered_rows bigint,
@@ -253,8 +273,10 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> tuple[int
             where version = 1 and ledger_key not in (select ledger_key from {LEDGER}.events)""",
     )
     con.execute(
-        f"""insert into {LEDGER}.events
-            select ledger_key, {columns}, fingerprint, source_file, ?, ?, cast(? as date)
+        f"""insert into {LEDGER}.events (ledger_key, {columns}, fingerprint, source_file,
+                source_row, first_received_at, first_run_id, first_run_date)
+            select ledger_key, {columns}, fingerprint, source_file, source_row, ?, ?,
+                   cast(? as date)
             from delivered_ranked
             where version = 1 and ledger_key not in (select ledger_key from {LEDGER}.events)""",
         run,
@@ -262,9 +284,10 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> tuple[int
     # Now every delivered key is in events: any other content is a conflict (once).
     before = scalar(con, f"select count(*) from {LEDGER}.conflicts")
     con.execute(
-        f"""insert into {LEDGER}.conflicts
+        f"""insert into {LEDGER}.conflicts (ledger_key, {columns}, fingerprint, source_file,
+                source_row, received_at, run_id, run_date, resolved_at)
             select d.ledger_key, {", ".join(f"d.{c}" for c in COLUMNS)}, d.fingerprint,
-                   d.source_file, ?, ?, cast(? as date), null
+                   d.source_file, d.source_row, ?, ?, cast(? as date), null
             from delivered as d
             join {LEDGER}.events as e on e.ledger_key = d.ledger_key
             where d.fingerprint <> e.fingerprint
@@ -282,29 +305,35 @@ def ledger_rows_sql(catalog: str = LEDGER) -> str:
     columns = ", ".join(COLUMNS)
     return f"""
         select {columns}, source_file as {SOURCE_FILE}, first_received_at as {FIRST_RECEIVED},
-               {NO_SOURCE_ROW}
+               source_row as {SOURCE_ROW}
         from {catalog}.events
         union all
-        select {columns}, source_file, min(received_at), {NO_SOURCE_ROW}
+        select {columns}, source_file, min(received_at), min(source_row)
         from {catalog}.conflicts
         where resolved_at is null
-        group by all
+        group by {columns}, source_file
     """
 
 
 def expose_ledger(con: duckdb.DuckDBPyConnection) -> None:
     """The landing table staging reads: the ledger, plus tonight's further identical copies
-    of an event (staging quarantines them as exact_duplicate, so the DPO sees a doubled
-    delivery; the ledger itself keeps one)."""
+    of an event, each with its own row number (staging quarantines them as exact_duplicate,
+    so the DPO sees a doubled delivery; the ledger itself keeps one)."""
     con.execute(f"create or replace table landing.{TABLE} as {ledger_rows_sql()}")
+    if not scalar(con, "select coalesce(max(copies), 1) > 1 from delivered"):
+        return
     columns = ", ".join(f"d.{c}" for c in COLUMNS)
     con.execute(
         f"""insert into landing.{TABLE}
-            select {columns}, d.source_file, e.first_received_at, {NO_SOURCE_ROW}
-            from delivered as d
+            select {columns}, d.source_file, e.first_received_at, d.source_row
+            from (
+                select *, row_number() over (
+                    partition by ledger_key, fingerprint order by source_file, source_row
+                ) as copy
+                from ({keyed_delivery_sql()}) as keyed
+            ) as d
             join {LEDGER}.events as e using (ledger_key)
-            join range(1, (select coalesce(max(copies), 1) from delivered)) as n(copy)
-              on n.copy < d.copies"""
+            where d.copy > 1"""
     )
 
 
