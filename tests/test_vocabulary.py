@@ -126,24 +126,36 @@ def test_the_allow_list_refuses_sensitive_interests_and_unknown_rule_interests()
 # ---------------------------------------------------------------- the gates' own reading
 
 
-def test_the_gates_read_the_ledger_generously_with_their_own_code():
+def test_the_gates_read_the_ledger_generously_with_their_own_code(tmp_path):
     from privacy_pipeline.gates.candidate import Candidate
     from privacy_pipeline.gates.landing_facts import ledger
+    from privacy_pipeline.landing import record_run_context
+    from privacy_pipeline.run_context import RunContext
 
     con = duckdb.connect()
     con.execute("create schema landing")
+    # The processing instant, as the loader records it: a time after it cannot be true.
+    run = RunContext.create(
+        tmp_path, tmp_path, "2026-06-20", reads_data=False, processed_at="2026-06-21T01:00:00Z"
+    )
+    record_run_context(con, run)
     con.execute(
         "create table landing.customers as "
         "select * from (values ('C001'), ('AB-1'), ('AB_1')) as t(customer_id)"
     )
-    at = "2026-05-01T10:00:00Z"
+    at, received = "2026-05-01T10:00:00Z", "timestamptz '2026-06-21 01:00:00+00'"
     con.execute(
         f"""create table landing.privacy_preferences as select * from (values
-            ('E1', 'c-001', 'Direct Marketing', 'OPT OUT', 'Letter', 'proximus', '{at}'),
-            ('E2', 'c001', 'partner_offers', 'opt_in', 'letter', 'proximus', '{at}'),
+            ('E1', 'c-001', 'Direct Marketing', 'OPT OUT', 'Letter', 'proximus', '{at}',
+             {received}),
+            ('E2', 'c001', 'partner_offers', 'opt_in', 'letter', 'proximus', '{at}',
+             {received}),
             ('E3', 'ab 1', 'direct_marketing', 'opt' || chr(8203) || '-out', 'email',
-             'PROXIMUS', '{at}')
-        ) as t(event_id, customer_id, purpose, choice, channel, platform, recorded_at)"""
+             'PROXIMUS', '{at}', {received}),
+            ('E4', 'C001', 'Partner Offers', 'Opt-In', 'EMAIL', 'proximus',
+             '2099-01-01T10:00:00Z', {received})
+        ) as t(event_id, customer_id, purpose, choice, channel, platform, recorded_at,
+               _first_received_at)"""
     )
     candidate = Candidate.__new__(Candidate)  # only the connection and the cache are used
     candidate.con, candidate.cache = con, {}
@@ -155,7 +167,14 @@ def test_the_gates_read_the_ledger_generously_with_their_own_code():
         ("E1", "C001", "direct_marketing", "opt_out", "proximus", True),  # matched generously
         ("E2", "c001", "partner_offers", "opt_in", "proximus", True),  # a consent: exact only
         ("E3", "ab 1", "direct_marketing", "opt_out", "proximus", True),  # two customers: no
+        ("E4", "C001", "partner_offers", "opt_in", "proximus", False),  # after the run
     ]
+
+    # Without the processing instant the gate cannot tell a true time: it errors, never passes.
+    con.execute("drop table landing.run_context")
+    candidate.cache.pop("gate_ledger")
+    with pytest.raises(duckdb.CatalogException, match="run_context"):
+        ledger(candidate)
 
 
 def test_a_partial_configuration_keeps_the_shipped_spellings_and_allow_list(tmp_path):
