@@ -114,9 +114,14 @@ def test_publication_removes_restricted_tables_published_before_they_moved(
 
     publish_run(ctx)
     assert "dpo.quarantined_rows" not in warehouse_tables(ctx.warehouse_dir)
+    # No export version keeps it (the superseded one is deleted: publish.KEPT_VERSIONS).
     leftovers = list((ctx.warehouse_dir / "exports").rglob("dpo.quarantined_rows*"))
     assert leftovers == []
-    assert "dpo.quarantined_rows" not in (version / "_MANIFEST.json").read_text()
+    live = export_link(ctx.warehouse_dir, ctx.run_date).resolve()
+    assert live != version
+    manifest = json.loads((live / "_MANIFEST.json").read_text())
+    assert "dpo.load_reconciliation" in manifest["rows"]
+    assert "dpo.quarantined_rows" not in manifest["rows"]
 
 
 # ------------------------------------------------------------------ retention
