@@ -241,21 +241,42 @@ def suppression_trend(candidate, warehouse, ctx: RunContext) -> list[Series]:
     return [Series("suppressed figures", points)] if points else []
 
 
+def landing_customer_ids(candidate: duckdb.DuckDBPyConnection | None) -> Any:
+    """The run's delivered customer numbers (Arrow), which ``ledger_sql`` matches refusals
+    against; none when the run's landing zone was not loaded."""
+    if candidate is not None:
+        with contextlib.suppress(duckdb.Error):
+            return candidate.sql(
+                "select distinct cast(customer_id as varchar) as customer_id from landing.customers"
+            ).to_arrow_table()
+    return None
+
+
 @contextlib.contextmanager
-def durable_ledger(ctx: RunContext) -> Iterator[duckdb.DuckDBPyConnection | None]:
+def durable_ledger(
+    ctx: RunContext, candidate: duckdb.DuckDBPyConnection | None
+) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A connection where ``landing.privacy_preferences`` is the durable consent ledger
     (not tonight's delivery), so the consent figures and the opt-out trend survive a
-    shortened delivery; None before the first ledger exists."""
+    shortened delivery, and ``landing.customers`` the run's delivered customer numbers (a
+    refusal is read as the gates read it); None before the first ledger exists."""
     from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
 
     if not ctx.consent_ledger_db.exists():
         yield None
         return
+    customer_ids = landing_customer_ids(candidate)
     con = duckdb.connect()
     try:
         con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
         con.execute("create schema landing")
         con.execute(f"create view landing.privacy_preferences as {ledger_rows_sql(LEDGER)}")
+        if customer_ids is None:
+            con.execute("create table landing.customers (customer_id varchar)")
+        else:
+            con.register("delivered_customer_ids", customer_ids)
+            con.execute("create table landing.customers as select * from delivered_customer_ids")
+            con.unregister("delivered_customer_ids")
         con.execute(
             "create table landing.run_context as select cast(? as timestamptz) as processed_at",
             [ctx.processed_at],
@@ -323,7 +344,7 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
     with (
         read_only(ctx.candidate_db) as candidate,
         read_only(ctx.warehouse_db) as warehouse,
-        durable_ledger(ctx) as ledger,
+        durable_ledger(ctx, candidate) as ledger,
     ):
         consents = ledger or candidate
         if consents is not None:
