@@ -187,6 +187,12 @@ def withdraw_objections(ctx: RunContext) -> dict[str, Any]:
     return withdraw(ctx)
 
 
+def honour_requests(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.rights import honour_requests as honour
+
+    return honour(ctx)
+
+
 def write_reports(ctx: RunContext) -> dict[str, str]:
     from privacy_pipeline.reports import write_run_reports
 
