@@ -166,9 +166,7 @@ def test_erasure_receipt_lists_rows_removed_with_a_digest(nights):
 
 def test_erased_customer_is_in_no_table_of_any_run_date(nights):
     warehouse = nights["warehouse"]
-    dates = {
-        d for (d,) in query(warehouse, "select distinct run_date from marketing.customer_interests")
-    }
+    dates = {d for (d,) in query(warehouse, "select distinct run_date from publication.log")}
     assert len(dates) == 2  # both nights published
     for table in PUBLISHED_TABLES:
         columns = [c for (c,) in query(warehouse, f"select column_name from (describe {table})")]
@@ -200,12 +198,19 @@ def test_no_file_under_the_warehouse_holds_the_erased_customer(nights):
         pseudonym(number).encode(),
         pseudonym(number).upper().encode(),
     }
-    found = []
-    for path in sorted(nights["warehouse"].rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            data = path.read_bytes()
-            found += [f"{path}: {n!r}" for n in needles if n in data]
-    assert found == []
+
+    def holding(root: Path) -> list[str]:
+        return [
+            f"{path}: {n!r}"
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and not path.is_symlink()
+            for n in needles
+            if n in path.read_bytes()
+        ]
+
+    # the search does find the customer where a copy of them is left (night 1's store)
+    assert holding(nights["night1"])
+    assert holding(nights["warehouse"]) == []
 
 
 def test_the_erased_customer_is_excluded_from_later_runs(nights):
