@@ -72,10 +72,17 @@ def in_candidate(candidate: Candidate) -> Check:
             if column == "row_data"
             else text(column)
         )
+        # A quarantined request row is the request record, kept by design (docs/dpo.md).
+        requests_kept = (
+            " where coalesce(source_table, '') <> 'data_subject_requests'"
+            if "source_table" in candidate.columns(schema, table) and column == "row_data"
+            else ""
+        )
         selects.append(
             f"""select {sql_literal(f"{schema}.{table}.{column}")} || ': erased customer '
                        || {masked("found.customer_id")} as violation
-                from (select {value} as customer_id from {schema}.{table}) as found
+                from (select {value} as customer_id from {schema}.{table}{requests_kept})
+                     as found
                 join {erased} as erased on erased.customer_id = found.customer_id"""
         )
     columns = customer_columns(candidate)

@@ -15,6 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from privacy_pipeline.pseudonyms import pseudonym
 from privacy_pipeline.publish import PUBLISHED_TABLES
@@ -234,3 +235,36 @@ def test_the_erased_customer_is_excluded_from_later_runs(nights):
         "select customer_key from main.data_subject_requests where request_id = 'REQ-9'",
     )
     assert keys == [(pseudonym(f"customer_id:{C_PROXIMUS}"),)]
+
+
+def test_erase_in_store_removes_rows_by_id_pseudonym_and_row_data_and_their_bytes(tmp_path):
+    from privacy_pipeline.rights import erase_in_store
+
+    db = tmp_path / "store.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table people (customer_id varchar, note varchar)")
+    con.execute(
+        "insert into people select 'KEEP' || i, 'x' from range(2000) t(i); "
+        "insert into people values ('ERASE-ME-77', 'gone')"
+    )
+    con.execute("create table lines (msisdn_pseudonym varchar)")
+    con.execute("insert into lines values ('feedface01'), ('cafe02')")
+    con.execute("create table quarantined_rows (source_table varchar, row_data varchar)")
+    con.execute(
+        """insert into quarantined_rows values
+           ('customers', '{"customer_id":"ERASE-ME-77"}'),
+           ('survey_responses', '{"x":"pseudonym:feedface01"}'),
+           ('data_subject_requests', '{"customer_id":"ERASE-ME-77"}'),
+           ('customers', '{"customer_id":"KEEP1"}')"""
+    )
+    con.close()
+    removed = erase_in_store(db, None, ["ERASE-ME-77"], ["feedface01"])
+    assert removed == {"main.people": 1, "main.lines": 1, "main.quarantined_rows": 2}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        kept = con.execute("select source_table from quarantined_rows order by 1").fetchall()
+    finally:
+        con.close()
+    # the request record stays; nothing else of the customer, not even in free blocks
+    assert kept == [("customers",), ("data_subject_requests",)]
+    assert db.read_bytes().count(b"feedface01") == 0

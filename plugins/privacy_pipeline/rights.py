@@ -50,6 +50,7 @@ from privacy_pipeline.sql import quote_identifier as quote
 log = logging.getLogger(__name__)
 
 REGISTER = "main.data_subject_requests"  # in the restricted store
+REQUESTS_TABLE = "data_subject_requests"  # the landing table
 STAGED_REQUESTS = "staging.stg_rights__data_subject_requests"
 ERASED_LANDING = "landing.erased_customers"
 ERASED_STAGED = "staging.stg_rights__erased_customers"
@@ -384,7 +385,12 @@ def erase_in_warehouse(ctx: RunContext, customer_ids: list[str]) -> dict[str, in
                         f"delete from {qualified(table)} where customer_id in (select unnest(?))",
                         [customer_ids],
                     )
-                redacted = redact_text(con, table, columns, customer_ids)
+                # Audit text only: a location area name is never a customer's id.
+                redacted = (
+                    redact_text(con, table, columns, customer_ids)
+                    if table.startswith("dpo.")
+                    else 0
+                )
                 if redacted:
                     totals[f"{table} (values redacted)"] = redacted
             record_withdrawals(con, ctx, by_date)
@@ -478,7 +484,11 @@ def erased_rows_predicate(
         )
     if not parts:
         return None
-    return "(" + " or ".join(sql for sql, _ in parts) + ")", [values for _, values in parts]
+    predicate = "(" + " or ".join(sql for sql, _ in parts) + ")"
+    if "source_table" in columns:
+        # A quarantined request row is the request record: it stays (docs/dpo.md).
+        predicate += f" and coalesce(source_table, '') <> '{REQUESTS_TABLE}'"
+    return predicate, [values for _, values in parts]
 
 
 def rewrite_database(db: Path) -> None:

@@ -190,13 +190,15 @@ checked_events as (
         typed_events.cell_id__raw,
         typed_events.event_at__raw,
         case
-            when exists (
-                select 1 from erased_lines
-                where
-                    erased_lines.msisdn = typed_events.msisdn__raw
-                    and typed_events.event_at >= erased_lines.valid_from
-                    and typed_events.event_at < erased_lines.valid_to
-            ) then 'erased_customer'
+            when
+                exists (
+                    select 1 from erased_lines
+                    where
+                        erased_lines.msisdn = typed_events.msisdn__raw
+                        and typed_events.event_at >= erased_lines.valid_from
+                        and typed_events.event_at < erased_lines.valid_to
+                )
+                then 'erased_customer'
             when typed_events.msisdn__raw is null then 'missing_value:msisdn'
             {{- row_problem_clauses('network_events', except=['msisdn']) }}
             when msisdn_directory.owner_count is null

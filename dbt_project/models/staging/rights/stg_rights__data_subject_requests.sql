@@ -47,7 +47,7 @@ requests as (
 placed as (
     select
         requests.*,
-        known_customers.customer_id is not null as matched,
+        known_customers.customer_id is not null as matched,  -- noqa: RF04
         case
             when known_customers.customer_id is null then null
             when known_customers.is_proximus_brand = 1 then 'proximus'
@@ -66,7 +66,7 @@ select
     received_at,
     channel,
     addressed_to,
-    matched,
+    matched,  -- noqa: RF04
     case
         when applicable_platform = 'proximus' then '{{ rights_address("proximus") }}'
         when applicable_platform = 'scarlet' then '{{ rights_address("scarlet") }}'
