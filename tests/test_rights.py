@@ -268,3 +268,9 @@ def test_erase_in_store_removes_rows_by_id_pseudonym_and_row_data_and_their_byte
     # the request record stays; nothing else of the customer, not even in free blocks
     assert kept == [("customers",), ("data_subject_requests",)]
     assert db.read_bytes().count(b"feedface01") == 0
+
+
+def test_the_register_of_recipients_is_generated_each_night(nights):
+    page = (nights["warehouse"] / "reports" / "recipients.html").read_text()
+    assert "location_buyers" in page and "marketing.customer_interests" in page
+    assert "Published with no declared recipient" not in page
