@@ -95,11 +95,18 @@ def content_fingerprint(columns: tuple[str, ...] = COLUMNS) -> str:
 
 
 def delivered_rows_sql() -> str:
-    """The delivery, one row per distinct (key, content), values trimmed as text."""
+    """The delivery, one row per distinct (key, content), values trimmed as text; without
+    the events of customers erased earlier (``landing.erased_customers``, written by the
+    loader just before the merge): their erasure must not be undone by a re-delivery
+    (docs/dpo.md)."""
     values = ", ".join(f"{trimmed(c)} as {c}" for c in COLUMNS)
     return f"""
         with rows as (
-            select {values}, {SOURCE_FILE} as source_file from {DELIVERY_VIEW}
+            select {values}, {SOURCE_FILE} as source_file from {DELIVERY_VIEW} as delivery
+            where not exists (
+                select 1 from landing.erased_customers as erased
+                where erased.customer_id = {trimmed("delivery.customer_id")}
+            )
         ), keyed as (
             select *, {content_fingerprint()} as fingerprint from rows
         )
