@@ -262,6 +262,7 @@ def durable_ledger(ctx: RunContext) -> Iterator[duckdb.DuckDBPyConnection | None
             "create table landing.run_context as select cast(? as timestamptz) as processed_at",
             [ctx.processed_at],
         )
+        attach_landing_customers(con, ctx)
     except duckdb.Error:
         con.close()
         yield None
@@ -270,6 +271,18 @@ def durable_ledger(ctx: RunContext) -> Iterator[duckdb.DuckDBPyConnection | None
         yield con
     finally:
         con.close()
+
+
+def attach_landing_customers(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+    """``landing.customers`` for the ledger's generous matching of refusals (ledger_sql):
+    tonight's CRM delivery from the candidate, or no customer when it is gone."""
+    try:
+        con.execute("attach ? as tonight (read_only)", [str(ctx.candidate_db)])
+        con.execute("create view landing.customers as select * from tonight.landing.customers")
+        con.execute("select count(*) from landing.customers").fetchall()
+    except duckdb.Error:
+        con.execute("drop view if exists landing.customers")
+        con.execute("create table landing.customers (customer_id varchar)")
 
 
 def consent_ledger_tables(ctx: RunContext) -> tuple[Table, Table, Table]:
