@@ -32,7 +32,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
-from tests.support.pipeline import query, run_cli, run_pipeline
+from tests.support.pipeline import query, query_restricted, run_cli, run_pipeline
 
 NEXT_DATE = "2026-06-21"
 MARKETING_TABLES = (
@@ -319,7 +319,7 @@ def test_night_one_keeps_every_rule(nights):
 
 
 def test_impossible_timestamps_are_quarantined_and_a_future_opt_in_never_decides(nights):
-    rows = query(
+    rows = query_restricted(  # person-level: the DPO's restricted store (issue #9)
         nights["warehouse"],
         "select event_id, reason from dpo.rejected_privacy_events where run_date = ?",
         [RUN_DATE],
