@@ -102,6 +102,11 @@ def nightly_privacy_pipeline():
         return stages.run_stage("withdraw_objections", ctx, stages.withdraw_objections)
 
     @task(trigger_rule="all_done")
+    def honour_requests(ctx: dict) -> dict:
+        """Data-subject requests (register, erasure, access): never wait for a green night."""
+        return stages.run_stage("honour_requests", ctx, stages.honour_requests)
+
+    @task(trigger_rule="all_done")
     def reports(ctx: dict) -> dict:
         """Runs for passed and failed runs alike: the DPO sees every outcome."""
         return stages.run_stage("reports", ctx, stages.write_reports)
@@ -122,13 +127,16 @@ def nightly_privacy_pipeline():
     gated = privacy_gates(ctx)
     published = publish(ctx)
     withdrawn = withdraw_objections(ctx)
+    honoured = honour_requests(ctx)
     reported = reports(ctx)
     pruned = prune_working_data(ctx)
 
-    loaded >> transformed >> gated >> published >> withdrawn >> reported
+    loaded >> transformed >> gated >> published >> withdrawn >> honoured >> reported
     [published, reported] >> pruned
     failed_stage_guard = fail_run_if_any_stage_failed()
-    [loaded, transformed, gated, published, withdrawn, reported, pruned] >> failed_stage_guard
+    [loaded, transformed, gated, published, withdrawn, honoured, reported, pruned] >> (
+        failed_stage_guard
+    )
 
 
 pipeline_dag = nightly_privacy_pipeline()

@@ -68,6 +68,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access(args: argparse.Namespace) -> int:
+    from privacy_pipeline.access import write_access_answer
+
+    if not args.warehouse.is_dir():
+        print(f"warehouse {args.warehouse} is not a folder", file=sys.stderr)
+        return 2
+    write_access_answer(args.warehouse, args.customer_id, args.output, args.format)
+    # The file holds person-level data; the console only says where it is.
+    print(f"wrote everything held about the customer to {args.output}")
+    return 0
+
+
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from privacy_pipeline.demo_data import generate_landing_zone
 
@@ -181,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the run date to export (default: the latest published date)",
     )
     export.set_defaults(func=cmd_export)
+
+    access = commands.add_parser(
+        "access", help="answer an access request: everything held about one customer"
+    )
+    access.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
+    access.add_argument("--customer-id", required=True)
+    access.add_argument("--output", type=Path, required=True)
+    access.add_argument("--format", choices=["json", "html"], default="json")
+    access.set_defaults(func=cmd_access)
 
     demo = commands.add_parser("demo-data", help="generate a synthetic landing zone")
     demo.add_argument("--landing", type=Path, required=True)

@@ -261,7 +261,12 @@ def allowed_interests(config: dict[str, Any]) -> list[str]:
 
 
 # Days kept when config/pipeline.yml does not say (docs/configuration.md).
-RETENTION_DEFAULTS = {"candidate_days": 0, "failed_candidate_days": 3, "restricted_store_days": 30}
+RETENTION_DEFAULTS = {
+    "candidate_days": 0,
+    "failed_candidate_days": 3,
+    "restricted_store_days": 30,
+    "marketing_days": 90,
+}
 
 
 def validate_retention(retention: dict[str, Any]) -> dict[str, Any]:

@@ -97,12 +97,18 @@ def content_fingerprint(columns: tuple[str, ...] = COLUMNS) -> str:
 
 def keyed_delivery_sql() -> str:
     """The delivery row by row: values trimmed as text, its ledger key, fingerprint, file
-    and row number."""
+    and row number; without the events of customers erased earlier
+    (``landing.erased_customers``, written by the loader just before the merge): their
+    erasure must not be undone by a re-delivery (docs/dpo.md)."""
     values = ", ".join(f"{trimmed(c)} as {c}" for c in COLUMNS)
     return f"""
         with rows as (
             select {values}, {SOURCE_FILE} as source_file, {SOURCE_ROW} as source_row
-            from {DELIVERY_VIEW}
+            from {DELIVERY_VIEW} as delivery
+            where not exists (
+                select 1 from landing.erased_customers as erased
+                where erased.customer_id = {trimmed("delivery.customer_id")}
+            )
         ), keyed as (
             select *, {content_fingerprint()} as fingerprint from rows
         )

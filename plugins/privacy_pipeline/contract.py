@@ -86,6 +86,7 @@ ANSWER_KINDS = ("count", "yes_no", "rating_1_5")
 NETWORKS = ("fixed", "mobile")
 DIRECTIONS = ("outgoing", "incoming")
 DEVICE_KINDS = ("handset", "home_device")
+REQUEST_KINDS = ("access", "erasure")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -285,6 +286,24 @@ TABLES: tuple[Table, ...] = (
         (Column("event_id", ID), Column("cell_id", ID)),
         key=("event_id", "cell_id"),
     ),
+    Table(
+        "data_subject_requests",
+        "rights",
+        (
+            Column("request_id", ID),
+            # Not checked against the customers: a request naming no known customer is
+            # kept as unmatched (privacy_pipeline.rights), never quarantined for it.
+            Column("customer_id", ID),
+            _enum("kind", *REQUEST_KINDS),
+            Column("received_at", TIMESTAMP),
+            Column("channel", TEXT, required=False),
+            Column("addressed_to", TEXT, required=False),
+        ),
+        key=("request_id",),
+        description="Data-subject requests (access, erasure) as received by any channel; "
+        "addressed_to is the mailbox or channel the request reached. Optional.",
+        optional=True,
+    ),
 )
 
 # An ISO 8601 instant with an offset some place on Earth has (at most +-14:00, minutes
@@ -309,6 +328,7 @@ PAST_ONLY_INSTANTS = frozenset({
     ("call_records", "ended_at"),
     ("device_observations", "observed_at"),
     ("network_events", "event_at"),
+    ("data_subject_requests", "received_at"),
 })  # fmt: skip
 
 TABLES_BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}

@@ -51,6 +51,7 @@ from privacy_pipeline.contract import (
     Table,
 )
 from privacy_pipeline.errors import UnusableInput
+from privacy_pipeline.rights import record_erased_customers
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import path_list, quote_identifier, quote_literal
 
@@ -536,6 +537,7 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
         located, rows_read = count_all(con, located, landing_dir, normalised_copies_dir(ctx))
         create_views(con, located, landing_dir)
         record_run_context(con, ctx)
+        record_erased_customers(con, ctx)
         merge_delivery(con, ctx)
         rows_read[LEDGER_TABLE] = count_ledger_rows(con)
         return rows_read
@@ -548,13 +550,15 @@ def record_run_context(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
 
     A table rather than a dbt variable: the models read it at run time, so dbt's parsed
     project stays valid from one run to the next (docs/architecture.md)."""
+    from privacy_pipeline.rights import run_ends_at
+
     con.execute(
         "create or replace table landing.run_context "
-        "(run_id varchar, run_date date, processed_at timestamptz)"
+        "(run_id varchar, run_date date, processed_at timestamptz, run_ends_at timestamptz)"
     )
     con.execute(
-        "insert into landing.run_context values (?, cast(? as date), ?)",
-        [ctx.run_id, ctx.run_date.isoformat(), ctx.processed_at],
+        "insert into landing.run_context values (?, cast(? as date), ?, ?)",
+        [ctx.run_id, ctx.run_date.isoformat(), ctx.processed_at, run_ends_at(ctx)],
     )
 
 

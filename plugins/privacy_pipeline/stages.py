@@ -187,6 +187,12 @@ def withdraw_objections(ctx: RunContext) -> dict[str, Any]:
     return withdraw(ctx)
 
 
+def honour_requests(ctx: RunContext) -> dict[str, Any]:
+    from privacy_pipeline.rights import honour_requests as honour
+
+    return honour(ctx)
+
+
 def write_reports(ctx: RunContext) -> dict[str, str]:
     from privacy_pipeline.reports import write_run_reports
 
@@ -200,13 +206,17 @@ def prune_working_data(ctx: RunContext) -> dict[str, Any]:
     ``retention.candidate_days`` days after their run date, or
     ``retention.failed_candidate_days`` for a run that failed (kept a little longer so an
     engineer can see why); rows of the DPO's restricted store older than
-    ``retention.restricted_store_days`` days are deleted.
+    ``retention.restricted_store_days`` days are deleted; run dates of the person-level
+    marketing tables older than ``retention.marketing_days`` leave the warehouse and the
+    exports (docs/dpo.md lists every retention period).
     """
     from privacy_pipeline.restricted import prune_restricted_store
+    from privacy_pipeline.retention import prune_marketing
 
     return {
         "candidates_removed": prune_candidates(ctx),
         "restricted_rows_deleted": prune_restricted_store(ctx),
+        "marketing_dates_deleted": sorted(prune_marketing(ctx)),
     }
 
 

@@ -19,13 +19,19 @@
          that differ only there are one row and several lines; the first line's row is
          accepted, the others are quarantined as additional_line (their number is still the
          customer's line: see base_network__network_events).
+    erasable: a row of a table with a customer_id column whose customer asked for erasure
+         (macro is_erased_customer) is neither accepted nor quarantined: it keeps only its
+         file and rejection_reason 'erased_customer', every other column null, so the
+         reconciliation still counts it and nothing of the person is kept (the requests
+         themselves are not erasable: the request record stays, docs/dpo.md).
     The output keeps the contract's columns except direct identifiers (contract: identifier).
 -#}
-{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[], line_column=none) -%}
+{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[], line_column=none, erasable=true) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set physical_types = landing_physical_types(relation) -%}
     {%- set key = contract.key -%}
+    {%- set erasure_applies = erasable and 'customer_id' in contract.columns -%}
 
 with
 
@@ -114,6 +120,9 @@ versioned_rows as (
 decided_rows as (
     select
         *,
+        {%- if erasure_applies %}
+        case when {{ is_erased_customer('customer_id') }} then 'erased_customer' else
+        {%- endif %}
         coalesce(
             row_problem,
             case
@@ -125,19 +134,20 @@ decided_rows as (
                 when not is_first_line then 'exact_duplicate'
             end,
             reference_problem
-        ) as rejection_reason
+        ){% if erasure_applies %} end{% endif %} as rejection_reason
     from versioned_rows
 )
 
 select
     {%- for column_name, spec in contract.columns.items() if not spec.identifier %}
-    {{ column_name }},
+    {{ unless_erased(column_name, erasure_applies) }} as {{ column_name }},
     {%- endfor %}
     {%- for extra in extra_columns %}
-    {{ extra }},
+    {%- set parts = extra.rsplit(' as ', 1) %}
+    {{ unless_erased(parts[0], erasure_applies) }} as {{ parts[1] }},
     {%- endfor %}
     _source_file,
     rejection_reason,
-    case when rejection_reason is not null then {{ quarantine_row_json(table_name) }} end as row_data
+    case when rejection_reason is not null and rejection_reason <> 'erased_customer' then {{ quarantine_row_json(table_name) }} end as row_data
 from decided_rows
 {%- endmacro %}

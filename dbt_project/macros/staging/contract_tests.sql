@@ -8,11 +8,11 @@
     where {{ column_name }} not in ({% for value in values %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %})
 {% endtest %}
 
-{#- Per landing table: rows read = rows accepted + rows quarantined. -#}
+{#- Per landing table: rows read = rows accepted + rows quarantined + rows of erased customers. -#}
 {% test rows_reconcile(model) %}
     select *
     from {{ model }}
-    where rows_read is null or rows_read <> rows_accepted + rows_quarantined
+    where rows_read is null or rows_read <> rows_accepted + rows_quarantined + rows_erased
 {% endtest %}
 
 {#- One row per landing table of the contract, no more, no less. -#}

@@ -14,7 +14,7 @@ from privacy_pipeline.config import EXPECTATIONS_DIR
 from privacy_pipeline.gates.promises import Promise
 
 # The order the DAG runs them in and the run report lists them in.
-SUITES: tuple[str, ...] = ("personal_data", "marketing", "location")
+SUITES: tuple[str, ...] = ("personal_data", "marketing", "location", "rights")
 
 
 @dataclass(frozen=True)

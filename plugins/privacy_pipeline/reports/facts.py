@@ -61,6 +61,8 @@ class RunFacts:
     ledger_omissions: Table = field(default_factory=Table)
     ledger_conflicts: Table = field(default_factory=Table)
     withdrawals: Table = field(default_factory=Table)
+    requests: Table = field(default_factory=Table)
+    erasures: Table = field(default_factory=Table)
 
 
 @contextlib.contextmanager
@@ -337,10 +339,43 @@ def withdrawals_table(ctx: RunContext) -> Table:
     )
 
 
+def requests_tables(ctx: RunContext) -> tuple[Table, Table]:
+    """Tonight's data-subject requests (unmatched ones with the id as written, so the DPO
+    can find whom they mean; no other person-level value) and the erasures applied."""
+    from privacy_pipeline.rights import read_report
+
+    report = read_report(ctx)
+    if report is None:
+        missing = "the data-subject requests step did not run"
+        return Table(missing=missing), Table(missing=missing)
+    requests = Table(
+        ["request", "kind", "received at", "status", "reached", "applicable address",
+         "customer id (unmatched only)"],
+        [
+            (
+                r["request_id"],
+                r["kind"],
+                r["received_at"],
+                "unmatched" if not r["matched"] else "forwarded" if r["forwarded"] else "direct",
+                r["addressed_to"],
+                r["applicable_address"],
+                r["customer_id_as_written"],
+            )
+            for r in report["requests"]
+        ],
+    )  # fmt: skip
+    erasures = Table(
+        ["erasure request applied", "receipt"],
+        [(rid, f"restricted/erasure/{rid}.json") for rid in report["erasures_applied"]],
+    )
+    return requests, erasures
+
+
 def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> RunFacts:
     failures = read_failures(ctx)
     outcome, published = run_outcome(ctx, failures, gate_results)
     ledger_summary, omissions, conflicts = consent_ledger_tables(ctx)
+    requests, erasures = requests_tables(ctx)
     with (
         read_only(ctx.candidate_db) as candidate,
         read_only(ctx.warehouse_db) as warehouse,
@@ -381,4 +416,6 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
             ledger_omissions=omissions,
             ledger_conflicts=conflicts,
             withdrawals=withdrawals_table(ctx),
+            requests=requests,
+            erasures=erasures,
         )

@@ -55,6 +55,16 @@ def render_run_report(ctx: RunContext, facts: RunFacts, data_docs_index: Path) -
         "<p>Rows removed tonight from the marketing tables (and their export files) of "
         "every published run date, for customers who object or lost a consent:</p>",
         html_table(facts.withdrawals),
+        "<h2>Data-subject requests</h2>",
+        "<p>Requests received tonight (access, erasure). Every request is honoured whatever "
+        "address it reached: <em>forwarded</em> means it reached another address than the one "
+        "that applied to the customer at that time (privacy@scarlet.be before migration, "
+        "privacy@proximus.com or another Proximus channel after); <em>unmatched</em> means it "
+        "names no customer of the CRM delivery: it is kept in the register of the restricted "
+        "store for the DPO to resolve, never dropped.</p>",
+        html_table(facts.requests),
+        "<p>Erasures applied tonight (the receipt lists the rows removed per store and table):</p>",
+        html_table(facts.erasures),
         "<h2>Rejected privacy events</h2>",
         "<p>Consent events that could not be applied, by reason (they are not lost: "
         "each one is in <code>dpo.rejected_privacy_events</code> of the restricted store "

@@ -27,6 +27,12 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def write_recipients_register(ctx: RunContext) -> None:
+    from privacy_pipeline.recipients import write_recipients_register as write
+
+    write(ctx)
+
+
 def write_run_reports(ctx: RunContext) -> dict[str, str]:
     """Record the gate results (also of failed runs), then write the DPO's pages."""
     record_gate_results(ctx)
@@ -38,5 +44,6 @@ def write_run_reports(ctx: RunContext) -> dict[str, str]:
     facts = collect_facts(ctx, read_suite_results(ctx))
     report = run_report_path(ctx)
     write_atomically(report, render_run_report(ctx, facts, data_docs))
+    write_recipients_register(ctx)
     log.info("run report: %s; Data Docs: %s", report, data_docs)
     return {"run_report": str(report), "data_docs": str(data_docs)}

@@ -1,5 +1,5 @@
 -- One row per landing table of the contract: rows read by the loader = rows accepted by
--- staging + rows quarantined. The test rows_reconcile fails the build if a row was lost.
+-- staging + rows quarantined + rows of erased customers (excluded in staging, docs/dpo.md). The test rows_reconcile fails the build if a row was lost.
 {%- set contract = var('landing_contract') %}
 
 with
@@ -23,6 +23,19 @@ accepted_counts as (
     {%- endfor %}
 ),
 
+erased_counts as (
+    {%- for table_name, table in contract.items() %}
+        select
+            '{{ table_name }}' as source_table,
+            count(*) as rows_erased
+        from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
+        where rejection_reason = 'erased_customer'
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
 quarantined_counts as (
     select
         source_table,
@@ -36,9 +49,12 @@ select
     accepted_counts.source_table,
     read_counts.rows_read,
     accepted_counts.rows_accepted,
-    coalesce(quarantined_counts.rows_quarantined, 0) as rows_quarantined
+    coalesce(quarantined_counts.rows_quarantined, 0) as rows_quarantined,
+    erased_counts.rows_erased
 from accepted_counts
 left join read_counts
     on accepted_counts.source_table = read_counts.source_table
+left join erased_counts
+    on accepted_counts.source_table = erased_counts.source_table
 left join quarantined_counts
     on accepted_counts.source_table = quarantined_counts.source_table

@@ -3,7 +3,8 @@
 -- row_data. A row of an event table is only its row number in the file; any other row is
 -- the row as JSON with direct identifiers removed (full_name, email) or pseudonymised
 -- (msisdn, called_number) and phone numbers and e-mail addresses masked in every other
--- value. CSV lines that could not even be split into columns are listed by line number,
+-- value. Rows of erased customers (reason erased_customer) are not quarantined: nothing of
+-- them is kept (dpo.load_reconciliation counts them as rows_erased). CSV lines that could not even be split into columns are listed by line number,
 -- without their content.
 {%- set contract = var('landing_contract') %}
 
@@ -17,7 +18,7 @@ rejected_rows as (
             rejection_reason as reason,
             row_data
         from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
-        where rejection_reason is not null
+        where rejection_reason is not null and rejection_reason <> 'erased_customer'
         {%- if not loop.last %}
             union all
         {%- endif %}

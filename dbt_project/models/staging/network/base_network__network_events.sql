@@ -13,6 +13,9 @@
 -- rows would.
 -- row_data of a rejected event is its row number in the file only (no content: see
 -- quarantine_row_json).
+-- Erasure (docs/dpo.md): an event on a number an erased customer held at its instant (a
+-- listed line's period, else customers.msisdn for the whole account life) is kept as an
+-- 'erased_customer' row without content: it counts in no location figure from then on.
 {%- set relation = source('network', 'network_events') %}
 {%- set physical_types = landing_physical_types(relation) %}
 {%- set customers_relation = source('crm', 'customers') %}
@@ -141,6 +144,29 @@ msisdn_directory as (
         line_segments.segment_to
 ),
 
+-- Numbers of erased customers while they held them (the same two cases as above).
+erased_lines as (
+    select
+        delivered_lines.msisdn,
+        delivered_lines.valid_from,
+        coalesce(delivered_lines.valid_to, {{ end_of_time }}) as valid_to
+    from delivered_lines
+    where {{ is_erased_customer('delivered_lines.customer_id') }}
+    union all
+    select
+        delivered_numbers.msisdn,
+        {{ beginning_of_time }} as valid_from,
+        {{ end_of_time }} as valid_to
+    from delivered_numbers
+    where
+        {{ is_erased_customer('delivered_numbers.customer_id') }}
+        and delivered_numbers.msisdn is not null
+        and not exists (
+            select 1 from delivered_lines as erased_customer_lines
+            where erased_customer_lines.customer_id = delivered_numbers.customer_id
+        )
+),
+
 known_cells as (
     select cell_id as known_cell_id
     from {{ ref('stg_reference__cells') }}
@@ -164,6 +190,15 @@ checked_events as (
         typed_events.cell_id__raw,
         typed_events.event_at__raw,
         case
+            when
+                exists (
+                    select 1 from erased_lines
+                    where
+                        erased_lines.msisdn = typed_events.msisdn__raw
+                        and typed_events.event_at >= erased_lines.valid_from
+                        and typed_events.event_at < erased_lines.valid_to
+                )
+                then 'erased_customer'
             when typed_events.msisdn__raw is null then 'missing_value:msisdn'
             {{- row_problem_clauses('network_events', except=['msisdn']) }}
             when msisdn_directory.owner_count is null
@@ -185,10 +220,10 @@ checked_events as (
 )
 
 select
-    customer_id,
-    cell_id,
-    event_at,
+    {{ unless_erased('customer_id') }} as customer_id,
+    {{ unless_erased('cell_id') }} as cell_id,
+    {{ unless_erased('event_at') }} as event_at,
     _source_file,
     rejection_reason,
-    case when rejection_reason is not null then {{ quarantine_row_json('network_events') }} end as row_data
+    case when rejection_reason is not null and rejection_reason <> 'erased_customer' then {{ quarantine_row_json('network_events') }} end as row_data
 from checked_events
