@@ -37,7 +37,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
-from tests.support.pipeline import query, run_pipeline
+from tests.support.pipeline import query, query_restricted, run_pipeline
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)",
             "\t=1+1", "\r=1+1"]  # fmt: skip
@@ -234,7 +234,7 @@ def test_a_hostile_night_publishes(hostile_night):
 def test_implausible_values_are_quarantined_not_multiplied(hostile_night):
     root, _ = hostile_night
     reasons = dict(
-        query(
+        query_restricted(
             root / "warehouse",
             "select source_table || ' ' || reason, count(*) from dpo.quarantined_rows "
             "where run_date = cast(? as date) group by all",
@@ -257,11 +257,12 @@ def test_nothing_is_lost_and_the_crlf_line_is_read(hostile_night):
     assert {table for table, *_ in reconciliation} == set(TABLE_NAMES)
     for table, read, accepted, quarantined in reconciliation:
         assert read == accepted + quarantined, table
-        delivered = len(landing_tables(hostile_night_tables(), True)[table])
+        # an optional table not delivered (customer_lines) reads as empty
+        delivered = len(landing_tables(hostile_night_tables(), True).get(table, []))
         if table == "customers":
             delivered += len(hostile_customers())
         assert read == delivered, table
-    assert not query(
+    assert not query_restricted(
         root / "warehouse",
         "select * from dpo.quarantined_rows where run_date = cast(? as date) "
         "and reason = 'unreadable_csv_line'",

@@ -55,7 +55,16 @@ def register_vocabulary_functions(con: duckdb.DuckDBPyConnection) -> None:
     for name, function in ((NORMALISED_TERM, normalise_term), (MATCH_KEY, identifier_match_key)):
         # Another suite may have registered it on the same database in this process: same rule.
         with contextlib.suppress(duckdb.CatalogException):
-            con.create_function(name, function, ["VARCHAR"], "VARCHAR", side_effects=False)
+            # "special": a value the rule reads as nothing (a lone BOM or NUL) gives null,
+            # which DuckDB's default null handling would turn into an error, crashing a gate.
+            con.create_function(
+                name,
+                function,
+                ["VARCHAR"],
+                "VARCHAR",
+                side_effects=False,
+                null_handling="special",
+            )
 
 
 def timestamp(column: str) -> str:
