@@ -142,9 +142,22 @@ def counts_at_least_k(candidate: Candidate) -> Check:
                 from {SCHEMA}.{quote(table)}
                 where {quote(column)} is null or {quote(column)} < {candidate.k}"""
         )
-    return Check(
-        union_all(selects), f"people counts of {len(COUNT_TABLES)} tables, k = {candidate.k}"
-    )
+    scope = f"people counts of {len(COUNT_TABLES)} tables, k = {candidate.k}"
+    if candidate.has_table("intermediate", "int_location__release"):
+        # The release's own decision, suppressed figures included: a figure of fewer than
+        # k people must be withheld as such, whatever else the release then withholds (a
+        # k compared off by one can stay hidden in the output behind other suppressions).
+        selects.append(
+            f"""select 'candidate ' || table_name || ': ' || area_level || ' ' || area_id
+                       || coalesce(' hour ' || cast(hour_index as varchar), '')
+                       || ' counts ' || cast(people as varchar) || ' people (k = {candidate.k})'
+                       || ' but the release marked it ' || status as violation
+                from intermediate.int_location__release
+                where people < {candidate.k}
+                  and status not in ('suppressed_below_k', 'suppressed_republication')"""
+        )
+        scope += "; the release's decision on every candidate figure below k"
+    return Check(union_all(selects), scope)
 
 
 def row_description(candidate: Candidate, table: str, people: str) -> str:

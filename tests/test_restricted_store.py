@@ -184,6 +184,7 @@ def test_retention_defaults_and_validation():
         "candidate_days": 0,
         "failed_candidate_days": 3,
         "restricted_store_days": 30,
+        "marketing_days": 90,
     }
     for bad in ({"restricted_store_days": -1}, {"failed_candidate_days": "7"}):
         with pytest.raises(ConfigError, match="retention"):
