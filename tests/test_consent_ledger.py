@@ -287,6 +287,7 @@ def nights(tmp_path_factory):
     headers_only = write_landing_zone(root / "night3", scenario_tables([]))
     night3 = run_pipeline(headers_only, warehouse, NEXT_DATE)
     after_night3 = published_state(warehouse)
+    report_after_night3 = (warehouse / "reports" / "runs" / f"{NEXT_DATE}.html").read_text()
     future = run_pipeline(second, warehouse, "2099-01-01")
     after_future = published_state(warehouse)
     return {
@@ -299,6 +300,7 @@ def nights(tmp_path_factory):
         "after_night2": after_night2,
         "report_after_night2": report_after_night2,
         "after_night3": after_night3,
+        "report_after_night3": report_after_night3,
         "after_future": after_future,
     }
 
@@ -371,6 +373,12 @@ def test_a_headers_only_delivery_after_a_known_ledger_is_refused(nights):
     assert night3.returncode == 2, night3.stderr[-3000:]
     assert "delivers no event" in night3.stderr
     assert nights["after_night3"] == nights["after_night2"]
+    # The refused re-run says so, and that night 2's publication of the date still stands.
+    in_force = f"the publication of {NEXT_DATE} made at"
+    assert "NOT PUBLISHED" in nights["report_after_night3"]
+    assert in_force in nights["report_after_night3"]
+    assert "stays in force" in nights["report_after_night3"]
+    assert "Nothing withdrawn: " + in_force in night3.stdout
 
 
 def test_a_run_date_that_has_not_ended_is_refused(nights):

@@ -421,8 +421,8 @@ def prune_export_versions(warehouse_dir: Path, run_date: dt.date, keep: str) -> 
             shutil.rmtree(partial, ignore_errors=True)
 
 
-def latest_publication(warehouse_dir: Path, run_date: dt.date) -> tuple[str, list[str]] | None:
-    """(export version, tables) of the latest committed publication of D, if any."""
+def latest_publication_row(warehouse_dir: Path, run_date: dt.date) -> tuple | None:
+    """(run_id, export_version, published_at, tables JSON) of D's latest publication."""
     db = Path(warehouse_dir) / "warehouse.duckdb"
     if not db.exists():
         return None
@@ -434,16 +434,30 @@ def latest_publication(warehouse_dir: Path, run_date: dt.date) -> tuple[str, lis
         ).fetchone()[0]
         if not exists:
             return None
-        row = con.execute(
-            f"select export_version, tables from {PUBLICATION_LOG} "
+        return con.execute(
+            f"select run_id, export_version, published_at, tables from {PUBLICATION_LOG} "
             "where run_date = cast(? as date) order by published_at desc limit 1",
             [run_date.isoformat()],
         ).fetchone()
     finally:
         con.close()
+
+
+def latest_publication(warehouse_dir: Path, run_date: dt.date) -> tuple[str, list[str]] | None:
+    """(export version, tables) of the latest committed publication of D, if any."""
+    row = latest_publication_row(warehouse_dir, run_date)
     # Only what is published today: a table that left the list (a restricted one) is not
     # exported again from an older log entry.
-    return (row[0], [t for t in json.loads(row[1]) if t in PUBLISHED_TABLES]) if row else None
+    return (row[1], [t for t in json.loads(row[3]) if t in PUBLISHED_TABLES]) if row else None
+
+
+def publication_in_force(warehouse_dir: Path, run_date: dt.date, run_id: str) -> str | None:
+    """A sentence naming D's publication by an earlier run, which a failed run leaves in force."""
+    row = latest_publication_row(warehouse_dir, run_date)
+    if row is None or row[0] == run_id:
+        return None
+    published_at = row[2].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"the publication of {run_date} made at {published_at} (run {row[0]}) stays in force"
 
 
 def sync_exports(warehouse_dir: Path, run_date: dt.date) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from privacy_pipeline.console import log_path
+from privacy_pipeline.publish import publication_in_force
 from privacy_pipeline.restricted import restricted_db
 from privacy_pipeline.run_context import RunContext
 
@@ -39,6 +40,10 @@ def reconciliation_rows(ctx: RunContext) -> list[tuple]:
 
 def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
     lines = ["", f"Run {ctx.run_date}: {OUTCOMES.get(exit_code, 'FAILED')} (exit {exit_code})"]
+    if exit_code != 0 and (
+        in_force := publication_in_force(ctx.warehouse_dir, ctx.run_date, ctx.run_id)
+    ):
+        lines.append(f"  Nothing withdrawn: {in_force}.")
     rows = reconciliation_rows(ctx)
     if rows:
         lines.append(f"  {'landing table':<22}{'read':>12}{'accepted':>12}{'quarantined':>13}")

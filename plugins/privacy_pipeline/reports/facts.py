@@ -19,6 +19,7 @@ import duckdb
 from privacy_pipeline.gates.candidate import connect_candidate, run_window
 from privacy_pipeline.gates.landing_facts import ledger_sql, register_vocabulary_functions
 from privacy_pipeline.gates.suites import SUITES
+from privacy_pipeline.publish import publication_in_force
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import quote_identifier
@@ -112,10 +113,14 @@ def run_outcome(
         return "PUBLISHED: every privacy gate passed", True
     failed_gates = [s for s in SUITES if s in gates and not gates[s]["success"]]
     if failed_gates:
-        return f"NOT PUBLISHED: privacy gate failed ({', '.join(failed_gates)})", False
-    if failures:
-        return f"NOT PUBLISHED: stage {failures[0]['stage']} failed", False
-    return "NOT PUBLISHED: the privacy gates did not run", False
+        outcome = f"NOT PUBLISHED: privacy gate failed ({', '.join(failed_gates)})"
+    elif failures:
+        outcome = f"NOT PUBLISHED: stage {failures[0]['stage']} failed"
+    else:
+        outcome = "NOT PUBLISHED: the privacy gates did not run"
+    # A refused re-run withdraws nothing: say which publication recipients still hold.
+    in_force = publication_in_force(ctx.warehouse_dir, ctx.run_date, ctx.run_id)
+    return (f"{outcome}; {in_force}" if in_force else outcome), False
 
 
 def choice_counts(con, rows_sql: str, params: list) -> Table:
