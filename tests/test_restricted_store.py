@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pytest
 from privacy_pipeline.config import load_config, validate_retention
 from privacy_pipeline.errors import ConfigError
+from privacy_pipeline.gate_binding import lock_path
 from privacy_pipeline.publish import PUBLISHED_TABLES, export_link, publish_run
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA, RESTRICTED_TABLES, restricted_db
 from privacy_pipeline.run_context import RunContext
@@ -158,6 +161,27 @@ def test_candidates_of_failed_and_published_runs_are_pruned_by_their_retention(t
 
     zero = context(tmp_path, "2026-06-20", candidate_days=0, failed_candidate_days=0)
     assert sorted(prune_working_data(zero)["candidates_removed"]) == ["2026-06-15", "2026-06-20"]
+
+
+def test_the_candidate_of_a_run_in_progress_is_not_pruned(tmp_path):
+    fake_run(tmp_path, "2026-06-01", failed=False)
+    lock = lock_path(tmp_path, dt.date(2026, 6, 1))
+    lock.parent.mkdir(parents=True)
+    lock.touch()
+    # Another process (a run of 2026-06-01) holds the date's lock until we close its stdin.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,sys; f=open(sys.argv[1]); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        ctx = context(tmp_path, "2026-06-20", candidate_days=1, failed_candidate_days=1)
+        assert prune_working_data(ctx)["candidates_removed"] == []
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert prune_working_data(ctx)["candidates_removed"] == ["2026-06-01"]
 
 
 def test_the_restricted_store_keeps_only_its_retention_of_run_dates(tmp_path):

@@ -204,6 +204,24 @@ def hold_run_date(warehouse_dir: Path, run_date: dt.date, owner: str) -> Iterato
         os.close(descriptor)
 
 
+def run_date_is_held(warehouse_dir: Path, run_date: dt.date) -> bool:
+    """True while another process holds D's lock (a run of D is loading or publishing)."""
+    path = lock_path(warehouse_dir, run_date)
+    if not path.exists():
+        return False
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        token = os.environ.get(ENV_LOCK_TOKEN)
+        return not (token and read_holder(path).get("token") == token)
+    else:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
+
+
 def read_holder(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8") or "{}")

@@ -221,6 +221,7 @@ def prune_working_data(ctx: RunContext) -> dict[str, Any]:
 
 
 def prune_candidates(ctx: RunContext) -> list[str]:
+    from privacy_pipeline.gate_binding import run_date_is_held
     from privacy_pipeline.landing import NORMALISED_COPIES
 
     retention = ctx.config["retention"]
@@ -234,7 +235,9 @@ def prune_candidates(ctx: RunContext) -> list[str]:
         failed = (run_dir / FAILURE_FILE).exists()
         keep_days = int(retention["failed_candidate_days" if failed else "candidate_days"])
         db_files = list(run_dir.glob("*.duckdb*"))
-        if db_files and (ctx.run_date - run_day).days >= keep_days:
+        # A run of that date holding its lock (``privacy-pipeline run``) is still using it.
+        held = run_day != ctx.run_date and run_date_is_held(ctx.warehouse_dir, run_day)
+        if db_files and (ctx.run_date - run_day).days >= keep_days and not held:
             for db_file in db_files:
                 db_file.unlink()
             # Normalised copies of landing files (landing.normalise_line_endings).
