@@ -28,7 +28,6 @@ from privacy_pipeline.gates.promises import Finding
 from privacy_pipeline.run_context import RunContext
 
 MAX_EXAMPLES = 50
-PROMISE_COLUMN = "promise"
 DATA_DOCS_SITE = "dpo"
 
 # GE reports usage to its servers unless told not to; the pipeline has no network anyway.
@@ -61,17 +60,45 @@ def store_dir(ctx: RunContext) -> Path:
     return ctx.reports_dir / "gx"
 
 
-def violations_frame(findings: list[Finding]) -> pd.DataFrame:
-    """One column per promise; a row per example violation of that promise, null elsewhere."""
-    names = [finding.promise.name for finding in findings]
-    records = []
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """What DuckDB found, one row per promise (rows read, rows breaking it, first examples),
+    and one column of distinct values per built-in expectation, padded with nulls."""
+    from privacy_pipeline.gates import ge_expectations as ge
+
+    columns: dict[str, list] = {
+        ge.PROMISE: [finding.promise.name for finding in findings],
+        ge.ROWS_CHECKED: [finding.rows_checked for finding in findings],
+        ge.ROWS_BREAKING: [finding.violations for finding in findings],
+        ge.EXAMPLES: [example_rows(finding) for finding in findings],
+        ge.CANNOT_CHECK: [finding.cannot_check for finding in findings],
+    }
     for finding in findings:
-        for text in example_rows(finding):
-            record = dict.fromkeys(names)
-            record[PROMISE_COLUMN] = finding.promise.name
-            record[finding.promise.name] = text
-            records.append(record)
-    return pd.DataFrame(records, columns=[PROMISE_COLUMN, *names], dtype="object")
+        if built_in_shown(finding):
+            columns[values_column(finding)] = list(finding.values)
+    length = max((len(values) for values in columns.values()), default=0)
+    return pd.DataFrame(
+        {
+            name: pd.Series(values + [None] * (length - len(values)), dtype=column_type(values))
+            for name, values in columns.items()
+        }
+    )
+
+
+def column_type(values: list) -> str:
+    numbers = values and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values if v is not None
+    )
+    return "float64" if numbers else "object"
+
+
+def built_in_shown(finding: Finding) -> bool:
+    """Data Docs show the promise with its built-in expectation when it has values to check."""
+    return finding.built_in is not None and bool(finding.values)
+
+
+def values_column(finding: Finding) -> str:
+    # The promise's name keeps two built-ins over the same kind of values apart.
+    return f"{finding.built_in.column} [{finding.promise.name}]"
 
 
 def example_rows(finding: Finding) -> list[str]:
@@ -139,22 +166,60 @@ def data_context(ctx: RunContext):
 
 
 def expectation_suite(suite_name: str, description: str, findings: list[Finding]):
+    """One expectation per promise, in the DPO's words: the built-in one where it says the
+    promise by itself, else the relational ExpectNoRowToBreakThePromise; a promise whose
+    query found what its built-in cannot see (a null score) gets both, so the page never
+    shows a broken promise as kept."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
+
+    from privacy_pipeline.gates.ge_expectations import ExpectNoRowToBreakThePromise
 
     suite = gx.ExpectationSuite(name=suite_name, meta={"notes": description})
     for finding in findings:
         promise = finding.promise
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeNull(
-                column=promise.name,
-                row_condition=f'{PROMISE_COLUMN}=="{promise.name}"',
-                condition_parser="pandas",
-                description=f"{promise.name}: {promise.description}",
-                meta={"promise": promise.name, "checked": finding.scope},
+        meta = {"promise": promise.name, "checked": finding.scope}
+        words = f"{promise.name}: {promise.description}"
+        if built_in_shown(finding):
+            built_in = finding.built_in
+            expectation = getattr(gxe, built_in.expectation)
+            suite.add_expectation(
+                expectation(
+                    column=values_column(finding),
+                    **dict(built_in.kwargs),
+                    description=f"{words} ({built_in_wording(finding)})",
+                    meta=meta,
+                )
             )
-        )
+        if not built_in_shown(finding) or not finding.success:
+            suite.add_expectation(
+                ExpectNoRowToBreakThePromise(
+                    promise=promise.name,
+                    statement=promise.description,
+                    scope=finding.scope,
+                    description=f"{words} Checked: {finding.scope}." if finding.scope else words,
+                    meta=meta,
+                )
+            )
     return suite
+
+
+def built_in_wording(finding: Finding) -> str:
+    """What the built-in expectation checks, said plainly (GE shows the description)."""
+    built_in = finding.built_in
+    kwargs = dict(built_in.kwargs)
+    values = f"{len(finding.values):,} distinct {built_in.column}"
+    if built_in.expectation == "ExpectColumnValuesToBeBetween":
+        return f"{values}, each between {kwargs['min_value']} and {kwargs['max_value']}"
+    if built_in.expectation == "ExpectColumnMinToBeBetween":
+        return f"{values}, the smallest at least {kwargs['min_value']}"
+    if built_in.expectation == "ExpectColumnValuesToBeInSet":
+        return f"{values}, each one of {', '.join(map(str, kwargs['value_set']))}"
+    if built_in.expectation == "ExpectColumnValuesToNotBeInSet":
+        return f"{values}, none of {', '.join(map(str, kwargs['value_set']))}"
+    if built_in.expectation == "ExpectColumnValuesToNotMatchRegex":
+        return f"{values}, none matching the pattern {kwargs['regex']}"
+    return f"{values}, checked by {built_in.expectation}"
 
 
 def run_name(ctx: RunContext) -> str:
@@ -178,19 +243,18 @@ def _validate(
     batch = (
         context.data_sources.add_or_update_pandas("privacy_gates")
         .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("candidate_violations")
+        .add_batch_definition_whole_dataframe("candidate_findings")
     )
     suite = context.suites.add_or_update(expectation_suite(suite_name, description, findings))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
     )
+    # Data Docs are built below, once the page can name the tables (not by an action).
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=suite_name,
             validation_definitions=[validation],
-            actions=[
-                gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DATA_DOCS_SITE])
-            ],
+            actions=[],
             result_format={
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": MAX_EXAMPLES + 1,
@@ -199,18 +263,36 @@ def _validate(
     )
     started = time.time()
     result = checkpoint.run(
-        batch_parameters={"dataframe": violations_frame(findings)},
+        batch_parameters={"dataframe": findings_frame(findings)},
         run_id=gx.RunIdentifier(run_name=run_name(ctx)),
     )
-    keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     success_by_promise: dict[str, bool] = {}
     page = None
+    identifiers = []
     for identifier, validation_result in result.run_results.items():
         page = "validations/" + "/".join(identifier.to_tuple()) + ".html"
+        name_the_data_asset(validation_result, suite_name, findings)
+        context.validation_results_store.set(identifier, validation_result)
+        identifiers.append(identifier)
         for expectation in validation_result.results:
             name = expectation.expectation_config.meta["promise"]
-            success_by_promise[name] = bool(expectation.success)
+            # A promise shown by two expectations holds only if both pass.
+            success_by_promise[name] = success_by_promise.get(name, True) and bool(
+                expectation.success
+            )
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=identifiers)
+    keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     return ValidationOutcome(success_by_promise, page)
+
+
+def name_the_data_asset(validation_result, suite_name: str, findings: list[Finding]) -> None:
+    """GE's page header reads the asset's name from the batch spec, which a pandas
+    DataFrame batch lacks ("Data asset: None"): name the tables the promises read."""
+    tables = sorted({table for finding in findings for table in finding.tables})
+    shown = ", ".join(tables) if tables else "no candidate table could be read"
+    spec = dict(validation_result.meta.get("batch_spec") or {})
+    spec["data_asset_name"] = f"{suite_name} gate on the candidate tables {shown}"
+    validation_result.meta["batch_spec"] = spec
 
 
 def build_data_docs(ctx: RunContext) -> Path:
