@@ -113,8 +113,7 @@ class Candidate:
         if not tables:
             return None
         counts = " union all ".join(
-            f"select count(*) as n from {quote(schema)}.{quote(table)}"
-            for schema, table in tables
+            f"select count(*) as n from {quote(schema)}.{quote(table)}" for schema, table in tables
         )
         return int(self.rows(f"select sum(n) from ({counts}) as table_rows")[0][0])
 

@@ -306,20 +306,71 @@ def build_data_docs(ctx: RunContext) -> Path:
 def keep_data_docs_offline(folder: Path, changed_since: float = 0.0) -> int:
     """Remove every remote script, stylesheet, image and CSS url() from the Data Docs
     pages and styles of ``folder`` (those written since ``changed_since``, a time.time():
-    years of nightly pages need not be read again), and give the index a list of the
-    validations that needs no script; returns the number of files rewritten."""
+    years of nightly pages need not be read again), link the packaged local stylesheet and
+    script instead, write each expectation's status as a word, and give the index a list
+    of the validations that needs no script; returns the number of files rewritten."""
+    copy_local_assets(folder)
     rewritten = 0
     for path in [*folder.rglob("*.html"), *folder.rglob("*.css")]:
         if path.stat().st_mtime < changed_since - 1:  # 1 s: coarse file-system clocks
             continue
         text = path.read_text(encoding="utf-8")
         offline = REMOTE_CSS_RESOURCE.sub("none", REMOTE_HTML_RESOURCE.sub("", text))
+        if path.suffix == ".html":
+            offline = with_local_assets(offline, path, folder)
+            offline = with_status_words(offline)
         if path == folder / "index.html":
             offline = with_validation_list(offline, folder)
         if offline != text:
             path.write_text(offline, encoding="utf-8")
             rewritten += 1
     return rewritten
+
+
+# The packaged stylesheet and script (plugins/privacy_pipeline/reports/static), copied
+# next to the pages: Data Docs opened without internet are laid out and their filters work.
+LOCAL_ASSETS = ("data_docs.css", "data_docs.js")
+LOCAL_ASSETS_DIR = "static/privacy_pipeline"
+LOCAL_ASSETS_MARK = "<!-- privacy-pipeline local assets -->"
+
+
+def copy_local_assets(folder: Path) -> None:
+    from importlib.resources import files
+
+    target = folder / LOCAL_ASSETS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    for name in LOCAL_ASSETS:
+        packaged = files("privacy_pipeline.reports").joinpath("static", name).read_bytes()
+        if not (target / name).exists() or (target / name).read_bytes() != packaged:
+            (target / name).write_bytes(packaged)
+
+
+def with_local_assets(page: str, path: Path, folder: Path) -> str:
+    if LOCAL_ASSETS_MARK in page or "</head>" not in page:
+        return page
+    base = Path(os.path.relpath(folder / LOCAL_ASSETS_DIR, path.parent)).as_posix()
+    tags = (
+        f'{LOCAL_ASSETS_MARK}<link rel="stylesheet" href="{base}/data_docs.css">'
+        f'<script src="{base}/data_docs.js"></script>\n'
+    )
+    return page.replace("</head>", tags + "</head>", 1)
+
+
+# GE shows each expectation's outcome as an icon only (Font Awesome, from a CDN).
+STATUS_ICONS = {
+    '<i class="fas fa-check-circle text-success" ></i>': "Passed",
+    '<i class="fas fa-times text-danger" ></i>': "Failed",
+}
+
+
+def with_status_words(page: str) -> str:
+    for icon, word in STATUS_ICONS.items():
+        page = page.replace(
+            icon,
+            icon.replace(" ></i>", ' aria-hidden="true"></i>')
+            + f' <span class="privacy-status {word.lower()}">{word}</span>',
+        )
+    return page
 
 
 OFFLINE_LIST_ID = "privacy-pipeline-validations"
