@@ -2,7 +2,8 @@
 
 The page is loaded in a frame of a small wrapper page; once it has loaded (its styles
 and scripts applied), the wrapper writes down what is rendered: the visible text
-(``innerText`` leaves out what CSS hides), every visible table row as its cells' texts,
+(``innerText`` leaves out what CSS hides), every visible table row as its cells' texts
+(a cell beyond the window's width reads ``<off-screen>``),
 and whether the page's stylesheet applied. Chromium's ``--dump-dom`` then prints it.
 
 Chromium comes from the system packages (``.ci/run`` installs Debian's ``chromium``).
@@ -48,6 +49,8 @@ document.getElementById("page").addEventListener("load", function () {{
   var rows = Array.prototype.filter.call(doc.querySelectorAll("tr"), visible).map(
     function (tr) {{
       return Array.prototype.map.call(tr.children, function (cell) {{
+        // A cell pushed out of the window's width is not seen without scrolling.
+        if (cell.getBoundingClientRect().right > win.innerWidth) {{ return "<off-screen>"; }}
         return cell.innerText.replace(/\\s+/g, " ").trim();
       }});
     }});
