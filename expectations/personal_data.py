@@ -82,7 +82,9 @@ def identifier_columns(candidate: Candidate) -> Check:
         union_values([f"select {sql_literal(name)} as value" for name in names]),
         (("regex", IDENTIFIER_COLUMN_NAME),),
     )
-    return Check(values_sql(violations), scope, built_in, rows_checked=len(names))
+    return Check(
+        values_sql(violations), scope, built_in, rows_checked=len(names), checked_unit="column"
+    )
 
 
 def values_sql(violations: list[str]) -> str:

@@ -38,10 +38,10 @@ from privacy_pipeline.gates.promises import rows_phrase
 # The frame's columns (one row per promise; value columns of built-ins padded with nulls).
 PROMISE = "promise"
 ROWS_CHECKED = "rows_checked"
+CHECKED_UNIT = "checked_unit"
 ROWS_BREAKING = "rows_breaking"
 EXAMPLES = "examples"
 CANNOT_CHECK = "cannot_check"
-FINDING_COLUMNS = (PROMISE, ROWS_CHECKED, ROWS_BREAKING, EXAMPLES, CANNOT_CHECK)
 
 
 class PromiseFindings(TableMetricProvider):
@@ -67,8 +67,10 @@ class PromiseFindings(TableMetricProvider):
             return None  # absent or ambiguous: the expectation fails, never guesses
         row = rows.iloc[0]
         checked = row[ROWS_CHECKED]
+        unit = row.get(CHECKED_UNIT)  # what was counted, when not table rows
         return {
             "rows_checked": None if pd.isna(checked) else int(checked),
+            "unit": unit if isinstance(unit, str) else "row",
             "rows_breaking": int(row[ROWS_BREAKING]),
             "examples": list(row[EXAMPLES]) if isinstance(row[EXAMPLES], list) else [],
             "cannot_check": None if pd.isna(row[CANNOT_CHECK]) else str(row[CANNOT_CHECK]),
@@ -175,7 +177,9 @@ class ExpectNoRowToBreakThePromise(BatchExpectation):
         return {
             "success": found["rows_breaking"] == 0,
             "result": {
-                "observed_value": rows_phrase(found["rows_breaking"], found["rows_checked"]),
+                "observed_value": rows_phrase(
+                    found["rows_breaking"], found["rows_checked"], found["unit"]
+                ),
                 "details": {"rows_breaking_the_promise": found["examples"]},
             },
         }

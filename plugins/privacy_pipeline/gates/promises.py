@@ -41,8 +41,10 @@ class Check:
     violations_sql: str
     scope: str
     built_in: BuiltIn | None = None
-    # Rows the promise read, when its query does not name the tables (computed in Python).
+    # Rows the promise read, when its query does not name the tables (computed in Python),
+    # and what they are when not table rows ("column name").
     rows_checked: int | None = None
+    checked_unit: str = "row"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Finding:
     cannot_check: str | None = None
     # Rows of the candidate (or published) tables the promise's query read, if known.
     rows_checked: int | None = None
+    checked_unit: str = "row"
     # The candidate tables ("schema.table") the promise read.
     tables: tuple[str, ...] = ()
     built_in: BuiltIn | None = None
@@ -79,18 +82,18 @@ class Finding:
     def observed(self) -> str:
         if self.cannot_check:
             return f"cannot be checked: {self.cannot_check}"
-        counted = rows_phrase(self.violations, self.rows_checked)
+        counted = rows_phrase(self.violations, self.rows_checked, self.checked_unit)
         if not self.violations:
             return f"{counted} ({self.scope})"
         return f"{counted}, e.g. {'; '.join(self.examples[:3])}"
 
 
-def rows_phrase(violations: int, rows_checked: int | None) -> str:
+def rows_phrase(violations: int, rows_checked: int | None, unit: str = "row") -> str:
     """'0 of 12,345 rows': the violations among the rows the promise read."""
     noun = "violation" if violations == 1 else "violations"
     if rows_checked is None:
         return f"{violations:,} {noun}"
-    rows = "row" if rows_checked == 1 else "rows"
+    rows = unit if rows_checked == 1 else f"{unit}s"
     if violations <= rows_checked:
         return f"{violations:,} of {rows_checked:,} {rows}"
     # A promise on pairs of figures can find more violations than rows.

@@ -51,6 +51,7 @@ def check_promise(
         [row[0] for row in examples],
         check.scope,
         rows_checked=rows_checked,
+        checked_unit=check.checked_unit,
         tables=tuple(f"{schema}.{table}" for schema, table in tables),
         built_in=check.built_in,
         values=values,

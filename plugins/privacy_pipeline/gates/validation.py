@@ -68,6 +68,7 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
     columns: dict[str, list] = {
         ge.PROMISE: [finding.promise.name for finding in findings],
         ge.ROWS_CHECKED: [finding.rows_checked for finding in findings],
+        ge.CHECKED_UNIT: [finding.checked_unit for finding in findings],
         ge.ROWS_BREAKING: [finding.violations for finding in findings],
         ge.EXAMPLES: [example_rows(finding) for finding in findings],
         ge.CANNOT_CHECK: [finding.cannot_check for finding in findings],
