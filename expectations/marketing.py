@@ -183,8 +183,11 @@ def no_sensitive_category(candidate: Candidate) -> Check:
         for column, data_type in columns.items():
             if data_type.upper() != "VARCHAR" or column == "customer_id":
                 continue
+            # Distinct first: the normaliser is a Python function, called once per value.
             values.append(
-                f"select {NORMALISED_TERM}({quote(column)}) as value from marketing.{quote(table)}"
+                f"""select {NORMALISED_TERM}(value) as value
+                    from (select distinct {quote(column)} as value
+                          from marketing.{quote(table)}) as distinct_values"""
             )
             selects.append(
                 f"""select distinct 'marketing.{table}.{column}: sensitive value '
@@ -221,8 +224,10 @@ def only_allowed_interests(candidate: Candidate) -> Check:
         columns = candidate.require_table(SCHEMA, table)
         if "interest" in columns:
             values.append(
-                f"""select interest as value from marketing.{quote(table)}
-                    where interest is null or not {is_sensitive_value}(interest)"""
+                f"""select value
+                    from (select distinct interest as value
+                          from marketing.{quote(table)}) as distinct_values
+                    where value is null or not {is_sensitive_value}(value)"""
             )
             selects.append(
                 f"""select distinct 'marketing.{table}: interest '
