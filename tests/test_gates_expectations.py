@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from privacy_pipeline.gates.promises import BuiltIn, Finding, Promise, rows_phrase
+from privacy_pipeline.gates.promises import (
+    BuiltIn,
+    Finding,
+    Promise,
+    rows_phrase,
+    violations_phrase,
+)
 from privacy_pipeline.gates.validation import expectation_suite, findings_frame
 
 SCORES = BuiltIn(
@@ -126,3 +132,11 @@ def test_the_built_in_fails_on_a_value_out_of_bounds(validate):
 )
 def test_observed_values_read_as_rows_of_rows(violations, rows, phrase):
     assert rows_phrase(violations, rows) == phrase
+
+
+def test_the_run_report_says_violations_in_rows_checked():
+    assert violations_phrase(1, 9) == "1 violation in 9 rows"
+    assert violations_phrase(0, 59, "column") == "0 violations in 59 columns"
+    assert violations_phrase(2, None) == "2 violations"
+    finding = Finding(promise("p"), 1, ["a", "b"], "4 tables", rows_checked=1)
+    assert finding.observed == "1 violation in 1 row, e.g. a; b"
