@@ -8,8 +8,15 @@ k from the run's configuration.
 from __future__ import annotations
 
 import numpy as np
-from privacy_pipeline.gates import CannotCheck, Check, Promise
-from privacy_pipeline.gates.candidate import Candidate, pick_column, quote, sql_literal, union_all
+from privacy_pipeline.gates import BuiltIn, CannotCheck, Check, Promise
+from privacy_pipeline.gates.candidate import (
+    Candidate,
+    pick_column,
+    quote,
+    sql_literal,
+    union_all,
+    union_values,
+)
 from privacy_pipeline.gates.landing_facts import (
     customer_lines,
     customers,
@@ -132,9 +139,10 @@ def every_table_built(candidate: Candidate) -> Check:
 
 
 def counts_at_least_k(candidate: Candidate) -> Check:
-    selects = []
+    selects, values = [], []
     for table in COUNT_TABLES:
         column = people_column(candidate, table)
+        values.append(f"select {quote(column)} as value from {SCHEMA}.{quote(table)}")
         selects.append(
             f"""select '{SCHEMA}.{table}: ' || {row_description(candidate, table, column)}
                        || ' has ' || coalesce(cast({quote(column)} as varchar), 'null')
@@ -157,7 +165,13 @@ def counts_at_least_k(candidate: Candidate) -> Check:
                   and status not in ('suppressed_below_k', 'suppressed_republication')"""
         )
         scope += "; the release's decision on every candidate figure below k"
-    return Check(union_all(selects), scope)
+    built_in = BuiltIn(
+        "ExpectColumnMinToBeBetween",
+        "people counts of the location tables",
+        union_values(values),
+        (("min_value", candidate.k),),
+    )
+    return Check(union_all(selects), scope, built_in)
 
 
 def row_description(candidate: Candidate, table: str, people: str) -> str:

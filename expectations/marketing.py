@@ -7,23 +7,27 @@ a bug in the consent models shows up as a failed gate instead of hiding itself.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from privacy_pipeline.contract import SENSITIVE_CATEGORY_KEY
-from privacy_pipeline.gates import Check, Promise
+from privacy_pipeline.gates import BuiltIn, Check, Promise
 from privacy_pipeline.gates.candidate import (
     Candidate,
     pick_column,
     quote,
     sql_literal,
     union_all,
+    union_values,
 )
 from privacy_pipeline.gates.landing_facts import (
+    NORMALISED_TERM,
     consented_customers,
     marketable_customers,
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
     profile_sources,
+    register_normaliser,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 
@@ -166,34 +170,65 @@ def sensitive_reader(candidate: Candidate) -> str:
             name, is_sensitive_value, ["VARCHAR"], "BOOLEAN", side_effects=False
         )
         candidate.cache["sensitive_reader"] = name
+        candidate.cache["sensitive_vocabulary"] = (terms, sites)
     return str(candidate.cache["sensitive_reader"])
 
 
 def no_sensitive_category(candidate: Candidate) -> Check:
     is_sensitive_value = sensitive_reader(candidate)
-    selects = []
+    register_normaliser(candidate)
+    selects, values = [], []
     for table in TABLES:
         columns = candidate.require_table(SCHEMA, table)
         for column, data_type in columns.items():
             if data_type.upper() != "VARCHAR" or column == "customer_id":
                 continue
+            # Distinct first: the normaliser is a Python function, called once per value.
+            values.append(
+                f"""select {NORMALISED_TERM}(value) as value
+                    from (select distinct {quote(column)} as value
+                          from marketing.{quote(table)}) as distinct_values"""
+            )
             selects.append(
                 f"""select distinct 'marketing.{table}.{column}: sensitive value '
                            || {quote(column)} as violation
                     from marketing.{quote(table)}
                     where {is_sensitive_value}({quote(column)})"""
             )
-    return Check(union_all(selects), "text columns of 4 marketing tables")
+    built_in = BuiltIn(
+        "ExpectColumnValuesToNotMatchRegex",
+        "text values of the marketing tables, normalised",
+        union_values(values),
+        (("regex", sensitive_pattern(candidate)),),
+    )
+    return Check(union_all(selects), "text columns of 4 marketing tables", built_in)
+
+
+def sensitive_pattern(candidate: Candidate) -> str:
+    """is_sensitive_value as a pattern on normalised values: a word that starts with a
+    sensitive term, or a site or app of a sensitive category (the sensitive_reader)."""
+    terms, sites = candidate.cache["sensitive_vocabulary"]
+    pattern = rf"(^|_)({'|'.join(re.escape(term) for term in terms)})"
+    if sites:
+        pattern += rf"|^({'|'.join(re.escape(site) for site in sorted(sites))})$"
+    return pattern
 
 
 def only_allowed_interests(candidate: Candidate) -> Check:
     """Interests outside the allow-list; sensitive ones are no_sensitive_category's to report."""
-    allowed = ", ".join(sql_literal(i) for i in candidate.ctx.config.get("allowed_interests", []))
+    allowed_interests = list(candidate.ctx.config.get("allowed_interests", []))
+    allowed = ", ".join(sql_literal(i) for i in allowed_interests)
     is_sensitive_value = sensitive_reader(candidate)
-    selects = []
+    selects, values = [], []
     for table in TABLES:
         columns = candidate.require_table(SCHEMA, table)
         if "interest" in columns:
+            values.append(
+                f"""select value
+                    from (select distinct interest as value
+                          from marketing.{quote(table)}) as distinct_values
+                    where value is null or not {is_sensitive_value}(value)"""
+            )
             selects.append(
                 f"""select distinct 'marketing.{table}: interest '
                            || coalesce(interest, 'null') || ' is not in allowed_interests'
@@ -203,15 +238,25 @@ def only_allowed_interests(candidate: Candidate) -> Check:
                        or (interest not in ({allowed or "null"})
                            and not {is_sensitive_value}(interest))"""
             )
-    return Check(union_all(selects), "interest columns of the marketing tables")
+    built_in = BuiltIn(
+        "ExpectColumnValuesToBeInSet",
+        "interests of the marketing tables (sensitive ones aside)",
+        union_values(values),
+        (("value_set", allowed_interests),),
+    )
+    return Check(union_all(selects), "interest columns of the marketing tables", built_in)
 
 
 def scores_within_bounds(candidate: Candidate) -> Check:
     candidate.require_columns(SCHEMA, "customer_interests", "score")
-    selects = []
+    selects, values = [], []
     for table in TABLES:
         for column in candidate.require_table(SCHEMA, table):
             if column == "score" or column.endswith("_score"):
+                values.append(
+                    f"select try_cast({quote(column)} as double) as value "
+                    f"from marketing.{quote(table)}"
+                )
                 selects.append(
                     f"""select 'marketing.{table}: customer ' || {CUSTOMER} || ' has {column} '
                                || coalesce(cast({quote(column)} as varchar), 'null') as violation
@@ -219,7 +264,13 @@ def scores_within_bounds(candidate: Candidate) -> Check:
                         where {quote(column)} is null or isnan(cast({quote(column)} as double))
                            or {quote(column)} < 0 or {quote(column)} > 100"""
                 )
-    return Check(union_all(selects), "every score column of the marketing tables")
+    built_in = BuiltIn(
+        "ExpectColumnValuesToBeBetween",
+        "scores of the marketing tables",
+        union_values(values),
+        (("min_value", 0), ("max_value", 100)),
+    )
+    return Check(union_all(selects), "every score column of the marketing tables", built_in)
 
 
 def no_objection_lifted_by_a_choice_that_cannot_lift(candidate: Candidate) -> Check:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from privacy_pipeline.contract import TABLES
-from privacy_pipeline.gates import Check, Promise
-from privacy_pipeline.gates.candidate import Candidate, sql_literal
+from privacy_pipeline.gates import BuiltIn, Check, Promise
+from privacy_pipeline.gates.candidate import Candidate, sql_literal, union_values
 from privacy_pipeline.gates.landing_facts import (
     digits,
     email_addresses,
@@ -41,6 +41,11 @@ IDENTIFIER_WORDS = (
 )
 IDENTIFIER_COLUMN = re.compile(rf"(^|_)({IDENTIFIER_WORDS})(_|$)")
 CONTRACT_IDENTIFIERS = {c.name for t in TABLES for c in t.columns if c.identifier}
+# Both rules as one pattern, for the built-in expectation the DPO reads in Data Docs.
+IDENTIFIER_COLUMN_NAME = (
+    rf"^({'|'.join(re.escape(name) for name in sorted(CONTRACT_IDENTIFIERS))})$"
+    rf"|{IDENTIFIER_COLUMN.pattern}"
+)
 
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 # Phone-number-like spans: with separators, and compact digit runs.
@@ -65,8 +70,21 @@ def identifier_columns(candidate: Candidate) -> Check:
         for column in candidate.columns(schema, table)
         if column.lower() in CONTRACT_IDENTIFIERS or IDENTIFIER_COLUMN.search(column.lower())
     ]
+    names = [
+        column.lower()
+        for schema, table in candidate.tables()
+        for column in candidate.columns(schema, table)
+    ]
     scope = f"column names of {len(candidate.tables())} published tables"
-    return Check(values_sql(violations), scope)
+    built_in = BuiltIn(
+        "ExpectColumnValuesToNotMatchRegex",
+        "column names of the published tables",
+        union_values([f"select {sql_literal(name)} as value" for name in names]),
+        (("regex", IDENTIFIER_COLUMN_NAME),),
+    )
+    return Check(
+        values_sql(violations), scope, built_in, rows_checked=len(names), checked_unit="column"
+    )
 
 
 def values_sql(violations: list[str]) -> str:

@@ -20,6 +20,7 @@ from privacy_pipeline.publish import publish_run
 from privacy_pipeline.reports import write_run_reports
 from privacy_pipeline.stages import recording_failure
 
+from tests.support.browser import SeenPage, open_in_chromium
 from tests.support.landing import C_SCARLET_MIGRATED, RUN_DATE
 from tests.test_gates_candidates import build_clean_candidate, context_for, inject
 
@@ -121,7 +122,8 @@ def test_the_report_of_a_failing_run_says_why_nothing_was_published(runs):
     page = runs["failing"]
     assert "NOT PUBLISHED: privacy gate failed (marketing)" in page.joined
     failed = re.search(
-        r"no_direct_marketing_objection_in_marketing \| .*? \| FAILED \| 1 violation, e\.g\. "
+        r"no_direct_marketing_objection_in_marketing \| .*? \| FAILED \| "
+        r"1 violation in \d+ rows, e\.g\. "
         rf"marketing\.segment_members: customer {C_SCARLET_MIGRATED}",
         page.joined,
     )
@@ -199,7 +201,7 @@ def test_gate_results_keep_the_history_of_passing_and_failing_runs(runs):
     assert [(s, e) for s, e, _ in failed] == [
         ("marketing", "no_direct_marketing_objection_in_marketing")
     ]
-    assert failed[0][2].startswith("1 violation")
+    assert re.match(r"1 violation in \d+ rows, e\.g\. ", failed[0][2])
 
 
 def test_a_run_that_stopped_before_its_gates_still_gets_its_reports(tmp_path):
@@ -214,3 +216,65 @@ def test_a_run_that_stopped_before_its_gates_still_gets_its_reports(tmp_path):
     for suite in SUITES:
         assert f"{suite}: | did not run" in page.joined
     assert Path(paths["data_docs"]).exists()
+
+
+def gate_results_of(warehouse: Path, run_id: str) -> dict[str, tuple[bool, str]]:
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "select expectation, success, observed from dpo.gate_results where run_id = ?",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return {name: (success, observed) for name, success, observed in rows}
+
+
+def row_naming(seen: SeenPage, name: str) -> list[str]:
+    rows = [row for row in seen.rows if any(re.match(rf"{name}\b", cell) for cell in row)]
+    assert len(rows) >= 1, f"no visible row for {name}"
+    return rows[0]
+
+
+def test_a_person_sees_in_the_run_report_the_outcome_and_every_promise_with_what_it_saw(runs):
+    seen = open_in_chromium(runs["failing_path"])
+    assert seen.styled
+    assert "NOT PUBLISHED: privacy gate failed (marketing)" in seen.text
+    results = gate_results_of(runs["warehouse"], "run-failing")
+    for suite in SUITES:
+        for promise in load_suite(suite).promises:
+            success, observed = results[promise.name]
+            row = row_naming(seen, promise.name)
+            assert promise.description in row, row
+            assert ("passed" if success else "FAILED") in row, row
+            assert " ".join(observed.split()) in row, row
+    failed = row_naming(seen, "no_direct_marketing_objection_in_marketing")
+    assert re.match(
+        r"1 violation in \d+ rows, e\.g\. "
+        rf"marketing\.segment_members: customer {C_SCARLET_MIGRATED}",
+        failed[-1],
+    )
+
+
+def test_a_person_sees_on_a_validation_page_the_tables_the_outcome_and_each_promise(runs):
+    page = runs["failing_path"].parent / next(
+        link for link in runs["failing"].links if "/marketing/" in link
+    )
+    seen = open_in_chromium(page)
+    assert seen.styled  # the packaged stylesheet, not a CDN
+    assert "Data asset: marketing gate on the candidate tables marketing." in seen.text
+    assert "Status: Failed" in seen.text
+    assert "None" not in seen.text and "NaN" not in seen.text
+    results = gate_results_of(runs["warehouse"], "run-failing")
+    for promise in load_suite("marketing").promises:
+        success, _ = results[promise.name]
+        status, words, observed = row_naming(seen, promise.name)[:3]
+        assert status.endswith("Passed" if success else "Failed")
+        assert promise.description in words
+        # The relational expectation counts rows; a built-in one, unexpected values.
+        assert re.fullmatch(
+            r"\d[\d,]* (of [\d,]+ rows?|violations?)|\d+(\.\d+)?% unexpected", observed
+        )
+    status, words, observed = row_naming(seen, "no_direct_marketing_objection_in_marketing")[:3]
+    assert status.endswith("Failed") and re.fullmatch(r"1 of \d+ rows", observed)
+    assert f"marketing.segment_members: customer {C_SCARLET_MIGRATED}" in words

@@ -16,6 +16,7 @@ from typing import Any
 from privacy_pipeline.gates.suites import SUITES
 
 _LAZY = {
+    "BuiltIn": "privacy_pipeline.gates.promises",
     "CannotCheck": "privacy_pipeline.gates.promises",
     "Check": "privacy_pipeline.gates.promises",
     "Finding": "privacy_pipeline.gates.promises",

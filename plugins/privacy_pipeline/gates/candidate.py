@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,12 @@ from privacy_pipeline.sql import quote_identifier as quote
 from privacy_pipeline.sql import quote_literal as sql_literal
 
 __all__ = ["PUBLISHED_SCHEMAS", "Candidate", "quote", "sql_literal"]
+
+
+# "schema.table" in a promise's SQL, either part possibly quoted.
+TABLE_REFERENCE = re.compile(
+    rf'(?<![\w."])"?({"|".join(PUBLISHED_SCHEMAS)})"?\s*\.\s*"?([A-Za-z_][A-Za-z0-9_]*)"?'
+)
 
 
 def connect_candidate(path: Path) -> duckdb.DuckDBPyConnection:
@@ -51,6 +58,7 @@ class Candidate:
         self.run_start, self.run_end = run_window(ctx.run_date, ctx.config["timezone"])
         # Work shared by the promises of a suite (e.g. the scanned published values).
         self.cache: dict[str, object] = {}
+        self.materialised_from: dict[str, str] = {}
         # Hours are truncated and shown in the run's calendar, whatever the machine's zone.
         con.execute(f"set session TimeZone = {sql_literal(ctx.config['timezone'])}")
 
@@ -80,7 +88,34 @@ class Candidate:
         if name not in self.cache:
             self.con.execute(f"create or replace temp table {quote(name)} as {sql}", params)
             self.cache[name] = name
+            self.materialised_from[name] = sql
         return quote(name)
+
+    def tables_read_by(self, sql: str) -> list[tuple[str, str]]:
+        """The candidate's published tables ``sql`` reads, directly or through the temp
+        tables it was materialised from."""
+        tables: set[tuple[str, str]] = set()
+        pending, seen = [sql], set()
+        known = set(self.tables())
+        while pending:
+            text = pending.pop()
+            for schema, table in TABLE_REFERENCE.findall(text):
+                if (schema, table) in known:
+                    tables.add((schema, table))
+            for name, source in self.materialised_from.items():
+                if name not in seen and re.search(rf'\b"?{re.escape(name)}"?\b', text):
+                    seen.add(name)
+                    pending.append(source)
+        return sorted(tables)
+
+    def rows_of(self, tables: list[tuple[str, str]]) -> int | None:
+        """Rows of ``tables``, the "of 12,345 rows" of Data Docs; None for no table."""
+        if not tables:
+            return None
+        counts = " union all ".join(
+            f"select count(*) as n from {quote(schema)}.{quote(table)}" for schema, table in tables
+        )
+        return int(self.rows(f"select sum(n) from ({counts}) as table_rows")[0][0])
 
     def df(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -149,3 +184,8 @@ def no_violations_sql() -> str:
 
 def union_all(selects: list[str]) -> str:
     return " union all ".join(selects) if selects else no_violations_sql()
+
+
+def union_values(selects: list[str]) -> str:
+    """The values a built-in expectation checks (column ``value``), from several selects."""
+    return " union all ".join(selects) if selects else "select null as value where false"

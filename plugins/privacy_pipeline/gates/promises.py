@@ -20,11 +20,31 @@ class CannotCheck(Exception):
 
 
 @dataclass(frozen=True)
+class BuiltIn:
+    """A built-in GE expectation that says the promise by itself, and the values it checks.
+
+    ``values_sql`` selects one column, ``value``: what the promise's query reads (e.g. every
+    score). GE checks their distinct values; the violations query stays the gate's judge
+    (gates/ge_expectations.py).
+    """
+
+    expectation: str  # a class of great_expectations.expectations (ExpectColumnValuesToBeBetween)
+    column: str  # what the values are, the column's name in Data Docs
+    values_sql: str
+    kwargs: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
 class Check:
     """The violations query of one promise and what it looked at (shown when it passes)."""
 
     violations_sql: str
     scope: str
+    built_in: BuiltIn | None = None
+    # Rows the promise read, when its query does not name the tables (computed in Python),
+    # and what they are when not table rows ("column name").
+    rows_checked: int | None = None
+    checked_unit: str = "row"
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,14 @@ class Finding:
     examples: list[str]
     scope: str
     cannot_check: str | None = None
+    # Rows of the candidate (or published) tables the promise's query read, if known.
+    rows_checked: int | None = None
+    checked_unit: str = "row"
+    # The candidate tables ("schema.table") the promise read.
+    tables: tuple[str, ...] = ()
+    built_in: BuiltIn | None = None
+    # The distinct values the built-in expectation checks (None: too many or none).
+    values: list | None = None
 
     @property
     def success(self) -> bool:
@@ -54,8 +82,28 @@ class Finding:
     def observed(self) -> str:
         if self.cannot_check:
             return f"cannot be checked: {self.cannot_check}"
+        counted = violations_phrase(self.violations, self.rows_checked, self.checked_unit)
         if not self.violations:
-            return f"0 violations ({self.scope})"
-        shown = "; ".join(self.examples[:3])
-        noun = "violation" if self.violations == 1 else "violations"
-        return f"{self.violations:,} {noun}, e.g. {shown}"
+            return f"{counted} ({self.scope})"
+        return f"{counted}, e.g. {'; '.join(self.examples[:3])}"
+
+
+def violations_phrase(violations: int, rows_checked: int | None, unit: str = "row") -> str:
+    """'1 violation in 12,345 rows': the run report's, the audit log's and the failure
+    message's form of the observed value (Data Docs read rows_phrase)."""
+    noun = "violation" if violations == 1 else "violations"
+    if rows_checked is None:
+        return f"{violations:,} {noun}"
+    return f"{violations:,} {noun} in {rows_checked:,} {unit if rows_checked == 1 else unit + 's'}"
+
+
+def rows_phrase(violations: int, rows_checked: int | None, unit: str = "row") -> str:
+    """'0 of 12,345 rows': the violations among the rows the promise read."""
+    noun = "violation" if violations == 1 else "violations"
+    if rows_checked is None:
+        return f"{violations:,} {noun}"
+    rows = unit if rows_checked == 1 else f"{unit}s"
+    if violations <= rows_checked:
+        return f"{violations:,} of {rows_checked:,} {rows}"
+    # A promise on pairs of figures can find more violations than rows.
+    return f"{violations:,} {noun} among {rows_checked:,} {rows}"

@@ -43,6 +43,7 @@ def published_values(candidate: Candidate) -> ScannedValues:
         "null::varchar as value where false"
     )
     candidate.con.execute(f"create or replace temp table {VALUES_TABLE} as {body}")
+    candidate.materialised_from[VALUES_TABLE] = body  # the rows its promises read
     tables = {f"{schema}.{table}" for schema, table, _ in columns}
     scanned = ScannedValues(
         VALUES_TABLE, f"{len(columns)} columns of {len(tables)} published tables scanned"

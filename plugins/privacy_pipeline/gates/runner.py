@@ -11,7 +11,7 @@ import duckdb
 from privacy_pipeline.errors import GateFailed
 from privacy_pipeline.gate_binding import candidate_fingerprints
 from privacy_pipeline.gates.candidate import Candidate
-from privacy_pipeline.gates.promises import CannotCheck, Finding, Promise
+from privacy_pipeline.gates.promises import CannotCheck, Check, Finding, Promise
 from privacy_pipeline.gates.results import write_suite_result
 from privacy_pipeline.gates.suites import load_suite
 from privacy_pipeline.gates.validation import MAX_EXAMPLES, validate_findings
@@ -33,6 +33,11 @@ def check_promise(
         examples = candidate.rows(
             f"select violation from {found} order by violation limit {MAX_EXAMPLES}"
         )
+        tables = candidate.tables_read_by(check.violations_sql)
+        rows_checked = check.rows_checked
+        if rows_checked is None:
+            rows_checked = candidate.rows_of(tables)
+        values = built_in_values(candidate, check)
     except CannotCheck as exc:
         return Finding(promise, 0, [], "", cannot_check=str(exc))
     except duckdb.Error as exc:
@@ -40,7 +45,36 @@ def check_promise(
         reason = f"query failed ({str(exc).splitlines()[0][:300]})"
         log.error("privacy gate expectation %s: %s", promise.name, exc)
         return Finding(promise, 0, [], "", cannot_check=reason)
-    return Finding(promise, violations, [row[0] for row in examples], check.scope)
+    return Finding(
+        promise,
+        violations,
+        [row[0] for row in examples],
+        check.scope,
+        rows_checked=rows_checked,
+        checked_unit=check.checked_unit,
+        tables=tuple(f"{schema}.{table}" for schema, table in tables),
+        built_in=check.built_in,
+        values=values,
+    )
+
+
+# Above this many distinct values, Data Docs show the promise with the relational
+# expectation instead of its built-in one (the pandas frame stays small).
+MAX_BUILT_IN_VALUES = 20_000
+
+
+def built_in_values(candidate: Candidate, check: Check) -> list | None:
+    """The distinct values a promise's built-in expectation checks, or None when there
+    are none or too many (the promise is then shown with the relational expectation)."""
+    if check.built_in is None:
+        return None
+    rows = candidate.rows(
+        f"select distinct value from ({check.built_in.values_sql}) as read_values "
+        f"where value is not null limit {MAX_BUILT_IN_VALUES + 1}"
+    )
+    if not rows or len(rows) > MAX_BUILT_IN_VALUES:
+        return None
+    return [row[0] for row in rows]
 
 
 # Not a promise of a suite: added to a suite's result when the candidate changed while

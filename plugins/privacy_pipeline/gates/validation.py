@@ -28,7 +28,6 @@ from privacy_pipeline.gates.promises import Finding
 from privacy_pipeline.run_context import RunContext
 
 MAX_EXAMPLES = 50
-PROMISE_COLUMN = "promise"
 DATA_DOCS_SITE = "dpo"
 
 # GE reports usage to its servers unless told not to; the pipeline has no network anyway.
@@ -61,17 +60,46 @@ def store_dir(ctx: RunContext) -> Path:
     return ctx.reports_dir / "gx"
 
 
-def violations_frame(findings: list[Finding]) -> pd.DataFrame:
-    """One column per promise; a row per example violation of that promise, null elsewhere."""
-    names = [finding.promise.name for finding in findings]
-    records = []
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    """What DuckDB found, one row per promise (rows read, rows breaking it, first examples),
+    and one column of distinct values per built-in expectation, padded with nulls."""
+    from privacy_pipeline.gates import ge_expectations as ge
+
+    columns: dict[str, list] = {
+        ge.PROMISE: [finding.promise.name for finding in findings],
+        ge.ROWS_CHECKED: [finding.rows_checked for finding in findings],
+        ge.CHECKED_UNIT: [finding.checked_unit for finding in findings],
+        ge.ROWS_BREAKING: [finding.violations for finding in findings],
+        ge.EXAMPLES: [example_rows(finding) for finding in findings],
+        ge.CANNOT_CHECK: [finding.cannot_check for finding in findings],
+    }
     for finding in findings:
-        for text in example_rows(finding):
-            record = dict.fromkeys(names)
-            record[PROMISE_COLUMN] = finding.promise.name
-            record[finding.promise.name] = text
-            records.append(record)
-    return pd.DataFrame(records, columns=[PROMISE_COLUMN, *names], dtype="object")
+        if built_in_shown(finding):
+            columns[values_column(finding)] = list(finding.values)
+    length = max((len(values) for values in columns.values()), default=0)
+    return pd.DataFrame(
+        {
+            name: pd.Series(values + [None] * (length - len(values)), dtype=column_type(values))
+            for name, values in columns.items()
+        }
+    )
+
+
+def column_type(values: list) -> str:
+    numbers = values and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values if v is not None
+    )
+    return "float64" if numbers else "object"
+
+
+def built_in_shown(finding: Finding) -> bool:
+    """Data Docs show the promise with its built-in expectation when it has values to check."""
+    return finding.built_in is not None and bool(finding.values)
+
+
+def values_column(finding: Finding) -> str:
+    # The promise's name keeps two built-ins over the same kind of values apart.
+    return f"{finding.built_in.column} [{finding.promise.name}]"
 
 
 def example_rows(finding: Finding) -> list[str]:
@@ -139,22 +167,60 @@ def data_context(ctx: RunContext):
 
 
 def expectation_suite(suite_name: str, description: str, findings: list[Finding]):
+    """One expectation per promise, in the DPO's words: the built-in one where it says the
+    promise by itself, else the relational ExpectNoRowToBreakThePromise; a promise whose
+    query found what its built-in cannot see (a null score) gets both, so the page never
+    shows a broken promise as kept."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
+
+    from privacy_pipeline.gates.ge_expectations import ExpectNoRowToBreakThePromise
 
     suite = gx.ExpectationSuite(name=suite_name, meta={"notes": description})
     for finding in findings:
         promise = finding.promise
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeNull(
-                column=promise.name,
-                row_condition=f'{PROMISE_COLUMN}=="{promise.name}"',
-                condition_parser="pandas",
-                description=f"{promise.name}: {promise.description}",
-                meta={"promise": promise.name, "checked": finding.scope},
+        meta = {"promise": promise.name, "checked": finding.scope}
+        words = f"{promise.name}: {promise.description}"
+        if built_in_shown(finding):
+            built_in = finding.built_in
+            expectation = getattr(gxe, built_in.expectation)
+            suite.add_expectation(
+                expectation(
+                    column=values_column(finding),
+                    **dict(built_in.kwargs),
+                    description=f"{words} ({built_in_wording(finding)})",
+                    meta=meta,
+                )
             )
-        )
+        if not built_in_shown(finding) or not finding.success:
+            suite.add_expectation(
+                ExpectNoRowToBreakThePromise(
+                    promise=promise.name,
+                    statement=promise.description,
+                    scope=finding.scope,
+                    description=f"{words} Checked: {finding.scope}." if finding.scope else words,
+                    meta=meta,
+                )
+            )
     return suite
+
+
+def built_in_wording(finding: Finding) -> str:
+    """What the built-in expectation checks, said plainly (GE shows the description)."""
+    built_in = finding.built_in
+    kwargs = dict(built_in.kwargs)
+    values = f"{len(finding.values):,} distinct {built_in.column}"
+    if built_in.expectation == "ExpectColumnValuesToBeBetween":
+        return f"{values}, each between {kwargs['min_value']} and {kwargs['max_value']}"
+    if built_in.expectation == "ExpectColumnMinToBeBetween":
+        return f"{values}, the smallest at least {kwargs['min_value']}"
+    if built_in.expectation == "ExpectColumnValuesToBeInSet":
+        return f"{values}, each one of {', '.join(map(str, kwargs['value_set']))}"
+    if built_in.expectation == "ExpectColumnValuesToNotBeInSet":
+        return f"{values}, none of {', '.join(map(str, kwargs['value_set']))}"
+    if built_in.expectation == "ExpectColumnValuesToNotMatchRegex":
+        return f"{values}, none matching the pattern {kwargs['regex']}"
+    return f"{values}, checked by {built_in.expectation}"
 
 
 def run_name(ctx: RunContext) -> str:
@@ -178,19 +244,18 @@ def _validate(
     batch = (
         context.data_sources.add_or_update_pandas("privacy_gates")
         .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("candidate_violations")
+        .add_batch_definition_whole_dataframe("candidate_findings")
     )
     suite = context.suites.add_or_update(expectation_suite(suite_name, description, findings))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
     )
+    # Data Docs are built below, once the page can name the tables (not by an action).
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
             name=suite_name,
             validation_definitions=[validation],
-            actions=[
-                gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DATA_DOCS_SITE])
-            ],
+            actions=[],
             result_format={
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": MAX_EXAMPLES + 1,
@@ -199,18 +264,36 @@ def _validate(
     )
     started = time.time()
     result = checkpoint.run(
-        batch_parameters={"dataframe": violations_frame(findings)},
+        batch_parameters={"dataframe": findings_frame(findings)},
         run_id=gx.RunIdentifier(run_name=run_name(ctx)),
     )
-    keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     success_by_promise: dict[str, bool] = {}
     page = None
+    identifiers = []
     for identifier, validation_result in result.run_results.items():
         page = "validations/" + "/".join(identifier.to_tuple()) + ".html"
+        name_the_data_asset(validation_result, suite_name, findings)
+        context.validation_results_store.set(identifier, validation_result)
+        identifiers.append(identifier)
         for expectation in validation_result.results:
             name = expectation.expectation_config.meta["promise"]
-            success_by_promise[name] = bool(expectation.success)
+            # A promise shown by two expectations holds only if both pass.
+            success_by_promise[name] = success_by_promise.get(name, True) and bool(
+                expectation.success
+            )
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=identifiers)
+    keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     return ValidationOutcome(success_by_promise, page)
+
+
+def name_the_data_asset(validation_result, suite_name: str, findings: list[Finding]) -> None:
+    """GE's page header reads the asset's name from the batch spec, which a pandas
+    DataFrame batch lacks ("Data asset: None"): name the tables the promises read."""
+    tables = sorted({table for finding in findings for table in finding.tables})
+    shown = ", ".join(tables) if tables else "no candidate table could be read"
+    spec = dict(validation_result.meta.get("batch_spec") or {})
+    spec["data_asset_name"] = f"{suite_name} gate on the candidate tables {shown}"
+    validation_result.meta["batch_spec"] = spec
 
 
 def build_data_docs(ctx: RunContext) -> Path:
@@ -224,20 +307,71 @@ def build_data_docs(ctx: RunContext) -> Path:
 def keep_data_docs_offline(folder: Path, changed_since: float = 0.0) -> int:
     """Remove every remote script, stylesheet, image and CSS url() from the Data Docs
     pages and styles of ``folder`` (those written since ``changed_since``, a time.time():
-    years of nightly pages need not be read again), and give the index a list of the
-    validations that needs no script; returns the number of files rewritten."""
+    years of nightly pages need not be read again), link the packaged local stylesheet and
+    script instead, write each expectation's status as a word, and give the index a list
+    of the validations that needs no script; returns the number of files rewritten."""
+    copy_local_assets(folder)
     rewritten = 0
     for path in [*folder.rglob("*.html"), *folder.rglob("*.css")]:
         if path.stat().st_mtime < changed_since - 1:  # 1 s: coarse file-system clocks
             continue
         text = path.read_text(encoding="utf-8")
         offline = REMOTE_CSS_RESOURCE.sub("none", REMOTE_HTML_RESOURCE.sub("", text))
+        if path.suffix == ".html":
+            offline = with_local_assets(offline, path, folder)
+            offline = with_status_words(offline)
         if path == folder / "index.html":
             offline = with_validation_list(offline, folder)
         if offline != text:
             path.write_text(offline, encoding="utf-8")
             rewritten += 1
     return rewritten
+
+
+# The packaged stylesheet and script (plugins/privacy_pipeline/reports/static), copied
+# next to the pages: Data Docs opened without internet are laid out and their filters work.
+LOCAL_ASSETS = ("data_docs.css", "data_docs.js")
+LOCAL_ASSETS_DIR = "static/privacy_pipeline"
+LOCAL_ASSETS_MARK = "<!-- privacy-pipeline local assets -->"
+
+
+def copy_local_assets(folder: Path) -> None:
+    from importlib.resources import files
+
+    target = folder / LOCAL_ASSETS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    for name in LOCAL_ASSETS:
+        packaged = files("privacy_pipeline.reports").joinpath("static", name).read_bytes()
+        if not (target / name).exists() or (target / name).read_bytes() != packaged:
+            (target / name).write_bytes(packaged)
+
+
+def with_local_assets(page: str, path: Path, folder: Path) -> str:
+    if LOCAL_ASSETS_MARK in page or "</head>" not in page:
+        return page
+    base = Path(os.path.relpath(folder / LOCAL_ASSETS_DIR, path.parent)).as_posix()
+    tags = (
+        f'{LOCAL_ASSETS_MARK}<link rel="stylesheet" href="{base}/data_docs.css">'
+        f'<script src="{base}/data_docs.js"></script>\n'
+    )
+    return page.replace("</head>", tags + "</head>", 1)
+
+
+# GE shows each expectation's outcome as an icon only (Font Awesome, from a CDN).
+STATUS_ICONS = {
+    '<i class="fas fa-check-circle text-success" ></i>': "Passed",
+    '<i class="fas fa-times text-danger" ></i>': "Failed",
+}
+
+
+def with_status_words(page: str) -> str:
+    for icon, word in STATUS_ICONS.items():
+        page = page.replace(
+            icon,
+            icon.replace(" ></i>", ' aria-hidden="true"></i>')
+            + f' <span class="privacy-status {word.lower()}">{word}</span>',
+        )
+    return page
 
 
 OFFLINE_LIST_ID = "privacy-pipeline-validations"

@@ -18,6 +18,7 @@ h1 { font-size: 1.5rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }  /* long expectation names wrap instead of hiding a column */
 th { background: #f3f3f3; } td.num { text-align: right; }
 .outcome { padding: .6rem 1rem; font-weight: bold; border-radius: 4px; }
 .pass { background: #dcfce7; color: #14532d; } .fail { background: #fee2e2; color: #7f1d1d; }

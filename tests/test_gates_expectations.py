@@ -1,0 +1,142 @@
+"""The Great Expectations form of the promises (gates/ge_expectations.py, validation.py):
+the relational expectation's examples, and which expectation shows which promise."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from privacy_pipeline.gates.promises import (
+    BuiltIn,
+    Finding,
+    Promise,
+    rows_phrase,
+    violations_phrase,
+)
+from privacy_pipeline.gates.validation import expectation_suite, findings_frame
+
+SCORES = BuiltIn(
+    "ExpectColumnValuesToBeBetween",
+    "scores",
+    "select 1 as value",
+    (("min_value", 0), ("max_value", 100)),
+)
+
+
+def promise(name: str) -> Promise:
+    return Promise(name, f"The promise {name} holds.", lambda candidate: None)
+
+
+@pytest.fixture(scope="module")
+def validate():
+    import great_expectations as gx
+    from privacy_pipeline.gates.validation import quiet_great_expectations
+
+    with quiet_great_expectations():
+        context = gx.get_context(mode="ephemeral")
+        asset = context.data_sources.add_pandas("examples").add_dataframe_asset("findings")
+        batch_definition = asset.add_batch_definition_whole_dataframe("all")
+
+        def run(frame: pd.DataFrame, *expectations):
+            suite = gx.ExpectationSuite(name="examples")
+            for expectation in expectations:
+                suite.add_expectation(expectation)
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            with quiet_great_expectations():
+                return batch.validate(suite).results
+
+        yield run
+
+
+def test_the_relational_expectation_keeps_its_documented_examples(validate):
+    from privacy_pipeline.gates.ge_expectations import ExpectNoRowToBreakThePromise
+
+    assert len(ExpectNoRowToBreakThePromise.examples) >= 2
+    for example in ExpectNoRowToBreakThePromise.examples:
+        for case in example["tests"]:
+            [result] = validate(
+                pd.DataFrame(example["data"]), ExpectNoRowToBreakThePromise(**case["in"])
+            )
+            assert result.success is case["out"]["success"], case["title"]
+            assert result.result["observed_value"] == case["out"]["observed_value"]
+
+
+def test_the_relational_expectation_fails_when_it_cannot_check_or_finds_no_result(validate):
+    from privacy_pipeline.gates.ge_expectations import ExpectNoRowToBreakThePromise
+
+    findings = [
+        Finding(promise("unreadable"), 0, [], "", cannot_check="table marketing.x is missing"),
+        Finding(promise("kept"), 0, [], "4 tables", rows_checked=12345),
+    ]
+    unreadable, kept, absent = validate(
+        findings_frame(findings),
+        ExpectNoRowToBreakThePromise(promise="unreadable"),
+        ExpectNoRowToBreakThePromise(promise="kept"),
+        ExpectNoRowToBreakThePromise(promise="never_checked"),
+    )
+    assert not unreadable.success
+    assert "cannot be checked: table marketing.x is missing" in unreadable.result["observed_value"]
+    assert kept.success and kept.result["observed_value"] == "0 of 12,345 rows"
+    assert not absent.success
+
+
+def test_a_built_in_shows_a_promise_it_says_and_a_violation_it_cannot_see_adds_the_relational():
+    kept = Finding(
+        promise("scores"), 0, [], "scores", rows_checked=3, built_in=SCORES, values=[1.0]
+    )
+    # A null score: the built-in ignores nulls, the promise's query does not.
+    broken = Finding(
+        promise("scores_null"),
+        1,
+        ["customer C1 has score null"],
+        "scores",
+        rows_checked=3,
+        built_in=SCORES,
+        values=[2.0],
+    )
+    no_values = Finding(promise("scores_empty"), 0, [], "scores", rows_checked=0, built_in=SCORES)
+    suite = expectation_suite("marketing", "", [kept, broken, no_values])
+    shown = [(e.meta["promise"], e.expectation_type) for e in suite.expectations]
+    assert shown == [
+        ("scores", "expect_column_values_to_be_between"),
+        ("scores_null", "expect_column_values_to_be_between"),
+        ("scores_null", "expect_no_row_to_break_the_promise"),
+        ("scores_empty", "expect_no_row_to_break_the_promise"),
+    ]
+    frame = findings_frame([kept, broken, no_values])
+    assert frame["scores [scores]"].iloc[0] == 1.0
+    assert frame["scores [scores]"].isna().sum() == 2  # padded to the frame's length
+
+
+def test_the_built_in_fails_on_a_value_out_of_bounds(validate):
+    import great_expectations.expectations as gxe
+
+    finding = Finding(
+        promise("s"), 1, ["x"], "scores", rows_checked=2, built_in=SCORES, values=[50.0, 130.0]
+    )
+    [result] = validate(
+        findings_frame([finding]),
+        gxe.ExpectColumnValuesToBeBetween(column="scores [s]", min_value=0, max_value=100),
+    )
+    assert not result.success and result.result["partial_unexpected_list"] == [130.0]
+
+
+@pytest.mark.parametrize(
+    ("violations", "rows", "phrase"),
+    [
+        (0, 12345, "0 of 12,345 rows"),
+        (1, 1, "1 of 1 row"),
+        (12, 10, "12 violations among 10 rows"),
+        (0, None, "0 violations"),
+        (1, None, "1 violation"),
+    ],
+)
+def test_observed_values_read_as_rows_of_rows(violations, rows, phrase):
+    assert rows_phrase(violations, rows) == phrase
+
+
+def test_the_run_report_says_violations_in_rows_checked():
+    assert violations_phrase(1, 9) == "1 violation in 9 rows"
+    assert violations_phrase(0, 59, "column") == "0 violations in 59 columns"
+    assert violations_phrase(2, None) == "2 violations"
+    finding = Finding(promise("p"), 1, ["a", "b"], "4 tables", rows_checked=1)
+    assert finding.observed == "1 violation in 1 row, e.g. a; b"
