@@ -254,7 +254,8 @@ def published_state(warehouse: Path) -> dict:
     tables = {
         t: query(warehouse, f"select * from marketing.{t} order by all") for t in MARKETING_TABLES
     }
-    links = {p.name: p.resolve().name for p in (warehouse / "exports").glob("run_date=*")}
+    exports = warehouse / "exports"
+    links = {str(p.relative_to(exports)): p.resolve().name for p in exports.glob("*/run_date=*")}
     log = query(warehouse, "select count(*) from publication.log")
     return {"tables": tables, "links": links, "log": log}
 
@@ -498,9 +499,13 @@ def withdrawal_warehouse(root: Path) -> RunContext:
     for day in (RUN_DATE, NEXT_DATE):
         run_date = dt.date.fromisoformat(day)
         version = build_export_version(
-            ctx.warehouse_dir, run_date, list(MARKETING), f"20260101T000000000000Z-{day}"
+            ctx.warehouse_dir,
+            run_date,
+            "marketing",
+            list(MARKETING),
+            f"20260101T000000000000Z-{day}",
         )
-        swap_export_link(ctx.warehouse_dir, run_date, version)
+        swap_export_link(ctx.warehouse_dir, run_date, "marketing", version)
     return ctx
 
 
@@ -539,7 +544,9 @@ def test_withdrawal_reaches_every_date_and_export_without_the_dag(tmp_path):
     leaked = {c for _, c in export_customers(warehouse)} & {W_OBJECTOR}
     assert not leaked
     for day in (RUN_DATE, NEXT_DATE):
-        versions = list((warehouse / "exports" / ".versions" / f"run_date={day}").iterdir())
+        versions = list(
+            (warehouse / "exports" / "marketing" / ".versions" / f"run_date={day}").iterdir()
+        )
         assert len(versions) == 1 and versions[0].name.endswith("-withdrawal")
     # Idempotent: nothing more to remove, no new version.
     assert withdraw_objections(ctx)["rows_removed"] == 0

@@ -165,18 +165,50 @@ def test_rerun_of_the_same_date_replaces_its_rows(demo):
 
 
 def test_exports_hold_each_published_table_of_the_run_date(demo):
+    from privacy_pipeline.recipients import recipient_tables
+
     warehouse = demo["warehouse"]
-    export_dir = warehouse / "exports" / f"run_date={RUN_DATE}"
+    plan = recipient_tables()
     for table in published_tables(warehouse):
-        parquet = export_dir / f"{table}.parquet"
-        assert parquet.exists(), parquet
-        exported = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0]
-        assert (
-            exported
-            == query(warehouse, f"select count(*) from {table} where run_date = ?", [RUN_DATE])[0][
+        receivers = [r for r, tables in plan.items() if table in tables]
+        assert receivers, f"{table} goes to no recipient"
+        for recipient in receivers:
+            parquet = (
+                warehouse / "exports" / recipient / f"run_date={RUN_DATE}" / f"{table}.parquet"
+            )
+            assert parquet.exists(), parquet
+            exported = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][
                 0
             ]
-        )
+            published = query(
+                warehouse, f"select count(*) from {table} where run_date = ?", [RUN_DATE]
+            )
+            assert exported == published[0][0], parquet
+
+
+def test_each_recipient_folder_holds_exactly_its_tables_and_no_person_for_location_buyers(demo):
+    from privacy_pipeline.recipients import PERSON_LEVEL_COLUMN, recipient_tables
+
+    exports = demo["warehouse"] / "exports"
+    plan = recipient_tables()
+    assert {"marketing", "location_buyers", "dpo"} <= set(plan)
+    # only recipients' folders at the top: the flat layout (exports/run_date=D) is gone
+    assert sorted(p.name for p in exports.iterdir()) == sorted(plan)
+    for recipient, tables in plan.items():
+        folder = exports / recipient / f"run_date={RUN_DATE}"
+        files = sorted(p.name for p in folder.iterdir())
+        assert files == sorted(["_MANIFEST.json", *(f"{t}.parquet" for t in tables)]), recipient
+    buyers = exports / "location_buyers"
+    every_file = [p for p in buyers.rglob("*.parquet")]
+    assert every_file and all(p.name.startswith("location.") for p in every_file)
+    for path in every_file:
+        columns = [
+            c for (c,) in duckdb.sql(f"select name from parquet_schema('{path}')").fetchall()
+        ]
+        person = [c for c in columns if PERSON_LEVEL_COLUMN.fullmatch(c) or "customer" in c]
+        assert not person, (path, person)
+    marketing = sorted(p.name for p in (exports / "marketing").rglob("*.parquet"))
+    assert marketing and all(name.startswith("marketing.") for name in marketing)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

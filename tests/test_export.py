@@ -121,3 +121,17 @@ def test_bad_outputs_exit_2_never_1(warehouse, tmp_path, capsys):
     assert duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True).execute(
         "select count(*) from marketing.customer_interests"
     ).fetchone()[0] == len(HOSTILE)
+
+
+def test_a_recipient_is_handed_only_its_own_tables(warehouse, tmp_path, capsys):
+    args = ["export", "--warehouse", str(warehouse), "--format", "csv"]
+    person_level = [*args, "--table", "marketing.customer_interests"]
+    refused = tmp_path / "refused.csv"
+    assert main([*person_level, "--recipient", "location_buyers", "--output", str(refused)]) == 2
+    assert "not exported to location_buyers" in capsys.readouterr().err
+    assert not refused.exists()
+    assert main([*person_level, "--recipient", "nobody", "--output", str(refused)]) == 2
+    assert "not a declared recipient" in capsys.readouterr().err
+    output = tmp_path / "marketing.csv"
+    assert main([*person_level, "--recipient", "marketing", "--output", str(output)]) == 0
+    assert len(read_csv(output)) == len(HOSTILE)

@@ -215,7 +215,7 @@ def published_state(warehouse: Path) -> dict[str, object]:
     exports = warehouse / "exports"
     state["exports"] = sorted(
         (str(path.relative_to(exports)), path.resolve().name, path.read_bytes())
-        for path in exports.glob("run_date=*/*")
+        for path in exports.glob("*/run_date=*/*")
     )
     return state
 

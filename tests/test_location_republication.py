@@ -243,8 +243,10 @@ def test_the_superseded_export_version_is_gone(releases):
         table = name.rsplit("location.", 1)[1].removesuffix(".parquet")
         expected = {k: v for k, v in releases["second"]["warehouse"].items() if k[0] == table}
         assert figures == expected, name
-    versions = list((warehouse / "exports" / ".versions" / f"run_date={RUN_DATE}").iterdir())
-    assert len(versions) == 1, versions
+    for recipient in ("location_buyers", "dpo"):
+        folder = warehouse / "exports" / recipient / ".versions" / f"run_date={RUN_DATE}"
+        versions = list(folder.iterdir())
+        assert len(versions) == 1, versions
 
 
 def test_the_release_ledger_is_private_and_holds_both_releases(releases):

@@ -117,7 +117,10 @@ def test_two_runs_of_different_dates_at_once_are_serialised_and_both_published(s
             [day],
         )[0]
         assert read == accepted > 0
-        assert (warehouse / "exports" / f"run_date={day}" / "_MANIFEST.json").exists()
+        for recipient in ("marketing", "location_buyers", "dpo"):
+            assert (
+                warehouse / "exports" / recipient / f"run_date={day}" / "_MANIFEST.json"
+            ).exists()
 
 
 def test_the_console_shows_one_line_per_stage_and_the_summary(story):

@@ -280,6 +280,11 @@ def test_one_asset_event_per_published_schema():
         "marketing.segment_members": 5,
     }
     assert events["location"]["run_date"] == "2026-06-20"
+    # each schema names the folders of the recipients that receive its tables
+    assert events["location"]["exports"] == {
+        "location_buyers": "/data/wh/exports/location_buyers/run_date=2026-06-20",
+    }
+    assert set(events["dpo"]["exports"]) == {"dpo"}
     assert asset_uri("/data/wh", "marketing") == "privacy-pipeline:///data/wh/marketing"
 
 

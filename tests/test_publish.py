@@ -27,10 +27,12 @@ from privacy_pipeline.publish import (
     PublicationFailed,
     current_export_version,
     export_link,
+    exports_root,
     latest_publication,
     publish_run,
     sync_exports,
 )
+from privacy_pipeline.recipients import PERSON_LEVEL_COLUMN, RecipientsInvalid, recipient_tables
 
 from tests.support.landing import C_PROXIMUS, C_SCARLET_MIGRATED, RUN_DATE
 from tests.test_gates_candidates import (
@@ -83,16 +85,101 @@ def test_every_published_table_and_its_export_hold_the_run_date(clean_root, tmp_
     ctx = gated_copy(clean_root, tmp_path / "wh")
     published = publish_run(ctx)
     assert set(published) == set(PUBLISHED_TABLES)
-    link = export_link(ctx.warehouse_dir, ctx.run_date)
-    assert link.is_symlink() and (link / "_MANIFEST.json").exists()
-    for table in PUBLISHED_TABLES:
-        exported = duckdb.sql(f"select count(*) from '{link / f'{table}.parquet'}'").fetchall()
-        assert exported[0][0] == published[table], table
+    plan = recipient_tables()
+    assert {t for tables in plan.values() for t in tables} == set(PUBLISHED_TABLES)
+    for recipient, tables in plan.items():
+        link = export_link(ctx.warehouse_dir, ctx.run_date, recipient)
+        assert link.is_symlink() and (link / "_MANIFEST.json").exists()
+        for table in tables:
+            exported = duckdb.sql(f"select count(*) from '{link / f'{table}.parquet'}'").fetchall()
+            assert exported[0][0] == published[table], (recipient, table)
     assert published["marketing.segment_members"] == 2
     expectations = query(
         ctx.warehouse_dir, "select count(distinct expectation) from dpo.gate_results"
     )
     assert published["dpo.gate_results"] == expectations[0][0] > 0
+
+
+def folder_tables(folder: Path) -> list[str]:
+    return sorted(p.name.removesuffix(".parquet") for p in folder.glob("*.parquet"))
+
+
+def test_each_recipient_folder_holds_exactly_its_tables_and_location_buyers_no_person(
+    clean_root, tmp_path
+):
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    publish_run(ctx)
+    exports = exports_root(ctx.warehouse_dir)
+    plan = recipient_tables()
+    assert sorted(p.name for p in exports.iterdir()) == sorted(plan)
+    for recipient, tables in plan.items():
+        link = export_link(ctx.warehouse_dir, ctx.run_date, recipient)
+        assert folder_tables(link) == sorted(tables), recipient
+        manifest = json.loads((link / "_MANIFEST.json").read_text())
+        assert manifest["recipient"] == recipient and sorted(manifest["rows"]) == sorted(tables)
+    buyers = list((exports / "location_buyers").rglob("*.parquet"))
+    assert buyers and all(p.name.startswith("location.") for p in buyers)
+    for path in buyers:
+        columns = [
+            c for (c,) in duckdb.sql(f"select name from parquet_schema('{path}')").fetchall()
+        ]
+        assert not [c for c in columns if PERSON_LEVEL_COLUMN.fullmatch(c) or "customer" in c]
+    # and the person-level tables do reach marketing, with their customers
+    interests = export_link(ctx.warehouse_dir, ctx.run_date, "marketing")
+    customers = duckdb.sql(
+        f"select count(distinct customer_id) from '{interests}/marketing.segment_members.parquet'"
+    ).fetchall()[0][0]
+    assert customers > 0
+
+
+def test_a_person_level_table_declared_for_location_buyers_is_refused(
+    clean_root, tmp_path, monkeypatch
+):
+    import privacy_pipeline.recipients as recipients
+
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    publish_run(ctx)
+    before = published_state(ctx.warehouse_dir)
+    declared = recipients.declared_exposures()
+    for exposure in declared:
+        if exposure["recipient"] == "location_buyers":
+            exposure["tables"] = [*exposure["tables"], "marketing.segment_members"]
+    monkeypatch.setattr(recipients, "declared_exposures", lambda: declared)
+    for suite in SUITES:
+        run_suite(ctx, suite)
+    with pytest.raises(RecipientsInvalid, match="marketing.segment_members.*location_buyers"):
+        publish_run(ctx)
+    assert published_state(ctx.warehouse_dir) == before
+    assert not list(exports_root(ctx.warehouse_dir).glob("location_buyers/**/marketing.*"))
+
+
+def test_the_flat_layout_and_undeclared_recipients_leave_on_the_next_publication(
+    clean_root, tmp_path, monkeypatch
+):
+    import privacy_pipeline.recipients as recipients
+
+    ctx = gated_copy(clean_root, tmp_path / "wh")
+    publish_run(ctx)
+    exports = exports_root(ctx.warehouse_dir)
+    marketing = export_link(ctx.warehouse_dir, ctx.run_date, "marketing").resolve()
+    # the layout before per-recipient exports: every table of D in one folder behind a link
+    flat = exports / ".versions" / f"run_date={RUN_DATE}" / "20260101T000000000000Z-old"
+    shutil.copytree(marketing, flat)
+    (exports / f"run_date={RUN_DATE}").symlink_to(flat.relative_to(exports))
+    orphan = exports / "run_date=2020-01-01"  # a flat folder no publication backs
+    orphan.mkdir()
+    shutil.copy(marketing / "marketing.segment_members.parquet", orphan)
+    # and a recipient no exposure declares any more
+    declared = [e for e in recipients.declared_exposures() if e["recipient"] != "dpo"]
+    monkeypatch.setattr(recipients, "declared_exposures", lambda: declared)
+    for suite in SUITES:
+        run_suite(ctx, suite)
+    publish_run(ctx)
+    assert sorted(p.name for p in exports.iterdir()) == ["location_buyers", "marketing"]
+    for recipient in ("location_buyers", "marketing"):
+        version = export_link(ctx.warehouse_dir, ctx.run_date, recipient).resolve()
+        assert version.parent.parent.parent == exports / recipient
+        assert folder_tables(version) == recipient_tables(declared)[recipient]
 
 
 def test_republishing_a_date_replaces_its_rows_keeps_other_dates_and_appends_the_audit_log(
@@ -259,8 +346,10 @@ def test_killed_between_commit_and_link_swap_the_exports_stay_whole_then_catch_u
     # The next step of the DAG (reports) or the next publication completes it.
     assert sync_exports(ctx.warehouse_dir, ctx.run_date)
     version, _ = latest_publication(ctx.warehouse_dir, ctx.run_date)
-    assert current_export_version(ctx.warehouse_dir, ctx.run_date) == version
-    exported = export_link(ctx.warehouse_dir, ctx.run_date) / "marketing.segment_members.parquet"
+    for recipient in recipient_tables():
+        assert current_export_version(ctx.warehouse_dir, ctx.run_date, recipient) == version
+    marketing = export_link(ctx.warehouse_dir, ctx.run_date, "marketing")
+    exported = marketing / "marketing.segment_members.parquet"
     assert duckdb.sql(f"select distinct segment from '{exported}'").fetchall() == [("gamers",)]
     assert not sync_exports(ctx.warehouse_dir, ctx.run_date)
 

@@ -7,7 +7,16 @@ import json
 
 import pytest
 from privacy_pipeline.publish import PUBLISHED_TABLES
-from privacy_pipeline.recipients import exposures, render_register, uncovered_tables
+from privacy_pipeline.recipients import (
+    RECIPIENT_SLUG,
+    RecipientsInvalid,
+    declared_exposures,
+    exposures,
+    person_level_recipients,
+    recipient_tables,
+    render_register,
+    uncovered_tables,
+)
 
 from tests.support.landing import RUN_DATE
 from tests.support.pipeline import run_cli
@@ -44,3 +53,30 @@ def test_the_register_names_each_recipient_and_its_tables(manifest):
     for recipient in ("marketing", "location_buyers", "dpo"):
         assert f"<td>{recipient}</td>" in page
     assert "<code>marketing.partner_audiences</code>" in page
+
+
+def test_publication_reads_the_same_exposures_as_the_manifest(manifest):
+    """The exports are decided from the exposures' yml (no manifest needed at publication):
+    both readings must agree, table for table."""
+    from_manifest = exposures(manifest)
+    from_yml = declared_exposures()
+    assert [(e["name"], e["recipient"], e["tables"]) for e in from_yml] == [
+        (e["name"], e["recipient"], e["tables"]) for e in from_manifest
+    ]
+    assert recipient_tables(from_manifest) == recipient_tables(from_yml)
+    assert all(RECIPIENT_SLUG.fullmatch(r) for r in recipient_tables())
+
+
+def test_only_marketing_may_receive_person_level_tables():
+    assert person_level_recipients() == {"marketing"}
+    plan = recipient_tables()
+    assert all(t.startswith("marketing.") for t in plan["marketing"])
+    assert not [t for r, tables in plan.items() if r != "marketing" for t in tables
+                if t.startswith("marketing.")]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["../x", ".versions", "run_date=2026-06-20", "Marketing", None])
+def test_a_recipient_that_is_not_a_folder_name_is_refused(name):
+    declared = [{"name": "x", "recipient": name, "tables": [], "person_level": False}]
+    with pytest.raises(RecipientsInvalid, match="not a recipient folder name"):
+        recipient_tables(declared)

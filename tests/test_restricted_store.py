@@ -107,7 +107,7 @@ def test_publication_removes_restricted_tables_published_before_they_moved(
     con = duckdb.connect(str(ctx.warehouse_db))
     con.execute("create table dpo.quarantined_rows as select date '2026-06-19' as run_date")
     con.close()
-    version = export_link(ctx.warehouse_dir, ctx.run_date).resolve()
+    version = export_link(ctx.warehouse_dir, ctx.run_date, "dpo").resolve()
     shutil.copy(
         version / "dpo.load_reconciliation.parquet", version / "dpo.quarantined_rows.parquet"
     )
@@ -120,7 +120,7 @@ def test_publication_removes_restricted_tables_published_before_they_moved(
     # No export version keeps it (the superseded one is deleted: publish.KEPT_VERSIONS).
     leftovers = list((ctx.warehouse_dir / "exports").rglob("dpo.quarantined_rows*"))
     assert leftovers == []
-    live = export_link(ctx.warehouse_dir, ctx.run_date).resolve()
+    live = export_link(ctx.warehouse_dir, ctx.run_date, "dpo").resolve()
     assert live != version
     manifest = json.loads((live / "_MANIFEST.json").read_text())
     assert "dpo.load_reconciliation" in manifest["rows"]

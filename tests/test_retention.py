@@ -11,7 +11,7 @@ import json
 import duckdb
 import pytest
 from privacy_pipeline.config import load_config
-from privacy_pipeline.publish import build_export_version, export_link, swap_export_link
+from privacy_pipeline.publish import export_link, write_exports
 from privacy_pipeline.retention import prune_marketing
 from privacy_pipeline.run_context import RunContext
 
@@ -48,8 +48,7 @@ def warehouse(tmp_path):
     con.close()
     for day in DATES:
         run_date = dt.date.fromisoformat(day)
-        folder = build_export_version(root, run_date, list(TABLES), f"v-{day}")
-        swap_export_link(root, run_date, folder)
+        write_exports(root, run_date, list(TABLES), f"v-{day}")
     return root
 
 
@@ -76,20 +75,23 @@ def test_marketing_run_dates_past_retention_leave_warehouse_and_exports(warehous
         con.close()
     assert kept == [("2026-05-30",), ("2026-06-20",)]
     assert location == 3  # anonymous counts are not person-level: kept
-    old = export_link(warehouse, dt.date(2026, 3, 1))
-    assert sorted(p.name for p in old.iterdir()) == [
+    old = dt.date(2026, 3, 1)
+    # marketing's folder no longer has the date, the location buyers' one still does
+    assert not export_link(warehouse, old, "marketing").exists()
+    assert sorted(p.name for p in export_link(warehouse, old, "location_buyers").iterdir()) == [
         "_MANIFEST.json",
         "location.presence_hourly.parquet",
     ]
-    recent = export_link(warehouse, dt.date(2026, 5, 30))
+    recent = export_link(warehouse, dt.date(2026, 5, 30), "marketing")
     assert (recent / "marketing.customer_interests.parquet").exists()
-    # older export versions of that date (which held the rows) are deleted
-    versions = warehouse / "exports" / ".versions" / "run_date=2026-03-01"
-    assert list(versions.rglob("marketing.*")) == []
+    # no export version of that date, in any recipient's folder, holds the rows
+    assert not (warehouse / "exports" / "marketing" / ".versions" / "run_date=2026-03-01").exists()
+    assert [p for p in (warehouse / "exports").rglob("*2026-03-01*/**/marketing.*")] == []
 
 
 def test_nothing_changes_within_retention(warehouse):
     assert prune_marketing(context(warehouse, 200)) == {}
     assert (
-        export_link(warehouse, dt.date(2026, 3, 1)) / "marketing.customer_interests.parquet"
+        export_link(warehouse, dt.date(2026, 3, 1), "marketing")
+        / "marketing.customer_interests.parquet"
     ).exists()

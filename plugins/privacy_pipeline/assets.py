@@ -9,7 +9,8 @@ and a task that fails emits nothing: no event without a publication.
 The asset of a schema is named ``privacy-pipeline://<absolute warehouse path>/<schema>``
 (e.g. ``privacy-pipeline:///data/warehouse/marketing``); ``published_schema_asset`` builds
 it for a downstream DAG. Each event's ``extra`` holds the run date, the run id, the
-tables of the schema with their row counts, and the export folder of the run date.
+tables of the schema with their row counts, and, per recipient receiving a table of the
+schema, its export folder of the run date (``exports/<recipient>/run_date=D``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def publication_alias():
 
 def schema_events(ctx: dict[str, Any], published: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Schema -> the extra of its asset event, for the tables ``publish`` returned."""
+    from privacy_pipeline.recipients import recipient_tables
+
     events: dict[str, dict[str, Any]] = {}
     for table, rows in sorted(published.items()):
         schema = table.split(".")[0]
@@ -49,13 +52,16 @@ def schema_events(ctx: dict[str, Any], published: dict[str, int]) -> dict[str, d
                 "run_date": ctx["run_date"],
                 "run_id": ctx.get("run_id"),
                 "warehouse": str(Path(ctx["warehouse_dir"]).resolve()),
-                "exports": str(
-                    Path(ctx["warehouse_dir"]).resolve() / "exports" / f"run_date={ctx['run_date']}"
-                ),
+                "exports": {},
                 "tables": {},
             },
         )
         extra["tables"][table] = int(rows)
+    root = Path(ctx["warehouse_dir"]).resolve() / "exports"
+    for recipient, tables in recipient_tables().items():
+        for schema in {t.split(".")[0] for t in tables if t in published}:
+            folder = root / recipient / f"run_date={ctx['run_date']}"
+            events[schema]["exports"][recipient] = str(folder)
     return events
 
 

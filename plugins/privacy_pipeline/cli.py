@@ -63,7 +63,9 @@ def print_run_summary(ctx, code: int) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from privacy_pipeline.export import export_table
 
-    rows = export_table(args.warehouse, args.table, args.format, args.output, args.run_date)
+    rows = export_table(
+        args.warehouse, args.table, args.format, args.output, args.run_date, args.recipient
+    )
     print(f"exported {rows} rows of {args.table} to {args.output}")
     return 0
 
@@ -191,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=iso_date,
         default=None,
         help="the run date to export (default: the latest published date)",
+    )
+    export.add_argument(
+        "--recipient",
+        default=None,
+        help="export for this recipient (a dbt exposure's config.meta.recipient, e.g. "
+        "location_buyers): refused (exit 2) unless the recipient receives the table",
     )
     export.set_defaults(func=cmd_export)
 

@@ -4,7 +4,9 @@ Only the published tables (``publish.PUBLISHED_TABLES``) of the published wareho
 be exported, never a candidate or a working table. The output path is a bound parameter,
 never SQL text. In CSV, every text cell that a spreadsheet would run as a formula is
 neutralised (``neutralised_text``); Parquet keeps the values as they are (typed columns
-are not interpreted by spreadsheets). See docs/threat-model.md.
+are not interpreted by spreadsheets). See docs/threat-model.md. With ``--recipient`` the
+table must be one that recipient receives (its dbt exposures, as for the nightly
+``exports/<recipient>/`` folders): a location buyer is never handed a person-level table.
 
 Exit codes: 0 exported, 2 unusable input (unknown table, bad output path, no warehouse),
 3 any other failure; never 1, which means a failed privacy gate.
@@ -58,6 +60,22 @@ def published_table(table: str) -> tuple[str, str]:
     return schema, name
 
 
+def recipient_may_receive(recipient: str, table: str) -> None:
+    """UnusableInput unless ``recipient`` is declared and receives ``table``."""
+    from privacy_pipeline.recipients import recipient_tables
+
+    declared = recipient_tables()
+    if recipient not in declared:
+        raise UnusableInput(
+            f"--recipient {recipient!r} is not a declared recipient ({', '.join(declared)})"
+        )
+    if table not in declared[recipient]:
+        raise UnusableInput(
+            f"--table {table} is not exported to {recipient}: it receives only "
+            f"{', '.join(declared[recipient])}"
+        )
+
+
 def checked_output(output: Path, warehouse_dir: Path) -> Path:
     """The output file; UnusableInput when it is a folder or would overwrite the warehouse."""
     output = Path(output)
@@ -105,10 +123,17 @@ def latest_published_date(con: duckdb.DuckDBPyConnection, schema: str, name: str
 
 
 def export_table(
-    warehouse_dir: Path, table: str, fmt: str, output: Path, run_date: dt.date | None = None
+    warehouse_dir: Path,
+    table: str,
+    fmt: str,
+    output: Path,
+    run_date: dt.date | None = None,
+    recipient: str | None = None,
 ) -> int:
     """Write ``SCHEMA.TABLE`` of the published warehouse to ``output``; returns the row count."""
     schema, name = published_table(table)
+    if recipient is not None:
+        recipient_may_receive(recipient, table)
     warehouse_db = Path(warehouse_dir) / "warehouse.duckdb"
     if not warehouse_db.exists():
         raise UnusableInput(f"no published warehouse at {warehouse_db}: run the pipeline first")

@@ -9,15 +9,17 @@ publication or the new one, never a mix, even if the process dies half-way:
   previous state (DuckDB's write-ahead log replays committed transactions only).
   Person-level DPO tables are not published: once the warehouse has committed, they go to
   the restricted store (``privacy_pipeline.restricted``, ``RESTRICTED_TABLES``).
-* ``exports/run_date=D``: a symbolic link to a complete, immutable version folder
-  ``exports/.versions/run_date=D/<version>/``. A new version is written from the
-  committed warehouse into a ``.building`` folder, renamed when complete, then the link
-  is replaced atomically (``rename(2)`` of a new link over the old one).
+* ``exports/<recipient>/run_date=D``, one per recipient (the dbt exposures,
+  ``privacy_pipeline.recipients``) holding only that recipient's tables: a symbolic link
+  to a complete, immutable version folder ``exports/<recipient>/.versions/run_date=D/
+  <version>/``. A new version is written from the committed warehouse into a
+  ``.building`` folder, renamed when complete, then the link is replaced atomically
+  (``rename(2)`` of a new link over the old one).
 
 The warehouse is the source of truth: ``publication.log`` names the export version of
 the latest publication of D. If a crash falls between the commit and the link swap,
 ``sync_exports`` (run at the start of every publication and by the ``reports`` task)
-builds that version from the warehouse and swaps the link. See docs/gates.md.
+builds that version from the warehouse and swaps the links. See docs/gates.md.
 """
 
 from __future__ import annotations
@@ -118,9 +120,11 @@ def publish_run(ctx: RunContext) -> dict[str, Any]:
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
     with hold_run_date(ctx.warehouse_dir, ctx.run_date, ctx.run_id):
         sync_exports(ctx.warehouse_dir, ctx.run_date)  # finish an earlier, interrupted one first
+        migrate_flat_exports(ctx.warehouse_dir)
         published_at = dt.datetime.now(dt.UTC)
         version = export_version(ctx, published_at)
         check_restricted_candidate(ctx)  # before anything changes: all or nothing
+        check_recipients_candidate(ctx)
         record_location_release(ctx, version)
         published = publish_tables(ctx, version, published_at, gate_results)
         write_restricted_tables(ctx)
@@ -149,6 +153,22 @@ def check_restricted_candidate(ctx: RunContext) -> None:
     try:
         for table in RESTRICTED_TABLES:
             checked_candidate_columns(con, ctx, candidate_table(table))
+    finally:
+        con.close()
+
+
+def check_recipients_candidate(ctx: RunContext) -> None:
+    """Refuse before the warehouse changes when an export would hand a person-level table
+    to a recipient not declared for one (checked again as each version is written)."""
+    from privacy_pipeline.gates.candidate import connect_candidate
+    from privacy_pipeline.recipients import check_person_level, person_level_recipients
+
+    allowed = person_level_recipients()
+    con = connect_candidate(ctx.candidate_db)
+    try:
+        for recipient, tables in export_plan(list(PUBLISHED_TABLES)).items():
+            for table in tables:
+                check_person_level(recipient, table, list(table_columns(con, table)), allowed)
     finally:
         con.close()
 
@@ -307,41 +327,119 @@ def log_publication(
 
 
 # ------------------------------------------------------------------------------ exports
+#
+# exports/<recipient>/run_date=D -> .versions/run_date=D/<version>/  (relative link, so a
+# recipient's folder is whole on its own: it can be shared alone). One version is written
+# per recipient with only its tables (privacy_pipeline.recipients), all recipients' versions
+# first, then their links swapped, then the older versions deleted.
 
 
 def exports_root(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / "exports"
 
 
-def export_link(warehouse_dir: Path, run_date: dt.date) -> Path:
-    return exports_root(warehouse_dir) / f"run_date={run_date.isoformat()}"
+def recipient_root(warehouse_dir: Path, recipient: str) -> Path:
+    return exports_root(warehouse_dir) / recipient
 
 
-def versions_dir(warehouse_dir: Path, run_date: dt.date) -> Path:
-    return exports_root(warehouse_dir) / VERSIONS_DIR / f"run_date={run_date.isoformat()}"
+def export_link(warehouse_dir: Path, run_date: dt.date, recipient: str) -> Path:
+    return recipient_root(warehouse_dir, recipient) / f"run_date={run_date.isoformat()}"
 
 
-def export_published_tables(ctx: RunContext, tables: list[str], version: str) -> Path:
-    """Write the version folder of D from the committed warehouse, then swap the link to it."""
-    folder = build_export_version(ctx.warehouse_dir, ctx.run_date, tables, version)
-    swap_export_link(ctx.warehouse_dir, ctx.run_date, folder)
-    prune_export_versions(ctx.warehouse_dir, ctx.run_date, keep=folder.name)
-    return folder
+def versions_dir(warehouse_dir: Path, run_date: dt.date, recipient: str) -> Path:
+    return (
+        recipient_root(warehouse_dir, recipient) / VERSIONS_DIR / f"run_date={run_date.isoformat()}"
+    )
+
+
+def flat_export_paths(warehouse_dir: Path, run_date: dt.date) -> list[Path]:
+    """D's link and versions of the layout before per-recipient exports (one folder for
+    every consumer): removed once D is exported per recipient (docs/architecture.md)."""
+    root = exports_root(warehouse_dir)
+    name = f"run_date={run_date.isoformat()}"
+    return [p for p in (root / name, root / VERSIONS_DIR / name) if p.is_symlink() or p.exists()]
+
+
+def flat_export_dates(warehouse_dir: Path) -> list[dt.date]:
+    root = exports_root(warehouse_dir)
+    found = set()
+    for folder in (root, root / VERSIONS_DIR):
+        for path in folder.glob("run_date=*") if folder.is_dir() else []:
+            with contextlib.suppress(ValueError):
+                found.add(dt.date.fromisoformat(path.name.removeprefix("run_date=")))
+    return sorted(found)
+
+
+def exported_recipients(warehouse_dir: Path) -> list[str]:
+    """Recipient folders on disk (including ones no exposure declares any more)."""
+    from privacy_pipeline.recipients import RECIPIENT_SLUG
+
+    root = exports_root(warehouse_dir)
+    return sorted(
+        p.name
+        for p in (root.iterdir() if root.is_dir() else [])
+        if p.is_dir() and not p.is_symlink() and RECIPIENT_SLUG.fullmatch(p.name)
+    )
+
+
+def export_plan(tables: list[str]) -> dict[str, list[str]]:
+    """Recipient -> the tables of ``tables`` it receives (its exposures' tables)."""
+    from privacy_pipeline.recipients import recipient_tables
+
+    plan = {r: [t for t in tables if t in mine] for r, mine in recipient_tables().items()}
+    unsent = sorted(set(tables) - {t for mine in plan.values() for t in mine})
+    if unsent:
+        log.warning("no recipient declared for %s: not exported", ", ".join(unsent))
+    return {r: mine for r, mine in plan.items() if mine}
+
+
+def export_published_tables(ctx: RunContext, tables: list[str], version: str) -> dict[str, Path]:
+    """Write every recipient's version of D from the committed warehouse, swap the links."""
+    return write_exports(ctx.warehouse_dir, ctx.run_date, tables, version)
+
+
+def write_exports(
+    warehouse_dir: Path, run_date: dt.date, tables: list[str], version: str
+) -> dict[str, Path]:
+    """Export ``version`` of D per recipient: build every recipient's version folder, then
+    swap every link, then delete older versions, recipients' folders that no longer receive
+    anything of D, and D's folders of the flat layout. Returns recipient -> version folder."""
+    plan = export_plan(tables)
+    folders = {
+        recipient: build_export_version(warehouse_dir, run_date, recipient, mine, version)
+        for recipient, mine in plan.items()
+    }
+    for recipient, folder in folders.items():
+        swap_export_link(warehouse_dir, run_date, recipient, folder)
+    for recipient, folder in folders.items():
+        prune_export_versions(warehouse_dir, run_date, recipient, keep=folder.name)
+    for recipient in exported_recipients(warehouse_dir):
+        if recipient not in folders:
+            remove_export(warehouse_dir, run_date, recipient)
+    remove_flat_export(warehouse_dir, run_date)
+    return folders
 
 
 def build_export_version(
-    warehouse_dir: Path, run_date: dt.date, tables: list[str], version: str
+    warehouse_dir: Path, run_date: dt.date, recipient: str, tables: list[str], version: str
 ) -> Path:
-    """One Parquet file per published table (rows of D), then the manifest, then the rename."""
-    final = versions_dir(warehouse_dir, run_date) / version
+    """One Parquet file per table of the recipient (rows of D), then the manifest, then the
+    rename. A person-level table for a recipient not allowed one stops here, before any
+    file of it is written (RecipientsInvalid)."""
+    from privacy_pipeline.recipients import check_person_level, person_level_recipients
+
+    final = versions_dir(warehouse_dir, run_date, recipient) / version
     if (final / MANIFEST).exists():
         return final
     building = final.with_name(f"{version}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     rows = {}
+    allowed = person_level_recipients()
     con = duckdb.connect(str(Path(warehouse_dir) / "warehouse.duckdb"), read_only=True)
     try:
+        for table in tables:
+            check_person_level(recipient, table, list(table_columns(con, table)), allowed)
         for table in tables:
             target = building / f"{table}.parquet"
             query = f"select * from {qualified(table)} where run_date = cast(? as date)"
@@ -351,9 +449,17 @@ def build_export_version(
             rows[table] = con.execute(
                 f"select count(*) from ({query})", [run_date.isoformat()]
             ).fetchone()[0]
+    except Exception:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
     finally:
         con.close()
-    manifest = {"run_date": run_date.isoformat(), "version": version, "rows": rows}
+    manifest = {
+        "run_date": run_date.isoformat(),
+        "recipient": recipient,
+        "version": version,
+        "rows": rows,
+    }
     for written in building.iterdir():
         fsync_file(written)
     write_durably(building / MANIFEST, json.dumps(manifest, indent=2))
@@ -383,11 +489,11 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def swap_export_link(warehouse_dir: Path, run_date: dt.date, folder: Path) -> None:
-    """Point exports/run_date=D at ``folder`` in one atomic rename."""
-    link = export_link(warehouse_dir, run_date)
-    if link.is_dir() and not link.is_symlink():
-        adopt_plain_folder(warehouse_dir, run_date)
+def swap_export_link(warehouse_dir: Path, run_date: dt.date, recipient: str, folder: Path) -> None:
+    """Point exports/<recipient>/run_date=D at ``folder`` in one atomic rename."""
+    link = export_link(warehouse_dir, run_date, recipient)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)  # not something publication wrote: D's link is ours
     staged = link.with_name(f".{link.name}.link")
     with contextlib.suppress(FileNotFoundError):
         staged.unlink()
@@ -396,22 +502,47 @@ def swap_export_link(warehouse_dir: Path, run_date: dt.date, folder: Path) -> No
     fsync_folder(link.parent)
 
 
-def adopt_plain_folder(warehouse_dir: Path, run_date: dt.date) -> None:
-    """An export folder of the layout before versioning becomes a version of its own."""
-    link = export_link(warehouse_dir, run_date)
-    legacy = versions_dir(warehouse_dir, run_date) / "00000000T000000000000Z-legacy"
-    legacy.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(link, legacy)
-    link.symlink_to(os.path.relpath(legacy, link.parent))
+def remove_export(warehouse_dir: Path, run_date: dt.date, recipient: str) -> None:
+    """The recipient receives nothing of D (any more): its link, then its versions."""
+    link = export_link(warehouse_dir, run_date, recipient)
+    if link.is_symlink():
+        link.unlink()
+    elif link.exists():
+        shutil.rmtree(link)
+    shutil.rmtree(versions_dir(warehouse_dir, run_date, recipient), ignore_errors=True)
+    for empty in (versions_dir(warehouse_dir, run_date, recipient).parent, link.parent):
+        with contextlib.suppress(OSError):
+            empty.rmdir()  # only when empty
 
 
-def current_export_version(warehouse_dir: Path, run_date: dt.date) -> str | None:
-    link = export_link(warehouse_dir, run_date)
+def remove_flat_export(warehouse_dir: Path, run_date: dt.date) -> None:
+    for path in flat_export_paths(warehouse_dir, run_date):
+        log.warning("removing %s (flat export layout, replaced by one folder per recipient)", path)
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (exports_root(warehouse_dir) / VERSIONS_DIR).rmdir()
+
+
+def current_export_version(warehouse_dir: Path, run_date: dt.date, recipient: str) -> str | None:
+    link = export_link(warehouse_dir, run_date, recipient)
     return Path(os.readlink(link)).name if link.is_symlink() else None
 
 
-def prune_export_versions(warehouse_dir: Path, run_date: dt.date, keep: str) -> None:
-    folder = versions_dir(warehouse_dir, run_date)
+def exported_tables(warehouse_dir: Path, run_date: dt.date, recipient: str) -> list[str] | None:
+    """Tables of the recipient's current version of D (from its manifest), None if none."""
+    manifest = export_link(warehouse_dir, run_date, recipient) / MANIFEST
+    if not manifest.exists():
+        return None
+    return sorted(json.loads(manifest.read_text(encoding="utf-8"))["rows"])
+
+
+def prune_export_versions(
+    warehouse_dir: Path, run_date: dt.date, recipient: str, keep: str
+) -> None:
+    folder = versions_dir(warehouse_dir, run_date, recipient)
     versions = sorted(p for p in folder.iterdir() if p.name != keep)
     complete = [p for p in versions if not p.name.endswith(".building")]
     for stale in complete[: max(len(complete) - (KEPT_VERSIONS - 1), 0)]:
@@ -460,20 +591,44 @@ def publication_in_force(warehouse_dir: Path, run_date: dt.date, run_id: str) ->
     return f"the publication of {run_date} made at {published_at} (run {row[0]}) stays in force"
 
 
+def exports_current(
+    warehouse_dir: Path, run_date: dt.date, version: str, tables: list[str]
+) -> bool:
+    """Every recipient shows ``version`` of D with exactly its tables, no other recipient
+    folder has D, and no flat-layout folder of D is left."""
+    plan = export_plan(tables)
+    for recipient in set(plan) | set(exported_recipients(warehouse_dir)):
+        mine = plan.get(recipient)
+        if mine is None:
+            if export_link(warehouse_dir, run_date, recipient).is_symlink():
+                return False
+        elif current_export_version(warehouse_dir, run_date, recipient) != version or (
+            exported_tables(warehouse_dir, run_date, recipient) != sorted(mine)
+        ):
+            return False
+    return not flat_export_paths(warehouse_dir, run_date)
+
+
 def sync_exports(warehouse_dir: Path, run_date: dt.date) -> bool:
-    """Make exports/run_date=D show the latest committed publication; True if it changed."""
+    """Make every recipient's exports of D show the latest committed publication (after an
+    interrupted publication, a change of recipients, or the flat layout); True if changed."""
     latest = latest_publication(warehouse_dir, run_date)
     if latest is None:
         return False
     version, tables = latest
-    if current_export_version(warehouse_dir, run_date) == version:
+    if exports_current(warehouse_dir, run_date, version, tables):
         return False
-    log.warning(
-        "exports of %s lag the warehouse (interrupted publication): rebuilding %s",
-        run_date,
-        version,
-    )
-    folder = build_export_version(warehouse_dir, run_date, tables, version)
-    swap_export_link(warehouse_dir, run_date, folder)
-    prune_export_versions(warehouse_dir, run_date, keep=folder.name)
+    log.warning("exports of %s lag the warehouse: writing %s per recipient", run_date, version)
+    write_exports(warehouse_dir, run_date, tables, version)
     return True
+
+
+def migrate_flat_exports(warehouse_dir: Path) -> list[dt.date]:
+    """Every date still in the flat layout is exported per recipient from the warehouse
+    (the source of truth) and its flat folders removed; a flat date the publication log
+    does not know cannot be rebuilt nor reached by an erasure: it is removed."""
+    dates = flat_export_dates(warehouse_dir)
+    for run_date in dates:
+        if not sync_exports(warehouse_dir, run_date):
+            remove_flat_export(warehouse_dir, run_date)
+    return dates

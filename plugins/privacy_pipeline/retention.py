@@ -2,7 +2,8 @@
 
 Run dates of ``marketing.*`` older than that many days before the run's date are deleted
 from ``warehouse.duckdb`` and from ``exports/``: the date's export is rewritten without
-the marketing files, through the publication log and the atomic link swap (the same
+the marketing files in every recipient's folder (marketing's ``run_date=D`` goes, as it
+receives nothing else), through the publication log and the atomic link swap (the same
 path as the withdrawal of objectors, ``privacy_pipeline.withdrawal``); the location and
 DPO tables of that date stay. The warehouse file is then rewritten so the deleted rows
 do not stay in its free blocks. Every retention period: docs/dpo.md.

@@ -93,7 +93,8 @@ class RunContext:
 
     @property
     def exports_dir(self) -> Path:
-        return self.warehouse_dir / "exports" / f"run_date={self.run_date.isoformat()}"
+        """Every recipient's folder: ``<recipient>/run_date=D/`` (privacy_pipeline.publish)."""
+        return self.warehouse_dir / "exports"
 
     @property
     def restricted_dir(self) -> Path:

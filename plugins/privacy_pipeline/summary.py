@@ -51,7 +51,7 @@ def run_summary_lines(ctx: RunContext, exit_code: int) -> list[str]:
     lines += ledger_lines(ctx)
     lines += [
         f"  published tables : {ctx.warehouse_db}",
-        f"  exports          : {ctx.exports_dir}",
+        f"  exports          : {ctx.exports_dir}/<recipient>/run_date={ctx.run_date}",
         f"  DPO restricted   : {restricted_db(ctx.warehouse_dir)}",
         f"  validation report: {ctx.reports_dir / 'validation' / 'index.html'}",
         f"  run report       : {ctx.reports_dir / 'runs' / f'{ctx.run_date}.html'}",

@@ -32,7 +32,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import shutil
 from typing import Any
 
 import duckdb
@@ -41,13 +40,11 @@ from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
 from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
-    build_export_version,
     export_version,
     latest_publication,
-    swap_export_link,
     sync_exports,
-    versions_dir,
     while_locked,
+    write_exports,
 )
 from privacy_pipeline.run_context import RunContext
 
@@ -328,24 +325,16 @@ def latest_logged(con: duckdb.DuckDBPyConnection, run_date: str) -> str | None:
 
 
 def rewrite_exports(ctx: RunContext, dates: list[str]) -> None:
-    """Each changed date gets its logged export version; older versions (which still hold
-    the withdrawn rows) are deleted rather than kept for slow readers."""
+    """Each changed date gets its logged export version in every recipient's folder; older
+    versions (which still hold the withdrawn rows) are deleted rather than kept for slow
+    readers (publish.KEPT_VERSIONS is 1)."""
     for day in dates:
         run_date = dt.date.fromisoformat(day)
         latest = latest_publication(ctx.warehouse_dir, run_date)
         if latest is None:
             continue
         version, tables = latest
-        folder = build_export_version(ctx.warehouse_dir, run_date, tables, version)
-        swap_export_link(ctx.warehouse_dir, run_date, folder)
-        discard_other_versions(ctx, run_date, keep=folder.name)
-
-
-def discard_other_versions(ctx: RunContext, run_date: dt.date, keep: str) -> None:
-    folder = versions_dir(ctx.warehouse_dir, run_date)
-    for version in folder.iterdir() if folder.exists() else []:
-        if version.name != keep:
-            shutil.rmtree(version, ignore_errors=True)
+        write_exports(ctx.warehouse_dir, run_date, tables, version)
 
 
 def published_dates(ctx: RunContext) -> list[dt.date]:
