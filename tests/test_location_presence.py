@@ -179,6 +179,14 @@ def scenario_tables() -> dict[str, list[dict]]:
     (listed_holder,) = pop.people(1)
     phones(listed_holder, "+32460000006", since="2026-01-01T00:00:00Z")
     seen_on("+32460000006", "CX-STALE", 10, 20)
+    # An account created at noon: its number seen in the morning was not yet this
+    # customer's (a recycled number, a SIM before its contract) and counts for nobody.
+    cells += [cell("CX-NEW", "3055", "Newville", "Prov New")]
+    seen(pop.people(K), "CX-NEW", 10)
+    seen(pop.people(K), "CX-NEW", 13)  # other people: no hour holds the other
+    newcomer = pop.people(1, created_at=ts(12))
+    seen(newcomer, "CX-NEW", 10, 20)
+    seen(newcomer, "CX-NEW", 13, 20)
     return {
         "+customer_lines": lines,
         "+customers": pop.customers,
@@ -259,6 +267,10 @@ def test_a_reassigned_number_counts_for_whoever_held_it_at_the_instant(warehouse
 
 def test_a_number_held_by_a_listed_line_and_an_unlisted_account_counts_for_nobody(warehouse):
     assert presence(warehouse, "postal_code", "3054") == {hour_start(10): K}
+
+
+def test_a_sighting_from_before_the_account_was_created_counts_for_nobody(warehouse):
+    assert presence(warehouse, "postal_code", "3055") == {hour_start(10): K, hour_start(13): K + 1}
 
 
 def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):
