@@ -352,7 +352,8 @@ PROMISES = (
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
         "Every declared interest in marketing.interest_evidence is backed by a survey answer "
         "or an entry in a contest organised by Proximus (no partner_id) of that interest, "
-        "recorded after the account's creation, outside any period in which the customer "
+        "recorded after the account's creation (a Scarlet account's migration), outside any "
+        "period in which the customer "
         "objected to direct marketing, by the end of the run date and not after the run.",
         declared_evidence_from_proximus_surveys_and_contests,
     ),

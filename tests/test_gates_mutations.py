@@ -149,6 +149,19 @@ MUTATIONS = {
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
         False,
     ),
+    # Until the migration the old Scarlet policy applied: no signal from before it is used.
+    "signals from before a Scarlet account's migration are used": (
+        [
+            (
+                "models/intermediate/consent/int_consent__effective.sql",
+                "when brand <> 'scarlet' then allowed_since_choice",
+                "when true then allowed_since_choice",
+            )
+        ],
+        "marketing",
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        False,
+    ),
     "complementary suppression is removed": (
         [
             (
@@ -184,9 +197,12 @@ def landing_tables() -> dict[str, list[dict]]:
     objector, withdrew_after = customer("N00100", msisdn="+32480000100"), customer("N00101")
     # objected to direct marketing from January to June, answered a survey in March
     withdrew_before = customer("N00102")
+    # a Scarlet account migrated in April that answered a survey in March
+    migrated = customer("N00103", brand="scarlet", migrated_at="2026-04-01T09:00:00+02:00")
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
     return {
-        "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after, withdrew_before],
+        "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
+        + [withdrew_before, migrated],
         "+network_events": network_events_for(crowd_2000, CELL_A1, ts(10, 10))
         + network_events_for(crowd_2018, CELL_B1, ts(10, 20))
         + network_events_for(at_the_cell, CELL_A1, ts(10, 15)),
@@ -208,7 +224,14 @@ def landing_tables() -> dict[str, list[dict]]:
                 "question_id": Q_GAMING_YES_NO,
                 "answer": "yes",
                 "answered_at": "2026-03-01T10:00:00+01:00",
-            }
+            },
+            {
+                "response_id": "RM2",
+                "customer_id": "N00103",
+                "question_id": Q_GAMING_YES_NO,
+                "answer": "yes",
+                "answered_at": "2026-03-15T10:00:00+01:00",
+            },
         ],
         # C001's browsing consent dates from 2026-05-01: this visit is from before it
         "+traffic_events": [

@@ -566,9 +566,10 @@ def allowed_since(candidate: Candidate, purpose: str, basis: str) -> str:
 
 def profiling_windows(candidate: Candidate) -> str:
     """(customer_id, starts_at): signals of a customer count from the account's creation
-    (every CRM row readable; the latest creation if they disagree) and, after a withdrawn
-    direct-marketing objection, from the withdrawal on: answers given while objecting were
-    given by someone who did not want a profile (docs/privacy-rules.md, 8)."""
+    (every CRM row readable; the latest creation if they disagree), for a Scarlet account
+    from its migration (until then the old Scarlet policy applied, docs/privacy-rules.md,
+    4) and, after a withdrawn direct-marketing objection, from the withdrawal on: answers
+    given while objecting were given by someone who did not want a profile (8)."""
     objections = allowed_since(candidate, "direct_marketing", "objection")
     return candidate.materialise(
         "gate_profiling_windows",
@@ -578,11 +579,18 @@ def profiling_windows(candidate: Candidate) -> str:
                    max({true_instant("created_at")}) as created_at,
                    bool_and({true_instant("created_at")} is not null) as all_readable
             from landing.customers group by 1
+        ),
+        migrated as (
+            select customer_id, max(migrated_at) as migrated_at
+            from {customers(candidate)} where brand = 'scarlet' group by 1
         )
         select created.customer_id,
                greatest(created.created_at,
+                        coalesce(migrated.migrated_at, '-infinity'::timestamptz),
                         coalesce(objections.since, '-infinity'::timestamptz)) as starts_at
-        from created left join {objections} as objections using (customer_id)
+        from created
+        left join migrated using (customer_id)
+        left join {objections} as objections using (customer_id)
         where created.all_readable
         """,
     )
