@@ -481,9 +481,18 @@ def counted_sightings_sql(candidate: Candidate) -> str:
         else ""
     )
     return f"""
-        with counted_lines as (
-            select l.msisdn, l.customer_id, l.valid_from, l.valid_to
+        with accounts as (
+            select customer_id, max(created_at) as created_at from {customers(candidate)}
+            group by customer_id
+        ),
+        counted_lines as (
+            -- a sighting from before the account was created is nobody's
+            select l.msisdn, l.customer_id,
+                   greatest(coalesce(l.valid_from, '-infinity'::timestamptz), a.created_at)
+                       as valid_from,
+                   l.valid_to
             from {customer_lines(candidate)} as l
+            join accounts as a using (customer_id)
             where l.customer_id in (select customer_id from {location_counted_customers(candidate)})
         ),
         cells as (

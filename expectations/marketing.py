@@ -23,6 +23,7 @@ from privacy_pipeline.gates.candidate import (
 from privacy_pipeline.gates.landing_facts import (
     NORMALISED_TERM,
     consented_customers,
+    consented_signal_sources,
     marketable_customers,
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
@@ -114,6 +115,14 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
     basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
     purpose = CONSENTED_BASES[basis]
     allowed = consented_customers(candidate, purpose)
+    # "Prior consent": the evidence must rest on signals observed during the consent in
+    # force, not on traffic, calls or devices from before it (or from a withdrawn one).
+    sources = consented_signal_sources(candidate, basis, purpose)
+    same_interest = "and s.interest = lower(trim(cast(evidence.interest as varchar)))"
+    # Interests outside the allow-list (sensitive ones included) are the other promises' to
+    # report: each violation is named once, by the promise that explains it.
+    allowed_interests = candidate.ctx.config.get("allowed_interests", [])
+    allowed_list = ", ".join(sql_literal(i) for i in allowed_interests) or "null"
     sql = f"""
         select distinct 'marketing.interest_evidence: {basis} evidence for customer '
                || {CUSTOMER} || ' without a current {purpose} opt-in'
@@ -122,8 +131,21 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
         where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
           and (customer_id is null
                or cast(customer_id as varchar) not in (select customer_id from {allowed}))
+        union all
+        select distinct 'marketing.interest_evidence: {basis} evidence for customer '
+               || {CUSTOMER} || ' on ' || coalesce(cast(interest as varchar), 'null')
+               || ' without a signal observed during the {purpose} consent in force'
+               as violation
+        from marketing.interest_evidence as evidence
+        where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
+          and cast(customer_id as varchar) in (select customer_id from {allowed})
+          and lower(trim(cast(evidence.interest as varchar))) in ({allowed_list})
+          and not exists (
+              select 1 from {sources} as s
+              where s.customer_id = cast(evidence.customer_id as varchar)
+                {same_interest if basis == "browsing" else ""})
     """
-    return Check(sql, f"{basis} evidence against the consent ledger")
+    return Check(sql, f"{basis} evidence against the consent ledger and its signals")
 
 
 def browsing_evidence_with_consent(candidate: Candidate) -> Check:
@@ -336,13 +358,16 @@ PROMISES = (
     Promise(
         "browsing_evidence_only_with_browsing_consent",
         "Browsing evidence exists only for customers whose current personalisation_browsing "
-        "choice is an opt_in on the Proximus platform.",
+        "choice is an opt_in on the Proximus platform, and rests on traffic to a catalogue "
+        "site of that interest observed during that consent (prior consent: never traffic "
+        "from before it).",
         browsing_evidence_with_consent,
     ),
     Promise(
         "usage_evidence_only_with_usage_consent",
         "Usage evidence (calls, devices) exists only for customers whose current "
-        "personalisation_usage choice is an opt_in on the Proximus platform.",
+        "personalisation_usage choice is an opt_in on the Proximus platform, and rests on a "
+        "call or device observed during that consent (never before it).",
         usage_evidence_with_consent,
     ),
     Promise(
@@ -378,8 +403,9 @@ PROMISES = (
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
         "Every declared interest in marketing.interest_evidence is backed by a survey answer "
         "or an entry in a contest organised by Proximus (no partner_id) of that interest, "
-        "recorded after the account's creation, by the end of the run date and not after "
-        "the run.",
+        "recorded after the account's creation (a Scarlet account's migration), outside any "
+        "period in which the customer "
+        "objected to direct marketing, by the end of the run date and not after the run.",
         declared_evidence_from_proximus_surveys_and_contests,
     ),
     Promise(

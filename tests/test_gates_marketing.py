@@ -196,3 +196,11 @@ def test_declared_evidence_from_a_partner_contest_blocks(published, tmp_path):
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
     )
     assert C_PLAIN in observed
+
+
+def test_browsing_evidence_without_traffic_during_the_consent_blocks(published, tmp_path):
+    # C_PROXIMUS consented to browsing, but never visited a sport site during the consent:
+    # evidence resting on traffic from before the consent (or on none) breaks "prior consent".
+    ctx = copy_with(published, tmp_path, add_evidence(C_PROXIMUS, "browsing", "sport"))
+    observed = assert_gate_blocks(ctx, SUITE, "browsing_evidence_only_with_browsing_consent")
+    assert "during the personalisation_browsing consent" in observed and C_PROXIMUS in observed

@@ -30,11 +30,14 @@ import yaml
 
 from tests.support.landing import (
     C_CLOSED,
+    C_PROXIMUS,
     C_SCARLET_LEGACY,
     CELL_A1,
     CELL_B1,
     MSISDNS,
+    Q_GAMING_YES_NO,
     RUN_DATE,
+    SITE_SPORT,
     consent_event,
     customer,
     make_customers,
@@ -46,6 +49,7 @@ from tests.test_gates_candidates import published_state
 
 REPO = Path(__file__).resolve().parents[1]
 AFTER_RUN_DATE = "2026-06-25T10:00:00+02:00"
+JANUARY, JUNE = "2026-01-05T10:00:00+01:00", "2026-06-01T10:00:00+02:00"
 
 LOCATION_ALLOWED = "where purpose = 'location_analytics' and is_allowed"
 
@@ -55,6 +59,8 @@ def counts(reason: str) -> str:
 
 
 SIGHTINGS = "models/intermediate/location/int_location__sightings.sql"
+MARKETABLE = "models/intermediate/marketing/int_marketing__marketable_customers.sql"
+BROWSING = "models/intermediate/marketing/int_marketing__browsing_signals.sql"
 RELEASE = "models/intermediate/location/int_location__release.py"
 VISIT_MEMBERS = "models/intermediate/location/int_location__visit_members.sql"
 
@@ -122,6 +128,40 @@ MUTATIONS = {
         "no_sensitive_category_in_marketing",
         False,
     ),
+    # "Avec votre consentement préalable": traffic from before the consent never counts.
+    "browsing signals from before the consent are used": (
+        [
+            (
+                BROWSING,
+                "browsing_customers.signals_since is null\n"
+                "            or traffic.observed_at >= browsing_customers.signals_since",
+                "true",
+            )
+        ],
+        "marketing",
+        "browsing_evidence_only_with_browsing_consent",
+        False,
+    ),
+    # Answers given while the customer objected to direct marketing never build a profile.
+    "declared signals from a withdrawn objection period are used": (
+        [(MARKETABLE, "else direct_marketing.allowed_since", "else accounts.created_at")],
+        "marketing",
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        False,
+    ),
+    # Until the migration the old Scarlet policy applied: no signal from before it is used.
+    "signals from before a Scarlet account's migration are used": (
+        [
+            (
+                "models/intermediate/consent/int_consent__effective.sql",
+                "when brand <> 'scarlet' then allowed_since_choice",
+                "when true then allowed_since_choice",
+            )
+        ],
+        "marketing",
+        "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        False,
+    ),
     "complementary suppression is removed": (
         [
             (
@@ -155,9 +195,14 @@ MUTATIONS = {
 def landing_tables() -> dict[str, list[dict]]:
     crowd_2000, crowd_2018 = make_customers(40), make_customers(29, start=41)
     objector, withdrew_after = customer("N00100", msisdn="+32480000100"), customer("N00101")
+    # objected to direct marketing from January to June, answered a survey in March
+    withdrew_before = customer("N00102")
+    # a Scarlet account migrated in April that answered a survey in March
+    migrated = customer("N00103", brand="scarlet", migrated_at="2026-04-01T09:00:00+02:00")
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
     return {
-        "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after],
+        "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
+        + [withdrew_before, migrated],
         "+network_events": network_events_for(crowd_2000, CELL_A1, ts(10, 10))
         + network_events_for(crowd_2018, CELL_B1, ts(10, 20))
         + network_events_for(at_the_cell, CELL_A1, ts(10, 15)),
@@ -165,6 +210,38 @@ def landing_tables() -> dict[str, list[dict]]:
             consent_event("M1", "N00100", "location_analytics", "opt_out"),
             consent_event("M2", "N00101", "direct_marketing", "opt_out"),
             consent_event("M3", "N00101", "direct_marketing", "opt_in", AFTER_RUN_DATE),
+            consent_event(
+                "M4", "N00102", "direct_marketing", "opt_out", "2026-01-05T10:00:00+01:00"
+            ),
+            consent_event(
+                "M5", "N00102", "direct_marketing", "opt_in", "2026-06-01T10:00:00+02:00"
+            ),
+        ],
+        "+survey_responses": [
+            {
+                "response_id": "RM1",
+                "customer_id": "N00102",
+                "question_id": Q_GAMING_YES_NO,
+                "answer": "yes",
+                "answered_at": "2026-03-01T10:00:00+01:00",
+            },
+            {
+                "response_id": "RM2",
+                "customer_id": "N00103",
+                "question_id": Q_GAMING_YES_NO,
+                "answer": "yes",
+                "answered_at": "2026-03-15T10:00:00+01:00",
+            },
+        ],
+        # C001's browsing consent dates from 2026-05-01: this visit is from before it
+        "+traffic_events": [
+            {
+                "customer_id": C_PROXIMUS,
+                "observed_at": "2026-04-15T10:00:00+02:00",
+                "network": "mobile",
+                "app_or_site": SITE_SPORT,
+                "bytes": 1000,
+            }
         ],
     }
 

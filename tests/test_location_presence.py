@@ -167,6 +167,26 @@ def scenario_tables() -> dict[str, list[dict]]:
     phones(second_holder, "+32460000005", since=ts(10, 30))
     seen_on("+32460000005", "CX-REASSIGNED", 10, 10)  # the objector's: not counted
     seen_on("+32460000005", "CX-REASSIGNED", 11, 10)  # the new holder's: counted
+    # A number listed for a new holder while an account without listed lines still carries
+    # it in customers.msisdn: by the contract both hold it (the account's line is for its
+    # whole life), so its events are ambiguous and count for nobody, in the models and in
+    # the gate's recount alike (the gate once gave the number to the listed holder alone
+    # and failed a correct release).
+    cells += [cell("CX-STALE", "3054", "Staleville", "Prov Stale")]
+    seen(pop.people(K), "CX-STALE", 10)
+    (stale_holder,) = pop.people(1)
+    stale_holder["msisdn"] = "+32460000006"
+    (listed_holder,) = pop.people(1)
+    phones(listed_holder, "+32460000006", since="2026-01-01T00:00:00Z")
+    seen_on("+32460000006", "CX-STALE", 10, 20)
+    # An account created at noon: its number seen in the morning was not yet this
+    # customer's (a recycled number, a SIM before its contract) and counts for nobody.
+    cells += [cell("CX-NEW", "3055", "Newville", "Prov New")]
+    seen(pop.people(K), "CX-NEW", 10)
+    seen(pop.people(K), "CX-NEW", 13)  # other people: no hour holds the other
+    newcomer = pop.people(1, created_at=ts(12))
+    seen(newcomer, "CX-NEW", 10, 20)
+    seen(newcomer, "CX-NEW", 13, 20)
     return {
         "+customer_lines": lines,
         "+customers": pop.customers,
@@ -243,6 +263,14 @@ def test_a_person_with_two_lines_counts_once_and_their_choices_apply_to_both(war
 
 def test_a_reassigned_number_counts_for_whoever_held_it_at_the_instant(warehouse):
     assert presence(warehouse, "postal_code", "3053") == {hour_start(11): K}
+
+
+def test_a_number_held_by_a_listed_line_and_an_unlisted_account_counts_for_nobody(warehouse):
+    assert presence(warehouse, "postal_code", "3054") == {hour_start(10): K}
+
+
+def test_a_sighting_from_before_the_account_was_created_counts_for_nobody(warehouse):
+    assert presence(warehouse, "postal_code", "3055") == {hour_start(10): K, hour_start(13): K + 1}
 
 
 def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):

@@ -269,7 +269,10 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
       # a refusal's customer number as the customer wrote it: matched generously
       consent_event("PV6", "c001", "partner_offers", "opt_out"),
       consent_event("PV7", "C-001 ", "location_analytics", "opt_out"),
-      consent_event("PV8", "c 0 0 1", "direct_marketing", "OPT-OUT")], {}),
+      consent_event("PV8", "c 0 0 1", "direct_marketing", "OPT-OUT"),
+      # accents and a look-alike letter of another script (Cyrillic о): still refusals
+      consent_event("PVA1", C_PROXIMUS, "direct_marketing", "Öpt-Oüt"),
+      consent_event("PVA2", C_PROXIMUS, "Dir\u0435ct Marketing", "\u043ept_out")], {}),
     # a consent must name its customer exactly
     ("privacy_preferences", [consent_event("PV9", "c001", "partner_offers", "opt_in")],
      {"unknown_customer": 1}),
@@ -587,6 +590,8 @@ def test_refusals_in_any_spelling_are_read_and_their_customer_number_matched_gen
         ("PV6", C_PROXIMUS, "partner_offers", "opt_out", "myscarlet_web", "proximus"),
         ("PV7", C_PROXIMUS, "location_analytics", "opt_out", "myscarlet_web", "proximus"),
         ("PV8", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PVA1", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
+        ("PVA2", C_PROXIMUS, "direct_marketing", "opt_out", "myscarlet_web", "proximus"),
     ]
 
 

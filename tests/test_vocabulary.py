@@ -30,6 +30,9 @@ SPACES = [" ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "\x0b"]
     "value",
     ["opt_out", "opt-out", "OPT OUT", "opt_out\t", " Opt_Out ", "opt \u2013 out", "ＯＰＴ＿ＯＵＴ",
      "opt__out", "-opt-out-", *[f"opt{z}_out{z}" for z in ZERO_WIDTH],
+     # accents and look-alike letters of other scripts (Cyrillic о, р, т; Greek ο)
+     "Öpt-Oüt", "ôpt_out", "\u043ept_out", "\u041e\u0420\u0422 \u041e\u0055\u0422",
+     "opt_\u03bfut",
      *[f"{s}opt{s}out{s}" for s in SPACES]],
 )  # fmt: skip
 def test_every_spelling_of_a_refusal_reads_opt_out(value):
@@ -54,7 +57,9 @@ def terms():
     "value",
     ["political", "politics", "Political News", "POLITICIAN", "religion", "Religious",
      "reli\u200bgion", "adult", " ADULT\t", "adult_content", "porn", "PORNO", "sex",
-     "sexual", "erotic-stories", "ｐｏｒｎ", "church", "election"],
+     "sexual", "erotic-stories", "ｐｏｒｎ", "church", "election",
+     # accents and look-alikes: Religión, élections, Cyrillic ѕех, Greek-o pοrn
+     "Religión", "élections", "\u0455\u0435\u0445", "p\u03bfrn"],
 )  # fmt: skip
 def test_sensitive_categories_in_any_spelling(value, terms):
     assert is_sensitive(value, terms)

@@ -1,6 +1,7 @@
 -- The SQL home of the normalisation rule (macro normalised_term) reads the same spellings
 -- as its Python twin (privacy_pipeline.vocabulary, tests/test_vocabulary.py): NFKC, case
--- folding, zero-width characters, every whitespace, dashes and _. Fails on any difference.
+-- folding, accents and look-alike letters, zero-width characters, every whitespace, dashes
+-- and _. Fails on any difference.
 -- depends_on: {{ ref('base_reference__site_catalogue') }}
 
 with
@@ -19,6 +20,9 @@ spellings as (
         ('opt' || chr(8203) || '_out' || chr(65279), 'opt_out'),
         (chr(8288) || 'opt' || chr(160) || chr(8211) || chr(12288) || 'out' || chr(10), 'opt_out'),
         ('ＯＰＴ＿ＯＵＴ', 'opt_out'),
+        ('Öpt-Oüt', 'opt_out'),
+        (chr(1086) || 'pt_out', 'opt_out'),
+        ('Religión', 'religion'),
         ('Direct Marketing', 'direct_marketing'),
         ('rating 1-5', 'rating_1_5'),
         ('ﬁnance', 'finance'),

@@ -3,7 +3,8 @@
 Landing values of the contract's closed lists (purposes, choices, channels, platforms,
 answer kinds, ...), interests and site categories are compared after normalising:
 
-1. Unicode NFKC, then case folding (``ＯＰＴ－ＯＵＴ`` and ``Opt-Out`` read alike);
+1. Unicode NFKC, then case folding (``ＯＰＴ－ＯＵＴ`` and ``Opt-Out`` read alike), accents
+   removed and look-alike letters of other scripts (Cyrillic ``о``) read as Latin;
 2. every format character (zero-width space, joiners, word joiner, BOM, soft hyphen,
    bidi marks: Unicode category Cf) is removed, wherever it is;
 3. every run of whitespace (any Unicode space, tab, line break, other control character),
@@ -37,11 +38,38 @@ INTEREST_PATTERN = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
 IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
+# Letters of other scripts that look like the Latin letters of the vocabularies (after
+# case folding): a refusal typed as "оpt_out" with a Cyrillic о is still a refusal, and
+# "ѕех" is still a sensitive category. NFKC leaves them alone, so they are mapped here.
+LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
+        "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "с": "c",
+        "ѕ": "s", "т": "t", "у": "y", "ԝ": "w", "х": "x", "ԁ": "d", "ɡ": "g",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+        "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+        # Latin letters without a decomposition
+        "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŀ": "l",
+    }
+)  # fmt: skip
+
+
 def nfkc_casefold(value: str | None) -> str | None:
-    """NFKC, case folded, NFKC again (folding can leave a value that is not NFKC)."""
+    """NFKC, case folded, accents removed and look-alike letters of other scripts read as
+    the Latin letter they imitate (``Öpt_Oüt``, ``оpt_out`` with a Cyrillic о), NFKC again.
+
+    Every vocabulary is ASCII, so this only ever makes a value readable that would
+    otherwise be quarantined: a refusal typed with an accent or a look-alike is honoured,
+    a sensitive category written so is recognised. ASCII values are unchanged.
+    """
     if value is None:
         return None
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    folded = unicodedata.normalize("NFKC", value).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    unaccented = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFKC", unaccented.translate(LOOKALIKES))
 
 
 def normalise_term(value: object) -> str | None:

@@ -75,6 +75,7 @@ def sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
+NEVER = "'infinity'::timestamptz"
 PROCESSED_AT = "(select max(processed_at) from landing.run_context)"
 
 
@@ -315,11 +316,13 @@ def location_counted_customers(candidate: Candidate) -> str:
 def customer_lines(candidate: Candidate) -> str:
     """Which customer held which number when: (msisdn, customer_id, valid_from, valid_to).
 
-    ``customers.msisdn`` is a line held for good; a number listed in the optional
-    ``customer_lines`` table is held only in its intervals there (``valid_to`` empty while
-    active). A number held by two customers at once is nobody's: a line that overlaps
-    another customer's line of the same number is dropped, so an event maps to at most
-    one person.
+    A customer listed in the optional ``customer_lines`` table holds exactly its listed
+    numbers, each in its intervals there (``valid_to`` empty while active); every other
+    customer holds ``customers.msisdn`` for good (docs/data-contract.md: per customer, not
+    per number, so a stale ``customers.msisdn`` of an unlisted account still holds a number
+    listed for someone else). A number held by two customers at once is nobody's: a line
+    that overlaps another customer's line of the same number is dropped, so an event maps
+    to at most one person.
     """
     lines = f"""
         select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
@@ -340,7 +343,7 @@ def customer_lines(candidate: Candidate) -> str:
             select * from listed
             union all
             select * from for_good
-            where msisdn not in (select msisdn from listed)
+            where customer_id not in (select customer_id from listed)
         """
     return candidate.materialise(
         "gate_customer_lines",
@@ -482,17 +485,14 @@ def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: s
 
 def profile_sources(candidate: Candidate) -> str:
     """Survey answers and entries in contests organised by Proximus (no partner_id), with
-    the customer's interest and the instant, when it can be true and is not before the
-    account's creation (every CRM row of the customer must agree)."""
+    the customer's interest and the instant, when it can be true and is inside the
+    customer's profiling window (``profiling_windows``: not before the account's creation,
+    every CRM row of the customer agreeing, nor from a direct-marketing objection period)."""
+    windows = profiling_windows(candidate)
     return candidate.materialise(
         "gate_profile_sources",
         f"""
-        with created as (
-            select {text("customer_id")} as customer_id,
-                   max({true_instant("created_at")}) as created_at,
-                   bool_and({true_instant("created_at")} is not null) as all_readable
-            from landing.customers group by 1
-        ), sources as (
+        with sources as (
             select {text("r.customer_id")} as customer_id, {enum("q.interest")} as interest,
                    {true_instant("r.answered_at")} as at
             from landing.survey_responses as r
@@ -504,8 +504,130 @@ def profile_sources(candidate: Candidate) -> str:
             where {text("k.partner_id")} is null
         )
         select distinct sources.customer_id, sources.interest
-        from sources join created using (customer_id)
-        where created.all_readable and sources.at >= created.created_at
+        from sources join {windows} as windows using (customer_id)
+        where sources.at >= windows.starts_at
+          and sources.at < {candidate.run_end_sql}
+        """,
+    )
+
+
+def allowed_since(candidate: Candidate, purpose: str, basis: str) -> str:
+    """(customer_id, since): from when ``purpose`` has been allowed without interruption at
+    the end of the run date, by the gate's own reading of the ledger ("prior consent" is
+    prior: a signal from before it, or from an earlier consent withdrawn since, is not
+    the customer's consent's).
+
+    Consent-based purposes: the first valid Proximus opt-in (for a Scarlet account not
+    before its migration) after the last event that is anything else; customers without
+    such an opt-in have no row. Objection-based purposes: rows only for customers who
+    refused before the end of the run date; ``since`` is the first opt-in that can lift
+    the refusal (valid, not a legacy-platform opt-in at or after the migration) after the
+    last refusal, 'infinity' when none did. Customers without a row never objected.
+    """
+    source, accounts = ledger(candidate), customers(candidate)
+    migrated_after = """exists (select 1 from {accounts} as c
+                              where c.customer_id = e.customer_id and {condition})"""
+    if basis == "consent":
+        condition = """(c.migrated_at > e.recorded_at
+                        or (c.brand = 'scarlet' and c.migrated_at_text is null))"""
+        grants = f"""e.choice = 'opt_in' and e.is_valid and e.platform = 'proximus'
+                     and not {migrated_after.format(accounts=accounts, condition=condition)}"""
+        interrupts = f"not ({grants})"
+    else:
+        condition = "c.migrated_at <= e.recorded_at"
+        grants = f"""e.choice = 'opt_in' and e.is_valid and not (e.platform = 'scarlet_legacy'
+                     and {migrated_after.format(accounts=accounts, condition=condition)})"""
+        interrupts = "e.choice = 'opt_out'"
+    events = f"""
+        select e.customer_id, coalesce(e.recorded_at, {NEVER}) as event_at,
+               coalesce({grants}, false) as grants, coalesce({interrupts}, true) as interrupts
+        from {source} as e
+        where e.purpose = '{purpose}'
+          and (e.recorded_at < {candidate.run_end_sql} or e.recorded_at is null)
+    """
+    after_break = "e.grants and (b.event_at is null or e.event_at > b.event_at)"
+    first_grant = f"min(case when {after_break} then e.event_at end)"
+    since = first_grant if basis == "consent" else f"coalesce({first_grant}, {NEVER})"
+    join = "left join" if basis == "consent" else "join"
+    return candidate.materialise(
+        f"gate_allowed_since_{purpose}",
+        f"""
+        with events as ({events}),
+        last_break as (
+            select customer_id, max(event_at) as event_at from events where interrupts group by 1
+        )
+        select e.customer_id, {since} as since
+        from events as e {join} last_break as b using (customer_id)
+        group by e.customer_id
+        having {since} is not null
+        """,
+    )
+
+
+def profiling_windows(candidate: Candidate) -> str:
+    """(customer_id, starts_at): signals of a customer count from the account's creation
+    (every CRM row readable; the latest creation if they disagree), for a Scarlet account
+    from its migration (until then the old Scarlet policy applied, docs/privacy-rules.md,
+    4) and, after a withdrawn direct-marketing objection, from the withdrawal on: answers
+    given while objecting were given by someone who did not want a profile (8)."""
+    objections = allowed_since(candidate, "direct_marketing", "objection")
+    return candidate.materialise(
+        "gate_profiling_windows",
+        f"""
+        with created as (
+            select {text("customer_id")} as customer_id,
+                   max({true_instant("created_at")}) as created_at,
+                   bool_and({true_instant("created_at")} is not null) as all_readable
+            from landing.customers group by 1
+        ),
+        migrated as (
+            select customer_id, max(migrated_at) as migrated_at
+            from {customers(candidate)} where brand = 'scarlet' group by 1
+        )
+        select created.customer_id,
+               greatest(created.created_at,
+                        coalesce(migrated.migrated_at, '-infinity'::timestamptz),
+                        coalesce(objections.since, '-infinity'::timestamptz)) as starts_at
+        from created
+        left join migrated using (customer_id)
+        left join {objections} as objections using (customer_id)
+        where created.all_readable
+        """,
+    )
+
+
+def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> str:
+    """(customer_id, interest) that consented signals of ``basis`` can back: browsing, traffic
+    to a catalogue site of that category; usage, a call or a device observation (interest
+    null: the usage rules map them). Only signals observed (at a time that can be true)
+    during the consent in force at the end of the run date (``allowed_since``, "prior
+    consent" is prior), inside the profiling window, and before the end of the run date.
+    """
+    windows, consents = profiling_windows(candidate), allowed_since(candidate, purpose, "consent")
+    if basis == "browsing":
+        sources = f"""
+            select {text("t.customer_id")} as customer_id, {enum("s.category")} as interest,
+                   {true_instant("t.observed_at")} as at
+            from landing.traffic_events as t
+            join landing.site_catalogue as s on {text("t.app_or_site")} = {text("s.app_or_site")}
+        """
+    else:
+        sources = f"""
+            select {text("customer_id")} as customer_id, cast(null as varchar) as interest,
+                   {true_instant("started_at")} as at
+            from landing.call_records
+            union all
+            select {text("customer_id")}, null, {true_instant("observed_at")}
+            from landing.device_observations
+        """
+    return candidate.materialise(
+        f"gate_consented_sources_{basis}",
+        f"""
+        select distinct sources.customer_id, sources.interest
+        from ({sources}) as sources
+        join {windows} as windows using (customer_id)
+        join {consents} as consents using (customer_id)
+        where sources.at >= greatest(windows.starts_at, consents.since)
           and sources.at < {candidate.run_end_sql}
         """,
     )

@@ -20,6 +20,17 @@ allowed_customers as (
     select customer_id
     from {{ ref('int_consent__effective') }}
     where purpose = 'location_analytics' and is_allowed
+),
+
+-- A sighting from before the account was created is not this customer's (a recycled
+-- number, a SIM before its contract): it is nobody's, as for marketing signals.
+allowed_accounts as (
+    select
+        customers.customer_id,
+        customers.created_at
+    from {{ ref('stg_crm__customers') }} as customers
+    inner join allowed_customers
+        on customers.customer_id = allowed_customers.customer_id
 )
 
 select
@@ -37,7 +48,9 @@ from {{ ref('stg_network__network_events') }} as network_events
 cross join run_day
 inner join {{ ref('stg_reference__cells') }} as cells
     on network_events.cell_id = cells.cell_id
+inner join allowed_accounts
+    on network_events.customer_id = allowed_accounts.customer_id
 where
     network_events.event_at >= run_day.starts_at
     and network_events.event_at < run_day.ends_at
-    and network_events.customer_id in (select allowed_customers.customer_id from allowed_customers)
+    and network_events.event_at >= allowed_accounts.created_at
