@@ -119,10 +119,7 @@ def only_declared_columns(candidate: Candidate) -> Check:
             if column not in columns
         ]
     checked = sum(len(column_set.columns) for column_set in column_sets)
-    scope = (
-        f"columns of {len(column_sets)} published tables against their declaration "
-        "(dbt_project/models/marts/*/_*__models.yml)"
-    )
+    scope = f"columns of {len(column_sets)} published tables against the marts yml"
     return Check(
         values_sql(violations),
         scope,
