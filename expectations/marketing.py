@@ -7,7 +7,6 @@ a bug in the consent models shows up as a failed gate instead of hiding itself.
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from privacy_pipeline.contract import SENSITIVE_CATEGORY_KEY
@@ -21,14 +20,12 @@ from privacy_pipeline.gates.candidate import (
     union_values,
 )
 from privacy_pipeline.gates.landing_facts import (
-    NORMALISED_TERM,
     consented_customers,
     consented_signal_sources,
     marketable_customers,
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
     profile_sources,
-    register_normaliser,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 
@@ -165,6 +162,16 @@ def only_migrated_open_accounts(candidate: Candidate) -> Check:
     return Check(sql, "4 marketing tables against the CRM customers")
 
 
+def sensitive_categories(candidate: Candidate) -> dict[str, list[str]]:
+    """Category -> its other spellings: the letter's three, plus the configured ones."""
+    configured = candidate.ctx.config.get(SENSITIVE_CATEGORY_KEY) or {}
+    if not isinstance(configured, dict):
+        configured = {category: [] for category in configured}
+    return {category: [] for category in LETTER_SENSITIVE_CATEGORIES} | {
+        category: list(spellings or []) for category, spellings in configured.items()
+    }
+
+
 def sensitive_reader(candidate: Candidate) -> str:
     """A SQL function, registered on the gate's own connection, true for a sensitive value in
     any spelling: a sensitive category (the letter's, and the configured ones with their
@@ -172,42 +179,65 @@ def sensitive_reader(candidate: Candidate) -> str:
 
     Values are read with the shared pure normaliser (privacy_pipeline.vocabulary), in
     Python: the models' SQL (macro normalised_term) is not reused, so a bug there is seen.
+    A second function (``sensitive_category_reader``) names the sensitive category a value
+    falls in, for the built-in expectation the DPO reads.
     """
     if "sensitive_reader" not in candidate.cache:
-        configured = candidate.ctx.config.get(SENSITIVE_CATEGORY_KEY) or {}
-        if not isinstance(configured, dict):
-            configured = {category: [] for category in configured}
-        categories = {category: [] for category in LETTER_SENSITIVE_CATEGORIES} | configured
+        categories = sensitive_categories(candidate)
         terms = sensitive_terms(categories)
+        # The category each stem belongs to (the first one, in the letter's order).
+        category_terms = [
+            (normalise_term(category), sensitive_terms({category: spellings}))
+            for category, spellings in categories.items()
+        ]
         catalogue = candidate.rows("select app_or_site, category from landing.site_catalogue")
         sites = {
-            normalise_term(site) for site, category in catalogue if is_sensitive(category, terms)
-        } - {None}
+            normalise_term(site): category
+            for site, category in catalogue
+            if is_sensitive(category, terms) and normalise_term(site)
+        }
 
         def is_sensitive_value(value: str | None) -> bool:
             return is_sensitive(value, terms) or normalise_term(value) in sites
 
-        name = f"gate_is_sensitive_{secrets.token_hex(4)}"
+        def category_of(value: str | None) -> str | None:
+            """The sensitive category a value names (a site's: its catalogue category's),
+            else the normalised value itself."""
+            term = normalise_term(value)
+            named = sites.get(term, term)
+            for category, stems in category_terms:
+                if is_sensitive(named, stems):
+                    return category
+            return term
+
+        token = secrets.token_hex(4)
+        reader, namer = f"gate_is_sensitive_{token}", f"gate_sensitive_category_{token}"
         candidate.con.create_function(
-            name, is_sensitive_value, ["VARCHAR"], "BOOLEAN", side_effects=False
+            reader, is_sensitive_value, ["VARCHAR"], "BOOLEAN", side_effects=False
         )
-        candidate.cache["sensitive_reader"] = name
-        candidate.cache["sensitive_vocabulary"] = (terms, sites)
+        candidate.con.create_function(
+            namer, category_of, ["VARCHAR"], "VARCHAR", side_effects=False
+        )
+        candidate.cache["sensitive_reader"] = reader
+        candidate.cache["sensitive_category_reader"] = namer
+        candidate.cache["sensitive_category_names"] = sorted(
+            {category for category, _ in category_terms if category}
+        )
     return str(candidate.cache["sensitive_reader"])
 
 
 def no_sensitive_category(candidate: Candidate) -> Check:
     is_sensitive_value = sensitive_reader(candidate)
-    register_normaliser(candidate)
+    category_of = candidate.cache["sensitive_category_reader"]
     selects, values = [], []
     for table in TABLES:
         columns = candidate.require_table(SCHEMA, table)
         for column, data_type in columns.items():
             if data_type.upper() != "VARCHAR" or column == "customer_id":
                 continue
-            # Distinct first: the normaliser is a Python function, called once per value.
+            # Distinct first: the category reader is a Python function, called once per value.
             values.append(
-                f"""select {NORMALISED_TERM}(value) as value
+                f"""select {category_of}(value) as value
                     from (select distinct {quote(column)} as value
                           from marketing.{quote(table)}) as distinct_values"""
             )
@@ -217,23 +247,15 @@ def no_sensitive_category(candidate: Candidate) -> Check:
                     from marketing.{quote(table)}
                     where {is_sensitive_value}({quote(column)})"""
             )
+    # The set is the category names of the letter and the configuration: never personal.
     built_in = BuiltIn(
-        "ExpectColumnValuesToNotMatchRegex",
-        "text values of the marketing tables, normalised",
+        "ExpectColumnValuesToNotBeInSet",
+        "text values of the marketing tables, normalised, each read as the sensitive "
+        "category it names (a site or app as its catalogue category)",
         union_values(values),
-        (("regex", sensitive_pattern(candidate)),),
+        (("value_set", list(candidate.cache["sensitive_category_names"])),),
     )
     return Check(union_all(selects), "text columns of 4 marketing tables", built_in)
-
-
-def sensitive_pattern(candidate: Candidate) -> str:
-    """is_sensitive_value as a pattern on normalised values: a word that starts with a
-    sensitive term, or a site or app of a sensitive category (the sensitive_reader)."""
-    terms, sites = candidate.cache["sensitive_vocabulary"]
-    pattern = rf"(^|_)({'|'.join(re.escape(term) for term in terms)})"
-    if sites:
-        pattern += rf"|^({'|'.join(re.escape(site) for site in sorted(sites))})$"
-    return pattern
 
 
 def only_allowed_interests(candidate: Candidate) -> Check:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 
+from privacy_pipeline import config
 from privacy_pipeline.contract import TABLES
-from privacy_pipeline.gates import BuiltIn, Check, Promise
+from privacy_pipeline.gates import BuiltIn, Check, ColumnSet, Promise
 from privacy_pipeline.gates.candidate import Candidate, sql_literal, union_values
+from privacy_pipeline.gates.declared_columns import declared_columns
 from privacy_pipeline.gates.landing_facts import (
     digits,
     email_addresses,
@@ -23,6 +25,7 @@ from privacy_pipeline.gates.landing_facts import (
     phone_numbers,
 )
 from privacy_pipeline.gates.published_values import masked, published_values
+from privacy_pipeline.publish import CANDIDATE_TABLES
 
 DESCRIPTION = """
 Personal data: across every published schema (marketing, location, dpo) no column named
@@ -84,6 +87,45 @@ def identifier_columns(candidate: Candidate) -> Check:
     )
     return Check(
         values_sql(violations), scope, built_in, rows_checked=len(names), checked_unit="column"
+    )
+
+
+def only_declared_columns(candidate: Candidate) -> Check:
+    """Every published table of the candidate has exactly the columns its marts yml
+    declares: an allow-list, so a column nobody declared (a list of the people behind a
+    figure, a customer id, an msisdn in a location table) is not published, whatever its
+    name. A published table missing from the candidate is the other promises' to report
+    (and publication refuses it)."""
+    declared = declared_columns(config.DBT_PROJECT_DIR)
+    present = set(candidate.tables())
+    violations, column_sets = [], []
+    for table in CANDIDATE_TABLES:
+        schema, name = table.split(".")
+        if (schema, name) not in present:
+            continue
+        columns = tuple(column.lower() for column in candidate.columns(schema, name))
+        if table not in declared:
+            violations.append(f"{table}: no column is declared for it in the marts yml")
+            continue
+        column_sets.append(ColumnSet(table, columns, declared[table]))
+        violations += [
+            f"{table}.{column}: column not declared in the marts yml"
+            for column in columns
+            if column not in declared[table]
+        ]
+        violations += [
+            f"{table}.{column}: declared column missing"
+            for column in declared[table]
+            if column not in columns
+        ]
+    checked = sum(len(column_set.columns) for column_set in column_sets)
+    scope = f"columns of {len(column_sets)} published tables against the marts yml"
+    return Check(
+        values_sql(violations),
+        scope,
+        rows_checked=checked,
+        checked_unit="column",
+        column_sets=tuple(column_sets),
     )
 
 
@@ -225,6 +267,13 @@ PROMISES = (
         "No published column is named like a direct identifier (msisdn, e-mail, phone or "
         "called number, name, address, national number), nor a pseudonym of one.",
         identifier_columns,
+    ),
+    Promise(
+        "every_published_table_has_exactly_its_declared_columns",
+        "Every published table has exactly the columns declared and described for it in "
+        "the marts yml: no other column, whatever its name (a customer id, an msisdn or the "
+        "people behind a figure in a location table), is published.",
+        only_declared_columns,
     ),
     Promise(
         "no_msisdn_value",

@@ -119,7 +119,10 @@ select 'municipality' as area_level, '{MUNICIPALITY}' as origin_area_id,
 create table location.suppression_summary as
 select date '{RUN_DATE}' as run_date, 'presence_hourly' as table_name,
        'postal_code' as area_level, 2 as published, 0 as suppressed_below_k,
-       0 as suppressed_complementary;
+       0 as suppressed_complementary, 0 as suppressed_republication, 2 as candidate_figures,
+       75 as people_hours, 75 as published_people_hours, 1.0 as published_figures_share,
+       1.0 as published_people_hours_share, 1.0 as total_published_figures_share,
+       1.0 as total_published_people_hours_share;
 
 create schema dpo_restricted;
 create table dpo_restricted.rejected_privacy_events as
@@ -132,7 +135,7 @@ select date '{RUN_DATE}' as run_date, 'customers' as source_table,
 create schema dpo;
 create table dpo.load_reconciliation as
 select date '{RUN_DATE}' as run_date, 'customers' as source_table,
-       6 as rows_read, 5 as rows_accepted, 1 as rows_quarantined;
+       6 as rows_read, 5 as rows_accepted, 1 as rows_quarantined, 0 as rows_erased;
 create table dpo.quarantine_summary as
 select date '{RUN_DATE}' as run_date, 'customers' as source_table,
        'unknown_enum:brand' as reason, cast(1 as bigint) as rows;

@@ -140,3 +140,85 @@ def test_the_run_report_says_violations_in_rows_checked():
     assert violations_phrase(2, None) == "2 violations"
     finding = Finding(promise("p"), 1, ["a", "b"], "4 tables", rows_checked=1)
     assert finding.observed == "1 violation in 1 row, e.g. a; b"
+
+
+def test_each_published_table_is_a_batch_of_its_columns_matched_to_its_declared_set():
+    import great_expectations as gx
+    from privacy_pipeline.gates.promises import ColumnSet
+    from privacy_pipeline.gates.validation import (
+        column_set_results,
+        quiet_great_expectations,
+        with_results,
+    )
+
+    declared = ("area_level", "area_id", "hour_start", "people", "run_date")
+    finding = Finding(
+        promise("columns"),
+        1,
+        ["location.presence_hourly.members: column not declared in the marts yml"],
+        "columns",
+        rows_checked=9,
+        checked_unit="column",
+        column_sets=(
+            ColumnSet(
+                "location.event_attendance_total",
+                ("event_id", "people", "run_date"),
+                ("event_id", "people", "run_date"),
+            ),  # fmt: skip
+            ColumnSet("location.presence_hourly", (*declared, "members"), declared),
+        ),
+    )
+    # The column sets are not values of the findings frame: no column for them there.
+    assert list(findings_frame([finding]).columns) == list(findings_frame([]).columns)
+    # A broken promise also shows the relational expectation, with its examples.
+    types = [e.expectation_type for e in expectation_suite("s", "", [finding]).expectations]
+    assert types == ["expect_no_row_to_break_the_promise"]
+    kept = Finding(promise("columns"), 0, [], "columns", column_sets=finding.column_sets[:1])
+    assert expectation_suite("s", "", [kept]).expectations == []
+
+    with quiet_great_expectations():
+        datasource = gx.get_context(mode="ephemeral").data_sources.add_pandas("p")
+        same, extra = column_set_results(datasource, [finding])
+    assert same.success and same.expectation_config.meta["promise"] == "columns"
+    assert not extra.success
+    assert extra.result["details"]["mismatched"]["unexpected"] == ["members"]
+    assert "location.presence_hourly has exactly its declared columns: area_level" in (
+        extra.expectation_config.description
+    )
+
+    class Suite:  # the suite's validation result, as GE's checkpoint returns it
+        results = [same]
+        success = True
+        statistics = {"evaluated_expectations": 1, "successful_expectations": 1}
+
+    suite = Suite()
+    suite.results = []
+    with_results(suite, [same, extra])
+    assert suite.success is False
+    assert suite.statistics["evaluated_expectations"] == 2
+    assert suite.statistics["unsuccessful_expectations"] == 1
+
+
+def test_the_sensitive_category_built_in_names_categories_never_values(validate):
+    import great_expectations.expectations as gxe
+
+    sensitive = BuiltIn(
+        "ExpectColumnValuesToNotBeInSet",
+        "categories",
+        "select 1 as value",
+        (("value_set", ["political", "religious", "sexual"]),),
+    )
+    finding = Finding(
+        promise("c"), 1, ["x"], "texts", rows_checked=3, built_in=sensitive,
+        values=["music", "political"],
+    )  # fmt: skip
+    [expectation, relational] = expectation_suite("s", "", [finding]).expectations
+    assert expectation.expectation_type == "expect_column_values_to_not_be_in_set"
+    assert "none of political, religious, sexual" in expectation.description
+    [result] = validate(
+        findings_frame([finding]),
+        gxe.ExpectColumnValuesToNotBeInSet(
+            column="categories [c]", value_set=["political", "religious", "sexual"]
+        ),
+    )
+    assert not result.success and result.result["partial_unexpected_list"] == ["political"]

@@ -49,7 +49,51 @@ def segment_named(value: str) -> str:
     ids=["email", "msisdn pseudonym", "called number", "first name"],
 )
 def test_a_column_named_like_a_direct_identifier_blocks(published, tmp_path, sql):
-    assert_gate_blocks(copy_with(published, tmp_path, sql), SUITE, "no_direct_identifier_column")
+    # An identifier column is also a column nobody declared: both promises are broken.
+    assert_gate_blocks(
+        copy_with(published, tmp_path, sql),
+        SUITE,
+        "no_direct_identifier_column",
+        also=frozenset({DECLARED_COLUMNS}),
+    )
+
+
+DECLARED_COLUMNS = "every_published_table_has_exactly_its_declared_columns"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the people behind each figure, under a name no deny-list knows
+        "alter table location.presence_hourly add column members varchar default 'C001,C002'",
+        "alter table dpo.quarantine_summary drop column reason",
+    ],
+    ids=["undeclared column", "declared column missing"],
+)
+def test_a_published_table_without_exactly_its_declared_columns_blocks(published, tmp_path, sql):
+    import json
+
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(ctx, SUITE, DECLARED_COLUMNS)
+    table = sql.split()[2]
+    assert table in observed
+    # The validation page shows GE's built-in on that table's columns, failed, and no value.
+    result = json.loads((ctx.run_dir / "gates" / f"{SUITE}.json").read_text())
+    page = (ctx.reports_dir / "validation" / result["data_docs_page"]).read_text()
+    assert f"{DECLARED_COLUMNS}: {table} has exactly its declared columns" in page
+    assert "C001" not in page
+
+
+def test_every_published_table_has_exactly_its_declared_columns_in_the_clean_run(published):
+    from privacy_pipeline.gates.results import read_suite_results
+
+    [found] = [
+        e
+        for e in read_suite_results(published)[SUITE]["expectations"]
+        if e["expectation"] == DECLARED_COLUMNS
+    ]
+    assert found["success"], found
+    assert "of 13 published tables" in found["observed"], found
 
 
 @pytest.mark.parametrize(

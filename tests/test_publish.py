@@ -244,9 +244,30 @@ def test_a_partial_or_foreign_candidate_is_refused_and_nothing_changes(
     assert published_state(ctx.warehouse_dir) == before
 
 
-def test_a_new_column_of_a_model_is_published(clean_root, tmp_path):
+def declare_column(monkeypatch, root: Path, schema: str, table: str, column: str) -> None:
+    """The marts yml with one more column declared for ``schema.table`` (the gates publish
+    only declared columns: personal_data every_published_table_has_exactly_its_declared_columns)."""
+    import yaml
+    from privacy_pipeline import config
+
+    marts = root / "dbt_project" / "models" / "marts"
+    shutil.copytree(
+        config.DBT_PROJECT_DIR / "models" / "marts",
+        marts,
+        ignore=lambda folder, names: [n for n in names if n.endswith(".sql")],
+    )
+    [yml] = (marts / schema).glob("*.yml")
+    document = yaml.safe_load(yml.read_text(encoding="utf-8"))
+    [model] = [model for model in document["models"] if model["name"] == table]
+    model["columns"].append({"name": column})
+    yml.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    monkeypatch.setattr(config, "DBT_PROJECT_DIR", root / "dbt_project")
+
+
+def test_a_new_column_of_a_model_is_published(clean_root, tmp_path, monkeypatch):
     ctx = gated_copy(clean_root, tmp_path / "wh")
     publish_run(ctx)
+    declare_column(monkeypatch, tmp_path, "marketing", "segment_members", "channel")
     change_and_regate(
         ctx, "alter table marketing.segment_members add column channel varchar default 'sms'"
     )

@@ -18,6 +18,7 @@ from privacy_pipeline.gates.suites import SUITES
 _LAZY = {
     "BuiltIn": "privacy_pipeline.gates.promises",
     "CannotCheck": "privacy_pipeline.gates.promises",
+    "ColumnSet": "privacy_pipeline.gates.promises",
     "Check": "privacy_pipeline.gates.promises",
     "Finding": "privacy_pipeline.gates.promises",
     "Promise": "privacy_pipeline.gates.promises",

@@ -35,6 +35,17 @@ class BuiltIn:
 
 
 @dataclass(frozen=True)
+class ColumnSet:
+    """A published table's columns and those declared for it: GE's built-in
+    ExpectTableColumnsToMatchSet judges them on a batch of that table's columns alone (no
+    row), so the Data Docs show each table's columns, never its values."""
+
+    table: str  # "schema.table"
+    columns: tuple[str, ...]  # what the candidate table has
+    declared: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Check:
     """The violations query of one promise and what it looked at (shown when it passes)."""
 
@@ -45,6 +56,8 @@ class Check:
     # and what they are when not table rows ("column name").
     rows_checked: int | None = None
     checked_unit: str = "row"
+    # Published tables whose columns must match a declared set (one GE batch each).
+    column_sets: tuple[ColumnSet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,7 @@ class Finding:
     built_in: BuiltIn | None = None
     # The distinct values the built-in expectation checks (None: too many or none).
     values: list | None = None
+    column_sets: tuple[ColumnSet, ...] = ()
 
     @property
     def success(self) -> bool:

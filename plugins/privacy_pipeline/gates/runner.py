@@ -55,6 +55,7 @@ def check_promise(
         tables=tuple(f"{schema}.{table}" for schema, table in tables),
         built_in=check.built_in,
         values=values,
+        column_sets=check.column_sets,
     )
 
 

@@ -74,7 +74,7 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
         ge.CANNOT_CHECK: [finding.cannot_check for finding in findings],
     }
     for finding in findings:
-        if built_in_shown(finding):
+        if values_shown(finding):
             columns[values_column(finding)] = list(finding.values)
     length = max((len(values) for values in columns.values()), default=0)
     return pd.DataFrame(
@@ -93,7 +93,12 @@ def column_type(values: list) -> str:
 
 
 def built_in_shown(finding: Finding) -> bool:
-    """Data Docs show the promise with its built-in expectation when it has values to check."""
+    """Data Docs show the promise with a built-in expectation when it has values or
+    tables' columns to check."""
+    return values_shown(finding) or bool(finding.column_sets)
+
+
+def values_shown(finding: Finding) -> bool:
     return finding.built_in is not None and bool(finding.values)
 
 
@@ -181,7 +186,7 @@ def expectation_suite(suite_name: str, description: str, findings: list[Finding]
         promise = finding.promise
         meta = {"promise": promise.name, "checked": finding.scope}
         words = f"{promise.name}: {promise.description}"
-        if built_in_shown(finding):
+        if values_shown(finding):
             built_in = finding.built_in
             expectation = getattr(gxe, built_in.expectation)
             suite.add_expectation(
@@ -241,10 +246,9 @@ def _validate(
     import great_expectations as gx
 
     context = data_context(ctx)
-    batch = (
-        context.data_sources.add_or_update_pandas("privacy_gates")
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("candidate_findings")
+    datasource = context.data_sources.add_or_update_pandas("privacy_gates")
+    batch = datasource.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe(
+        "candidate_findings"
     )
     suite = context.suites.add_or_update(expectation_suite(suite_name, description, findings))
     validation = context.validation_definitions.add_or_update(
@@ -270,9 +274,11 @@ def _validate(
     success_by_promise: dict[str, bool] = {}
     page = None
     identifiers = []
+    table_columns = column_set_results(datasource, findings)
     for identifier, validation_result in result.run_results.items():
         page = "validations/" + "/".join(identifier.to_tuple()) + ".html"
         name_the_data_asset(validation_result, suite_name, findings)
+        with_results(validation_result, table_columns)
         context.validation_results_store.set(identifier, validation_result)
         identifiers.append(identifier)
         for expectation in validation_result.results:
@@ -284,6 +290,60 @@ def _validate(
     context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=identifiers)
     keep_data_docs_offline(validation_dir(ctx), changed_since=started)
     return ValidationOutcome(success_by_promise, page)
+
+
+TABLE_COLUMNS_ASSET = "published_table_columns"
+
+
+def column_set_results(datasource, findings: list[Finding]) -> list:
+    """GE's ExpectTableColumnsToMatchSet on each published table of a promise's column
+    sets: its batch is a DataFrame of that table's columns and no row (a table's columns
+    are its batch's columns, so each table is a batch of its own; no value is read)."""
+    import great_expectations.expectations as gxe
+
+    column_sets = [(finding, each) for finding in findings for each in finding.column_sets]
+    if not column_sets:
+        return []
+    batch_definition = datasource.add_dataframe_asset(
+        TABLE_COLUMNS_ASSET
+    ).add_batch_definition_whole_dataframe("one_published_table")
+    results = []
+    for finding, column_set in column_sets:
+        batch = batch_definition.get_batch(
+            batch_parameters={"dataframe": pd.DataFrame(columns=list(column_set.columns))}
+        )
+        expectation = gxe.ExpectTableColumnsToMatchSet(
+            column_set=list(column_set.declared),
+            exact_match=True,
+            description=(
+                f"{finding.promise.name}: {column_set.table} has exactly its declared "
+                f"columns: {', '.join(column_set.declared)}."
+            ),
+            meta={"promise": finding.promise.name, "checked": column_set.table},
+        )
+        results.append(batch.validate(expectation, result_format="SUMMARY"))
+    return results
+
+
+def with_results(validation_result, results: list) -> None:
+    """Add expectation results of other batches (the published tables' columns) to the
+    suite's validation, so its one page shows every promise; its statistics and outcome
+    count them."""
+    from great_expectations.validator.validator import calc_validation_statistics
+
+    if not results:
+        return
+    validation_result.results.extend(results)
+    statistics = calc_validation_statistics(validation_result.results)
+    validation_result.success = statistics.success
+    validation_result.statistics.update(
+        {
+            "evaluated_expectations": statistics.evaluated_expectations,
+            "successful_expectations": statistics.successful_expectations,
+            "unsuccessful_expectations": statistics.unsuccessful_expectations,
+            "success_percent": statistics.success_percent,
+        }
+    )
 
 
 def name_the_data_asset(validation_result, suite_name: str, findings: list[Finding]) -> None:
