@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 import shutil
@@ -174,8 +175,14 @@ def transform(ctx: RunContext) -> dict[str, dict[str, Any]]:
     from privacy_pipeline.startup import import_ahead_for_gates
 
     import_ahead_for_gates()  # while dbt waits for DuckDB
-    # cautious: a test runs only when every model it reads is selected
-    results = run_dbt(ctx, ["build", "--select", *DBT_STAGES, "--indirect-selection", "cautious"])
+    try:
+        # cautious: a test runs only when every model it reads is selected
+        selection = ["--select", *DBT_STAGES, "--indirect-selection", "cautious"]
+        results = run_dbt(ctx, ["build", *selection])
+    finally:
+        # What dbt left in reference cycles (its manifest, the location models' arrays) is
+        # freed now, before the next stage freezes what is alive (startup.py).
+        gc.collect()
     layers = layer_timings(results, DBT_STAGES)
     lines = layer_lines(layers)
     for line in lines:
