@@ -67,17 +67,12 @@ def nightly_privacy_pipeline():
 
     @task_group(group_id="transform")
     def transform(ctx: dict):
-        previous = None
-        for stage in stages.DBT_STAGES:
+        @task(task_id=stages.TRANSFORM_STAGE)
+        def build(ctx: dict) -> dict:
+            """One dbt build of staging, intermediate and marts; returns each layer's time."""
+            return stages.run_stage(stages.TRANSFORM_STAGE, ctx, stages.transform)
 
-            @task(task_id=f"dbt_{stage}")
-            def build(ctx: dict, stage: str = stage) -> None:
-                stages.run_stage(f"dbt_{stage}", ctx, lambda c: stages.transform(c, stage))
-
-            current = build(ctx)
-            if previous is not None:
-                previous >> current
-            previous = current
+        build(ctx)
 
     @task_group(group_id="privacy_gates")
     def privacy_gates(ctx: dict):

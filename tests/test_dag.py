@@ -32,9 +32,7 @@ def test_tasks_visible_per_stage_in_order(dag_bag):
     task_ids = set(dag.task_ids)
     for expected in [
         "load_landing",
-        "transform.dbt_staging",
-        "transform.dbt_intermediate",
-        "transform.dbt_marts",
+        "transform.dbt_build",
         "privacy_gates.gate_personal_data",
         "publish",
         "reports",
@@ -45,7 +43,7 @@ def test_tasks_visible_per_stage_in_order(dag_bag):
         t for t in task_ids if t.startswith("privacy_gates.")
     }
     assert (
-        "transform.dbt_marts" in dag.get_task("privacy_gates.gate_personal_data").upstream_task_ids
+        "transform.dbt_build" in dag.get_task("privacy_gates.gate_personal_data").upstream_task_ids
     )
     assert dag.get_task("reports").trigger_rule == "all_done"
 

@@ -1,15 +1,20 @@
-"""The dbt parse cache shared by runs (the dbt runs themselves are in the DAG tests)."""
+"""The dbt parse cache shared by runs, and the per-layer times of the one dbt build of a
+run (the dbt runs themselves are in the DAG tests)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
 from privacy_pipeline.config import load_config
 from privacy_pipeline.dbt_runner import (
     dbt_environment,
     keep_parsed_project,
+    layer_lines,
+    layer_timings,
     parse_cache_file,
     restore_parsed_project,
 )
@@ -99,3 +104,44 @@ def test_failing_data_tests_alone_are_a_failed_check_exit_1(monkeypatch, tmp_pat
     with pytest.raises(dbt_runner.DbtFailed) as crashed:
         dbt_runner.run_dbt(ctx, ["build"])
     assert crashed.value.exit_code == 3
+
+
+def node_result(unique_id, fqn, resource_type, start, end, parents=()):
+    at = dt.datetime(2026, 6, 21, 2, 0, tzinfo=dt.UTC)
+    timing = SimpleNamespace(
+        started_at=at + dt.timedelta(seconds=start), completed_at=at + dt.timedelta(seconds=end)
+    )
+    node = SimpleNamespace(
+        unique_id=unique_id,
+        fqn=fqn,
+        resource_type=resource_type,
+        depends_on=SimpleNamespace(nodes=list(parents)),
+    )
+    return SimpleNamespace(node=node, timing=[timing])
+
+
+def test_each_layer_of_one_dbt_build_gets_its_time_models_and_tests():
+    results = [
+        node_result("model.p.stg_a", ["p", "staging", "crm", "stg_a"], "model", 0, 4),
+        node_result("model.p.stg_b", ["p", "staging", "network", "stg_b"], "model", 1, 6),
+        # a test of a staging model whose yml is in the staging folder
+        node_result("test.p.not_null_a", ["p", "staging", "crm", "t"], "test", 6, 7,
+                    ["model.p.stg_a"]),
+        node_result("model.p.int_c", ["p", "intermediate", "int_c"], "model", 7, 10,
+                    ["model.p.stg_a"]),
+        # a singular test reading a staging and a marts model runs with the marts
+        node_result("test.p.reconcile", ["p", "reconcile"], "test", 12, 13,
+                    ["model.p.stg_b", "model.p.mart_d"]),
+        node_result("model.p.mart_d", ["p", "marts", "dpo", "mart_d"], "model", 10, 12),
+        node_result("unit_test.p.int_c.u", ["p", "intermediate", "u"], "unit_test", 6.5, 7,
+                    ["model.p.int_c"]),
+    ]  # fmt: skip
+    timings = layer_timings(results, ("staging", "intermediate", "marts"))
+    assert timings == {
+        "staging": {"seconds": 7.0, "models": 2, "tests": 1},
+        "intermediate": {"seconds": 3.5, "models": 1, "tests": 1},
+        "marts": {"seconds": 3.0, "models": 1, "tests": 1},
+    }
+    lines = layer_lines(timings)
+    assert [line.split()[0] for line in lines] == ["staging", "intermediate", "marts"]
+    assert lines[0].endswith("7.0 s  (2 models, 1 tests)")

@@ -305,8 +305,7 @@ def run():
     params = {"landing_dir": landing, "warehouse_dir": warehouse, "run_date": run_date}
     ctx = stages.resolve_context(params, None, "stages-without-airflow")
     stages.run_stage("load_landing", ctx, stages.load_landing)
-    for stage in stages.DBT_STAGES:
-        stages.run_stage(f"dbt_{stage}", ctx, lambda c: stages.transform(c, stage))
+    stages.run_stage(stages.TRANSFORM_STAGE, ctx, stages.transform)
     failed = []
     for suite in SUITES:
         try:

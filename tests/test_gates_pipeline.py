@@ -28,14 +28,15 @@ from privacy_pipeline.cli import main
 bug = sys.argv[1]
 build = stages.transform
 
-def transform_with_a_bug(ctx, stage):
-    build(ctx, stage)
-    if stage == "marts" and bug:
+def transform_with_a_bug(ctx):
+    layers = build(ctx)
+    if bug:
         con = duckdb.connect(str(ctx.candidate_db))
         try:
             con.execute(bug)
         finally:
             con.close()
+    return layers
 
 stages.transform = transform_with_a_bug
 sys.exit(main(sys.argv[2:]))

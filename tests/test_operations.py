@@ -29,9 +29,7 @@ EARLIER = "2026-06-19"
 EARLIEST = "2026-06-18"
 STAGES = (
     "load_landing",
-    "transform.dbt_staging",
-    "transform.dbt_intermediate",
-    "transform.dbt_marts",
+    "transform.dbt_build",
     "privacy_gates.gate_marketing",
     "privacy_gates.gate_location",
     "privacy_gates.gate_personal_data",
@@ -129,6 +127,11 @@ def test_the_console_shows_one_line_per_stage_and_the_summary(story):
     assert len(lines) <= 60, "\n".join(lines)
     for stage in STAGES:
         assert re.search(rf"^  {re.escape(stage)}\s+ok\s+\d", result.stdout, re.M), stage
+    # the one dbt build shows each layer's time under its line, in order
+    layer_line = r"^    (\w+)\s+(?:\d+\.\d s|\d+ min \d\d s)  \((\d+) models, \d+ tests\)$"
+    layers = re.findall(layer_line, result.stdout, re.M)
+    assert [layer for layer, _ in layers] == ["staging", "intermediate", "marts"], result.stdout
+    assert all(int(models) > 0 for _, models in layers)
     assert f"Run {RUN_DATE}: PUBLISHED (exit 0)" in result.stdout
     log_file = story["warehouse"] / "logs" / f"{RUN_DATE}.log"
     assert f"full log         : {log_file}" in result.stdout
@@ -204,7 +207,7 @@ def test_a_killed_backfill_restarted_runs_the_remaining_dates(story):
     landing, warehouse = story["landing"], story["warehouse"]
     args = ["backfill", "--landing", str(landing), "--warehouse", str(warehouse)]
     args += ["--from", EARLIEST, "--to", RUN_DATE]
-    watcher = kill_when_the_run_of(warehouse, EARLIEST, "transform.dbt_staging")
+    watcher = kill_when_the_run_of(warehouse, EARLIEST, "transform.dbt_build")
     killed = run_cli(*args)
     watcher.join(timeout=60)
     assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:]

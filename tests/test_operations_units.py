@@ -210,12 +210,12 @@ def test_verbose_copies_the_log_to_the_terminal_too(tmp_path):
 def test_failure_view_names_the_stage_the_promise_and_where_to_look(tmp_path):
     long_message = "dbt build failed:\n" + "\n".join(f"  node {i}: error" for i in range(40))
     lines = failure_lines(
-        [{"stage": "transform.dbt_marts", "exit_code": 3, "message": long_message}],
+        [{"stage": "transform.dbt_build", "exit_code": 3, "message": long_message}],
         [("No profile for a customer who objected", "1 violation (C002)")],
         {"full log": tmp_path / "logs" / "d.log", "run report": tmp_path / "r.html"},
     )
     text = "\n".join(lines)
-    assert lines[0] == "FAILED at stage transform.dbt_marts (exit 3)"
+    assert lines[0] == "FAILED at stage transform.dbt_build (exit 3)"
     assert "broken promise: No profile for a customer who objected" in text
     assert "more lines in the log" in text and len(lines) < 25
     assert str(tmp_path / "logs" / "d.log") in text
@@ -290,7 +290,7 @@ def test_one_asset_event_per_published_schema():
 
 def test_a_failed_stage_is_named_as_its_stage_line():
     failures = [{"stage": "gate_marketing", "exit_code": 1, "message": "m"}]
-    task_ids = ["load_landing", "transform.dbt_marts", "privacy_gates.gate_marketing"]
+    task_ids = ["load_landing", "transform.dbt_build", "privacy_gates.gate_marketing"]
     assert with_task_ids(failures, task_ids)[0]["stage"] == "privacy_gates.gate_marketing"
     assert with_task_ids(failures, [])[0]["stage"] == "gate_marketing"
 

@@ -207,11 +207,11 @@ def test_gate_results_keep_the_history_of_passing_and_failing_runs(runs):
 def test_a_run_that_stopped_before_its_gates_still_gets_its_reports(tmp_path):
     ctx = context_for(tmp_path / "landing", tmp_path / "warehouse", run_id="run-stopped")
     ctx.run_dir.mkdir(parents=True)
-    with pytest.raises(RuntimeError), recording_failure(ctx, "dbt_marts"):
+    with pytest.raises(RuntimeError), recording_failure(ctx, "dbt_build"):
         raise RuntimeError("model failed")
     paths = write_run_reports(ctx)
     page = read_page(Path(paths["run_report"]))
-    assert "NOT PUBLISHED: stage dbt_marts failed" in page.joined
+    assert "NOT PUBLISHED: stage dbt_build failed" in page.joined
     assert "model failed" in page.joined
     for suite in SUITES:
         assert f"{suite}: | did not run" in page.joined

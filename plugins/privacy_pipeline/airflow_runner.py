@@ -149,6 +149,9 @@ def run_dag_quietly(ctx: RunContext, verbose: bool, show_stages: bool) -> int:
 
 
 def run_dag(ctx: RunContext):
+    from privacy_pipeline.startup import stages_share_this_process
+
+    stages_share_this_process()  # dag.test runs every task here
     dag = load_dag()
     return dag.test(
         logical_date=logical_date_for(ctx.run_date, ctx.config["timezone"]),

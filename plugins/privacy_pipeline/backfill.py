@@ -92,6 +92,7 @@ def run_one_date(
     landing_dir: Path, warehouse_dir: Path, run_date: dt.date, k: int | None, verbose: bool
 ) -> int:
     from privacy_pipeline.airflow_runner import run_pipeline
+    from privacy_pipeline.startup import collect_run_garbage
 
     try:
         ctx = RunContext.create(landing_dir, warehouse_dir, run_date, k=k)
@@ -99,6 +100,8 @@ def run_one_date(
     except PipelineError as exc:
         print(f"[{run_date}] {exc}", file=sys.stderr)
         return exc.exit_code
+    finally:
+        collect_run_garbage()  # the next date runs in this process too
 
 
 def backfill(

@@ -111,6 +111,7 @@ class StageConsole:
         self.interactive = out.isatty()
         self.started: dict[str, float] = {}
         self.finished: dict[str, tuple[str, float]] = {}
+        self.details: list[str] = []
         self.bar = None
         self.lock = threading.Lock()
 
@@ -149,9 +150,15 @@ class StageConsole:
             self.close_bar()
             seconds = time.monotonic() - self.started.get(stage, time.monotonic())
             self.finished[stage] = (status, seconds)
+            details, self.details = self.details, []
             if self.show_lines:
                 self.out.write(f"  {stage:<{STAGE_WIDTH}} {status:<8} {format_seconds(seconds)}\n")
+                self.out.writelines(f"{line}\n" for line in details)
                 self.out.flush()
+
+    def add_details(self, lines: Sequence[str]) -> None:
+        with self.lock:
+            self.details += lines
 
     def close_bar(self) -> None:
         if self.bar is not None:
@@ -175,6 +182,13 @@ def dbt_progress(event: Any) -> None:
         return
     if total:
         console.step(total)  # results arrive in any order (threads): count them
+
+
+def stage_details(lines: Sequence[str]) -> None:
+    """Lines shown under the running stage's line when it finishes (dbt's layers)."""
+    console = _active
+    if console is not None:
+        console.add_details(lines)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from privacy_pipeline.config import DBT_PROJECT_DIR
 from privacy_pipeline.errors import GateFailed, PipelineError
@@ -91,8 +92,9 @@ def dbt_args(ctx: RunContext, command: Sequence[str]) -> list[str]:
     ]
 
 
-def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
-    """Run one dbt command; raise DbtFailed naming the failed nodes."""
+def run_dbt(ctx: RunContext, command: Sequence[str]) -> list:
+    """Run one dbt command; raise DbtFailed naming the failed nodes. Returns dbt's node
+    results (empty for a command without any, such as parse)."""
     from dbt.cli.main import dbtRunner
 
     from privacy_pipeline.console import dbt_progress
@@ -110,7 +112,7 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
         release_candidate_db()
     keep_parsed_project(target_dir(ctx) / PARTIAL_PARSE_FILE, cached_parse)
     if result.success:
-        return
+        return list(getattr(result.result, "results", None) or [])
     failed, only_checks = [], True
     for node_result in getattr(result.result, "results", None) or []:
         status = str(node_result.status)
@@ -125,6 +127,53 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> None:
             f"nothing is published:\n  {detail}"
         )
     raise DbtFailed(f"dbt {' '.join(command)} failed:\n  {detail}")
+
+
+def layer_timings(results: Sequence, layers: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per layer (a model folder: staging, ...) of one dbt command: its wall time, from its
+    first node's start to its last node's end (layers overlap a little: dbt starts a model
+    as soon as its parents are built), and its models and tests.
+
+    A model belongs to its folder; a test to the last layer of the models it reads (as
+    ``--indirect-selection cautious`` ran it with that layer's own command).
+    """
+    layer_of = {}
+    for node_result in results:
+        node = node_result.node
+        fqn = list(getattr(node, "fqn", []) or [])
+        if len(fqn) > 1 and fqn[1] in layers:
+            layer_of[node.unique_id] = fqn[1]
+    order = {layer: index for index, layer in enumerate(layers)}
+    timings = {layer: {"seconds": 0.0, "models": 0, "tests": 0} for layer in layers}
+    spans: dict[str, list] = {layer: [] for layer in layers}
+    for node_result in results:
+        node = node_result.node
+        layer = layer_of.get(node.unique_id)
+        if str(node.resource_type) in CHECK_RESOURCE_TYPES:  # its fqn is its yml's folder
+            parents = [layer_of[p] for p in node.depends_on.nodes if p in layer_of]
+            layer = max(parents, key=order.__getitem__) if parents else layer
+        if layer is None:
+            continue
+        is_check = str(node.resource_type) in CHECK_RESOURCE_TYPES
+        timings[layer]["tests" if is_check else "models"] += 1
+        for timing in getattr(node_result, "timing", None) or []:
+            if timing.started_at and timing.completed_at:
+                spans[layer] += [timing.started_at, timing.completed_at]
+    for layer, instants in spans.items():
+        if instants:
+            timings[layer]["seconds"] = (max(instants) - min(instants)).total_seconds()
+    return timings
+
+
+def layer_lines(timings: dict[str, dict[str, Any]]) -> list[str]:
+    """One console line per layer, under the dbt stage's line."""
+    from privacy_pipeline.console import STAGE_WIDTH, format_seconds
+
+    return [
+        f"    {layer:<{STAGE_WIDTH - 2}} {'':<8} {format_seconds(figures['seconds'])}"
+        f"  ({figures['models']} models, {figures['tests']} tests)"
+        for layer, figures in timings.items()
+    ]
 
 
 @contextmanager

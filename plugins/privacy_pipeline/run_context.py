@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from privacy_pipeline.config import (
     CONFIG_FILE_KEY,
@@ -16,6 +17,14 @@ from privacy_pipeline.config import (
     run_k,
 )
 from privacy_pipeline.errors import ConfigError
+
+
+def run_window(run_date: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the run date in local time, as UTC instants (23 or 25 h on DST days)."""
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(run_date, dt.time(), zone)
+    end = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time(), zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

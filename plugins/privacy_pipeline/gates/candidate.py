@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from privacy_pipeline.gates.promises import CannotCheck, Check
 from privacy_pipeline.publish import PUBLISHED_SCHEMAS
-from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.run_context import RunContext, run_window
 from privacy_pipeline.sql import quote_identifier as quote
 from privacy_pipeline.sql import quote_literal as sql_literal
 
-__all__ = ["PUBLISHED_SCHEMAS", "Candidate", "quote", "sql_literal"]
+__all__ = ["PUBLISHED_SCHEMAS", "Candidate", "quote", "run_window", "sql_literal"]
 
 
 # "schema.table" in a promise's SQL, either part possibly quoted.
@@ -39,14 +37,6 @@ def connect_candidate(path: Path) -> duckdb.DuckDBPyConnection:
         if "different configuration" not in str(exc):
             raise
         return duckdb.connect(str(path))
-
-
-def run_window(run_date: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the run date in local time, as UTC instants (23 or 25 h on DST days)."""
-    zone = ZoneInfo(timezone)
-    start = dt.datetime.combine(run_date, dt.time(), zone)
-    end = dt.datetime.combine(run_date + dt.timedelta(days=1), dt.time(), zone)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 class Candidate:
