@@ -175,6 +175,50 @@ erased_lines as (
         )
 ),
 
+-- The same cut into segments for the erased numbers, keeping the segments inside an erased
+-- period: an event is an erased customer's when one hash join finds its segment. (A
+-- correlated "exists" with the interval made DuckDB build a hash table of every distinct
+-- number and instant of the day's events: gigabytes and most of the pass's time.)
+erased_bounds as (
+    select
+        msisdn,
+        {{ beginning_of_time }} as bound_at
+    from erased_lines
+    union
+    select
+        msisdn,
+        valid_from as bound_at
+    from erased_lines
+    union
+    select
+        msisdn,
+        valid_to as bound_at
+    from erased_lines
+),
+
+erased_segments as (
+    select
+        msisdn,
+        bound_at as segment_from,
+        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
+    from erased_bounds
+    where bound_at is not null
+),
+
+erased_directory as (
+    select distinct
+        erased_segments.msisdn,
+        erased_segments.segment_from,
+        erased_segments.segment_to
+    from erased_segments
+    inner join erased_lines
+        on
+            erased_segments.msisdn = erased_lines.msisdn
+            and erased_segments.segment_from >= erased_lines.valid_from
+            and erased_segments.segment_to <= erased_lines.valid_to
+    where erased_segments.segment_from < erased_segments.segment_to
+),
+
 known_cells as (
     select cell_id as known_cell_id
     from {{ ref('stg_reference__cells') }}
@@ -198,15 +242,7 @@ checked_events as (
         typed_events.cell_id__raw,
         typed_events.event_at__raw,
         case
-            when
-                exists (
-                    select 1 from erased_lines
-                    where
-                        erased_lines.msisdn = typed_events.msisdn__raw
-                        and typed_events.event_at >= erased_lines.valid_from
-                        and typed_events.event_at < erased_lines.valid_to
-                )
-                then 'erased_customer'
+            when erased_directory.msisdn is not null then 'erased_customer'
             when typed_events.msisdn__raw is null then 'missing_value:msisdn'
             {{- row_problem_clauses('network_events', except=['msisdn']) }}
             when msisdn_directory.owner_count is null
@@ -223,6 +259,11 @@ checked_events as (
             typed_events.msisdn__raw = msisdn_directory.msisdn
             and typed_events.event_at >= msisdn_directory.segment_from
             and typed_events.event_at < msisdn_directory.segment_to
+    left join erased_directory
+        on
+            typed_events.msisdn__raw = erased_directory.msisdn
+            and typed_events.event_at >= erased_directory.segment_from
+            and typed_events.event_at < erased_directory.segment_to
     left join known_cells
         on typed_events.cell_id = known_cells.known_cell_id
 )
