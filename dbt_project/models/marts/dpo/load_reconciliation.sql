@@ -18,16 +18,16 @@ read_counts as (
 accepted_counts as (
     {%- for table_name, table in contract.items() %}
         {%- if table_name in tallied_tables %}
-        select
-            '{{ table_name }}' as source_table,
-            coalesce(sum(row_count), 0) as rows_accepted
-        from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
-        where rejection_reason is null
+            select
+                '{{ table_name }}' as source_table,
+                coalesce(sum(row_count), 0) as rows_accepted
+            from {{ ref('base_' ~ table.source ~ '__' ~ table_name) }}
+            where rejection_reason is null
         {%- else %}
-        select
-            '{{ table_name }}' as source_table,
-            count(*) as rows_accepted
-        from {{ ref('stg_' ~ table.source ~ '__' ~ table_name) }}
+            select
+                '{{ table_name }}' as source_table,
+                count(*) as rows_accepted
+            from {{ ref('stg_' ~ table.source ~ '__' ~ table_name) }}
         {%- endif %}
         {%- if not loop.last %}
             union all
