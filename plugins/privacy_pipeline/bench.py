@@ -5,9 +5,11 @@ process so its peak memory is its own (``os.wait4`` in a small launcher process 
 that child's resource usage):
 
 1. every stage of the nightly run, in DAG order, with the staging of the network events
-   split out of the staging stage and the location models split out of the intermediate
-   and marts stages (the location stage = ``dbt build`` of ``models/intermediate/location``
-   and ``models/marts/location``, tests included);
+   split out of the staging stage (since session 4 the quarantine's pass over them: the
+   accepted events are a view whose checks run inside the location stage's read) and
+   the location models split out of the intermediate and marts stages (the location
+   stage = ``dbt build`` of ``models/intermediate/location`` and ``models/marts/location``,
+   tests included);
 2. two floors, each one hand-written DuckDB query computing the same presence counts
    (three levels, allowed customers only, distinct people per area and hour): from the
    staged tables (what the location stage reads), and from the landing files (what the
