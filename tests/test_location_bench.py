@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from privacy_pipeline.bench import add_ratios, markdown_table, measure, measure_python
+from privacy_pipeline.bench import (
+    add_ratios,
+    marginal_costs,
+    markdown_table,
+    measure,
+    measure_python,
+)
 
 
 def test_each_stage_reports_its_own_peak_memory_and_exit_code():
@@ -67,3 +73,23 @@ def test_a_failed_floor_gives_no_ratio():
     add_ratios(results)
     assert "location_stage_vs_staged_floor" not in results
     assert "whole_run_vs_staged_floor" not in results
+
+
+def test_marginal_cost_per_event_between_two_sizes():
+    def run(events: int, whole: float, floor: float) -> dict:
+        return {"network_events": events, "measurements": [
+            stage("whole nightly run", whole), stage("floor from the landing files", floor),
+            {**stage("location stage (dbt build)", 9.0), "ok": False},
+        ]}  # fmt: skip
+
+    costs = marginal_costs(run(30_000_000, 90.0, 12.0), run(10_000_000, 50.0, 8.0))
+    assert costs["network_events"] == [10_000_000, 30_000_000]
+    whole = costs["stages"]["whole nightly run"]
+    assert whole["wall_seconds"] == 2.0 and whole["wall_seconds_vs_floor"] == 10.0
+    assert costs["stages"]["floor from the landing files"]["wall_seconds"] == 0.2
+    assert "location stage (dbt build)" not in costs["stages"]  # failed: no figure
+    table = markdown_table({**run(30_000_000, 90.0, 12.0), "customers": 1, "run_date": "D",
+                            "cpus": 2, "started_at": "now", "marginal": costs,
+                            "location_models_seconds": 0, "location_tests_seconds": 0})  # fmt: skip
+    assert "| whole nightly run | 2.0 | 10.0 |" in table
+    assert "between 10,000,000 and 30,000,000 network events" in table

@@ -5,9 +5,11 @@ process so its peak memory is its own (``os.wait4`` in a small launcher process 
 that child's resource usage):
 
 1. every stage of the nightly run, in DAG order, with the staging of the network events
-   split out of the staging stage and the location models split out of the intermediate
-   and marts stages (the location stage = ``dbt build`` of ``models/intermediate/location``
-   and ``models/marts/location``, tests included);
+   split out of the staging stage (since session 4 the quarantine's pass over them: the
+   accepted events are a view whose checks run inside the location stage's read) and
+   the location models split out of the intermediate and marts stages (the location
+   stage = ``dbt build`` of ``models/intermediate/location`` and ``models/marts/location``,
+   tests included);
 2. two floors, each one hand-written DuckDB query computing the same presence counts
    (three levels, allowed customers only, distinct people per area and hour): from the
    staged tables (what the location stage reads), and from the landing files (what the
@@ -187,8 +189,13 @@ def run_benchmark(
     customers: int,
     events_per_customer: int,
     run_date: str = DEMO_RUN_DATE,
+    compare_with: Path | None = None,
 ) -> dict[str, Any]:
-    """Generate (or reuse) the data, measure every stage, the floor and the whole DAG."""
+    """Generate (or reuse) the data, measure every stage, the floor and the whole DAG.
+
+    ``compare_with``: the ``bench-results.json`` of a run at another size; the results then
+    also give the marginal cost per event between the two sizes (``marginal_costs``).
+    """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     landing = workdir / "landing"
@@ -241,6 +248,8 @@ def run_benchmark(
         )  # fmt: skip
     )
     add_ratios(results)
+    if compare_with:
+        results["marginal"] = marginal_costs(json.loads(Path(compare_with).read_text()), results)
     write_results(workdir, results)
     return results
 
@@ -425,6 +434,72 @@ def add_ratios(results: dict[str, Any]) -> None:
     ratio("whole_run_vs_staged_floor", whole and whole["wall_seconds"], staged_floor)
 
 
+# Stages whose marginal cost is compared with the landing floor's (prefixes of stage names).
+MARGINAL_STAGES = (
+    "whole",
+    "network events staging",
+    "location stage",
+    "dbt_staging",
+    "dbt_intermediate",
+    "dbt_marts",
+    "privacy_gates",
+    "floor from the landing",
+)
+
+
+def marginal_costs(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Seconds per million network events between two runs of different sizes, per stage
+    (wall and CPU), and each stage's marginal cost relative to the landing floor's (the
+    whole run's target: at most 2x). The fixed part of a stage does not enter: it is the
+    same at both sizes."""
+    small, large = sorted((first, second), key=lambda r: r["network_events"])
+    million_events = (large["network_events"] - small["network_events"]) / 1e6
+    if million_events <= 0:
+        raise ValueError("the two runs have the same number of network events")
+    costs: dict[str, Any] = {
+        "network_events": [small["network_events"], large["network_events"]],
+        "stages": {},
+    }
+    for prefix in MARGINAL_STAGES:
+        before, after = stage_named(small, prefix), stage_named(large, prefix)
+        if before and after:
+            costs["stages"][after["stage"]] = {
+                measure: round((after[measure] - before[measure]) / million_events, 3)
+                for measure in ("wall_seconds", "cpu_seconds")
+            }
+    floor = next(
+        (c for name, c in costs["stages"].items() if name.startswith("floor from the landing")),
+        None,
+    )
+    if floor:
+        for stage_costs in costs["stages"].values():
+            for measure in ("wall_seconds", "cpu_seconds"):
+                if floor[measure] > 0:
+                    stage_costs[f"{measure}_vs_floor"] = round(
+                        stage_costs[measure] / floor[measure], 2
+                    )
+    return costs
+
+
+def marginal_table(costs: dict[str, Any]) -> list[str]:
+    small, large = costs["network_events"]
+    lines = [
+        "",
+        f"Marginal cost between {small:,} and {large:,} network events "
+        "(seconds per million events; x = relative to the landing floor's, "
+        "target <= 2 for the whole run):",
+        "",
+        "| stage | wall s / M events | x floor | CPU s / M events | x floor |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, c in costs["stages"].items():
+        lines.append(
+            f"| {name} | {c['wall_seconds']} | {c.get('wall_seconds_vs_floor', '')} | "
+            f"{c['cpu_seconds']} | {c.get('cpu_seconds_vs_floor', '')} |"
+        )
+    return lines
+
+
 RATIO_LABELS = (
     ("location_stage_vs_staged_floor",
      "location stage (own dbt invocation) / floor from the staged tables, target <= 1.5"),
@@ -469,6 +544,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         for m in results["measurements"]
         if "differences_from_the_run" in m
     ]
+    if "marginal" in results:
+        lines += marginal_table(results["marginal"])
     return "\n".join(lines) + "\n"
 
 

@@ -129,7 +129,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from privacy_pipeline.bench import run_benchmark
 
     run_benchmark(
-        args.workdir, customers=args.customers, events_per_customer=args.events_per_customer
+        args.workdir,
+        customers=args.customers,
+        events_per_customer=args.events_per_customer,
+        compare_with=args.compare_with,
     )
     return 0
 
@@ -246,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", type=Path, required=True)
     bench.add_argument("--customers", type=int, default=1_000_000)
     bench.add_argument("--events-per-customer", type=int, default=100)
+    bench.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="bench-results.json of a run at another size: adds the marginal cost per event",
+    )
     bench.set_defaults(func=cmd_bench)
     return parser
 

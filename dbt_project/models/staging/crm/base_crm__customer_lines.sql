@@ -9,5 +9,5 @@
     references=[
         {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
     ],
-    extra_columns=[pseudonym('msisdn') ~ ' as msisdn_pseudonym'],
+    extra_columns=[pseudonym('msisdn') ~ ' as msisdn_pseudonym', '_source_row as source_row'],
 ) }}
