@@ -37,6 +37,7 @@ def context_to_dict(ctx: RunContext) -> dict[str, Any]:
         "k": ctx.k,
         "run_id": ctx.run_id,
         "processed_at": ctx.processed_at.isoformat(),
+        "engine": ctx.engine,
     }
 
 
@@ -112,6 +113,7 @@ def resolve_context(
             run_id=run_id,
             config=config,
             k_from="the DAG param k",
+            engine=params.get("engine") or "duckdb",
         )
     except PipelineError as exc:
         # No context, so no run folder yet: record the refusal where the CLI looks for it.
@@ -130,12 +132,13 @@ def resolve_context(
     with recording_failure(ctx, "resolve_run_context"):
         refuse_unfinished_run_date(ctx)
     log.info(
-        "run %s: run_date=%s landing=%s warehouse=%s k=%s",
+        "run %s: run_date=%s landing=%s warehouse=%s k=%s engine=%s",
         run_id,
         ctx.run_date,
         ctx.landing_dir,
         ctx.warehouse_dir,
         ctx.k,
+        ctx.engine,
     )
     return context_to_dict(ctx)
 
@@ -157,7 +160,12 @@ def refuse_unfinished_run_date(ctx: RunContext) -> None:
 def load_landing(ctx: RunContext) -> dict[str, Any]:
     from privacy_pipeline.landing import load_landing_zone
 
-    return load_landing_zone(ctx)
+    rows_read = load_landing_zone(ctx)
+    if ctx.engine == "spark":
+        from privacy_pipeline.spark_engine import load_landing_into_spark
+
+        load_landing_into_spark(ctx)
+    return rows_read
 
 
 def transform(ctx: RunContext, stage: str) -> None:
@@ -167,6 +175,10 @@ def transform(ctx: RunContext, stage: str) -> None:
     if stage not in DBT_STAGES:
         raise ValueError(f"unknown transform stage {stage!r}; known: {', '.join(DBT_STAGES)}")
     run_dbt(ctx, ["build", "--select", stage, "--indirect-selection", "cautious"])
+    if stage == DBT_STAGES[-1] and ctx.engine == "spark":
+        from privacy_pipeline.spark_engine import publish_candidate_to_duckdb
+
+        publish_candidate_to_duckdb(ctx)
 
 
 def run_gate(ctx: RunContext, suite: str) -> dict[str, Any]:
