@@ -182,3 +182,14 @@
             '([+-][0-9]{2})([0-9]{2})$', '$1:$2')
         as timestamp) end
 {%- endmacro %}
+
+{#- The character of a Unicode code point (Spark's chr() takes the code modulo 256). -#}
+{% macro unicode_character(code_point) -%}
+    {{ return(adapter.dispatch('unicode_character')(code_point)) }}
+{%- endmacro %}
+{% macro duckdb__unicode_character(code_point) -%}
+    chr({{ code_point }})
+{%- endmacro %}
+{% macro spark__unicode_character(code_point) -%}
+    format_string('%c', {{ code_point }})
+{%- endmacro %}

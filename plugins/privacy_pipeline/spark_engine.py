@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ def spark_session(ctx: RunContext):
             .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
             .config("spark.local.dir", str(scratch / "tmp"))
             .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            # Python workers (the nfkc_casefold UDF): this interpreter.
+            .config("spark.pyspark.python", sys.executable)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
@@ -103,7 +106,8 @@ class SessionPythonJobHelper:
     def submit(self, compiled_code: str) -> None:
         from pyspark.sql import SparkSession
 
-        namespace = {"spark": SparkSession.getActiveSession(), "__name__": "dbt_python_model"}
+        # dbt runs models in worker threads: the default session, not the thread's active one.
+        namespace = {"spark": SparkSession.builder.getOrCreate(), "__name__": "dbt_python_model"}
         exec(compile(compiled_code, self.parsed_model["alias"], "exec"), namespace)  # noqa: S102
 
 
@@ -120,15 +124,19 @@ def allow_python_models_in_session() -> None:
 
 def register_functions(spark) -> None:
     """The pseudonym key (a session variable set by a bound parameter) and nfkc_casefold."""
+    from pyspark import cloudpickle
+
+    from privacy_pipeline import vocabulary
     from privacy_pipeline.config import pseudonym_key
-    from privacy_pipeline.vocabulary import nfkc_casefold
 
     secret = pseudonym_key().encode()
     if not secret:
         raise ValueError("PRIVACY_PIPELINE_PSEUDONYM_KEY is empty: refusing to pseudonymise")
     spark.sql(f"declare or replace variable {PSEUDONYM_KEY_VARIABLE} binary")
     spark.sql(f"set var {PSEUDONYM_KEY_VARIABLE} = :key", args={"key": secret})
-    spark.udf.register("nfkc_casefold", nfkc_casefold, "string")
+    # Python workers need not import this package: the function travels by value.
+    cloudpickle.register_pickle_by_value(vocabulary)
+    spark.udf.register("nfkc_casefold", vocabulary.nfkc_casefold, "string")
 
 
 def register_databases(spark, ctx: RunContext) -> None:

@@ -233,8 +233,8 @@ SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint"}
 def read_figure_people_from_spark(members) -> dict[FigureKey, np.ndarray]:
     """``read_figure_people`` of a Spark DataFrame of figure members (collected once)."""
     columns = members.select("table_name", "area_level", "area_id", "hour_index", "person_id")
-    members_arrow = columns.toArrow()  # noqa: F841 (read by the query below, by name)
     with duckdb.connect() as con:
+        con.register("members_arrow", columns.toArrow())
         return read_figure_people(con, "select * from members_arrow")
 
 
