@@ -251,5 +251,7 @@ def prune_candidates(ctx: RunContext) -> list[str]:
                 db_file.unlink()
             # Normalised copies of landing files (landing.normalise_line_endings).
             shutil.rmtree(run_dir / NORMALISED_COPIES, ignore_errors=True)
+            # A Spark run's tables and Parquet candidate (spark_engine.spark_folder).
+            shutil.rmtree(run_dir / "spark", ignore_errors=True)
             removed.append(run_dir.name)
     return removed
