@@ -15,6 +15,7 @@ xdist group.
 from __future__ import annotations
 
 import math
+import os
 
 import duckdb
 import pytest
@@ -229,3 +230,17 @@ def test_no_model_is_empty_on_one_engine_only(both_runs):
     # The world is not trivial: figures were decided and rows quarantined on both engines.
     assert counts["spark"]["intermediate.int_location__release"] > 0
     assert counts["spark"]["dpo_restricted.quarantined_rows"] > 0
+
+
+def test_the_pseudonym_key_is_in_no_spark_file(both_runs):
+    """The key reaches Spark as a bound parameter: never in compiled SQL, logs or tables."""
+    key = os.environ["PRIVACY_PIPELINE_PSEUDONYM_KEY"].encode()
+    warehouse = both_runs["spark"]["warehouse"]
+    leaks = [
+        path
+        for path in warehouse.rglob("*")
+        if path.is_file()
+        and path.suffix in {".sql", ".log", ".json", ".txt", ""}
+        and key in path.read_bytes()
+    ]
+    assert not leaks
