@@ -48,6 +48,13 @@ TIMEZONE = "Europe/Brussels"
             "$PRIVACY_PIPELINE_K, else location.k of config/pipeline.yml. May raise the "
             "configured k, never lower it (the run refuses).",
         ),
+        "engine": Param(
+            "duckdb",
+            type="string",
+            enum=["duckdb", "spark"],
+            description="Engine that builds the models: duckdb, or spark (dbt-spark, "
+            "docs/spark.md). The gates, publication and reports are the same.",
+        ),
         "run_date": Param(
             None,
             type=["null", "string"],

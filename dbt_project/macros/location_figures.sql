@@ -16,7 +16,13 @@
 {%- endmacro %}
 
 {#- The hour of the local clock (0-23) of an instant in the configured time zone.
-    Trino: hour(ts at time zone tz); Spark: hour(from_utc_timestamp(ts, tz)). -#}
+    Trino: hour(ts at time zone tz). -#}
 {% macro local_clock_hour(instant) -%}
+    {{ return(adapter.dispatch('local_clock_hour')(instant)) }}
+{%- endmacro %}
+{% macro duckdb__local_clock_hour(instant) -%}
     extract(hour from ({{ instant }} at time zone '{{ var("timezone") }}'))
+{%- endmacro %}
+{% macro spark__local_clock_hour(instant) -%}
+    hour(from_utc_timestamp({{ instant }}, '{{ var("timezone") }}'))
 {%- endmacro %}

@@ -16,9 +16,9 @@ spellings as (
         ('opt-out', 'opt_out'),
         ('OPT OUT', 'opt_out'),
         (' Opt_Out ', 'opt_out'),
-        ('opt_out' || chr(9), 'opt_out'),
-        ('opt' || chr(8203) || '_out' || chr(65279), 'opt_out'),
-        (chr(8288) || 'opt' || chr(160) || chr(8211) || chr(12288) || 'out' || chr(10), 'opt_out'),
+        ('opt_out' || {{ unicode_character(9) }}, 'opt_out'),
+        ('opt' || {{ unicode_character(8203) }} || '_out' || {{ unicode_character(65279) }}, 'opt_out'),
+        ({{ unicode_character(8288) }} || 'opt' || {{ unicode_character(160) }} || {{ unicode_character(8211) }} || {{ unicode_character(12288) }} || 'out' || {{ unicode_character(10) }}, 'opt_out'),
         ('ＯＰＴ＿ＯＵＴ', 'opt_out'),
         ('Öpt-Oüt', 'opt_out'),
         (chr(1086) || 'pt_out', 'opt_out'),
@@ -27,8 +27,8 @@ spellings as (
         ('rating 1-5', 'rating_1_5'),
         ('ﬁnance', 'finance'),
         ('Straße', 'strasse'),
-        ('reli' || chr(173) || 'gion', 'religion'),
-        (' ' || chr(9) || chr(8203), null)
+        ('reli' || {{ unicode_character(173) }} || 'gion', 'religion'),
+        (' ' || {{ unicode_character(9) }} || {{ unicode_character(8203) }}, null)
     ) as cases (spelling, expected)
 )
 

@@ -160,6 +160,7 @@ def run_dag(ctx: RunContext):
             "warehouse_dir": str(ctx.warehouse_dir),
             "k": ctx.k,
             "run_date": ctx.run_date.isoformat(),
+            "engine": ctx.engine,
         },
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from privacy_pipeline.config import DEMO_RUN_DATE, default_landing_dir, default_warehouse_dir
 from privacy_pipeline.errors import PipelineError
+from privacy_pipeline.run_context import ENGINES
 
 
 def iso_date(value: str) -> dt.date:
@@ -32,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.landing.is_dir():
         print(f"landing zone {args.landing} is not a folder", file=sys.stderr)
         return 2
-    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k)
+    ctx = RunContext.create(args.landing, args.warehouse, args.date, k=args.k, engine=args.engine)
     code = run_pipeline(ctx, verbose=args.verbose)
     print_run_summary(ctx, code)
     return code
@@ -164,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", type=Path, default=default_warehouse_dir())
     run.add_argument("--date", type=iso_date, required=True, help="run date YYYY-MM-DD")
     run.add_argument("--k", type=int, default=None, help="k-anonymity threshold (>= 15)")
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="engine that builds the models (spark: dbt-spark, docs/spark.md)",
+    )
     add_verbose(run)
     run.set_defaults(func=cmd_run)
 

@@ -75,10 +75,16 @@ def target_dir(ctx: RunContext) -> Path:
     return ctx.run_dir / "dbt" / "target"
 
 
+# The profile target of each engine (dbt_project/profiles.yml).
+ENGINE_TARGETS = {"duckdb": "candidate", "spark": "spark"}
+
+
 def dbt_args(ctx: RunContext, command: Sequence[str]) -> list[str]:
     """The full argument list for ``command`` (e.g. ``["build", "--select", "staging"]``)."""
+    engine = [] if ctx.engine == "duckdb" else ["--target", ENGINE_TARGETS[ctx.engine]]
     return [
         *command,
+        *engine,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
@@ -101,6 +107,10 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> list:
 
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(dbt_environment(ctx))
+    if ctx.engine == "spark":
+        from privacy_pipeline.spark_engine import spark_session
+
+        spark_session(ctx)  # dbt-spark's session method uses this one
     args = dbt_args(ctx, command)
     log.info("dbt %s (run_date=%s)", " ".join(command), ctx.run_date)
     cached_parse = parse_cache_file(ctx)
@@ -109,7 +119,8 @@ def run_dbt(ctx: RunContext, command: Sequence[str]) -> list:
         with working_directory(ctx.run_dir):
             result = dbtRunner(callbacks=[dbt_progress]).invoke(args)
     finally:
-        release_candidate_db()
+        if ctx.engine == "duckdb":
+            release_candidate_db()
     keep_parsed_project(target_dir(ctx) / PARTIAL_PARSE_FILE, cached_parse)
     if result.success:
         return list(getattr(result.result, "results", None) or [])

@@ -18,6 +18,9 @@ from privacy_pipeline.config import (
 )
 from privacy_pipeline.errors import ConfigError
 
+# The engines that build the models (docs/spark.md).
+ENGINES = ("duckdb", "spark")
+
 
 def run_window(run_date: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of the run date in local time, as UTC instants (23 or 25 h on DST days)."""
@@ -39,8 +42,12 @@ class RunContext:
     # handed to every stage: the consent ledger's "first received" time, and the limit
     # after which a delivered instant cannot be true (docs/data-contract.md).
     processed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # The engine that builds the models: duckdb, or spark (privacy_pipeline.spark_engine).
+    engine: str = "duckdb"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         # Whatever builds a context, the gates and the models never see a k below the DPO's.
         if self.k < configured_k(self.config):
             raise ConfigError(
@@ -60,6 +67,7 @@ class RunContext:
         k_from: str = "--k",
         reads_data: bool = True,
         processed_at: str | dt.datetime | None = None,
+        engine: str | None = None,
     ) -> RunContext:
         """``k`` (named ``k_from`` in messages) or ``PRIVACY_PIPELINE_K`` may raise the
         configured k, never lower it (ConfigError, exit 2). A context that ``reads_data``
@@ -84,6 +92,7 @@ class RunContext:
             run_id=run_id,
             config=config,
             processed_at=processed_at,
+            engine=engine or "duckdb",
         )
 
     @property

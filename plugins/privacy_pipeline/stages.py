@@ -42,6 +42,7 @@ def context_to_dict(ctx: RunContext) -> dict[str, Any]:
         "k": ctx.k,
         "run_id": ctx.run_id,
         "processed_at": ctx.processed_at.isoformat(),
+        "engine": ctx.engine,
     }
 
 
@@ -120,6 +121,7 @@ def resolve_context(
             run_id=run_id,
             config=config,
             k_from="the DAG param k",
+            engine=params.get("engine") or "duckdb",
         )
     except PipelineError as exc:
         # No context, so no run folder yet: record the refusal where the CLI looks for it.
@@ -138,12 +140,13 @@ def resolve_context(
     with recording_failure(ctx, "resolve_run_context"):
         refuse_unfinished_run_date(ctx)
     log.info(
-        "run %s: run_date=%s landing=%s warehouse=%s k=%s",
+        "run %s: run_date=%s landing=%s warehouse=%s k=%s engine=%s",
         run_id,
         ctx.run_date,
         ctx.landing_dir,
         ctx.warehouse_dir,
         ctx.k,
+        ctx.engine,
     )
     return context_to_dict(ctx)
 
@@ -165,7 +168,12 @@ def refuse_unfinished_run_date(ctx: RunContext) -> None:
 def load_landing(ctx: RunContext) -> dict[str, Any]:
     from privacy_pipeline.landing import load_landing_zone
 
-    return load_landing_zone(ctx)
+    rows_read = load_landing_zone(ctx)
+    if ctx.engine == "spark":
+        from privacy_pipeline.spark_engine import load_landing_into_spark
+
+        load_landing_into_spark(ctx)
+    return rows_read
 
 
 def transform(ctx: RunContext) -> dict[str, dict[str, Any]]:
@@ -182,6 +190,10 @@ def transform(ctx: RunContext) -> dict[str, dict[str, Any]]:
         # tests/test_dbt_unit_tests.py), not every night, as dbt advises.
         selection += ["--exclude-resource-type", "unit_test"]
         results = run_dbt(ctx, ["build", *selection])
+        if ctx.engine == "spark":
+            from privacy_pipeline.spark_engine import publish_candidate_to_duckdb
+
+            publish_candidate_to_duckdb(ctx)
     finally:
         # What dbt left in reference cycles (its manifest, the location models' arrays) is
         # freed now, before the next stage freezes what is alive (startup.py).
@@ -267,5 +279,7 @@ def prune_candidates(ctx: RunContext) -> list[str]:
                 db_file.unlink()
             # Normalised copies of landing files (landing.normalise_line_endings).
             shutil.rmtree(run_dir / NORMALISED_COPIES, ignore_errors=True)
+            # A Spark run's tables and Parquet candidate (spark_engine.spark_folder).
+            shutil.rmtree(run_dir / "spark", ignore_errors=True)
             removed.append(run_dir.name)
     return removed

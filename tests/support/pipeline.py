@@ -39,17 +39,22 @@ def run_pipeline(
     k: int | None = None,
     config: Path | None = None,
     env: dict[str, str | None] | None = None,
+    engine: str | None = None,
+    timeout: int = 600,
 ):
     """Run the nightly DAG for ``date``; returns the completed process (check .returncode).
 
-    ``config``: another configuration file (tests/support/config.py), e.g. a lower k."""
+    ``config``: another configuration file (tests/support/config.py), e.g. a lower k.
+    ``engine``: duckdb (default) or spark (docs/spark.md)."""
     args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", date]
     if k is not None:
         args += ["--k", str(k)]
+    if engine is not None:
+        args += ["--engine", engine]
     env = dict(env or {})
     if config is not None:
         env["PRIVACY_PIPELINE_CONFIG"] = str(config)
-    return run_cli(*args, env=env)
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -30,8 +30,8 @@
 {%- set line_types = landing_physical_types(lines_relation) %}
 {%- set line_columns = contract_table('customer_lines').columns %}
 {#- Open ends of a period, as instants every engine can compare. -#}
-{%- set beginning_of_time = "cast('0001-01-01 00:00:00+00' as timestamp with time zone)" %}
-{%- set end_of_time = "cast('9999-12-31 00:00:00+00' as timestamp with time zone)" %}
+{%- set beginning_of_time = "cast('0001-01-01 00:00:00+00' as " ~ type_instant() ~ ")" %}
+{%- set end_of_time = "cast('9999-12-31 00:00:00+00' as " ~ type_instant() ~ ")" %}
 
 with
 

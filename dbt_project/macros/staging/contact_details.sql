@@ -16,8 +16,8 @@
 -#}
 {% macro contact_detail_patterns() -%}
     {{ return({
-        'email': '[^\\s<>()\\[\\],;:]*@[^\\s<>()\\[\\],;:]*[^\\s<>()\\[\\],;:.!?]',
-        'international': '(^|[^0-9A-Za-z+])(\\+|00)[1-9]([ ./()-]{0,2}[0-9]){6,}',
+        'email': '[^\\t\\n\\f\\r <>()\\[\\],;:]*@[^\\t\\n\\f\\r <>()\\[\\],;:]*[^\\t\\n\\f\\r <>()\\[\\],;:.!?]',
+        'international': '(^|[^0-9A-Za-z+])([+]|00)[1-9]([ ./()-]{0,2}[0-9]){6,}',
         'national': '(^|[^0-9A-Za-z+])0[1-9]([ ./()-]{0,2}[0-9]){6,}',
         'digit_run': '(^|[^0-9A-Za-z+])[0-9]([ ./()-]{0,2}[0-9]){8,}',
     }) }}
@@ -25,17 +25,15 @@
 
 {% macro mask_contact_details(expr, free_text=false) -%}
     {%- set patterns = contact_detail_patterns() -%}
-    {%- set masked -%}
-    regexp_replace(
-        regexp_replace(
-            regexp_replace({{ expr }}, '{{ patterns.email }}', '[e-mail]', 'g'),
-            '{{ patterns.international }}', '\1[phone]', 'g'
-        ),
-        '{{ patterns.national }}', '\1[phone]', 'g'
-    )
-    {%- endset -%}
+    {#- \s is written out as the characters RE2 gives it (tab, newline, form feed,
+        carriage return, space): Java's \s also takes the vertical tab. -#}
+    {%- set masked = replace_pattern(
+        replace_pattern(
+            replace_pattern(expr, patterns.email, '[e-mail]'),
+            patterns.international, '\\1[phone]'),
+        patterns.national, '\\1[phone]') -%}
     {%- if free_text -%}
-        regexp_replace({{ masked }}, '{{ patterns.digit_run }}', '\1[phone]', 'g')
+        {{ replace_pattern(masked, patterns.digit_run, '\\1[phone]') }}
     {%- else -%}
         {{ masked }}
     {%- endif -%}

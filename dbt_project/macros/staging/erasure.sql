@@ -4,7 +4,15 @@
 
 {#- True when the (typed) customer id belongs to an erased customer. -#}
 {% macro is_erased_customer(column) -%}
+    {{ return(adapter.dispatch('is_erased_customer')(column)) }}
+{%- endmacro %}
+{% macro duckdb__is_erased_customer(column) -%}
     coalesce({{ column }} in (select erased.customer_id from {{ ref('stg_rights__erased_customers') }} as erased), false)
+{%- endmacro %}
+{#- Spark allows no IN subquery in a select list; a correlated EXISTS means the same here
+    (customer_id is never null among the erased). -#}
+{% macro spark__is_erased_customer(column) -%}
+    exists (select 1 from {{ ref('stg_rights__erased_customers') }} as erased where erased.customer_id = {{ column }})
 {%- endmacro %}
 
 {#- A value kept only when the row is not an erased customer's (then null). -#}

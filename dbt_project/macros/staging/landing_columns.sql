@@ -26,12 +26,6 @@
     {{ return(physical in ('', 'VARCHAR', 'TEXT', 'STRING')) }}
 {%- endmacro %}
 
-{#- Full-match of a regular expression (DuckDB's regexp_matches searches; patterns are
-    anchored). One place to change for another engine (Spark: rlike, Trino: regexp_like). -#}
-{% macro matches_pattern(expr, pattern) -%}
-    regexp_matches({{ expr }}, '{{ pattern }}')
-{%- endmacro %}
-
 {#- ISO 8601 date-time with an offset or Z; a value without offset is malformed, and so is
     an offset no place on Earth has: beyond +-14:00, or with minutes of 60 or more. -#}
 {% macro iso_timestamp_pattern() -%}
@@ -47,9 +41,9 @@
 {#- The value as delivered: trimmed text (empty = null) or the typed Parquet value. -#}
 {% macro raw_value(column_name, physical) -%}
     {%- if is_text_type(physical) -%}
-        nullif(trim("{{ column_name }}"), '')
+        nullif(trim({{ adapter.quote(column_name) }}), '')
     {%- else -%}
-        "{{ column_name }}"
+        {{ adapter.quote(column_name) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -58,7 +52,7 @@
     {%- set raw = raw_value(column_name, physical) -%}
     {%- set text = is_text_type(physical) -%}
     {%- if spec.kind in ('text', 'id') -%}
-        {%- if text %}{{ raw }}{% else %}cast({{ raw }} as varchar){% endif -%}
+        {%- if text %}{{ raw }}{% else %}cast({{ raw }} as {{ dbt.type_string() }}){% endif -%}
     {%- elif spec.kind == 'enum' -%}
         {%- set values %}{% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}{% endset -%}
         {#- the exact value first: the normalisation runs only for the rare other spellings -#}
@@ -70,7 +64,7 @@
         case when {{ is_interest_term(normalised_term(raw)) }} then {{ normalised_term(raw) }} end
     {%- elif spec.kind == 'timestamp' -%}
         {%- if text -%}
-            case when {{ matches_pattern('upper(' ~ raw ~ ')', iso_timestamp_pattern()) }} then try_cast(upper({{ raw }}) as timestamptz) end
+            case when {{ matches_pattern('upper(' ~ raw ~ ')', iso_timestamp_pattern()) }} then {{ parse_instant('upper(' ~ raw ~ ')') }} end
         {%- else -%}
             {{ raw }}
         {%- endif -%}
@@ -81,13 +75,13 @@
             try_cast({{ raw }} as bigint)
         {%- else -%}
             {#- a float or decimal column (pandas writes integers with nulls as floats): whole values only -#}
-            case when isfinite(cast({{ raw }} as double)) and {{ raw }} = floor({{ raw }}) then try_cast({{ raw }} as bigint) end
+            case when {{ is_finite('cast(' ~ raw ~ ' as double)') }} and {{ raw }} = floor({{ raw }}) then try_cast({{ raw }} as bigint) end
         {%- endif -%}
     {%- elif spec.kind == 'double' -%}
         {%- if text -%}
-            case when isfinite(try_cast({{ raw }} as double)) then try_cast({{ raw }} as double) end
+            case when {{ is_finite('try_cast(' ~ raw ~ ' as double)') }} then try_cast({{ raw }} as double) end
         {%- else -%}
-            case when isfinite(cast({{ raw }} as double)) then cast({{ raw }} as double) end
+            case when {{ is_finite('cast(' ~ raw ~ ' as double)') }} then cast({{ raw }} as double) end
         {%- endif -%}
     {%- elif spec.kind == 'msisdn' -%}
         case when {{ matches_pattern(raw, '^[+][1-9][0-9]{1,14}$') }} then {{ raw }} end
@@ -95,7 +89,7 @@
         {%- if text -%}
             case when {{ matches_pattern(raw, '^[0-9]{4}$') }} then {{ raw }} end
         {%- else -%}
-            case when {{ raw }} between 1000 and 9999 then cast({{ raw }} as varchar) end
+            case when {{ raw }} between 1000 and 9999 then cast({{ raw }} as {{ dbt.type_string() }}) end
         {%- endif -%}
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown contract kind " ~ spec.kind ~ " of " ~ column_name) }}
@@ -147,7 +141,7 @@
             when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'
         {%- endif %}
         {%- if spec.kind == 'id' and column_name not in lenient_identifiers %}
-            when {{ column_name }}__raw is not null and not {{ is_safe_identifier('cast(' ~ column_name ~ '__raw as varchar)') }} then 'invalid_identifier:{{ column_name }}'
+            when {{ column_name }}__raw is not null and not {{ is_safe_identifier('cast(' ~ column_name ~ '__raw as ' ~ dbt.type_string() ~ ')') }} then 'invalid_identifier:{{ column_name }}'
         {%- endif %}
     {%- endfor %}
 {%- endmacro %}
@@ -160,8 +154,8 @@
     {%- set contract = contract_table(table_name) -%}
     md5(concat(
     {%- for column_name, spec in contract.columns.items() if column_name not in except %}
-        {%- set typed = 'epoch_us(' ~ column_name ~ ')' if spec.kind == 'timestamp' else column_name %}
-        coalesce(cast({{ typed }} as varchar), '~' || cast({{ column_name }}__raw as varchar), '~'){% if not loop.last %}, chr(31),{% endif %}
+        {%- set typed = epoch_microseconds(column_name) if spec.kind == 'timestamp' else column_name %}
+        coalesce(cast({{ typed }} as {{ dbt.type_string() }}), '~' || cast({{ column_name }}__raw as {{ dbt.type_string() }}), '~'){% if not loop.last %}, chr(31),{% endif %}
     {%- endfor %}
     ))
 {%- endmacro %}
@@ -179,11 +173,11 @@
     {%- if not contract.event_stream %}
     {%- for column_name, spec in contract.columns.items() if column_name not in ('full_name', 'email') %}
         {%- if column_name == 'msisdn' %}
-            {%- do pairs.extend(["'msisdn_pseudonym'", pseudonym('cast(msisdn__raw as varchar)')]) %}
+            {%- do pairs.extend(["'msisdn_pseudonym'", pseudonym('cast(msisdn__raw as ' ~ dbt.type_string() ~ ')')]) %}
         {%- elif column_name == 'called_number' %}
-            {%- do pairs.extend(["'called_number_pseudonym'", pseudonym(normalised_phone_number('cast(called_number__raw as varchar)'))]) %}
+            {%- do pairs.extend(["'called_number_pseudonym'", pseudonym(normalised_phone_number('cast(called_number__raw as ' ~ dbt.type_string() ~ ')'))]) %}
         {%- else %}
-            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as varchar)', spec.kind == 'text')]) %}
+            {%- do pairs.extend(["'" ~ column_name ~ "'", mask_identifier_like('cast(' ~ column_name ~ '__raw as ' ~ dbt.type_string() ~ ')', spec.kind == 'text')]) %}
         {%- endif %}
     {%- endfor %}
     {%- endif %}

@@ -8,9 +8,19 @@
     in compiled SQL or logs. A run without them fails instead of writing unkeyed hashes.
     The same value always gives the same pseudonym, so joins on pseudonyms work; Python's
     privacy_pipeline.pseudonyms.pseudonym gives the same value.
-    (Trino: hmac_sha256; Spark: a UDF reading the key from a secret scope.)
+    Spark (4.3+): hmac() keyed with the session variable pseudonym_key, set by
+    privacy_pipeline.spark_engine with a bound parameter; unset, the run fails.
+    (Trino: hmac_sha256.)
 -#}
 {% macro pseudonym(expr) -%}
+    {{ return(adapter.dispatch('pseudonym')(expr)) }}
+{%- endmacro %}
+
+{% macro spark__pseudonym(expr) -%}
+    case when {{ expr }} is not null then lower(hex(hmac(system.session.pseudonym_key, encode({{ expr }}, 'UTF-8')))) end
+{%- endmacro %}
+
+{% macro duckdb__pseudonym(expr) -%}
     {%- set missing = "error('pseudonym keys are not set: run dbt through privacy-pipeline')" -%}
     case when {{ expr }} is not null then sha256(
         coalesce(getvariable('pseudonym_outer_key'), {{ missing }})
@@ -21,7 +31,7 @@
 {#- A called number as dialled, without spaces and separators: "+32 2 123.45.67" and
     "+3221234567" are the same number and get the same pseudonym. -#}
 {% macro normalised_phone_number(expr) -%}
-    nullif(regexp_replace({{ expr }}, '[\s./()-]', '', 'g'), '')
+    nullif({{ replace_pattern(expr, '[\\t\\n\\f\\r ./()-]', '') }}, '')
 {%- endmacro %}
 
 {#- For the quarantine's row_data: a value that is an e-mail address or a phone number
@@ -31,8 +41,8 @@
     column of kind text, see mask_contact_details). -#}
 {% macro mask_identifier_like(expr, free_text=false) -%}
     case
-        when regexp_matches(trim({{ expr }}), '^[^\s]+@[^\s]+$')
-            or regexp_matches({{ normalised_phone_number(expr) }}, '^(\+|0)[0-9]{7,14}$')
+        when {{ matches_pattern('trim(' ~ expr ~ ')', '^[^\\t\\n\\f\\r ]+@[^\\t\\n\\f\\r ]+$') }}
+            or {{ matches_pattern(normalised_phone_number(expr), '^([+]|0)[0-9]{7,14}$') }}
             then 'pseudonym:' || {{ pseudonym(expr) }}
         else {{ mask_contact_details(expr, free_text) }}
     end

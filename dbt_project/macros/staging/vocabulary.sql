@@ -13,15 +13,22 @@
     (Trino: lower(normalize(x, NFKC)); Spark: a UDF; both support the \p{..} classes.)
 -#}
 {% macro nfkc_casefolded(expr) -%}
-    case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }} else nfkc_casefold({{ expr }}) end
+    case when {{ byte_length(expr) }} = length({{ expr }}) then {{ expr }} else nfkc_casefold({{ expr }}) end
 {%- endmacro %}
 
+{#- Bytes of a text in UTF-8 (equal to its length in characters for ASCII). -#}
+{% macro byte_length(expr) -%}
+    {{ return(adapter.dispatch('byte_length')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__byte_length(expr) -%}strlen({{ expr }}){%- endmacro %}
+{% macro spark__byte_length(expr) -%}octet_length({{ expr }}){%- endmacro %}
+
 {% macro normalised_term(expr) -%}
-    nullif(regexp_replace(regexp_replace(regexp_replace(
-        lower({{ nfkc_casefolded(expr) }}),
-        '\p{Cf}', '', 'g'),
-        '[\pZ\p{Cc}\p{Pd}_]+', '_', 'g'),
-        '^_|_$', '', 'g'), '')
+    nullif({{ replace_pattern(replace_pattern(replace_pattern(
+        'lower(' ~ nfkc_casefolded(expr) ~ ')',
+        '\\p{Cf}', ''),
+        '[\\pZ\\p{Cc}\\p{Pd}_]+', '_'),
+        '^_|_$', '') }}, '')
 {%- endmacro %}
 
 {#- A customer number as a refusal may write it: normalised, without separators

@@ -223,3 +223,22 @@ def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.Duc
         f"cast({name} as {sql_type}) as {name}" for name, sql_type in RELEASE_SCHEMA
     )
     return con.sql(f"select {select_list} from release_columns")
+
+
+# The release on Spark (docs/spark.md): the members are collected from Spark as Arrow and
+# read by the same DuckDB code; the rows go back as a Spark DataFrame of the same schema.
+SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint"}
+
+
+def read_figure_people_from_spark(members) -> dict[FigureKey, np.ndarray]:
+    """``read_figure_people`` of a Spark DataFrame of figure members (collected once)."""
+    columns = members.select("table_name", "area_level", "area_id", "hour_index", "person_id")
+    with duckdb.connect() as con:
+        con.register("members_arrow", columns.toArrow())
+        return read_figure_people(con, "select * from members_arrow")
+
+
+def as_spark_dataframe(spark, rows: list[tuple]):
+    """The release rows as a typed Spark DataFrame (what the dbt Python model returns)."""
+    schema = ", ".join(f"{name} {SPARK_TYPES[sql_type]}" for name, sql_type in RELEASE_SCHEMA)
+    return spark.createDataFrame(rows, schema=schema)

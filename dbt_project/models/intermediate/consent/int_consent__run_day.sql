@@ -5,5 +5,5 @@
 
 select
     cast('{{ run_day }}' as date) as run_date,
-    cast('{{ run_day }} 00:00:00 {{ var("timezone") }}' as timestamp with time zone) as starts_at,
-    cast('{{ next_day }} 00:00:00 {{ var("timezone") }}' as timestamp with time zone) as ends_at
+    {{ local_midnight(run_day) }} as starts_at,
+    {{ local_midnight(next_day) }} as ends_at

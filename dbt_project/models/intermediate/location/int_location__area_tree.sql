@@ -35,6 +35,6 @@ union all
 select distinct
     'province' as area_level,
     province as area_id,
-    cast(null as varchar) as parent_level,
-    cast(null as varchar) as parent_id
+    cast(null as {{ dbt.type_string() }}) as parent_level,
+    cast(null as {{ dbt.type_string() }}) as parent_id
 from cell_areas

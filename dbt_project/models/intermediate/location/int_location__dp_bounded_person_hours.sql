@@ -34,8 +34,8 @@
             postal_code,
             municipality,
             province,
-            md5(customer_id || '|' || cast(hour_index as varchar)) as hour_draw,
-            md5(customer_id || '|' || cast(hour_index as varchar) || '|' || postal_code) as area_draw
+            md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }})) as hour_draw,
+            md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }}) || '|' || postal_code) as area_draw
         from {{ ref('int_location__person_hours') }}
         where event_id is null
     ),
@@ -45,7 +45,7 @@
             customer_id,
             hour_index,
             event_id,
-            md5(customer_id || '|' || cast(hour_index as varchar)) as hour_draw,
+            md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }})) as hour_draw,
             md5(customer_id || '|' || event_id) as event_draw
         from {{ ref('int_location__person_hours') }}
         where event_id is not null
@@ -80,7 +80,7 @@
             postal_code,
             municipality,
             province,
-            cast(null as varchar) as event_id
+            cast(null as {{ dbt.type_string() }}) as event_id
         from ranked_presence
         where
             hour_rank <= {{ dp['max_hours_per_person'] }}
@@ -91,9 +91,9 @@
         select
             customer_id,
             hour_index,
-            cast(null as varchar) as postal_code,
-            cast(null as varchar) as municipality,
-            cast(null as varchar) as province,
+            cast(null as {{ dbt.type_string() }}) as postal_code,
+            cast(null as {{ dbt.type_string() }}) as municipality,
+            cast(null as {{ dbt.type_string() }}) as province,
             event_id
         from ranked_attendance
         where

@@ -55,7 +55,7 @@ presence as (
         postal_code,
         municipality,
         province,
-        cast(null as varchar) as event_id
+        cast(null as {{ dbt.type_string() }}) as event_id
     from located_sightings
 ),
 
@@ -63,9 +63,9 @@ attendance as (
     select distinct
         customer_id,
         hour_index,
-        cast(null as varchar) as postal_code,
-        cast(null as varchar) as municipality,
-        cast(null as varchar) as province,
+        cast(null as {{ dbt.type_string() }}) as postal_code,
+        cast(null as {{ dbt.type_string() }}) as municipality,
+        cast(null as {{ dbt.type_string() }}) as province,
         event_id
     from located_sightings
     where event_id is not null

@@ -6,6 +6,11 @@ algorithm is privacy_pipeline.location (unit-tested there). One row per figure:
 table_name, area_level, area_id, hour_index, people (true), released_people (noisy when
 DP is on), status (published / suppressed_below_k / suppressed_complementary /
 suppressed_republication). Stays in the candidate database.
+
+A step both engines share (docs/spark.md): on DuckDB the session is the candidate
+database; on Spark (dbt-spark's session method, run in-process by
+privacy_pipeline.spark_engine) the members are collected from Spark and the decision,
+the same Python, is written back as a Spark table.
 """
 
 import json
@@ -21,25 +26,39 @@ def candidate_database_path(session) -> Path:
 
 def model(dbt, session):
     from privacy_pipeline.location.ledger import held_values
-    from privacy_pipeline.location.release import as_relation, decide_release, read_figure_people
+    from privacy_pipeline.location.release import (
+        as_relation,
+        as_spark_dataframe,
+        decide_release,
+        read_figure_people,
+        read_figure_people_from_spark,
+    )
 
     dbt.config(materialized="table")
     location_config = json.loads(dbt.config.get("location_config"))
     run_date = dbt.config.get("run_date")
-    # runs/<date>/candidate.duckdb -> the warehouse folder, home of the private ledgers.
-    warehouse_dir = candidate_database_path(session).parents[2]
     members = dbt.ref("int_location__figure_members")
-    rows = decide_release(
-        people=read_figure_people(
+    on_spark = hasattr(session, "sparkContext")
+    if on_spark:
+        warehouse_dir = Path(session.conf.get("privacy_pipeline.warehouse_dir"))
+        people = read_figure_people_from_spark(members)
+    else:
+        # runs/<date>/candidate.duckdb -> the warehouse folder, home of the private ledgers.
+        warehouse_dir = candidate_database_path(session).parents[2]
+        people = read_figure_people(
             session,
             members.project("table_name, area_level, area_id, hour_index, person_id").sql_query(),
-        ),
+        )
+    rows = decide_release(
+        people=people,
         location_config=location_config,
         k=int(dbt.config.get("k")),
         run_date=run_date,
         warehouse_dir=warehouse_dir,
         held=held_values(warehouse_dir, run_date),
     )
+    if on_spark:
+        return as_spark_dataframe(session, rows)
     # A DuckDB relation: an Arrow table or a DataFrame would import pandas, seconds for
     # a few thousand rows.
     return as_relation(session, rows)

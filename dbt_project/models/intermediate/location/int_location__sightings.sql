@@ -38,7 +38,7 @@ select
     network_events.cell_id,
     network_events.event_at,
     cast(floor(
-        (extract(epoch from network_events.event_at) - extract(epoch from run_day.starts_at))
+        ({{ epoch_seconds("network_events.event_at") }} - {{ epoch_seconds("run_day.starts_at") }})
         / 3600
     ) as integer) as hour_index,
     cells.postal_code,

@@ -69,7 +69,7 @@ stay_events as (
         'postal_code' as area_level,
         postal_code as area_id,
         postal_code_stay as stay_number,
-        extract(epoch from event_at) as seen_at_seconds
+        {{ epoch_seconds("event_at") }} as seen_at_seconds
     from islands
 
     union all
@@ -79,7 +79,7 @@ stay_events as (
         'municipality' as area_level,
         municipality as area_id,
         municipality_stay as stay_number,
-        extract(epoch from event_at) as seen_at_seconds
+        {{ epoch_seconds("event_at") }} as seen_at_seconds
     from islands
 
     union all
@@ -89,7 +89,7 @@ stay_events as (
         'province' as area_level,
         province as area_id,
         province_stay as stay_number,
-        extract(epoch from event_at) as seen_at_seconds
+        {{ epoch_seconds("event_at") }} as seen_at_seconds
     from islands
 ),
 

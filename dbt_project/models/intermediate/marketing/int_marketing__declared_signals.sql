@@ -73,8 +73,8 @@ latest_answers as (
         -- Bounded before it is multiplied (staging already quarantines larger counts); a
         -- case, not least(), which would turn an unparseable (null) answer into the bound.
         cast(case
-            when try_cast(ranked_answers.answer as bigint) > {{ max_count }} then {{ max_count }}
-            else try_cast(ranked_answers.answer as bigint)
+            when {{ text_to_bigint('ranked_answers.answer') }} > {{ max_count }} then {{ max_count }}
+            else {{ text_to_bigint('ranked_answers.answer') }}
         end as double) as answer_number
     from ranked_answers
     inner join questions

@@ -55,5 +55,5 @@ select
     source_table,
     source_file,
     reason,
-    cast(row_data as varchar) as row_data
+    cast(row_data as {{ dbt.type_string() }}) as row_data
 from quarantine

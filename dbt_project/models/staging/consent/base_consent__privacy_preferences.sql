@@ -23,7 +23,7 @@ checked_events as (
             lenient_identifiers=['customer_id'],
             lookups=[
                 {'name': 'receipt',
-                 'sql': 'select nullif(trim(cast(event_id as varchar)), \'\') as received_event_id, min(_first_received_at) as first_received_at from ' ~ source('consent', 'privacy_preferences') ~ ' group by nullif(trim(cast(event_id as varchar)), \'\')',
+                 'sql': 'select nullif(trim(cast(event_id as ' ~ dbt.type_string() ~ ')), \'\') as received_event_id, min(_first_received_at) as first_received_at from ' ~ source('consent', 'privacy_preferences') ~ ' group by nullif(trim(cast(event_id as ' ~ dbt.type_string() ~ ')), \'\')',
                  'on': 'typed_rows.event_id = receipt.received_event_id',
                  'columns': ['first_received_at']},
             ],

@@ -10,7 +10,7 @@
     ],
     checks=[
         ("question.answer_kind = 'count' and not " ~ matches_pattern('answer', '^[0-9]{1,9}$'), 'invalid_answer:answer'),
-        ("question.answer_kind = 'count' and try_cast(answer as bigint) > " ~ plausible_limit('survey_count_answer'), 'out_of_range:answer'),
+        ("question.answer_kind = 'count' and " ~ text_to_bigint('answer') ~ " > " ~ plausible_limit('survey_count_answer'), 'out_of_range:answer'),
         ("question.answer_kind = 'yes_no' and lower(answer) not in ('yes', 'no')", 'invalid_answer:answer'),
         ("question.answer_kind = 'rating_1_5' and answer not in ('1', '2', '3', '4', '5')", 'invalid_answer:answer'),
     ],
@@ -19,6 +19,6 @@
         {'column': 'question_id', 'parent': ref('stg_engagement__survey_questions'), 'parent_column': 'question_id', 'reason': 'unknown_question'},
     ],
     extra_columns=[
-        "case question__answer_kind when 'yes_no' then case when lower(answer) = 'yes' then 1 else 0 end else try_cast(answer as bigint) end as answer_value",
+        "case question__answer_kind when 'yes_no' then case when lower(answer) = 'yes' then 1 else 0 end else " ~ text_to_bigint('answer') ~ " end as answer_value",
     ],
 ) }}

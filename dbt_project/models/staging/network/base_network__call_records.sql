@@ -5,13 +5,13 @@
     'network', 'call_records',
     checks=[
         ('ended_at < started_at', 'invalid_interval:ended_at'),
-        ('extract(epoch from ended_at) - extract(epoch from started_at) > ' ~ plausible_limit('call_duration_seconds'), 'out_of_range:ended_at'),
+        (epoch_seconds('ended_at') ~ ' - ' ~ epoch_seconds('started_at') ~ ' > ' ~ plausible_limit('call_duration_seconds'), 'out_of_range:ended_at'),
     ],
     references=[
         {'column': 'customer_id', 'parent': ref('stg_crm__customers'), 'parent_column': 'customer_id', 'reason': 'unknown_customer'},
     ],
     extra_columns=[
-        'cast(extract(epoch from ended_at) - extract(epoch from started_at) as bigint) as duration_seconds',
+        rounded_bigint(epoch_seconds('ended_at') ~ ' - ' ~ epoch_seconds('started_at')) ~ ' as duration_seconds',
         pseudonym(normalised_phone_number('called_number')) ~ ' as called_number_pseudonym',
     ],
 ) }}
