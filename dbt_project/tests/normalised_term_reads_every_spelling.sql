@@ -21,7 +21,7 @@ spellings as (
         ({{ unicode_character(8288) }} || 'opt' || {{ unicode_character(160) }} || {{ unicode_character(8211) }} || {{ unicode_character(12288) }} || 'out' || {{ unicode_character(10) }}, 'opt_out'),
         ('ＯＰＴ＿ＯＵＴ', 'opt_out'),
         ('Öpt-Oüt', 'opt_out'),
-        (chr(1086) || 'pt_out', 'opt_out'),
+        ({{ unicode_character(1086) }} || 'pt_out', 'opt_out'),
         ('Religión', 'religion'),
         ('Direct Marketing', 'direct_marketing'),
         ('rating 1-5', 'rating_1_5'),
