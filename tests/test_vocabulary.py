@@ -162,8 +162,8 @@ def test_the_gates_read_the_ledger_generously_with_their_own_code(tmp_path):
         ) as t(event_id, customer_id, purpose, choice, channel, platform, recorded_at,
                _first_received_at)"""
     )
-    candidate = Candidate.__new__(Candidate)  # only the connection and the cache are used
-    candidate.con, candidate.cache = con, {}
+    candidate = Candidate.__new__(Candidate)  # only the connection and the caches are used
+    candidate.con, candidate.cache, candidate.materialised_from = con, {}, {}
     rows = con.execute(
         f"select event_id, customer_id, purpose, choice, platform, is_valid "
         f"from {ledger(candidate)} order by event_id"
