@@ -5,3 +5,7 @@ also installed (``pip install -e .``) to provide the ``privacy-pipeline`` comman
 """
 
 __version__ = "0.1.0"
+
+from privacy_pipeline import _spark_connect_guard
+
+_spark_connect_guard.install()

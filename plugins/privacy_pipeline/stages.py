@@ -209,7 +209,14 @@ def transform(ctx: RunContext) -> dict[str, dict[str, Any]]:
 def run_gate(ctx: RunContext, suite: str) -> dict[str, Any]:
     from privacy_pipeline.gates import run_suite
 
-    return run_suite(ctx, suite)
+    try:
+        return run_suite(ctx, suite)
+    except SystemExit as exc:
+        # A library that exits while a gate runs has checked nothing: never a pass.
+        raise RuntimeError(
+            f"privacy gate {suite!r} was interrupted by a library calling sys.exit({exc.code}); "
+            "nothing is published"
+        ) from exc
 
 
 def publish(ctx: RunContext) -> dict[str, Any]:
