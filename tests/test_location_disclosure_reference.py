@@ -1,0 +1,104 @@
+"""The production disclosure auditor decides exactly what the frozen reference decides.
+
+tests/support/reference_disclosure.py is the auditor as it was before it was made to
+scale; the fast one must give every figure the same status on any input (random worlds
+of presence, events, visits and moves; random unions of blocks of people, with ties,
+nesting, overlaps, noisy released values and held figures; k from 2 to 30; a small
+search limit so that cut searches are compared too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from privacy_pipeline.location import disclosure
+from privacy_pipeline.location.disclosure import Figure, FigureKey, audit, people_array
+
+from tests.support import reference_disclosure
+from tests.test_location_visits_disclosure import every_figure, worlds_with_homes
+
+TABLES = ("presence_hourly", "event_attendance", "visitors_daily", "od_flows")
+LEVELS = ("province", "municipality", "postal_code", "event")
+
+
+@st.composite
+def world_figures(draw) -> list[Figure]:
+    world, homes, min_stay = draw(worlds_with_homes())
+    people = every_figure(world, homes, min_stay)
+    return [decorate(draw, key, who) for key, who in sorted(people.items(), key=repr)]
+
+
+@st.composite
+def block_figures(draw) -> list[Figure]:
+    """Figures as unions of blocks of people: many nest, many overlap, some are equal."""
+    population = draw(st.integers(1, 90))
+    blocks = draw(
+        st.lists(
+            st.sets(st.integers(0, population - 1), min_size=1, max_size=30),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    figures = []
+    for n in range(draw(st.integers(1, 25))):
+        chosen = draw(st.sets(st.integers(0, len(blocks) - 1), min_size=1))
+        who = frozenset().union(*(blocks[i] for i in chosen))
+        key = FigureKey(
+            draw(st.sampled_from(TABLES)),
+            draw(st.sampled_from(LEVELS)),
+            f"f{n % draw(st.integers(1, 25))}",
+            draw(st.sampled_from([None, 0, 1])),
+        )
+        figures.append(decorate(draw, key, who))
+    unique = {}
+    for figure in figures:  # one figure per key, as in a release
+        unique.setdefault(figure.key, figure)
+    return list(unique.values())
+
+
+def decorate(draw, key, who) -> Figure:
+    noise = draw(st.sampled_from([0, 0, 0, -2, -1, 1, 3]))
+    held = draw(st.sampled_from([False, False, False, False, True]))
+    released = None if noise == 0 else max(0, len(who) + noise)
+    return Figure(key, people_array(who), released, held)
+
+
+def assert_same(figures: list[Figure], k: int) -> None:
+    expected = reference_disclosure.audit(figures, k)
+    assert audit(figures, k) == expected
+
+
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SETTINGS
+@given(figures=world_figures(), k=st.integers(2, 30))
+def test_same_decisions_on_random_worlds(figures, k):
+    assert_same(figures, k)
+
+
+@SETTINGS
+@given(figures=block_figures(), k=st.integers(2, 30))
+def test_same_decisions_on_random_unions_of_blocks(figures, k):
+    assert_same(figures, k)
+
+
+@pytest.mark.parametrize("limit", [3, 12])
+def test_same_decisions_when_searches_are_cut(limit, monkeypatch):
+    monkeypatch.setattr(disclosure, "SEARCH_LIMIT", limit)
+    monkeypatch.setattr(reference_disclosure, "SEARCH_LIMIT", limit)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(figures=block_figures(), k=st.integers(2, 30))
+    def check(figures, k):
+        assert_same(figures, k)
+
+    check()
+
+
+def test_the_reference_is_not_the_production_module():
+    assert reference_disclosure.audit is not audit
+    assert reference_disclosure.containment is not disclosure.containment
+    assert np  # numpy arrays are what both compare
