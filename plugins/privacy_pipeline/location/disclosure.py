@@ -137,39 +137,65 @@ def is_safe_difference(difference: int, k: int) -> bool:
 
 
 def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[int, list[int]]:
-    """For each candidate index b, the candidate indexes a != b whose people include b's.
+    """For each candidate index b, the candidate indexes a != b whose people include b's
+    (in increasing order of a).
 
     An inverted index person -> figures gives, for every b, the figures holding three
-    of its people (first, middle, last); only those are compared in full (sorted arrays,
-    vectorised), so the cost is the size of the true containments, not all pairs.
+    of its people (first, middle, last) and at least as many people; only those are
+    compared in full. The full tests are grouped by the outer figure a: its people are
+    marked once in a boolean array over all people, and every candidate b of a is
+    checked by one gather of that array (no per-pair search, no Python per pair), so the
+    cost is the total size of the candidate figures, not all pairs.
     """
     inside: dict[int, list[int]] = {b: [] for b in candidates}
     nonempty = [i for i in candidates if len(figures[i].people)]
     if not nonempty:
         return inside
-    owners = np.concatenate([np.full(len(figures[i].people), i, dtype=np.int64) for i in nonempty])
+    sizes = np.array([len(figures[i].people) for i in nonempty], dtype=np.int64)
+    owners = np.repeat(np.asarray(nonempty, dtype=np.int64), sizes)
     members = np.concatenate([figures[i].people for i in nonempty])
     order = np.lexsort((owners, members))
     members, owners = members[order], owners[order]
     persons, starts = np.unique(members, return_index=True)
     ends = np.append(starts[1:], len(members))
+    size_of = {i: len(figures[i].people) for i in nonempty}
 
     def holders(person: int) -> np.ndarray:
         at = np.searchsorted(persons, person)
         return owners[starts[at] : ends[at]]
 
+    # (outer a, inner b) pairs worth a full test.
+    outer_of: dict[int, list[int]] = {}
     for b in nonempty:
         people = figures[b].people
         probes = {int(people[0]), int(people[len(people) // 2]), int(people[-1])}
         found = None
         for person in probes:
             found = holders(person) if found is None else np.intersect1d(found, holders(person))
-        for a in found:
-            a = int(a)
-            if a == b or len(figures[a].people) < len(people):
-                continue
-            if contains(figures[a].people, people):
+        size = len(people)
+        for a in found.tolist():
+            if a != b and size_of[a] >= size:
+                outer_of.setdefault(a, []).append(b)
+    mark = np.zeros(len(persons), dtype=bool)
+    dense = {}  # figure -> its people as indexes into persons
+
+    def dense_people(i: int) -> np.ndarray:
+        if i not in dense:
+            dense[i] = np.searchsorted(persons, figures[i].people)
+        return dense[i]
+
+    for a, inners in outer_of.items():
+        outer = dense_people(a)
+        mark[outer] = True
+        flat = np.concatenate([dense_people(b) for b in inners])
+        lengths = np.array([size_of[b] for b in inners], dtype=np.int64)
+        missing = np.add.reduceat(~mark[flat], np.concatenate(([0], np.cumsum(lengths)[:-1])))
+        for b, absent in zip(inners, missing.tolist(), strict=True):
+            if not absent:
                 inside[b].append(a)
+        mark[outer] = False
+    for b in inside:
+        inside[b].sort()
     return inside
 
 
@@ -311,6 +337,12 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         return {v: family for v, family in partial.items() if lo <= v <= hi}
 
     try:
+        if not _reachable(children, value, residual, span, kid_bounds, a, -(k - 1), k - 1):
+            # No value but 0 within k of zero: the search below would find nothing.
+            return None
+    except _SearchCut:
+        pass  # the search below is cut at the same place and names its culprit
+    try:
         found = values_within(a, -(k - 1), k - 1)
     except _SearchCut as cut:
         return (cut.culprit,)
@@ -318,6 +350,77 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         if not is_safe_difference(difference, k) and found[difference]:
             return found[difference]
     return None
+
+
+def _reachable(children, value, residual, span, kid_bounds, a: int, lo: int, hi: int) -> bool:
+    """Whether ``values_within(a, lo, hi)`` of :func:`_unsafe_family` would hold any value
+    but 0, without its witnesses: the same sets of values, pruned by the same windows, as
+    bitsets (a Python int per set, bit i for value base + i), so that merging two sets is
+    one shift per value of the smaller one instead of one dict entry per pair of values.
+    Raises _SearchCut (culprit unknown) exactly where that search would be cut. Only the
+    search's answer "nothing unsafe" is taken from here; any other answer is left to the
+    search itself, which picks the witness."""
+
+    def add(found: tuple[int, int] | None, v: int) -> tuple[int, int]:
+        if found is None:
+            return (v, 1)
+        base, bits = found
+        if v < base:
+            return (v, (bits << (base - v)) | 1)
+        return (base, bits | (1 << (v - base)))
+
+    def clip(base: int, bits: int, low: int, high: int) -> tuple[int, int] | None:
+        if high < base:
+            return None
+        if low > base:
+            bits >>= low - base
+            base = low
+        bits &= (1 << (high - base + 1)) - 1
+        return (base, bits) if bits else None
+
+    def within(node: int, lo: int, hi: int) -> tuple[int, int] | None:
+        low, high = span(node)
+        if high < lo or low > hi:
+            return None
+        rest_low, rest_high = kid_bounds[node]
+        p_base, p_bits = residual[node], 1
+        for c in children[node]:
+            c_low, c_high = span(c)
+            rest_low -= min(0, c_low)
+            rest_high -= max(0, c_high)
+            p_low = p_base + (p_bits & -p_bits).bit_length() - 1
+            p_high = p_base + p_bits.bit_length() - 1
+            want_lo, want_hi = lo - p_high - rest_high, hi - p_low - rest_low
+            options = within(c, want_lo, want_hi) if children[c] else None
+            for v in (value[c], 0):
+                if want_lo <= v <= want_hi:
+                    options = add(options, v)
+            if options is None:
+                return None
+            o_base, o_bits = options
+            if o_bits.bit_count() <= p_bits.bit_count():
+                walk, keep, walk_base, keep_base = o_bits, p_bits, o_base, p_base
+            else:
+                walk, keep, walk_base, keep_base = p_bits, o_bits, p_base, o_base
+            merged = 0
+            while walk:
+                lowest = walk & -walk
+                merged |= keep << (lowest.bit_length() - 1)
+                walk ^= lowest
+            kept = clip(walk_base + keep_base, merged, lo - rest_high, hi - rest_low)
+            if kept is None:
+                return None
+            p_base, p_bits = kept
+            if p_bits.bit_count() > SEARCH_LIMIT:
+                raise _SearchCut(-1)
+        return clip(p_base, p_bits, lo, hi)
+
+    found = within(a, lo, hi)
+    if found is None:
+        return False
+    base, bits = found
+    only_zero = bits & (bits - 1) == 0 and base + bits.bit_length() - 1 == 0
+    return not only_zero
 
 
 class _SearchCut(Exception):
