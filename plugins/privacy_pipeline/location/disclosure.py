@@ -329,19 +329,25 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
                         merged[total] = p_family + o_family
             if len(merged) > SEARCH_LIMIT:
                 # Too many families to enumerate: deem unsafe, blame the smallest figure.
-                blamable = [b for b in _subtree(children, c) if not figures[b].held] or [c]
-                raise _SearchCut(min(blamable, key=lambda b: (value[b], rank[b])))
+                raise _SearchCut(blame(c))
             partial = merged
             if not partial:
                 return {}
         return {v: family for v, family in partial.items() if lo <= v <= hi}
 
+    def blame(c: int) -> int:
+        """A cut search is deemed unsafe; the smallest suppressible figure of the
+        subtree where it was cut is blamed."""
+        blamable = [b for b in _subtree(children, c) if not figures[b].held] or [c]
+        return min(blamable, key=lambda b: (value[b], rank[b]))
+
     try:
-        if not _reachable(children, value, residual, span, kid_bounds, a, -(k - 1), k - 1):
+        if not _reachable(children, value, residual, span, kid_bounds, blame, a, -(k - 1), k - 1):
             # No value but 0 within k of zero: the search below would find nothing.
             return None
-    except _SearchCut:
-        pass  # the search below is cut at the same place and names its culprit
+    except _SearchCut as cut:
+        # Cut at the same place as the search below would be (same sets of values).
+        return (cut.culprit,)
     try:
         found = values_within(a, -(k - 1), k - 1)
     except _SearchCut as cut:
@@ -352,12 +358,12 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
     return None
 
 
-def _reachable(children, value, residual, span, kid_bounds, a: int, lo: int, hi: int) -> bool:
+def _reachable(children, value, residual, span, kid_bounds, blame, a, lo: int, hi: int) -> bool:
     """Whether ``values_within(a, lo, hi)`` of :func:`_unsafe_family` would hold any value
     but 0, without its witnesses: the same sets of values, pruned by the same windows, as
     bitsets (a Python int per set, bit i for value base + i), so that merging two sets is
     one shift per value of the smaller one instead of one dict entry per pair of values.
-    Raises _SearchCut (culprit unknown) exactly where that search would be cut. Only the
+    Raises _SearchCut, with the same culprit, exactly where that search is cut. Only the
     search's answer "nothing unsafe" is taken from here; any other answer is left to the
     search itself, which picks the witness."""
 
@@ -412,7 +418,7 @@ def _reachable(children, value, residual, span, kid_bounds, a: int, lo: int, hi:
                 return None
             p_base, p_bits = kept
             if p_bits.bit_count() > SEARCH_LIMIT:
-                raise _SearchCut(-1)
+                raise _SearchCut(blame(c))
         return clip(p_base, p_bits, lo, hi)
 
     found = within(a, lo, hi)
