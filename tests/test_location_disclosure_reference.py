@@ -58,6 +58,24 @@ def block_figures(draw) -> list[Figure]:
     return list(unique.values())
 
 
+@st.composite
+def interval_figures(draw) -> list[Figure]:
+    """A large figure over many intervals of people that nest, overlap and tie: many
+    families reach the same difference, so the witness a search keeps decides the repair."""
+    population = draw(st.integers(20, 160))
+    figures = [
+        decorate(draw, FigureKey("visitors_daily", "province", "all", None), range(population))
+    ]
+    for n in range(draw(st.integers(1, 30))):
+        start = draw(st.integers(0, population - 1))
+        length = draw(st.integers(1, min(60, population - start)))
+        key = FigureKey(
+            draw(st.sampled_from(TABLES)), draw(st.sampled_from(LEVELS)), f"i{n}", n % 3
+        )
+        figures.append(decorate(draw, key, range(start, start + length)))
+    return figures
+
+
 def decorate(draw, key, who) -> Figure:
     noise = draw(st.sampled_from([0, 0, 0, -2, -1, 1, 3]))
     held = draw(st.sampled_from([False, False, False, False, True]))
@@ -85,8 +103,15 @@ def test_same_decisions_on_random_unions_of_blocks(figures, k):
     assert_same(figures, k)
 
 
-@pytest.mark.parametrize("limit", [3, 12])
-def test_same_decisions_when_searches_are_cut(limit, monkeypatch):
+@SETTINGS
+@given(figures=interval_figures(), k=st.integers(2, 30))
+def test_same_decisions_on_many_nested_intervals(figures, k):
+    assert_same(figures, k)
+
+
+@pytest.mark.parametrize("limit", [3, 12, 4096])
+def test_same_decisions_when_searches_are_cut_and_every_merge_is_vectorised(limit, monkeypatch):
+    monkeypatch.setattr(disclosure, "_SMALL_MERGE", 0)
     monkeypatch.setattr(disclosure, "SEARCH_LIMIT", limit)
     monkeypatch.setattr(reference_disclosure, "SEARCH_LIMIT", limit)
 
@@ -96,6 +121,13 @@ def test_same_decisions_when_searches_are_cut(limit, monkeypatch):
         assert_same(figures, k)
 
     check()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(figures=interval_figures(), k=st.integers(2, 30))
+    def check_intervals(figures, k):
+        assert_same(figures, k)
+
+    check_intervals()
 
 
 def test_the_reference_is_not_the_production_module():

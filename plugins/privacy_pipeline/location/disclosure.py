@@ -321,12 +321,7 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
                 options.setdefault(value[c], ())  # nothing of c taken
             if want_lo <= 0 <= want_hi:
                 options[0] = (c,)  # c taken whole
-            merged: dict[int, tuple] = {}
-            for p, p_family in partial.items():
-                for o, o_family in options.items():
-                    total = p + o
-                    if lo - rest_high <= total <= hi - rest_low and total not in merged:
-                        merged[total] = p_family + o_family
+            merged = _merge(partial, options, lo - rest_high, hi - rest_low)
             if len(merged) > SEARCH_LIMIT:
                 # Too many families to enumerate: deem unsafe, blame the smallest figure.
                 raise _SearchCut(blame(c))
@@ -356,6 +351,43 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         if not is_safe_difference(difference, k) and found[difference]:
             return found[difference]
     return None
+
+
+# Below this many pairs a merge is a plain double loop (NumPy's overhead would dominate).
+_SMALL_MERGE = 64
+
+
+def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high: int) -> dict:
+    """Every total p + o in [low, high], in the order of the pairs (p, o) taken partial's
+    entries first, then options' (both in insertion order), each total with the family
+    of its first pair. Large merges use NumPy sums over blocks of pairs; the order of the
+    pairs, hence the witness kept for each total, is the plain double loop's."""
+    merged: dict[int, tuple] = {}
+    if len(partial) * len(options) <= _SMALL_MERGE:
+        for p, p_family in partial.items():
+            for o, o_family in options.items():
+                total = p + o
+                if low <= total <= high and total not in merged:
+                    merged[total] = p_family + o_family
+        return merged
+    p_values = np.fromiter(partial, dtype=np.int64, count=len(partial))
+    o_values = np.fromiter(options, dtype=np.int64, count=len(options))
+    p_families, o_families = list(partial.values()), list(options.values())
+    width = len(o_values)
+    rows = max(1, (1 << 20) // width)
+    for start in range(0, len(p_values), rows):
+        totals = (p_values[start : start + rows, None] + o_values[None, :]).ravel()
+        hits = np.flatnonzero((totals >= low) & (totals <= high))
+        if not hits.size:
+            continue
+        found = totals[hits]
+        _, first = np.unique(found, return_index=True)
+        for at in np.sort(first).tolist():  # first pair of each total, in pair order
+            total = int(found[at])
+            if total not in merged:
+                row, column = divmod(int(hits[at]), width)
+                merged[total] = p_families[start + row] + o_families[column]
+    return merged
 
 
 def _reachable(children, value, residual, span, kid_bounds, blame, a, lo: int, hi: int) -> bool:
