@@ -308,7 +308,7 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
             return {}
         kids = children[node]
         rest_low, rest_high = kid_bounds[node]
-        partial = {residual[node]: ()}
+        partial = {residual[node]: None}
         for c in kids:
             c_low, c_high = span(c)
             rest_low -= min(0, c_low)
@@ -318,7 +318,7 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
             # c not taken, but part of its subtree: c contributes its own residual value.
             options = values_within(c, want_lo, want_hi) if children[c] else {}
             if want_lo <= value[c] <= want_hi:
-                options.setdefault(value[c], ())  # nothing of c taken
+                options.setdefault(value[c], None)  # nothing of c taken
             if want_lo <= 0 <= want_hi:
                 options[0] = (c,)  # c taken whole
             merged = _merge(partial, options, lo - rest_high, hi - rest_low)
@@ -349,8 +349,34 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         return (cut.culprit,)
     for difference in sorted(found, key=lambda d: (abs(d), d)):
         if not is_safe_difference(difference, k) and found[difference]:
-            return found[difference]
+            return _flattened(found[difference])
     return None
+
+
+# A family while it is searched: None (empty), (figure,) or (family, family), the two
+# joined in that order; a merge joins two families in constant time instead of copying
+# them (a family can hold thousands of figures).
+
+
+def _joined(first, second):
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return (first, second)
+
+
+def _flattened(family) -> tuple:
+    figures, stack = [], [family]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if len(node) == 1:
+            figures.append(node[0])
+        else:
+            stack.extend((node[1], node[0]))
+    return tuple(figures)
 
 
 # Below this many pairs a merge is a plain double loop (NumPy's overhead would dominate).
@@ -368,7 +394,7 @@ def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high:
             for o, o_family in options.items():
                 total = p + o
                 if low <= total <= high and total not in merged:
-                    merged[total] = p_family + o_family
+                    merged[total] = _joined(p_family, o_family)
         return merged
     p_values = np.fromiter(partial, dtype=np.int64, count=len(partial))
     o_values = np.fromiter(options, dtype=np.int64, count=len(options))
@@ -386,7 +412,7 @@ def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high:
             total = int(found[at])
             if total not in merged:
                 row, column = divmod(int(hits[at]), width)
-                merged[total] = p_families[start + row] + o_families[column]
+                merged[total] = _joined(p_families[start + row], o_families[column])
     return merged
 
 
