@@ -109,9 +109,12 @@ def test_same_decisions_on_many_nested_intervals(figures, k):
     assert_same(figures, k)
 
 
-@pytest.mark.parametrize("limit", [3, 12, 4096])
-def test_same_decisions_when_searches_are_cut_and_every_merge_is_vectorised(limit, monkeypatch):
+@pytest.mark.parametrize(("limit", "options"), [(3, 0), (12, 10**9), (4096, 0), (4096, 10**9)])
+def test_same_decisions_when_searches_are_cut_and_every_merge_is_vectorised(
+    limit, options, monkeypatch
+):
     monkeypatch.setattr(disclosure, "_SMALL_MERGE", 0)
+    monkeypatch.setattr(disclosure, "_SMALL_OPTIONS", options)
     monkeypatch.setattr(disclosure, "SEARCH_LIMIT", limit)
     monkeypatch.setattr(reference_disclosure, "SEARCH_LIMIT", limit)
 

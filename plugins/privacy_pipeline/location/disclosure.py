@@ -396,6 +396,8 @@ def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high:
                 if low <= total <= high and total not in merged:
                     merged[total] = _joined(p_family, o_family)
         return merged
+    if len(options) > _SMALL_OPTIONS:
+        return _merge_by_shifts(partial, options, low, high)
     p_values = np.fromiter(partial, dtype=np.int64, count=len(partial))
     o_values = np.fromiter(options, dtype=np.int64, count=len(options))
     p_families, o_families = list(partial.values()), list(options.values())
@@ -414,6 +416,43 @@ def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high:
                 row, column = divmod(int(hits[at]), width)
                 merged[total] = _joined(p_families[start + row], o_families[column])
     return merged
+
+
+# Past this many options, a merge shifts the options' bitset once per partial value
+# instead of summing every pair.
+_SMALL_OPTIONS = 16
+
+
+def _merge_by_shifts(partial: dict, options: dict, low: int, high: int) -> dict:
+    """:func:`_merge` for many options: the first pair (p, o) of a total is the one with
+    the earliest p whose shifted options reach it (o is then total - p), so the partial
+    values are walked in order, each adding the totals no earlier one reached; the totals
+    are then ordered by (position of p, position of o), the double loop's order."""
+    o_base = min(options)
+    o_bits = 0
+    for o in options:
+        o_bits |= 1 << (o - o_base)
+    o_position = {o: j for j, o in enumerate(options)}
+    window = (1 << (high - low + 1)) - 1 if high >= low else 0
+    reached = 0
+    entries = []
+    p_families = []
+    for i, (p, p_family) in enumerate(partial.items()):
+        p_families.append(p_family)
+        shift = p + o_base - low
+        shifted = o_bits << shift if shift >= 0 else o_bits >> -shift
+        new = shifted & window & ~reached
+        if not new:
+            continue
+        reached |= new
+        while new:
+            lowest = new & -new
+            total = low + lowest.bit_length() - 1
+            entries.append((i, o_position[total - p], total))
+            new ^= lowest
+    entries.sort()
+    o_families = list(options.values())
+    return {total: _joined(p_families[i], o_families[j]) for i, j, total in entries}
 
 
 def _reachable(children, value, residual, span, kid_bounds, blame, a, lo: int, hi: int) -> bool:
