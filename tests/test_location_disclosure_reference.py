@@ -137,3 +137,38 @@ def test_the_reference_is_not_the_production_module():
     assert reference_disclosure.audit is not audit
     assert reference_disclosure.containment is not disclosure.containment
     assert np  # numpy arrays are what both compare
+
+
+def assert_same_witnesses(figures: list[Figure], k: int) -> None:
+    """Every family search (before any repair) names the same witness, figure for figure
+    and in the same order: the witness decides which figure a repair suppresses."""
+    order = sorted(range(len(figures)), key=lambda i: reference_disclosure._rank(figures[i]))
+    rank = {i: r for r, i in enumerate(order)}
+    status = {i: disclosure.PUBLISHED for i in range(len(figures))}
+    supersets = reference_disclosure.containment(figures, order)
+    assert disclosure.containment(figures, order) == supersets
+    for a in order:
+        members = [
+            b
+            for b in order
+            if a in supersets[b] and reference_disclosure._above(figures, rank, a, b)
+        ]
+        for which in range(2):
+            args = (figures, rank, supersets, status, a, members, which, k)
+            assert disclosure._unsafe_family(*args) == reference_disclosure._unsafe_family(*args)
+
+
+@pytest.mark.parametrize("options", [0, 10**9])
+def test_same_witnesses_in_every_family_search(options, monkeypatch):
+    monkeypatch.setattr(disclosure, "_SMALL_MERGE", 0)
+    monkeypatch.setattr(disclosure, "_SMALL_OPTIONS", options)
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        figures=st.one_of(interval_figures(), block_figures(), world_figures()),
+        k=st.integers(2, 30),
+    )
+    def check(figures, k):
+        assert_same_witnesses(figures, k)
+
+    check()
