@@ -1101,6 +1101,10 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     values = [int(value) for _, _, value in figures]
     people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
     inside = figures_inside(people)
+    holders: list[list[int]] = [[] for _ in figures]  # the figures each one is inside
+    for a, held_inside in enumerate(inside):
+        for b in held_inside:
+            holders[b].append(a)
     found, unsearched = [], []
     total_budget = [GATE_SEARCH_TOTAL_BUDGET]
     overlap_cache: dict[tuple[int, int], bool] = {}
@@ -1108,7 +1112,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     def overlap(i: int, j: int) -> bool:
         pair = (min(i, j), max(i, j))
         if pair not in overlap_cache:
-            overlap_cache[pair] = bool(np.intersect1d(people[i], people[j]).size)
+            overlap_cache[pair] = share_someone(people[i], people[j])
         return overlap_cache[pair]
 
     def bigger(i: int, j: int) -> bool:  # a strict order, so equal sets are not circular
@@ -1126,7 +1130,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
         cover = [
             b
             for b in members
-            if not any(b in inside[m] and bigger(m, b) for m in member_set if m != b)
+            if not any(m in member_set and m != b and bigger(m, b) for m in holders[b])
         ]
         residual = values[a] - sum(values[b] for b in cover)
         if len(cover) >= 2 and reveals_fewer_than_k(residual, k):  # one: pairwise above
@@ -1148,10 +1152,23 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     return found, unsearched
 
 
+def share_someone(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two sorted arrays of unique people have one in common (a binary search of
+    the smaller one's people in the larger)."""
+    if len(first) > len(second):
+        first, second = second, first
+    if not len(first):
+        return False
+    at = np.minimum(np.searchsorted(second, first), len(second) - 1)
+    return bool((second[at] == first).any())
+
+
 def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     """For each figure, the other figures whose people are a subset of its people. An
     inverted index (memberships sorted by person) narrows the candidates to the figures
-    holding both the first and the last person of the smaller one."""
+    holding both the first and the last person of the smaller one; each candidate outer
+    figure then marks its people once in a boolean array, and all the figures that may be
+    inside it are tested by one gather of that array."""
     inside: list[list[int]] = [[] for _ in people]
     if not any(len(p) for p in people):
         return inside
@@ -1159,16 +1176,28 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     person = np.concatenate(people)
     order = np.argsort(person, kind="stable")
     person, owner = person[order], owner[order]
+    lowest = int(person[0])
 
     def holders(who: int) -> np.ndarray:
         return owner[np.searchsorted(person, who, "left") : np.searchsorted(person, who, "right")]
 
+    candidates: list[list[int]] = [[] for _ in people]  # outer figure -> possible inner ones
     for b, p in enumerate(people):
         if not len(p):
             continue
-        for a in np.intersect1d(holders(int(p[0])), holders(int(p[-1]))).tolist():
-            if a != b and len(people[a]) >= len(p) and np.isin(p, people[a]).all():
+        first, last = holders(int(p[0])), holders(int(p[-1]))
+        for a in np.intersect1d(first, last, assume_unique=True).tolist():
+            if a != b and len(people[a]) >= len(p):
+                candidates[a].append(b)
+    marked = np.zeros(int(person[-1]) - lowest + 1, dtype=bool)
+    for a, inner in enumerate(candidates):
+        if not inner:
+            continue
+        marked[people[a] - lowest] = True
+        for b in inner:
+            if marked[people[b] - lowest].all():
                 inside[a].append(b)
+        marked[people[a] - lowest] = False
     return inside
 
 

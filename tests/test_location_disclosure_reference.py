@@ -1,19 +1,38 @@
-"""The production disclosure auditor decides exactly what the frozen reference decides.
+"""The production disclosure auditor against the frozen reference.
 
 tests/support/reference_disclosure.py is the auditor as it was before it was made to
-scale; the fast one must give every figure the same status on any input (random worlds
-of presence, events, visits and moves; random unions of blocks of people, with ties,
-nesting, overlaps, noisy released values and held figures; k from 2 to 30; a small
-search limit so that cut searches are compared too).
+scale (commit 05353e8): an exact family search that keeps a witness family for every
+reachable value. The production search keeps sets of values as bitsets and traces one
+family back only for the difference it reports, so the figure a repair suppresses may
+differ from the reference's. What must hold on any input (random worlds of presence,
+events, visits and moves; random unions of blocks of people, with ties, nesting,
+overlaps, noisy released values and held figures; k from 2 to 30; cut searches):
+
+- the same primary suppressions, and the same answer to "is there an unsafe family";
+- every family the production search reports is one: figures inside A, a forest
+  antichain, whose difference with A is the unsafe value it names;
+- the release it decides is safe by the reference's own search (no family of published
+  figures reveals fewer than k);
+- it suppresses about as much as the reference (seeded worlds, totals compared).
 """
 
 from __future__ import annotations
+
+import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from privacy_pipeline.location import disclosure
-from privacy_pipeline.location.disclosure import Figure, FigureKey, audit, people_array
+from privacy_pipeline.location.disclosure import (
+    PUBLISHED,
+    SUPPRESSED_BELOW_K,
+    SUPPRESSED_COMPLEMENTARY,
+    Figure,
+    FigureKey,
+    audit,
+    people_array,
+)
 
 from tests.support import reference_disclosure
 from tests.test_location_visits_disclosure import every_figure, worlds_with_homes
@@ -82,9 +101,51 @@ def decorate(draw, key, who) -> Figure:
     return Figure(key, people_array(who), released, held)
 
 
-def assert_same(figures: list[Figure], k: int) -> None:
+def forest(figures: list[Figure]):
+    order = sorted(range(len(figures)), key=lambda i: reference_disclosure._rank(figures[i]))
+    rank = {i: r for r, i in enumerate(order)}
+    return order, rank, reference_disclosure.containment(figures, order)
+
+
+def members_of(figures, rank, supersets, order, a, status) -> list[int]:
+    return [
+        b
+        for b in order
+        if status[b] == PUBLISHED
+        and a in supersets[b]
+        and reference_disclosure._above(figures, rank, a, b)
+    ]
+
+
+def unsafe_families_left(figures: list[Figure], decided: dict, k: int) -> list:
+    """Families of the release that the reference's exact search still finds unsafe
+    (a family held entirely by recipients under a held figure was audited before)."""
+    order, rank, supersets = forest(figures)
+    status = {
+        i: PUBLISHED if figure.held or decided[figure.key] == PUBLISHED else "withheld"
+        for i, figure in enumerate(figures)
+    }
+    left = []
+    for a in order:
+        if status[a] != PUBLISHED:
+            continue
+        members = members_of(figures, rank, supersets, order, a, status)
+        for which in range(2):
+            witness = reference_disclosure._unsafe_family(
+                figures, rank, supersets, status, a, members, which, k
+            )
+            if witness and not (figures[a].held and all(figures[b].held for b in witness)):
+                left.append((figures[a].key, [figures[b].key for b in witness]))
+    return left
+
+
+def assert_safe(figures: list[Figure], k: int) -> dict:
+    decided = audit(figures, k)
     expected = reference_disclosure.audit(figures, k)
-    assert audit(figures, k) == expected
+    below = {key for key, status in decided.items() if status == SUPPRESSED_BELOW_K}
+    assert below == {key for key, status in expected.items() if status == SUPPRESSED_BELOW_K}
+    assert unsafe_families_left(figures, decided, k) == []
+    return decided
 
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
@@ -92,44 +153,35 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(
 
 @SETTINGS
 @given(figures=world_figures(), k=st.integers(2, 30))
-def test_same_decisions_on_random_worlds(figures, k):
-    assert_same(figures, k)
+def test_safe_releases_of_random_worlds(figures, k):
+    assert_safe(figures, k)
 
 
 @SETTINGS
 @given(figures=block_figures(), k=st.integers(2, 30))
-def test_same_decisions_on_random_unions_of_blocks(figures, k):
-    assert_same(figures, k)
+def test_safe_releases_of_random_unions_of_blocks(figures, k):
+    assert_safe(figures, k)
 
 
 @SETTINGS
 @given(figures=interval_figures(), k=st.integers(2, 30))
-def test_same_decisions_on_many_nested_intervals(figures, k):
-    assert_same(figures, k)
+def test_safe_releases_of_many_nested_intervals(figures, k):
+    assert_safe(figures, k)
 
 
-@pytest.mark.parametrize(("limit", "options"), [(3, 0), (12, 10**9), (4096, 0), (4096, 10**9)])
-def test_same_decisions_when_searches_are_cut_and_every_merge_is_vectorised(
-    limit, options, monkeypatch
-):
-    monkeypatch.setattr(disclosure, "_SMALL_MERGE", 0)
-    monkeypatch.setattr(disclosure, "_SMALL_OPTIONS", options)
+@pytest.mark.parametrize("limit", [3, 12])
+def test_a_cut_search_suppresses_more_never_less(limit, monkeypatch):
+    """Searches cut early (tiny SEARCH_LIMIT) are deemed unsafe: the release stays safe by
+    the reference's uncut search."""
     monkeypatch.setattr(disclosure, "SEARCH_LIMIT", limit)
-    monkeypatch.setattr(reference_disclosure, "SEARCH_LIMIT", limit)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(figures=block_figures(), k=st.integers(2, 30))
+    @given(figures=st.one_of(block_figures(), interval_figures()), k=st.integers(2, 30))
     def check(figures, k):
-        assert_same(figures, k)
+        decided = audit(figures, k)
+        assert unsafe_families_left(figures, decided, k) == []
 
     check()
-
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(figures=interval_figures(), k=st.integers(2, 30))
-    def check_intervals(figures, k):
-        assert_same(figures, k)
-
-    check_intervals()
 
 
 def test_the_reference_is_not_the_production_module():
@@ -137,36 +189,59 @@ def test_the_reference_is_not_the_production_module():
     assert reference_disclosure.containment is not disclosure.containment
 
 
-def assert_same_witnesses(figures: list[Figure], k: int) -> None:
-    """Every family search (before any repair) names the same witness, figure for figure
-    and in the same order: the witness decides which figure a repair suppresses."""
-    order = sorted(range(len(figures)), key=lambda i: reference_disclosure._rank(figures[i]))
-    rank = {i: r for r, i in enumerate(order)}
-    status = {i: disclosure.PUBLISHED for i in range(len(figures))}
-    supersets = reference_disclosure.containment(figures, order)
-    assert disclosure.containment(figures, order) == supersets
+def assert_reported_families_are_unsafe(figures: list[Figure], k: int) -> None:
+    """Before any repair, for every A: the production search finds an unsafe family
+    exactly when the reference does (where nothing is held: under a held A, a family
+    recipients hold whole was audited before and is not reported), and the family it
+    names is made of A's members, each once, with an unsafe difference."""
+    order, rank, supersets = forest(figures)
+    status = {i: PUBLISHED for i in range(len(figures))}
     for a in order:
-        members = [
-            b
-            for b in order
-            if a in supersets[b] and reference_disclosure._above(figures, rank, a, b)
-        ]
+        members = members_of(figures, rank, supersets, order, a, status)
         for which in range(2):
             args = (figures, rank, supersets, status, a, members, which, k)
-            assert disclosure._unsafe_family(*args) == reference_disclosure._unsafe_family(*args)
+            found = disclosure._unsafe_family(*args)
+            if not any(figures[m].held for m in [a, *members]):
+                assert bool(found) == bool(reference_disclosure._unsafe_family(*args))
+            if not found or len(found) == 1 and found[0] not in members:
+                continue
+            assert len(set(found)) == len(found) and set(found) <= set(members)
+            assert any(not figures[b].held for b in found) or not figures[a].held
+            difference = figures[a].values[which] - sum(figures[b].values[which] for b in found)
+            # A cut search blames one figure without naming a family.
+            assert not disclosure.is_safe_difference(difference, k) or len(found) == 1
 
 
-@pytest.mark.parametrize("options", [0, 10**9])
-def test_same_witnesses_in_every_family_search(options, monkeypatch):
-    monkeypatch.setattr(disclosure, "_SMALL_MERGE", 0)
-    monkeypatch.setattr(disclosure, "_SMALL_OPTIONS", options)
-
+def test_reported_families_are_unsafe_families():
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         figures=st.one_of(interval_figures(), block_figures(), world_figures()),
         k=st.integers(2, 30),
     )
     def check(figures, k):
-        assert_same_witnesses(figures, k)
+        assert_reported_families_are_unsafe(figures, k)
 
     check()
+
+
+def test_suppresses_about_as_much_as_the_reference():
+    """On seeded random inputs the repairs of the fast search, which pick their family
+    differently, withhold about as many figures as the reference's."""
+    rng = random.Random(20261201)
+    ours = reference = 0
+    for _ in range(150):
+        population = rng.randint(20, 160)
+        figures = [Figure(FigureKey("visitors_daily", "province", "all", None),
+                          people_array(range(population)))]  # fmt: skip
+        for n in range(rng.randint(1, 30)):
+            start = rng.randint(0, population - 1)
+            length = rng.randint(1, min(60, population - start))
+            key = FigureKey(rng.choice(TABLES), rng.choice(LEVELS), f"i{n}", n % 3)
+            figures.append(Figure(key, people_array(range(start, start + length))))
+        k = rng.randint(2, 30)
+        ours += sum(s == SUPPRESSED_COMPLEMENTARY for s in audit(figures, k).values())
+        reference += sum(
+            s == SUPPRESSED_COMPLEMENTARY for s in reference_disclosure.audit(figures, k).values()
+        )
+    assert reference > 50  # the inputs do call for repairs
+    assert ours <= 1.1 * reference

@@ -276,7 +276,12 @@ def _enforce(figures, rank, supersets, subsets, status, a: int, k: int) -> None:
 
 
 def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tuple | None:
-    """A family of published figures inside ``a`` whose difference with ``a`` is unsafe."""
+    """A family of published figures inside ``a`` whose difference with ``a`` is unsafe.
+
+    The figures inside ``a`` form a forest (each under the smallest member holding it);
+    the values ``a`` minus a family can take are found as bitsets (:class:`_Search`), and
+    one family reaching the unsafe difference closest to zero is traced back through the
+    bitsets kept at every merge."""
     if not members:
         return None
     member_set = set(members)
@@ -287,246 +292,206 @@ def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tu
         ]
         parent = min(parents, key=lambda p: (len(figures[p].people), -rank[p]), default=a)
         children[parent].append(m)
-    value = {m: figures[m].values[which] for m in children}
-    residual = {m: value[m] - sum(value[c] for c in kids) for m, kids in children.items()}
-    bounds: dict[int, tuple[int, int]] = {}
-    # Per node: the sums over its children of min(0, low) and max(0, high).
-    kid_bounds: dict[int, tuple[int, int]] = {}
-
-    def span(node: int) -> tuple[int, int]:
-        """(min, max) of node's value with some family of its subtree taken out."""
-        if node not in bounds:
-            kid_low = kid_high = 0
-            for c in children[node]:
-                c_low, c_high = span(c)
-                kid_low, kid_high = kid_low + min(0, c_low), kid_high + max(0, c_high)
-            kid_bounds[node] = (kid_low, kid_high)
-            bounds[node] = (residual[node] + kid_low, residual[node] + kid_high)
-        return bounds[node]
-
-    def values_within(node: int, lo: int, hi: int) -> dict[int, tuple]:
-        """Values node - sum(family) in [lo, hi], node itself not taken, with a witness."""
-        low, high = span(node)
-        if high < lo or low > hi:
-            return {}
-        kids = children[node]
-        rest_low, rest_high = kid_bounds[node]
-        partial = {residual[node]: None}
-        for c in kids:
-            c_low, c_high = span(c)
-            rest_low -= min(0, c_low)
-            rest_high -= max(0, c_high)
-            p_low, p_high = min(partial), max(partial)
-            want_lo, want_hi = lo - p_high - rest_high, hi - p_low - rest_low
-            # c not taken, but part of its subtree: c contributes its own residual value.
-            options = values_within(c, want_lo, want_hi) if children[c] else {}
-            if want_lo <= value[c] <= want_hi:
-                options.setdefault(value[c], None)  # nothing of c taken
-            if want_lo <= 0 <= want_hi:
-                options[0] = (c,)  # c taken whole
-            merged = _merge(partial, options, lo - rest_high, hi - rest_low)
-            if len(merged) > SEARCH_LIMIT:
-                # Too many families to enumerate: deem unsafe, blame the smallest figure.
-                raise _SearchCut(blame(c))
-            partial = merged
-            if not partial:
-                return {}
-        return {v: family for v, family in partial.items() if lo <= v <= hi}
-
-    def blame(c: int) -> int:
-        """A cut search is deemed unsafe; the smallest suppressible figure of the
-        subtree where it was cut is blamed."""
-        blamable = [b for b in _subtree(children, c) if not figures[b].held] or [c]
-        return min(blamable, key=lambda b: (value[b], rank[b]))
-
+    search = _Search(figures, rank, children, which, a)
     try:
-        if not _reachable(children, value, residual, span, kid_bounds, blame, a, -(k - 1), k - 1):
-            # No value but 0 within k of zero: the search below would find nothing.
-            return None
-    except _SearchCut as cut:
-        # Cut at the same place as the search below would be (same sets of values).
-        return (cut.culprit,)
-    try:
-        found = values_within(a, -(k - 1), k - 1)
+        found = search.within(a, -(k - 1), k - 1)
     except _SearchCut as cut:
         return (cut.culprit,)
-    for difference in sorted(found, key=lambda d: (abs(d), d)):
-        if not is_safe_difference(difference, k) and found[difference]:
-            return _flattened(found[difference])
+    if found is None:
+        return None
+    base, bits, fresh_bits, trace = found
+    reachable = [base + offset for offset in _offsets(bits)]
+    for difference in sorted(reachable, key=lambda d: (abs(d), d)):
+        if is_safe_difference(difference, k):
+            continue
+        if _has(base, fresh_bits, difference):
+            # A family with a figure recipients do not hold yet: a repair can fall there.
+            return tuple(search.family(trace, difference, fresh=True))
+        if not figures[a].held:
+            # Only families recipients hold already reach it: ``a`` itself must go.
+            family = search.family(trace, difference, fresh=False)
+            if family:
+                return tuple(family)
     return None
 
 
-# A family while it is searched: None (empty), (figure,) or (family, family), the two
-# joined in that order; a merge joins two families in constant time instead of copying
-# them (a family can hold thousands of figures).
+def _offsets(bits: int) -> list[int]:
+    """The positions of the set bits of ``bits``, lowest first."""
+    found = []
+    while bits:
+        lowest = bits & -bits
+        found.append(lowest.bit_length() - 1)
+        bits ^= lowest
+    return found
 
 
-def _joined(first, second):
-    if first is None:
-        return second
-    if second is None:
-        return first
-    return (first, second)
+def _has(base: int, bits: int, v: int) -> bool:
+    return v >= base and (bits >> (v - base)) & 1 == 1
 
 
-def _flattened(family) -> tuple:
-    figures, stack = [], [family]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        if len(node) == 1:
-            figures.append(node[0])
-        else:
-            stack.extend((node[1], node[0]))
-    return tuple(figures)
+class _Search:
+    """The values ``node`` minus a family of figures of its subtree can take within a
+    window, as sets of integers held in Python ints (bit i for value base + i): merging a
+    child's options into the partial sums is one shift per value of the smaller set.
 
+    Values far from the window are pruned with each subtree's (min, max); where a set
+    grows beyond ``SEARCH_LIMIT`` values the search is cut (_SearchCut, blaming the
+    smallest suppressible figure of the subtree being merged). Every merge keeps its
+    operands (a trace), so that one family reaching a chosen value is read back from them
+    without storing a family per value."""
 
-# Below this many pairs a merge is a plain double loop (NumPy's overhead would dominate).
-_SMALL_MERGE = 64
+    def __init__(self, figures, rank, children, which, root) -> None:
+        self.figures, self.rank, self.children, self.root = figures, rank, children, root
+        self.held = {m for m in children if figures[m].held}
+        self.value = {m: figures[m].values[which] for m in children}
+        self.residual = {
+            m: self.value[m] - sum(self.value[c] for c in kids) for m, kids in children.items()
+        }
+        self.bounds: dict[int, tuple[int, int]] = {}
+        # Per node: the sums over its children of min(0, low) and max(0, high).
+        self.kid_bounds: dict[int, tuple[int, int]] = {}
 
+    def span(self, node: int) -> tuple[int, int]:
+        """(min, max) of node's value with some family of its subtree taken out."""
+        if node not in self.bounds:
+            kid_low = kid_high = 0
+            for c in self.children[node]:
+                c_low, c_high = self.span(c)
+                kid_low, kid_high = kid_low + min(0, c_low), kid_high + max(0, c_high)
+            self.kid_bounds[node] = (kid_low, kid_high)
+            residual = self.residual[node]
+            self.bounds[node] = (residual + kid_low, residual + kid_high)
+        return self.bounds[node]
 
-def _merge(partial: dict[int, tuple], options: dict[int, tuple], low: int, high: int) -> dict:
-    """Every total p + o in [low, high], in the order of the pairs (p, o) taken partial's
-    entries first, then options' (both in insertion order), each total with the family
-    of its first pair. Large merges use NumPy sums over blocks of pairs; the order of the
-    pairs, hence the witness kept for each total, is the plain double loop's."""
-    merged: dict[int, tuple] = {}
-    if len(partial) * len(options) <= _SMALL_MERGE:
-        for p, p_family in partial.items():
-            for o, o_family in options.items():
-                total = p + o
-                if low <= total <= high and total not in merged:
-                    merged[total] = _joined(p_family, o_family)
-        return merged
-    if len(options) > _SMALL_OPTIONS:
-        return _merge_by_shifts(partial, options, low, high)
-    p_values = np.fromiter(partial, dtype=np.int64, count=len(partial))
-    o_values = np.fromiter(options, dtype=np.int64, count=len(options))
-    p_families, o_families = list(partial.values()), list(options.values())
-    width = len(o_values)
-    rows = max(1, (1 << 20) // width)
-    for start in range(0, len(p_values), rows):
-        totals = (p_values[start : start + rows, None] + o_values[None, :]).ravel()
-        hits = np.flatnonzero((totals >= low) & (totals <= high))
-        if not hits.size:
-            continue
-        found = totals[hits]
-        _, first = np.unique(found, return_index=True)
-        for at in np.sort(first).tolist():  # first pair of each total, in pair order
-            total = int(found[at])
-            if total not in merged:
-                row, column = divmod(int(hits[at]), width)
-                merged[total] = _joined(p_families[start + row], o_families[column])
-    return merged
-
-
-# Past this many options, a merge shifts the options' bitset once per partial value
-# instead of summing every pair.
-_SMALL_OPTIONS = 16
-
-
-def _merge_by_shifts(partial: dict, options: dict, low: int, high: int) -> dict:
-    """:func:`_merge` for many options: the first pair (p, o) of a total is the one with
-    the earliest p whose shifted options reach it (o is then total - p), so the partial
-    values are walked in order, each adding the totals no earlier one reached; the totals
-    are then ordered by (position of p, position of o), the double loop's order."""
-    o_base = min(options)
-    o_bits = 0
-    for o in options:
-        o_bits |= 1 << (o - o_base)
-    o_position = {o: j for j, o in enumerate(options)}
-    window = (1 << (high - low + 1)) - 1 if high >= low else 0
-    reached = 0
-    entries = []
-    p_families = []
-    for i, (p, p_family) in enumerate(partial.items()):
-        p_families.append(p_family)
-        shift = p + o_base - low
-        shifted = o_bits << shift if shift >= 0 else o_bits >> -shift
-        new = shifted & window & ~reached
-        if not new:
-            continue
-        reached |= new
-        while new:
-            lowest = new & -new
-            total = low + lowest.bit_length() - 1
-            entries.append((i, o_position[total - p], total))
-            new ^= lowest
-    entries.sort()
-    o_families = list(options.values())
-    return {total: _joined(p_families[i], o_families[j]) for i, j, total in entries}
-
-
-def _reachable(children, value, residual, span, kid_bounds, blame, a, lo: int, hi: int) -> bool:
-    """Whether ``values_within(a, lo, hi)`` of :func:`_unsafe_family` would hold any value
-    but 0, without its witnesses: the same sets of values, pruned by the same windows, as
-    bitsets (a Python int per set, bit i for value base + i), so that merging two sets is
-    one shift per value of the smaller one instead of one dict entry per pair of values.
-    Raises _SearchCut, with the same culprit, exactly where that search is cut. Only the
-    search's answer "nothing unsafe" is taken from here; any other answer is left to the
-    search itself, which picks the witness."""
-
-    def add(found: tuple[int, int] | None, v: int) -> tuple[int, int]:
-        if found is None:
-            return (v, 1)
-        base, bits = found
-        if v < base:
-            return (v, (bits << (base - v)) | 1)
-        return (base, bits | (1 << (v - base)))
-
-    def clip(base: int, bits: int, low: int, high: int) -> tuple[int, int] | None:
-        if high < base:
-            return None
-        if low > base:
-            bits >>= low - base
-            base = low
-        bits &= (1 << (high - base + 1)) - 1
-        return (base, bits) if bits else None
-
-    def within(node: int, lo: int, hi: int) -> tuple[int, int] | None:
-        low, high = span(node)
+    def within(self, node: int, lo: int, hi: int) -> tuple[int, int, int, tuple] | None:
+        """(base, bits, fresh bits, trace) of the values node - sum(family) in [lo, hi],
+        node itself not taken (None if there is none); the fresh bits are the values
+        reached by a family holding at least one figure that is not held."""
+        low, high = self.span(node)
         if high < lo or low > hi:
             return None
-        rest_low, rest_high = kid_bounds[node]
-        p_base, p_bits = residual[node], 1
+        children, value, held = self.children, self.value, self.held
+        rest_low, rest_high = self.kid_bounds[node]
+        p_base, p_bits, p_fresh = self.residual[node], 1, 0
+        steps = []
         for c in children[node]:
-            c_low, c_high = span(c)
+            c_low, c_high = self.span(c)
             rest_low -= min(0, c_low)
             rest_high -= max(0, c_high)
             p_low = p_base + (p_bits & -p_bits).bit_length() - 1
             p_high = p_base + p_bits.bit_length() - 1
             want_lo, want_hi = lo - p_high - rest_high, hi - p_low - rest_low
-            options = within(c, want_lo, want_hi) if children[c] else None
-            for v in (value[c], 0):
-                if want_lo <= v <= want_hi:
-                    options = add(options, v)
-            if options is None:
-                return None
-            o_base, o_bits = options
-            if o_bits.bit_count() <= p_bits.bit_count():
-                walk, keep, walk_base, keep_base = o_bits, p_bits, o_base, p_base
+            below = self.within(c, want_lo, want_hi) if children[c] else None
+            if below is None:
+                o_base, o_bits, o_fresh = None, 0, 0
             else:
-                walk, keep, walk_base, keep_base = p_bits, o_bits, p_base, o_base
-            merged = 0
-            while walk:
-                lowest = walk & -walk
-                merged |= keep << (lowest.bit_length() - 1)
-                walk ^= lowest
-            kept = clip(walk_base + keep_base, merged, lo - rest_high, hi - rest_low)
+                o_base, o_bits, o_fresh = below[:3]
+            if want_lo <= value[c] <= want_hi:  # nothing of c taken
+                o_base, o_bits, o_fresh = _add(o_base, o_bits, o_fresh, value[c], False)
+            if want_lo <= 0 <= want_hi:  # c taken whole
+                o_base, o_bits, o_fresh = _add(o_base, o_bits, o_fresh, 0, c not in held)
+            if o_base is None:
+                return None
+            merged = _sums(p_bits, o_bits)
+            # Fresh sums: a fresh partial with any option, or any partial with a fresh one.
+            fresh = _sums(p_fresh, o_bits) | _sums(p_bits, o_fresh) if p_fresh or o_fresh else 0
+            kept = _clip(o_base + p_base, merged, fresh, lo - rest_high, hi - rest_low)
             if kept is None:
                 return None
-            p_base, p_bits = kept
+            steps.append((c, p_base, p_bits, p_fresh, (want_lo, want_hi), below))
+            p_base, p_bits, p_fresh = kept
             if p_bits.bit_count() > SEARCH_LIMIT:
-                raise _SearchCut(blame(c))
-        return clip(p_base, p_bits, lo, hi)
+                raise _SearchCut(self.blame(c))
+        found = _clip(p_base, p_bits, p_fresh, lo, hi)
+        return None if found is None else (*found, (node, steps))
 
-    found = within(a, lo, hi)
-    if found is None:
-        return False
-    base, bits = found
-    only_zero = bits & (bits - 1) == 0 and base + bits.bit_length() - 1 == 0
-    return not only_zero
+    def family(self, trace: tuple, target: int, fresh: bool) -> list[int]:
+        """Figures of a family taking ``target`` out of the traced node (with ``fresh``,
+        one holding a figure that is not held): at each merge, from the last, an option
+        of the child whose complement the partial sums before it reach; a child's own
+        value (nothing of it taken) first, then a value with part of its subtree taken
+        (smallest first), then the child taken whole."""
+        node, steps = trace
+        taken = []
+        for c, p_base, p_bits, p_fresh, window, below in reversed(steps):
+            # (must the option be fresh, what the partial sums before it must reach):
+            # while a fresh figure is still owed, the rest of the family or this option
+            # brings it.
+            attempts = ((False, p_fresh), (True, p_bits)) if fresh else ((False, p_bits),)
+            for option_fresh, rest in attempts:
+                chosen = self._option(c, option_fresh, window, p_base, rest, target, below, taken)
+                if chosen is not None:
+                    target -= chosen
+                    fresh = fresh and not option_fresh
+                    break
+            else:  # pragma: no cover - every traced value has an option
+                raise AssertionError(f"no option of figure {c} reaches {target}")
+        return taken
+
+    def _option(self, c, fresh, window, p_base, rest, target, below, taken) -> int | None:
+        """A value o child c can contribute (with ``fresh``, through a figure that is not
+        held) such that ``rest`` holds target - o; the figures it takes join ``taken``."""
+        low, high = window
+        own = self.value[c]
+        if not fresh and low <= own <= high and _has(p_base, rest, target - own):
+            return own
+        if below is not None:
+            b_base, b_bits, b_fresh, b_trace = below
+            for offset in _offsets(b_fresh if fresh else b_bits):
+                o = b_base + offset
+                if _has(p_base, rest, target - o):
+                    taken.extend(self.family(b_trace, o, fresh))
+                    return o
+        whole_ok = not fresh or c not in self.held
+        if whole_ok and low <= 0 <= high and _has(p_base, rest, target):
+            taken.append(c)
+            return 0
+        return None
+
+    def blame(self, c: int) -> int:
+        """A cut search is deemed unsafe; the smallest suppressible figure of the subtree
+        where it was cut is blamed."""
+        fresh = [b for b in _subtree(self.children, c) if b not in self.held]
+        if not fresh:
+            # Recipients hold that whole subtree: a family beyond the cut may still be
+            # unsafe, so the smallest figure of the search that is not held goes.
+            fresh = [b for b in self.children if b != self.root and b not in self.held]
+        return min(fresh or [c], key=lambda b: (self.value[b], self.rank[b]))
+
+
+def _add(base: int | None, bits: int, fresh: int, v: int, is_fresh: bool) -> tuple:
+    """The sets (base, bits, fresh) with value v added (to the fresh ones too if so)."""
+    if base is None:
+        return (v, 1, int(is_fresh))
+    if v < base:
+        bits, fresh, base = bits << (base - v), fresh << (base - v), v
+    bit = 1 << (v - base)
+    return (base, bits | bit, fresh | bit if is_fresh else fresh)
+
+
+def _sums(walk: int, keep: int) -> int:
+    """Every sum of one value of each set (offsets from the sum of their bases): one
+    shift of the larger set per value of the smaller."""
+    if walk.bit_count() > keep.bit_count():
+        walk, keep = keep, walk
+    merged = 0
+    while walk:
+        lowest = walk & -walk
+        merged |= keep << (lowest.bit_length() - 1)
+        walk ^= lowest
+    return merged
+
+
+def _clip(base: int, bits: int, fresh: int, low: int, high: int) -> tuple[int, int, int] | None:
+    if high < base:
+        return None
+    if low > base:
+        bits >>= low - base
+        fresh >>= low - base
+        base = low
+    mask = (1 << (high - base + 1)) - 1
+    bits &= mask
+    return (base, bits, fresh & mask) if bits else None
 
 
 class _SearchCut(Exception):
