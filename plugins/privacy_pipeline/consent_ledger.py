@@ -40,6 +40,7 @@ from privacy_pipeline.contract import ENUM, TIMESTAMP
 from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +226,7 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
         ).fetchall()
         report.missing_by_purpose = {purpose: n for purpose, n in missing}
         report.missing_events = sum(report.missing_by_purpose.values())
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             report.new_events, report.new_conflicts = apply_delivery(con, ctx)
             con.execute(
                 f"insert into {LEDGER}.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -242,10 +242,6 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
                     json.dumps(report.missing_by_purpose),
                 ],
             )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         report.ledger_events_after = scalar(con, f"select count(*) from {LEDGER}.events")
         report.open_conflicts = scalar(
             con, f"select count(*) from {LEDGER}.conflicts where resolved_at is null"

@@ -47,6 +47,7 @@ from privacy_pipeline.publish import (
     write_exports,
 )
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +247,7 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
         )
         if definitions := segment_definitions(ctx):
             con.executemany("insert into segment_defs values (?, ?, ?)", definitions)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             affected = "marketing.interest_evidence" in tables
             con.execute(
                 "create temp table affected_interests as "
@@ -273,11 +273,6 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
                     removed.setdefault(run_date.isoformat(), {})[table] = rows
                 con.execute(f"delete from {source} where {predicate}")
             record_withdrawals(con, ctx, removed)
-            con.execute("commit")
-        except Exception:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            raise
     finally:
         con.close()
     return removed
