@@ -102,11 +102,12 @@ def test_first_headers_only_delivery_is_accepted_then_refused_once_a_ledger_is_k
 def test_an_omitted_event_is_kept_reported_and_a_changed_one_is_a_conflict(tmp_path):
     warehouse = tmp_path / "warehouse"
     load(tmp_path / "l1", warehouse, "r1", {"privacy_preferences": EVENTS})
-    # A re-export that only reformats an event (case, another offset for the same instant)
-    # is the same event, not a conflict.
+    # A re-export that only reformats an event (case, accents, look-alike letters, another
+    # dash, another offset for the same instant) is the same event, not a conflict.
     reformatted = [
         {**EVENTS[0], "choice": "OPT_OUT", "recorded_at": "2024-01-01T09:00:00Z"},
-        *EVENTS[1:],
+        {**EVENTS[1], "purpose": "Partner \u2013 Offers", "choice": "\u00d3pt-\u0456n"},
+        *EVENTS[2:],
     ]
     again = load(tmp_path / "l2", warehouse, "r2", {"privacy_preferences": reformatted})
     assert merge_report(again)["new_events"] == 0 and merge_report(again)["new_conflicts"] == 0
@@ -136,6 +137,22 @@ def test_an_omitted_event_is_kept_reported_and_a_changed_one_is_a_conflict(tmp_p
     finally:
         con.close()
     assert read == (4,)
+
+
+def test_events_stored_under_an_older_reading_do_not_become_conflicts(tmp_path):
+    """Fingerprints are compared under tonight's reading of vocabularies, recomputed from
+    the stored values: a ledger written when the reading was narrower (another stored
+    fingerprint) sees a re-delivery of the same events as known, not as conflicts."""
+    warehouse = tmp_path / "warehouse"
+    first = load(tmp_path / "l1", warehouse, "r1", {"privacy_preferences": EVENTS})
+    con = duckdb.connect(str(first.consent_ledger_db))
+    try:
+        con.execute("update events set fingerprint = 'written-by-an-older-rule'")
+    finally:
+        con.close()
+    again = load(tmp_path / "l2", warehouse, "r2", {"privacy_preferences": EVENTS})
+    assert merge_report(again)["new_conflicts"] == 0
+    assert ledger_rows(again, "select count(*) from conflicts") == [(0,)]
 
 
 def test_a_doubled_event_is_kept_once_and_its_copy_shown_to_staging(tmp_path):
@@ -414,7 +431,9 @@ W_BROWSER = "W03"  # browsing consent withdrawn: its browsing-fed music score go
 W_KEPT = "W04"  # nothing to withdraw
 
 
-def withdrawal_warehouse(root: Path) -> RunContext:
+def withdrawal_warehouse(
+    root: Path, more_events: tuple[dict, ...] = (), more_people: tuple[str, ...] = ()
+) -> RunContext:
     """A warehouse with D and D+1 published (tables, log, export versions) and a ledger."""
     from privacy_pipeline.publish import build_export_version, swap_export_link
 
@@ -430,6 +449,7 @@ def withdrawal_warehouse(root: Path) -> RunContext:
         consent_event("W-5", W_BROWSER, "personalisation_browsing", "opt_in"),
         consent_event("W-6", W_BROWSER, "personalisation_browsing", "opt_out",
                       ts(9, day=NEXT_DATE)),
+        *more_events,
     ]  # fmt: skip
     customers = [
         customer(W_OBJECTOR, msisdn="+32491000001"),
@@ -443,7 +463,7 @@ def withdrawal_warehouse(root: Path) -> RunContext:
         "w1",
         {"+customers": customers, "privacy_preferences": events},
     )
-    people = (W_OBJECTOR, W_LIFTED, W_BROWSER, W_KEPT)
+    people = (W_OBJECTOR, W_LIFTED, W_BROWSER, W_KEPT, *more_people)
     con = duckdb.connect(str(ctx.warehouse_db))
     try:
         con.execute("create schema marketing; create schema publication")
@@ -552,3 +572,22 @@ def test_withdrawal_reaches_every_date_and_export_without_the_dag(tmp_path):
     assert withdraw_objections(ctx)["rows_removed"] == 0
     logged = query(warehouse, "select count(*) from publication.log")
     assert logged == [(4,)]
+
+
+def test_a_refusal_spelled_with_accents_or_look_alike_letters_reaches_every_date(tmp_path):
+    """The withdrawal reads the ledger with the rule staging and the gates read it
+    (privacy_pipeline.vocabulary): a Cyrillic e, accents and another customer number format
+    are the same refusal of the same customer."""
+    from privacy_pipeline.withdrawal import withdraw_objections
+
+    spelled = "W05"
+    refusal = consent_event(
+        "W-7", "w-05", "Dir\u0435ct Marketing", "\u00d4PT \u2013 O\u00dcT", ts(10, day=NEXT_DATE)
+    )
+    ctx = withdrawal_warehouse(tmp_path, more_events=(refusal,), more_people=(spelled,))
+    withdraw_objections(ctx)
+    for day in (RUN_DATE, NEXT_DATE):
+        everyone = set().union(*(customers_in(ctx.warehouse_dir, t, day) for t in MARKETING_TABLES))
+        assert spelled not in everyone
+        assert W_KEPT in everyone
+    assert spelled not in {c for _, c in export_customers(ctx.warehouse_dir)}

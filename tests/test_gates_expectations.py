@@ -10,7 +10,6 @@ from privacy_pipeline.gates.promises import (
     Finding,
     Promise,
     rows_phrase,
-    violations_phrase,
 )
 from privacy_pipeline.gates.validation import expectation_suite, findings_frame
 
@@ -134,12 +133,14 @@ def test_observed_values_read_as_rows_of_rows(violations, rows, phrase):
     assert rows_phrase(violations, rows) == phrase
 
 
-def test_the_run_report_says_violations_in_rows_checked():
-    assert violations_phrase(1, 9) == "1 violation in 9 rows"
-    assert violations_phrase(0, 59, "column") == "0 violations in 59 columns"
-    assert violations_phrase(2, None) == "2 violations"
+def test_the_run_report_and_the_audit_log_word_the_observed_value_like_data_docs():
+    assert rows_phrase(1, 9) == "1 of 9 rows"
+    assert rows_phrase(0, 59, "column") == "0 of 59 columns"
     finding = Finding(promise("p"), 1, ["a", "b"], "4 tables", rows_checked=1)
-    assert finding.observed == "1 violation in 1 row, e.g. a; b"
+    assert finding.observed == "1 of 1 row, e.g. a; b"
+    passed = Finding(promise("p"), 0, [], "4 tables", rows_checked=12345)
+    assert passed.observed == "0 of 12,345 rows (4 tables)"
+    assert Finding(promise("p"), 2, ["a"], "4 tables").observed == "2 violations, e.g. a"
 
 
 def test_each_published_table_is_a_batch_of_its_columns_matched_to_its_declared_set():

@@ -84,9 +84,9 @@ def test_model_bugs_fail_the_run_with_exit_1_and_keep_the_publication(published)
         f"privacy gate 'marketing' failed: 1 of {marketing_promises} expectations failed"
         in result.stderr
     )
-    assert "no_direct_marketing_objection_in_marketing: 1 violation" in result.stderr
+    assert "no_direct_marketing_objection_in_marketing: 1 of " in result.stderr
     assert "privacy gate 'location' failed" in result.stderr
-    assert "every_people_count_is_at_least_k: 1 violation" in result.stderr
+    assert "every_people_count_is_at_least_k: 1 of " in result.stderr
     assert "NOT PUBLISHED: a privacy gate failed" in result.stdout
     assert published_state(warehouse) == before
     report = (warehouse / "reports" / "runs" / f"{RUN_DATE}.html").read_text(encoding="utf-8")

@@ -123,7 +123,7 @@ def test_the_report_of_a_failing_run_says_why_nothing_was_published(runs):
     assert "NOT PUBLISHED: privacy gate failed (marketing)" in page.joined
     failed = re.search(
         r"no_direct_marketing_objection_in_marketing \| .*? \| FAILED \| "
-        r"1 violation in \d+ rows, e\.g\. "
+        r"1 of \d+ rows, e\.g\. "
         rf"marketing\.segment_members: customer {C_SCARLET_MIGRATED}",
         page.joined,
     )
@@ -201,7 +201,7 @@ def test_gate_results_keep_the_history_of_passing_and_failing_runs(runs):
     assert [(s, e) for s, e, _ in failed] == [
         ("marketing", "no_direct_marketing_objection_in_marketing")
     ]
-    assert re.match(r"1 violation in \d+ rows, e\.g\. ", failed[0][2])
+    assert re.match(r"1 of \d+ rows, e\.g\. ", failed[0][2])
 
 
 def test_a_run_that_stopped_before_its_gates_still_gets_its_reports(tmp_path):
@@ -250,7 +250,7 @@ def test_a_person_sees_in_the_run_report_the_outcome_and_every_promise_with_what
             assert " ".join(observed.split()) in row, row
     failed = row_naming(seen, "no_direct_marketing_objection_in_marketing")
     assert re.match(
-        r"1 violation in \d+ rows, e\.g\. "
+        r"1 of \d+ rows, e\.g\. "
         rf"marketing\.segment_members: customer {C_SCARLET_MIGRATED}",
         failed[-1],
     )

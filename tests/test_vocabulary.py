@@ -26,15 +26,17 @@ ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
 SPACES = [" ", "\t", "\n", "\r", "\u00a0", "\u2003", "\u3000", "\x0b"]
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["opt_out", "opt-out", "OPT OUT", "opt_out\t", " Opt_Out ", "opt \u2013 out", "ＯＰＴ＿ＯＵＴ",
+REFUSAL_SPELLINGS = [
+    "opt_out", "opt-out", "OPT OUT", "opt_out\t", " Opt_Out ", "opt \u2013 out", "ＯＰＴ＿ＯＵＴ",
      "opt__out", "-opt-out-", *[f"opt{z}_out{z}" for z in ZERO_WIDTH],
      # accents and look-alike letters of other scripts (Cyrillic о, р, т; Greek ο)
      "Öpt-Oüt", "ôpt_out", "\u043ept_out", "\u041e\u0420\u0422 \u041e\u0055\u0422",
      "opt_\u03bfut",
-     *[f"{s}opt{s}out{s}" for s in SPACES]],
-)  # fmt: skip
+     *[f"{s}opt{s}out{s}" for s in SPACES],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", REFUSAL_SPELLINGS)
 def test_every_spelling_of_a_refusal_reads_opt_out(value):
     assert normalise_term(value) == "opt_out"
 
@@ -95,6 +97,38 @@ def test_nfkc_casefold_is_registered_once_per_database():
     register_nfkc_casefold(con)
     register_nfkc_casefold(con.cursor())
     assert con.execute("select nfkc_casefold('ＯＰＴ Straße')").fetchall() == [("opt strasse",)]
+
+
+def test_the_ledger_merge_and_the_withdrawals_read_refusals_with_this_rule():
+    """The SQL the pipeline runs itself (consent ledger merge, withdrawals from earlier
+    publications) reads every spelling as normalise_term does: accents and look-alike
+    letters included, where a lower-case-and-separators reading missed them."""
+    from privacy_pipeline.consent_ledger import canonical
+    from privacy_pipeline.vocabulary import register_sql_functions
+    from privacy_pipeline.withdrawal import customer_key, vocabulary
+
+    con = duckdb.connect()
+    register_sql_functions(con)
+    con.execute("create table spellings (choice varchar)")
+    con.executemany("insert into spellings values (?)", [[v] for v in REFUSAL_SPELLINGS])
+    read = con.execute(
+        f"select distinct {vocabulary('choice')}, {canonical('choice')} from spellings"
+    ).fetchall()
+    assert read == [("opt_out", "opt_out")]
+    # A purpose with a Cyrillic i, an accent, another dash: the same purpose everywhere.
+    purpose = "D\u0456rect \u2013 Market\u00edng"
+    assert normalise_term(purpose) == "direct_marketing"
+    one = "from (select cast(? as varchar) as v) as t"
+    assert con.execute(f"select {vocabulary('v')} {one}", [purpose]).fetchone() == (
+        "direct_marketing",
+    )
+    # Customer numbers: as generous as identifier_match_key, punctuation ignored too.
+    keys = con.execute(
+        f"select distinct {customer_key('customer_id')} from (values ('C001'), ('c-001'), "
+        "('c.001'), (' C 001 '), ('\u0421001'), ('Ｃ００１')) as t(customer_id)"
+    ).fetchall()
+    assert keys == [("c001",)]
+    assert con.execute(f"select {customer_key('v')} {one}", ["C002"]).fetchone() == ("c002",)
 
 
 # ---------------------------------------------------------------- configuration

@@ -15,6 +15,20 @@
     split_part({{ key }}, chr(31), {{ position }})
 {%- endmacro %}
 
+{#- A whole-day location mart: the published figures of table_name from the release, its
+    key columns split out of area_id (in the order location_figure_key joined them). -#}
+{% macro published_whole_day_figures(table_name, key_columns) -%}
+select
+    area_level,
+    {%- for column in key_columns %}
+    {{ location_figure_key_part('area_id', loop.index) }} as {{ column }},
+    {%- endfor %}
+    cast(released_people as bigint) as people,
+    cast('{{ run_date() }}' as date) as run_date
+from {{ ref('int_location__release') }}
+where table_name = '{{ table_name }}' and status = 'published'
+{%- endmacro %}
+
 {#- The hour of the local clock (0-23) of an instant in the configured time zone.
     Trino: hour(ts at time zone tz). -#}
 {% macro local_clock_hour(instant) -%}

@@ -40,6 +40,8 @@ from privacy_pipeline.contract import ENUM, TIMESTAMP
 from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
+from privacy_pipeline.vocabulary import normalised_term_sql, register_sql_functions
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +79,14 @@ def trimmed(column: str) -> str:
 
 
 def canonical(column: str) -> str:
-    """A delivered value as compared between deliveries: enums without case or separator
-    differences, instants as the instant they name (``+02:00`` and ``Z`` forms agree), so a
-    re-export that only reformats an event is not a conflict."""
+    """A delivered value as compared between deliveries: enums as staging reads them
+    (``privacy_pipeline.vocabulary``: case, accents, look-alike letters and separators do
+    not matter), instants as the instant they name (``+02:00`` and ``Z`` forms agree), so a
+    re-export that only reformats an event is not a conflict. Needs
+    ``register_sql_functions`` on the connection."""
     kind = contract_table(TABLE).column(column).kind
     if kind == ENUM:
-        return f"regexp_replace(lower({column}), '[\\s_-]+', '_', 'g')"
+        return normalised_term_sql(column)
     if kind == TIMESTAMP:
         instant = f"try_cast(upper({column}) as timestamptz)"
         return f"coalesce(cast(epoch_us({instant}) as varchar), {column})"
@@ -204,6 +208,7 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
     con.execute(f"alter view landing.{TABLE} rename to {TABLE}_delivery")
     attach_ledger(con, ctx)
     try:
+        register_sql_functions(con)
         create_ledger_tables(con)
         con.execute(f"create or replace temp table delivered as {delivered_rows_sql()}")
         report = MergeReport(
@@ -219,14 +224,14 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
             ctx, report.ledger_events_before, report.delivered_rows, report.known_events
         )
         missing = con.execute(
-            f"""select coalesce(lower(purpose), '(none)'), count(*) from {LEDGER}.events
+            f"""select coalesce({normalised_term_sql("purpose")}, '(none)'), count(*)
+                from {LEDGER}.events
                 where ledger_key not in (select ledger_key from delivered)
                 group by all order by 1"""
         ).fetchall()
         report.missing_by_purpose = {purpose: n for purpose, n in missing}
         report.missing_events = sum(report.missing_by_purpose.values())
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             report.new_events, report.new_conflicts = apply_delivery(con, ctx)
             con.execute(
                 f"insert into {LEDGER}.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -242,10 +247,6 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
                     json.dumps(report.missing_by_purpose),
                 ],
             )
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         report.ledger_events_after = scalar(con, f"select count(*) from {LEDGER}.events")
         report.open_conflicts = scalar(
             con, f"select count(*) from {LEDGER}.conflicts where resolved_at is null"
@@ -287,7 +288,9 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> tuple[int
             where version = 1 and ledger_key not in (select ledger_key from {LEDGER}.events)""",
         run,
     )
-    # Now every delivered key is in events: any other content is a conflict (once).
+    # Now every delivered key is in events: any other content is a conflict (once). Stored
+    # contents are compared by their fingerprint under tonight's rule (recomputed from the
+    # stored values), so a wider reading of vocabularies never makes an old event conflict.
     before = scalar(con, f"select count(*) from {LEDGER}.conflicts")
     con.execute(
         f"""insert into {LEDGER}.conflicts (ledger_key, {columns}, fingerprint, source_file,
@@ -295,15 +298,20 @@ def apply_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> tuple[int
             select d.ledger_key, {", ".join(f"d.{c}" for c in COLUMNS)}, d.fingerprint,
                    d.source_file, d.source_row, ?, ?, cast(? as date), null
             from delivered as d
-            join {LEDGER}.events as e on e.ledger_key = d.ledger_key
+            join {refingerprinted("events")} as e on e.ledger_key = d.ledger_key
             where d.fingerprint <> e.fingerprint
               and not exists (
-                  select 1 from {LEDGER}.conflicts as c
+                  select 1 from {refingerprinted("conflicts")} as c
                   where c.ledger_key = d.ledger_key and c.fingerprint = d.fingerprint
                     and c.resolved_at is null)""",
         run,
     )
     return new_events, scalar(con, f"select count(*) from {LEDGER}.conflicts") - before
+
+
+def refingerprinted(table: str) -> str:
+    """A ledger table with each row's fingerprint as tonight's delivery would get it."""
+    return f"(select * replace ({content_fingerprint()} as fingerprint) from {LEDGER}.{table})"
 
 
 def ledger_rows_sql(catalog: str = LEDGER) -> str:

@@ -42,6 +42,7 @@ from privacy_pipeline.errors import PipelineError
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import qualified
 from privacy_pipeline.sql import quote_identifier as quote
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -206,18 +207,13 @@ def publish_tables(
             lambda: con.execute(f"attach ? as {WAREHOUSE} (read_write)", [str(ctx.warehouse_db)]),
             ctx.warehouse_db,
         )
-        con.execute("begin transaction")
-        verify_candidate_unchanged(con, gate_results, gated_tables())
-        published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
-        purge_restricted_from_published(con, WAREHOUSE)
-        append_gate_results(con, ctx, catalog=WAREHOUSE)
-        published[GATE_RESULTS] = rows_of_run_date(con, GATE_RESULTS, ctx.run_date)
-        log_publication(con, ctx, version, published_at, published)
-        con.execute("commit")
-    except Exception:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+        with transaction(con):
+            verify_candidate_unchanged(con, gate_results, gated_tables())
+            published = {table: replace_run_rows(con, ctx, table) for table in CANDIDATE_TABLES}
+            purge_restricted_from_published(con, WAREHOUSE)
+            append_gate_results(con, ctx, catalog=WAREHOUSE)
+            published[GATE_RESULTS] = rows_of_run_date(con, GATE_RESULTS, ctx.run_date)
+            log_publication(con, ctx, version, published_at, published)
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"detach {WAREHOUSE}")

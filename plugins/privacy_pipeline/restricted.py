@@ -36,6 +36,7 @@ import duckdb
 from privacy_pipeline.gates.candidate import connect_candidate
 from privacy_pipeline.publish import qualified, replace_run_rows, rows_of_run_date, while_locked
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +79,12 @@ def write_restricted_store(ctx: RunContext) -> dict[str, int]:
         while_locked(
             lambda: con.execute(f"attach ? as {STORE} (read_write)", [str(target)]), target
         )
-        con.execute("begin transaction")
         written = {}
-        for table in RESTRICTED_TABLES:
-            stored = store_table(table)
-            replace_run_rows(con, ctx, stored, source=candidate_table(table), catalog=STORE)
-            written[table] = rows_of_run_date(con, stored, ctx.run_date, catalog=STORE)
-        con.execute("commit")
-    except Exception:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+        with transaction(con):
+            for table in RESTRICTED_TABLES:
+                stored = store_table(table)
+                replace_run_rows(con, ctx, stored, source=candidate_table(table), catalog=STORE)
+                written[table] = rows_of_run_date(con, stored, ctx.run_date, catalog=STORE)
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"detach {STORE}")
@@ -153,14 +149,14 @@ def prune_restricted_store(ctx: RunContext) -> dict[str, int]:
                 "select table_schema, table_name from information_schema.tables"
             ).fetchall()
         }
-        con.execute("begin transaction")
-        for table in RESTRICTED_TABLES:
-            if store_table(table) in present:
-                deleted[table] = con.execute(
-                    f"delete from {qualified(store_table(table))} where run_date < cast(? as date)",
-                    [oldest_kept.isoformat()],
-                ).fetchone()[0]
-        con.execute("commit")
+        with transaction(con):
+            for table in RESTRICTED_TABLES:
+                if store_table(table) in present:
+                    deleted[table] = con.execute(
+                        f"delete from {qualified(store_table(table))} "
+                        "where run_date < cast(? as date)",
+                        [oldest_kept.isoformat()],
+                    ).fetchone()[0]
     finally:
         con.close()
     if any(deleted.values()):

@@ -11,7 +11,6 @@ do not stay in its free blocks. Every retention period: docs/dpo.md.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -21,6 +20,7 @@ import duckdb
 from privacy_pipeline.publish import PUBLICATION_LOG, export_version, table_columns, while_locked
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import qualified
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ def prune_marketing(ctx: RunContext) -> dict[str, dict[str, int]]:
     con = while_locked(lambda: duckdb.connect(str(ctx.warehouse_db)), ctx.warehouse_db)
     try:
         tables = [t for t in MARKETING_TABLES if table_columns(con, t)]
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for table in tables:
                 for run_date, rows in con.execute(
                     f"select run_date, count(*) from {qualified(table)} "
@@ -52,11 +51,6 @@ def prune_marketing(ctx: RunContext) -> dict[str, dict[str, int]]:
                     [oldest_kept],
                 )
             log_exports_without_marketing(con, ctx, sorted(removed), latest_logged)
-            con.execute("commit")
-        except Exception:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            raise
     finally:
         con.close()
     rewrite_exports(ctx, sorted(removed))

@@ -46,6 +46,7 @@ from privacy_pipeline.restricted import RESTRICTED_TABLES, restricted_db, store_
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import qualified
 from privacy_pipeline.sql import quote_identifier as quote
+from privacy_pipeline.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -369,8 +370,7 @@ def erase_in_warehouse(ctx: RunContext, customer_ids: list[str]) -> dict[str, in
     by_date: dict[str, dict[str, int]] = {}
     totals: dict[str, int] = {}
     try:
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for table in PUBLISHED_TABLES:
                 columns = table_columns(con, table)
                 if "customer_id" in columns:
@@ -394,11 +394,6 @@ def erase_in_warehouse(ctx: RunContext, customer_ids: list[str]) -> dict[str, in
                 if redacted:
                     totals[f"{table} (values redacted)"] = redacted
             record_withdrawals(con, ctx, by_date)
-            con.execute("commit")
-        except Exception:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            raise
     finally:
         con.close()
     rewrite_exports(ctx, sorted(by_date))

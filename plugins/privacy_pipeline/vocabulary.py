@@ -13,16 +13,23 @@ answer kinds, ...), interests and site categories are compared after normalising
 So ``opt-out``, ``OPT OUT``, ``opt_out\\t`` and ``opt\\u200b_out`` all read ``opt_out``.
 
 The dbt models apply the same rule in SQL (macro ``normalised_term``, which calls
-``nfkc_casefold`` below, registered by the dbt-duckdb plugin, for non-ASCII values only);
-the gates use this module, so they read landing values generously without sharing the
-models' SQL. ``docs/data-contract.md`` describes the rule.
+``nfkc_casefold`` below, registered by the dbt-duckdb plugin, for non-ASCII values only).
+Every DuckDB connection the pipeline opens itself (the gates, the consent ledger's merge,
+withdrawals from earlier publications, the run report) reads vocabularies with this
+module instead, registered as SQL functions (``register_sql_functions``, then
+``normalised_term_sql`` and ``customer_key_sql``): the gates so read landing values
+generously without sharing the models' SQL, and a refusal written with accents or
+look-alike letters reads the same everywhere. ``docs/data-contract.md`` describes the rule.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable
+
+import duckdb
 
 SEPARATOR = "_"
 # Unicode categories read as a separator: spaces, line and paragraph separators, control
@@ -125,3 +132,51 @@ def is_sensitive(value: object, terms: Iterable[str]) -> bool:
     words = term.split(SEPARATOR)
     starts = {SEPARATOR.join(words[i:]) for i in range(len(words))}
     return any(start.startswith(stem) for stem in terms for start in starts)
+
+
+# ---------------------------------------------------------------- as SQL, on a connection
+
+# SQL function names (kept from their first users, the gates: registering them again on a
+# connection is then a no-op).
+NORMALISED_TERM_FUNCTION = "gate_normalised_term"
+MATCH_KEY_FUNCTION = "gate_identifier_match_key"
+
+
+def register_sql_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Register ``normalise_term`` and ``identifier_match_key`` on ``con``, for the SQL of
+    ``normalised_term_sql`` and ``customer_key_sql``."""
+    functions = (
+        (NORMALISED_TERM_FUNCTION, normalise_term),
+        (MATCH_KEY_FUNCTION, identifier_match_key),
+    )
+    for name, function in functions:
+        # Another caller may have registered it on the same database in this process: same rule.
+        with contextlib.suppress(duckdb.CatalogException):
+            # "special": a value the rule reads as nothing (a lone BOM or NUL) gives null,
+            # which DuckDB's default null handling would turn into an error.
+            con.create_function(
+                name,
+                function,
+                ["VARCHAR"],
+                "VARCHAR",
+                side_effects=False,
+                null_handling="special",
+            )
+
+
+def normalised_term_sql(expr: str) -> str:
+    """SQL reading the text ``expr`` as ``normalise_term`` does (needs
+    ``register_sql_functions``). A value already in normal form skips the Python call."""
+    return f"""(case when regexp_full_match({expr}, '{INTEREST_PATTERN.pattern}') then {expr}
+                else {NORMALISED_TERM_FUNCTION}({expr}) end)"""
+
+
+def customer_key_sql(expr: str) -> str:
+    """SQL of a customer number matched as generously as a removal may be: its
+    ``identifier_match_key`` with every other character but letters and digits dropped too
+    (``C-001``, ``c.001``, ``С001`` with a Cyrillic С all give ``c001``). Needs
+    ``register_sql_functions``; ASCII values (nearly all) skip the Python call, since for
+    them the match key is the value in lower case without separators."""
+    folded = f"""(case when regexp_full_match({expr}, '[\\x00-\\x7f]*') then lower({expr})
+                 else {MATCH_KEY_FUNCTION}({expr}) end)"""
+    return f"regexp_replace({folded}, '[^0-9a-z]', '', 'g')"

@@ -47,6 +47,12 @@ from privacy_pipeline.publish import (
     write_exports,
 )
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
+from privacy_pipeline.vocabulary import (
+    customer_key_sql,
+    normalised_term_sql,
+    register_sql_functions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +68,15 @@ CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisa
 
 
 def vocabulary(column: str) -> str:
-    """An enum value read generously: case, spaces, '-' and '_' do not matter."""
-    return f"regexp_replace(lower(trim(cast({column} as varchar))), '[\\s_-]+', '_', 'g')"
+    """An enum value read as staging and the gates read it (privacy_pipeline.vocabulary:
+    case, accents, look-alike letters, spaces, dashes and '_' do not matter)."""
+    return normalised_term_sql(f"cast({column} as varchar)")
 
 
 def customer_key(column: str) -> str:
-    """A customer number without case or separators: a refusal matches generously here,
-    since removing a row never harms anyone."""
-    return f"regexp_replace(upper(cast({column} as varchar)), '[^0-9A-Z]', '', 'g')"
+    """A customer number matched generously (case, accents, separators and punctuation
+    ignored): a refusal matches generously here, since removing a row never harms anyone."""
+    return customer_key_sql(f"cast({column} as varchar)")
 
 
 def ledger_choices_sql(processed_at_param: str = "?") -> str:
@@ -233,6 +240,7 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
         tables = existing_tables(con)
         if not tables:
             return {}
+        register_sql_functions(con)
         con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
         build_withdrawal_sets(con, ctx)
         con.execute(
@@ -246,8 +254,7 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
         )
         if definitions := segment_definitions(ctx):
             con.executemany("insert into segment_defs values (?, ?, ?)", definitions)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             affected = "marketing.interest_evidence" in tables
             con.execute(
                 "create temp table affected_interests as "
@@ -273,11 +280,6 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
                     removed.setdefault(run_date.isoformat(), {})[table] = rows
                 con.execute(f"delete from {source} where {predicate}")
             record_withdrawals(con, ctx, removed)
-            con.execute("commit")
-        except Exception:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
-            raise
     finally:
         con.close()
     return removed

@@ -105,30 +105,7 @@ line_periods as (
     from listed_lines
 ),
 
-period_bounds as (
-    select
-        msisdn,
-        {{ beginning_of_time }} as bound_at
-    from line_periods
-    union
-    select
-        msisdn,
-        valid_from as bound_at
-    from line_periods
-    union
-    select
-        msisdn,
-        valid_to as bound_at
-    from line_periods
-),
-
-line_segments as (
-    select
-        msisdn,
-        bound_at as segment_from,
-        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
-    from period_bounds
-),
+{{ msisdn_segments('line', 'line_periods', beginning_of_time, end_of_time) }},
 
 -- Per number, consecutive segments [segment_from, segment_to) covering all time, each with
 -- its holders: 0 (between two holders), 1, or several (ambiguous).
@@ -179,31 +156,7 @@ erased_lines as (
 -- period: an event is an erased customer's when one hash join finds its segment. (A
 -- correlated "exists" with the interval made DuckDB build a hash table of every distinct
 -- number and instant of the day's events: gigabytes and most of the pass's time.)
-erased_bounds as (
-    select
-        msisdn,
-        {{ beginning_of_time }} as bound_at
-    from erased_lines
-    union
-    select
-        msisdn,
-        valid_from as bound_at
-    from erased_lines
-    union
-    select
-        msisdn,
-        valid_to as bound_at
-    from erased_lines
-),
-
-erased_segments as (
-    select
-        msisdn,
-        bound_at as segment_from,
-        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
-    from erased_bounds
-    where bound_at is not null
-),
+{{ msisdn_segments('erased', 'erased_lines', beginning_of_time, end_of_time) }},
 
 erased_directory as (
     select distinct
@@ -276,4 +229,38 @@ select
     _source_row,
     rejection_reason
 from checked_events
+{%- endmacro %}
+
+
+{#- Two CTEs, <name>_bounds and <name>_segments: each number's time cut at every bound of
+    the periods of `periods` (msisdn, valid_from, valid_to) into consecutive segments
+    [segment_from, segment_to) covering all time (a null bound, from an unchecked erased
+    line, cuts nothing). The last segment of a number ends where it starts, at the end of
+    time: callers keep segment_from < segment_to. -#}
+{% macro msisdn_segments(name, periods, beginning_of_time, end_of_time) -%}
+{{ name }}_bounds as (
+    select
+        msisdn,
+        {{ beginning_of_time }} as bound_at
+    from {{ periods }}
+    union
+    select
+        msisdn,
+        valid_from as bound_at
+    from {{ periods }}
+    union
+    select
+        msisdn,
+        valid_to as bound_at
+    from {{ periods }}
+),
+
+{{ name }}_segments as (
+    select
+        msisdn,
+        bound_at as segment_from,
+        coalesce(lead(bound_at) over (partition by msisdn order by bound_at), {{ end_of_time }}) as segment_to
+    from {{ name }}_bounds
+    where bound_at is not null
+)
 {%- endmacro %}

@@ -11,10 +11,6 @@ customer says so.
 
 from __future__ import annotations
 
-import contextlib
-
-import duckdb
-
 from privacy_pipeline.contract import (
     CHANNELS,
     CHOICES,
@@ -24,10 +20,9 @@ from privacy_pipeline.contract import (
 )
 from privacy_pipeline.gates.candidate import Candidate
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
-from privacy_pipeline.vocabulary import identifier_match_key, normalise_term
-
-NORMALISED_TERM = "gate_normalised_term"
-MATCH_KEY = "gate_identifier_match_key"
+from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
+from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
+from privacy_pipeline.vocabulary import normalised_term_sql, register_sql_functions
 
 
 def text(column: str) -> str:
@@ -36,35 +31,15 @@ def text(column: str) -> str:
 
 
 def enum(column: str) -> str:
-    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``.
-    A value already in normal form (lower-case ASCII words joined by _) skips the Python call."""
-    value = text(column)
-    return f"""(case when regexp_full_match({value}, '[a-z0-9]+(_[a-z0-9]+)*') then {value}
-                else {NORMALISED_TERM}({value}) end)"""
+    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``."""
+    return normalised_term_sql(text(column))
 
 
 def register_normaliser(candidate: Candidate) -> None:
     """Make ``enum()`` and the ledger's customer match key work on this candidate's connection."""
     if NORMALISED_TERM not in candidate.cache:
-        register_vocabulary_functions(candidate.con)
+        register_sql_functions(candidate.con)
         candidate.cache[NORMALISED_TERM] = NORMALISED_TERM
-
-
-def register_vocabulary_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """The SQL functions ``ledger_sql`` and ``enum()`` need, on any connection (reports too)."""
-    for name, function in ((NORMALISED_TERM, normalise_term), (MATCH_KEY, identifier_match_key)):
-        # Another suite may have registered it on the same database in this process: same rule.
-        with contextlib.suppress(duckdb.CatalogException):
-            # "special": a value the rule reads as nothing (a lone BOM or NUL) gives null,
-            # which DuckDB's default null handling would turn into an error, crashing a gate.
-            con.create_function(
-                name,
-                function,
-                ["VARCHAR"],
-                "VARCHAR",
-                side_effects=False,
-                null_handling="special",
-            )
 
 
 def timestamp(column: str) -> str:

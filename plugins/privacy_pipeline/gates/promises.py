@@ -96,23 +96,16 @@ class Finding:
     def observed(self) -> str:
         if self.cannot_check:
             return f"cannot be checked: {self.cannot_check}"
-        counted = violations_phrase(self.violations, self.rows_checked, self.checked_unit)
+        counted = rows_phrase(self.violations, self.rows_checked, self.checked_unit)
         if not self.violations:
             return f"{counted} ({self.scope})"
         return f"{counted}, e.g. {'; '.join(self.examples[:3])}"
 
 
-def violations_phrase(violations: int, rows_checked: int | None, unit: str = "row") -> str:
-    """'1 violation in 12,345 rows': the run report's, the audit log's and the failure
-    message's form of the observed value (Data Docs read rows_phrase)."""
-    noun = "violation" if violations == 1 else "violations"
-    if rows_checked is None:
-        return f"{violations:,} {noun}"
-    return f"{violations:,} {noun} in {rows_checked:,} {unit if rows_checked == 1 else unit + 's'}"
-
-
 def rows_phrase(violations: int, rows_checked: int | None, unit: str = "row") -> str:
-    """'0 of 12,345 rows': the violations among the rows the promise read."""
+    """'0 of 12,345 rows': the violations among the rows the promise read. The one wording
+    of the observed value: Data Docs, the run report, dpo.gate_results and the failure
+    message."""
     noun = "violation" if violations == 1 else "violations"
     if rows_checked is None:
         return f"{violations:,} {noun}"

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.run_context import RunContext
+from privacy_pipeline.transaction import transaction
 
 GATE_RESULTS_TABLE = "dpo.gate_results"
 GATE_RESULTS_COLUMNS = """
@@ -126,9 +127,7 @@ def record_gate_results(ctx: RunContext) -> int:
     ctx.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
     con = while_locked(lambda: duckdb.connect(str(ctx.warehouse_db)), ctx.warehouse_db)
     try:
-        con.execute("begin transaction")
-        added = append_gate_results(con, ctx)
-        con.execute("commit")
-        return added
+        with transaction(con):
+            return append_gate_results(con, ctx)
     finally:
         con.close()

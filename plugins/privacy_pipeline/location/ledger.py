@@ -31,6 +31,7 @@ from privacy_pipeline.location.disclosure import (
     FigureKey,
 )
 from privacy_pipeline.location.release import figure_key
+from privacy_pipeline.transaction import transaction
 
 LEDGER_FILE = Path("private") / "release_ledger.duckdb"
 LEDGER_TABLE = "location_release_ledger"
@@ -149,23 +150,23 @@ def record_release(
                 "where table_catalog = 'candidate' and table_schema = 'location'"
             ).fetchall()
         }
-        con.execute("begin transaction")
-        con.execute(
-            f"delete from {LEDGER_TABLE} where run_date = cast(? as date) and release_id = ?",
-            [run_date.isoformat(), release_id],
-        )
-        for table, sql in published_figures_sql(run_start).items():
-            if table in tables:
-                con.execute(
-                    f"insert into {LEDGER_TABLE} select cast(? as date), ?, now(), * from ({sql})",
-                    [run_date.isoformat(), release_id],
-                )
-        recorded = con.execute(
-            f"select count(*) from {LEDGER_TABLE} where run_date = cast(? as date) "
-            "and release_id = ?",
-            [run_date.isoformat(), release_id],
-        ).fetchone()[0]
-        con.execute("commit")
+        with transaction(con):
+            con.execute(
+                f"delete from {LEDGER_TABLE} where run_date = cast(? as date) and release_id = ?",
+                [run_date.isoformat(), release_id],
+            )
+            for table, sql in published_figures_sql(run_start).items():
+                if table in tables:
+                    con.execute(
+                        f"insert into {LEDGER_TABLE} "
+                        f"select cast(? as date), ?, now(), * from ({sql})",
+                        [run_date.isoformat(), release_id],
+                    )
+            recorded = con.execute(
+                f"select count(*) from {LEDGER_TABLE} where run_date = cast(? as date) "
+                "and release_id = ?",
+                [run_date.isoformat(), release_id],
+            ).fetchone()[0]
         con.execute("detach candidate")
     finally:
         con.close()

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.gates.candidate import connect_candidate, run_window
-from privacy_pipeline.gates.landing_facts import ledger_sql, register_vocabulary_functions
+from privacy_pipeline.gates.landing_facts import ledger_sql
 from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.publish import publication_in_force
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA
@@ -25,6 +25,7 @@ from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import quote_identifier
 from privacy_pipeline.sql import quote_literal as sql_literal
 from privacy_pipeline.stages import read_failures
+from privacy_pipeline.vocabulary import register_sql_functions
 
 TREND_DAYS = 30
 TREND_PURPOSES = ("direct_marketing", "location_analytics")
@@ -388,7 +389,7 @@ def collect_facts(ctx: RunContext, gate_results: dict[str, dict[str, Any]]) -> R
     ):
         consents = ledger or candidate
         if consents is not None:
-            register_vocabulary_functions(consents)  # the ledger is read normalised
+            register_sql_functions(consents)  # the ledger is read normalised
         return RunFacts(
             outcome=outcome,
             published=published,

@@ -15,6 +15,9 @@
 {%- if not (min_stay_minutes is integer and min_stay_minutes >= 0) %}
     {{ exceptions.raise_compiler_error('config location.min_stay_minutes must be a whole number of minutes >= 0') }}
 {%- endif %}
+{#- The area levels, finest first; moves and home origins are counted at the two coarser. -#}
+{%- set area_levels = ['postal_code', 'municipality', 'province'] %}
+{%- set origin_levels = ['municipality', 'province'] %}
 
 with
 
@@ -64,33 +67,18 @@ islands as (
 ),
 
 stay_events as (
-    select
-        customer_id,
-        'postal_code' as area_level,
-        postal_code as area_id,
-        postal_code_stay as stay_number,
-        {{ epoch_seconds("event_at") }} as seen_at_seconds
-    from islands
-
-    union all
-
-    select
-        customer_id,
-        'municipality' as area_level,
-        municipality as area_id,
-        municipality_stay as stay_number,
-        {{ epoch_seconds("event_at") }} as seen_at_seconds
-    from islands
-
-    union all
-
-    select
-        customer_id,
-        'province' as area_level,
-        province as area_id,
-        province_stay as stay_number,
-        {{ epoch_seconds("event_at") }} as seen_at_seconds
-    from islands
+    {%- for level in area_levels %}
+        select
+            customer_id,
+            '{{ level }}' as area_level,
+            {{ level }} as area_id,
+            {{ level }}_stay as stay_number,
+            {{ epoch_seconds("event_at") }} as seen_at_seconds
+        from islands
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 stays as (
@@ -168,25 +156,19 @@ classified as (
 ),
 
 moves as (
-    select
-        customer_id,
-        'municipality' as area_level,
-        previous_municipality as origin_area_id,
-        municipality as destination_area_id,
-        {{ local_clock_hour('event_at') }} as arrival_hour
-    from ordered
-    where previous_municipality <> municipality
-
-    union all
-
-    select
-        customer_id,
-        'province' as area_level,
-        previous_province as origin_area_id,
-        province as destination_area_id,
-        {{ local_clock_hour('event_at') }} as arrival_hour
-    from ordered
-    where previous_province <> province
+    {%- for level in origin_levels %}
+        select
+            customer_id,
+            '{{ level }}' as area_level,
+            previous_{{ level }} as origin_area_id,
+            {{ level }} as destination_area_id,
+            {{ local_clock_hour('event_at') }} as arrival_hour
+        from ordered
+        where previous_{{ level }} <> {{ level }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 banded_moves as (
@@ -215,27 +197,18 @@ from classified
 
 union all
 
-select
-    'visitor_origin' as table_name,
-    area_level,
-    {{ location_figure_key(['area_id', "'municipality'", 'home_municipality']) }} as area_id,
-    cast(null as integer) as hour_index,
-    customer_id
-from classified
-where visitor_class = 'visitor' and home_municipality is not null
+{%- for level in origin_levels %}
+    select
+        'visitor_origin' as table_name,
+        area_level,
+        {{ location_figure_key(['area_id', "'" ~ level ~ "'", 'home_' ~ level]) }} as area_id,
+        cast(null as integer) as hour_index,
+        customer_id
+    from classified
+    where visitor_class = 'visitor' and home_{{ level }} is not null
 
-union all
-
-select
-    'visitor_origin' as table_name,
-    area_level,
-    {{ location_figure_key(['area_id', "'province'", 'home_province']) }} as area_id,
-    cast(null as integer) as hour_index,
-    customer_id
-from classified
-where visitor_class = 'visitor' and home_province is not null
-
-union all
+    union all
+{%- endfor %}
 
 select
     'od_flows' as table_name,
