@@ -22,3 +22,35 @@ os.environ.setdefault(
 # tests' landing zones are not marked as demo data, so the session gets a test-only key.
 # tests/test_exit_codes.py checks the refusal without it.
 os.environ.setdefault("PRIVACY_PIPELINE_PSEUDONYM_KEY", "pytest-only-pseudonym-key-not-a-secret")
+
+
+# pytest-xdist's ``--dist loadfile`` (make test) hands each worker one file at a time, by
+# default the files with the most tests first: a slow file with few tests (the Spark
+# parity runs) then starts last and the other worker idles while it finishes. The files
+# below, whose module fixtures run the pipeline several times, go first, the slowest
+# first, so the short files fill the end. Seconds: make test of 2026-12-01, 2 workers.
+SLOWEST_FILES_FIRST = (
+    "test_spark_parity.py",  # 231
+    "test_gates_mutations.py",  # 196
+    "test_operations.py",  # 175
+    "test_rights.py",  # 93
+    "test_publish.py",  # 91
+    "test_consent_ledger.py",  # 86
+    "test_marketing_rules.py",  # 80
+    "test_end_to_end.py",  # 75
+    "test_location_republication.py",  # 60
+    "test_hostile_inputs.py",  # 56
+    "test_gates_pipeline.py",  # 52
+    "test_location_visitors.py",  # 50
+    "test_location_dst.py",  # 48
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False  # keep the order below
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: position for position, name in enumerate(SLOWEST_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: others as found
