@@ -3,7 +3,7 @@
 0 published, 1 a privacy gate failed, 2 unusable input or an unsafe setting, 3 any other
 failure. The refusals (2) happen before the DAG starts, so these tests are cheap; the runs
 that publish (0) and that fail a gate (1) are in tests/test_hostile_inputs.py (a hostile
-night publishes), tests/test_end_to_end.py and tests/test_gates_pipeline.py.
+night publishes), tests/test_end_to_end.py and tests/test_operations.py.
 """
 
 from __future__ import annotations

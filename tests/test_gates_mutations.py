@@ -12,13 +12,15 @@ suppression), plus an objector, an unmigrated Scarlet account and a closed accou
 the same cell; a customer who objected to direct marketing before the run date and
 withdrew after it; and the baseline's sensitive site visit by a customer with browsing
 consent. The first publication and two bugs go through ``privacy-pipeline run`` (Airflow);
-the other bugs run the same stages in one process without Airflow, to keep the CPU cost
-of the module low (see docs/gates.md).
+the other bugs run the same stages without Airflow, one after the other in one process
+started once for the module, to keep the CPU cost of the module low (see docs/gates.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -290,9 +292,20 @@ def copy_dbt_project(target: Path) -> Path:
     return target
 
 
-# The DAG's stages in order, in one process, without Airflow (exit codes as the CLI's).
+# The DAG's stages in order, without Airflow (exit codes as the CLI's), once per line read
+# on stdin: one process runs every bug in turn, so the interpreter, dbt and Great
+# Expectations start once for the module, not once per bug (a backfill also runs several
+# dates in one process). Each run's reply is one JSON line on the process's own stdout;
+# everything else the stages print goes to stderr (a file), as the CLI's would.
 RUN_STAGES = """
+import json
+import os
 import sys
+
+replies = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
 from privacy_pipeline import stages
 from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.gate_binding import hold_run_date_for_run
@@ -301,7 +314,7 @@ from privacy_pipeline.gates import SUITES
 landing, warehouse, run_date = sys.argv[1:4]
 
 
-def run():
+def run(messages):
     params = {"landing_dir": landing, "warehouse_dir": warehouse, "run_date": run_date}
     ctx = stages.resolve_context(params, None, "stages-without-airflow")
     stages.run_stage("load_landing", ctx, stages.load_landing)
@@ -311,7 +324,7 @@ def run():
         try:
             stages.run_stage(f"gate_{suite}", ctx, lambda c: stages.run_gate(c, suite))
         except GateFailed as exc:
-            print(exc, file=sys.stderr)
+            messages.append(str(exc))
             failed.append(suite)
     if failed:
         return 1
@@ -319,26 +332,77 @@ def run():
     return 0
 
 
-try:
-    with hold_run_date_for_run(warehouse, __import__("datetime").date.fromisoformat(run_date), "t"):
-        sys.exit(run())
-except PipelineError as exc:
-    print(f"error: {exc}", file=sys.stderr)
-    sys.exit(exc.exit_code)
+for _ in sys.stdin:
+    messages = []
+    try:
+        with hold_run_date_for_run(
+            warehouse, __import__("datetime").date.fromisoformat(run_date), "t"
+        ):
+            code = run(messages)
+    except PipelineError as exc:
+        messages.append(f"error: {exc}")
+        code = exc.exit_code
+    except Exception as exc:  # reported to the test, which fails on it
+        messages.append(f"error: {exc!r}")
+        code = 3
+    print("\\n".join(messages), file=sys.stderr, flush=True)
+    replies.write(json.dumps({"returncode": code, "messages": messages}) + "\\n")
+    replies.flush()
 """
+RUN_TIMEOUT = 900
 
 
-def run(bed: Path, through_cli: bool) -> subprocess.CompletedProcess:
-    args = [str(bed / "landing"), str(bed / "warehouse"), RUN_DATE]
+def bed_environment(bed: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env["DBT_PROJECT_DIR"] = str(bed / "dbt_project")
-    if through_cli:
-        landing, warehouse, date = args
-        command = [sys.executable, "-m", "privacy_pipeline.cli", "run", "--landing", landing,
-                   "--warehouse", warehouse, "--date", date]  # fmt: skip
-    else:
-        command = [sys.executable, "-c", textwrap.dedent(RUN_STAGES), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    return env
+
+
+def run_through_cli(bed: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "privacy_pipeline.cli", "run",
+               "--landing", str(bed / "landing"), "--warehouse", str(bed / "warehouse"),
+               "--date", RUN_DATE]  # fmt: skip
+    return subprocess.run(
+        command, capture_output=True, text=True, env=bed_environment(bed), timeout=RUN_TIMEOUT
+    )
+
+
+class StageRunner:
+    """The process of RUN_STAGES: ``run()`` runs the stages once, as a completed process."""
+
+    def __init__(self, bed: Path) -> None:
+        self.log = bed / "stage-runner.log"
+        self.args = [str(bed / "landing"), str(bed / "warehouse"), RUN_DATE]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", textwrap.dedent(RUN_STAGES), *self.args],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                env=bed_environment(bed),
+            )  # fmt: skip
+
+    def run(self) -> subprocess.CompletedProcess:
+        if self.process.poll() is not None:
+            pytest.fail(f"the stage runner exited with {self.process.returncode}; see {self.log}")
+        start = self.log.stat().st_size
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], RUN_TIMEOUT)
+        reply = self.process.stdout.readline() if ready else ""
+        with self.log.open(encoding="utf-8", errors="replace") as log:
+            log.seek(start)
+            stderr = log.read()
+        if not reply:
+            self.close()
+            pytest.fail(f"the stage runner stopped or timed out:\n{stderr[-5000:]}")
+        return subprocess.CompletedProcess(self.args, json.loads(reply)["returncode"], "", stderr)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -347,15 +411,24 @@ def bed(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("mutations")
     write_landing_zone(root / "landing", landing_tables())
     copy_dbt_project(root / "dbt_project")
-    first = run(root, through_cli=True)
+    first = run_through_cli(root)
     assert first.returncode == 0, first.stderr[-5000:]
     return root
+
+
+@pytest.fixture(scope="module")
+def stage_runner(bed):
+    runner = StageRunner(bed)
+    yield runner
+    runner.close()
 
 
 @pytest.mark.slow
 @pytest.mark.airflow
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
-def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(bed, mutation):
+def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(
+    bed, stage_runner, mutation
+):
     patches, suite, expectation, through_cli = MUTATIONS[mutation]
     originals = {}
     for file, old, new in patches:
@@ -367,7 +440,7 @@ def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(bed, 
         assert path.read_text(encoding="utf-8") != text
     before = published_state(bed / "warehouse")
     try:
-        result = run(bed, through_cli)
+        result = run_through_cli(bed) if through_cli else stage_runner.run()
     finally:
         for path, text in originals.items():
             path.write_text(text, encoding="utf-8")

@@ -2,8 +2,13 @@
 
 One module-scoped story shares its runs between the assertions (each run costs a
 minute): two runs of different dates started at the same time (serialised, both
-published), a gate failure (the failure view, no asset event), then a backfill that is
+published), a gate failure (the failure view, no asset event), model bugs that two gates
+catch (exit 1, every failed gate listed, the publication kept), then a backfill that is
 killed half-way through a date and restarted (the remaining dates run, done ones skip).
+
+A "model bug" is simulated by a wrapper around ``privacy-pipeline run`` that, right after
+the marts are built (and their dbt tests passed), changes the candidate output the way a
+faulty model would (tests/support/pipeline.py ``run_with_bug``).
 """
 
 from __future__ import annotations
@@ -18,10 +23,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from privacy_pipeline.gates import load_suite
 
 from tests.support.landing import RUN_DATE, write_landing_zone
-from tests.support.pipeline import query, run_cli, run_pipeline
-from tests.test_gates_pipeline import MARKETING_BUG, run_with_bug
+from tests.support.pipeline import (
+    LOCATION_BUG,
+    MARKETING_BUG,
+    query,
+    run_cli,
+    run_pipeline,
+    run_with_bug,
+)
+from tests.test_gates_candidates import published_state
 
 pytestmark = pytest.mark.airflow
 
@@ -86,6 +99,9 @@ def story(tmp_path_factory):
         "events": asset_events(warehouse),
         "publications": publications(warehouse),
     }
+    # Two model bugs on RUN_DATE, caught by two gates: the publication stays as it was.
+    before_bugs = published_state(warehouse)
+    bugs = run_with_bug(landing, warehouse, f"{MARKETING_BUG}; {LOCATION_BUG}")
     return {
         "landing": landing,
         "warehouse": warehouse,
@@ -93,6 +109,12 @@ def story(tmp_path_factory):
         "after_concurrent": after_concurrent,
         "gate_failure": gate_failure,
         "after_gate_failure": after_gate_failure,
+        "before_bugs": before_bugs,
+        "bugs": bugs,
+        "after_bugs": published_state(warehouse),
+        "report_after_bugs": (warehouse / "reports" / "runs" / f"{RUN_DATE}.html").read_text(
+            encoding="utf-8"
+        ),
     }
 
 
@@ -168,7 +190,7 @@ def test_a_gate_failure_shows_the_stage_the_promise_and_where_to_look(story):
     assert len(lines) <= 60, "\n".join(lines)
     assert "FAILED at stage privacy_gates.gate_marketing (exit 1)" in result.stderr
     assert "broken promise:" in result.stderr
-    assert "no_direct_marketing_objection_in_marketing: 1 violation" in result.stderr
+    assert "no_direct_marketing_objection_in_marketing: 1 of " in result.stderr
     assert str(story["warehouse"] / "logs" / f"{RUN_DATE}.log") in result.stderr
     assert str(story["warehouse"] / "reports" / "runs" / f"{RUN_DATE}.html") in result.stderr
     assert re.search(r"^  privacy_gates.gate_marketing\s+FAILED", result.stdout, re.M)
@@ -179,6 +201,23 @@ def test_a_gate_failure_shows_the_stage_the_promise_and_where_to_look(story):
 def test_a_failed_gate_emits_no_asset_event(story):
     assert story["after_gate_failure"]["events"] == story["after_concurrent"]["events"]
     assert story["after_gate_failure"]["publications"] == story["after_concurrent"]["publications"]
+
+
+def test_model_bugs_fail_the_run_with_exit_1_and_keep_the_publication(story):
+    result = story["bugs"]
+    assert result.returncode == 1, result.stderr[-5000:]
+    # every failed gate is listed with its failed expectations and counts
+    marketing_promises = len(load_suite("marketing").promises)
+    assert (
+        f"privacy gate 'marketing' failed: 1 of {marketing_promises} expectations failed"
+        in result.stderr
+    )
+    assert "no_direct_marketing_objection_in_marketing: 1 of " in result.stderr
+    assert "privacy gate 'location' failed" in result.stderr
+    assert "every_people_count_is_at_least_k: 1 of " in result.stderr
+    assert "NOT PUBLISHED: a privacy gate failed" in result.stdout
+    assert story["after_bugs"] == story["before_bugs"]
+    assert "NOT PUBLISHED: privacy gate failed (marketing, location)" in story["report_after_bugs"]
 
 
 def kill_when_the_run_of(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import duckdb
+
+from tests.support.landing import C_SCARLET_MIGRATED, RUN_DATE
 
 
 def run_cli(
@@ -73,3 +76,48 @@ def query_restricted(warehouse: Path, sql: str, params: list | None = None) -> l
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+# A "model bug": ``privacy-pipeline run`` with a wrapper that, right after the marts are
+# built (and their dbt tests passed), changes the candidate output the way a faulty model
+# would. The gates must catch it.
+RUN_WITH_A_MODEL_BUG = """
+import sys
+import duckdb
+from privacy_pipeline import stages
+from privacy_pipeline.cli import main
+
+bug = sys.argv[1]
+build = stages.transform
+
+def transform_with_a_bug(ctx):
+    layers = build(ctx)
+    if bug:
+        con = duckdb.connect(str(ctx.candidate_db))
+        try:
+            con.execute(bug)
+        finally:
+            con.close()
+    return layers
+
+stages.transform = transform_with_a_bug
+sys.exit(main(sys.argv[2:]))
+"""
+MARKETING_BUG = (
+    "insert into marketing.segment_members values "
+    f"('standard_offers', '{C_SCARLET_MIGRATED}', date '{RUN_DATE}')"
+)
+LOCATION_BUG = (
+    "insert into location.presence_hourly values "
+    f"('postal_code', '2000', timestamptz '{RUN_DATE} 09:00:00+02', 3, date '{RUN_DATE}')"
+)
+
+
+def run_with_bug(landing, warehouse, bug: str = "") -> subprocess.CompletedProcess:
+    """``privacy-pipeline run`` of RUN_DATE with ``bug`` (SQL) applied to the candidate."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", RUN_DATE]
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(RUN_WITH_A_MODEL_BUG), bug, *args],
+        capture_output=True, text=True, env=env, timeout=900, check=False,
+    )  # fmt: skip
