@@ -1099,7 +1099,10 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     Returns (violations, figures whose families were not all searched)."""
     labels = [label for label, _, _ in figures]
     values = [int(value) for _, _, value in figures]
-    people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
+    people = [
+        np.unique(p if isinstance(p, np.ndarray) else np.fromiter(p, dtype=np.int64))
+        for _, p, _ in figures
+    ]
     inside = figures_inside(people)
     holders: list[list[int]] = [[] for _ in figures]  # the figures each one is inside
     for a, held_inside in enumerate(inside):
