@@ -228,7 +228,7 @@ def area_subtraction_rule(candidate: Candidate) -> Check:
                || ' people and its published children ' || cast(people - residual as varchar)
                || ': difference ' || cast(residual as varchar) || ' (k = {k})' as violation
         from ({area_residuals_sql(candidate)}) as r
-        where residual <> 0 and residual > -{k} and residual < {k}
+        where {reveals("residual", k)}
     """
     return Check(sql, "every published municipality and province hour")
 
@@ -300,9 +300,10 @@ def event_subtraction_rule(candidate: Candidate) -> Check:
                || strftime(hour, '%Y-%m-%d %H:%M%z') || ' (' || cast(event_people as varchar)
                || ' people) inside ' || level || ' ' || area || ' ('
                || cast(area_people as varchar) || '): difference '
-               || cast(least(difference, residual) as varchar) || ' (k = {k})' as violation
+               || cast(case when {reveals("difference", k)} then difference else residual end
+                       as varchar) || ' (k = {k})' as violation
         from ({event_area_residuals_sql(candidate)}) as r
-        where (difference <> 0 and difference < {k}) or (residual <> 0 and residual < {k})
+        where {reveals("difference", k)} or {reveals("residual", k)}
         union all
         select 'location.event_attendance_total: event ' || t.event_id || ' total '
                || cast(t.people as varchar) || ' minus its hour '
@@ -310,7 +311,7 @@ def event_subtraction_rule(candidate: Candidate) -> Check:
                || cast(t.people - h.people as varchar) || ' (k = {k})'
         from ({event_totals_sql(candidate)}) as t
         join ({event_hours_sql(candidate)}) as h on h.event_id = t.event_id
-        where t.people - h.people <> 0 and t.people - h.people < {k}
+        where {reveals("t.people - h.people", k)}
     """
     return Check(sql, "every published event hour against its areas and its event total")
 
@@ -1076,6 +1077,12 @@ def person_numbers(candidate: Candidate) -> str:
         f"""select person, dense_rank() over (order by person) as number
             from (select distinct person from {quote("gate_published_members")}) as people""",
     )
+
+
+def reveals(difference_sql: str, k: int) -> str:
+    """SQL of :func:`reveals_fewer_than_k`: a difference that is not 0 and within k of 0
+    (a negative one of -k or less counts at least k people in two figures at once)."""
+    return f"({difference_sql} <> 0 and {difference_sql} > -{k} and {difference_sql} < {k})"
 
 
 def reveals_fewer_than_k(difference: int, k: int) -> bool:
