@@ -228,7 +228,7 @@ def area_subtraction_rule(candidate: Candidate) -> Check:
                || ' people and its published children ' || cast(people - residual as varchar)
                || ': difference ' || cast(residual as varchar) || ' (k = {k})' as violation
         from ({area_residuals_sql(candidate)}) as r
-        where residual <> 0 and residual > -{k} and residual < {k}
+        where {reveals("residual", k)}
     """
     return Check(sql, "every published municipality and province hour")
 
@@ -300,9 +300,10 @@ def event_subtraction_rule(candidate: Candidate) -> Check:
                || strftime(hour, '%Y-%m-%d %H:%M%z') || ' (' || cast(event_people as varchar)
                || ' people) inside ' || level || ' ' || area || ' ('
                || cast(area_people as varchar) || '): difference '
-               || cast(least(difference, residual) as varchar) || ' (k = {k})' as violation
+               || cast(case when {reveals("difference", k)} then difference else residual end
+                       as varchar) || ' (k = {k})' as violation
         from ({event_area_residuals_sql(candidate)}) as r
-        where (difference <> 0 and difference < {k}) or (residual <> 0 and residual < {k})
+        where {reveals("difference", k)} or {reveals("residual", k)}
         union all
         select 'location.event_attendance_total: event ' || t.event_id || ' total '
                || cast(t.people as varchar) || ' minus its hour '
@@ -310,7 +311,7 @@ def event_subtraction_rule(candidate: Candidate) -> Check:
                || cast(t.people - h.people as varchar) || ' (k = {k})'
         from ({event_totals_sql(candidate)}) as t
         join ({event_hours_sql(candidate)}) as h on h.event_id = t.event_id
-        where t.people - h.people <> 0 and t.people - h.people < {k}
+        where {reveals("t.people - h.people", k)}
     """
     return Check(sql, "every published event hour against its areas and its event total")
 
@@ -544,14 +545,15 @@ def located_people_sql(candidate: Candidate, sightings: str) -> str:
 def landing_recount(candidate: Candidate) -> str:
     """True number of distinct people per figure: table_name, level, area, hour, people.
 
-    ``sightings`` is materialised once (the one scan of the events), then reduced to
+    The counted sightings are materialised once (the one scan of the events, shared with
+    the people behind each figure, landing_figure_members_sql), then reduced to
     ``located`` (distinct person hours) five ways, and to stays and moves for the whole-day
     tables (visit_members_sql).
     """
     return candidate.materialise(
         "gate_location_recount",
         f"""
-        with sightings as materialized ({counted_sightings_sql(candidate)}),
+        with sightings as (select * from {counted_sightings(candidate)}),
         located as materialized ({located_people_sql(candidate, "sightings")}),
         visits as ({visit_members_sql(candidate, "sightings", landing_homes_sql(candidate))})
         select 'presence_hourly' as table_name, 'postal_code' as level, postal_code as area,
@@ -917,47 +919,17 @@ FAMILY_SEARCH_BUDGET = 2_000
 GATE_SEARCH_TOTAL_BUDGET = 200_000
 
 
-def landing_location_population(candidate: Candidate) -> str:
-    """Customers counted on D: open accounts on the Proximus platform at the end of D
-    (marketable), who have not objected to location analytics (latest choice)."""
-    from privacy_pipeline.gates.landing_facts import marketable_customers, opted_out_customers
-
+def counted_sightings(candidate: Candidate) -> str:
+    """counted_sightings_sql materialised once per suite, with the hour index of D: the
+    recount and the people behind the figures (the disclosure rule) read the same rows,
+    so the sets of people the rule is checked on are those the recount counted."""
+    start = candidate.run_start_sql
     return candidate.materialise(
-        "gate_location_population",
+        "gate_counted_sightings",
         f"""
-        select customer_id from {marketable_customers(candidate)}
-        except
-        select customer_id from {opted_out_customers(candidate, LOCATION_PURPOSE)}
-        """,
-    )
-
-
-def landing_sightings(candidate: Candidate) -> str:
-    """(person, cell, instant, hour index of D) of the allowed population, from landing.
-    A number held by several customer rows is nobody's (staging quarantines it)."""
-    from privacy_pipeline.gates.landing_facts import digits
-
-    start, end = candidate.run_start_sql, candidate.run_end_sql
-    return candidate.materialise(
-        "gate_location_sightings",
-        f"""
-        with lines as (
-            select {digits(text("msisdn"))} as number, min({text("customer_id")}) as customer_id
-            from landing.customers
-            where {text("msisdn")} is not null
-            group by all
-            having count(distinct {text("customer_id")}) = 1
-        )
-        select lines.customer_id as person, {text("n.cell_id")} as cell_id,
-               {timestamp("n.event_at")} as event_at,
-               cast(floor((epoch({timestamp("n.event_at")}) - epoch({start})) / 3600)
-                    as integer) as hour_index
-        from landing.network_events as n
-        join lines on lines.number = {digits(text("n.msisdn"))}
-        where {timestamp("n.event_at")} >= {start} and {timestamp("n.event_at")} < {end}
-          and lines.customer_id in (
-              select customer_id from {landing_location_population(candidate)}
-          )
+        select s.*, cast(floor((epoch(s.event_at) - epoch({start})) / 3600) as integer)
+                        as hour_index
+        from ({counted_sightings_sql(candidate)}) as s
         """,
     )
 
@@ -985,18 +957,10 @@ def published_figure_keys_sql(candidate: Candidate) -> str:
 
 def landing_figure_members_sql(candidate: Candidate) -> str:
     """kind, level, area, hour_index, person: who stands behind each possible figure."""
-    sightings = landing_sightings(candidate)
-    located_sightings = f"""(select s.*, c.postal_code, c.municipality, c.province
-        from {sightings} as s join cells as c on c.cell_id = s.cell_id)"""
-    visits = visit_members_sql(candidate, located_sightings, landing_homes_sql(candidate))
-    cells = f"""
-        select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
-               {text("municipality")} as municipality, {text("province")} as province
-        from landing.cells
-    """
+    sightings = counted_sightings(candidate)
+    visits = visit_members_sql(candidate, sightings, landing_homes_sql(candidate))
     return f"""
-        with cells as ({cells}),
-        event_sightings as (
+        with event_sightings as (
             select {text("ec.event_id")} as event_id, s.person, s.hour_index
             from {sightings} as s
             join landing.event_cells as ec on {text("ec.cell_id")} = s.cell_id
@@ -1005,15 +969,15 @@ def landing_figure_members_sql(candidate: Candidate) -> str:
               and s.event_at <= {timestamp("e.ends_at")}
         )
         select distinct
-            'presence_hourly' as kind, 'postal_code' as level, c.postal_code as area,
-            s.hour_index, s.person
-        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+            'presence_hourly' as kind, 'postal_code' as level, postal_code as area,
+            hour_index, person
+        from {sightings}
         union
-        select 'presence_hourly', 'municipality', c.municipality, s.hour_index, s.person
-        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        select 'presence_hourly', 'municipality', municipality, hour_index, person
+        from {sightings}
         union
-        select 'presence_hourly', 'province', c.province, s.hour_index, s.person
-        from {sightings} as s join cells as c on c.cell_id = s.cell_id
+        select 'presence_hourly', 'province', province, hour_index, person
+        from {sightings}
         union
         select 'event_attendance', 'event', event_id, hour_index, person from event_sightings
         union
@@ -1078,6 +1042,12 @@ def person_numbers(candidate: Candidate) -> str:
     )
 
 
+def reveals(difference_sql: str, k: int) -> str:
+    """SQL of :func:`reveals_fewer_than_k`: a difference that is not 0 and within k of 0
+    (a negative one of -k or less counts at least k people in two figures at once)."""
+    return f"({difference_sql} <> 0 and {difference_sql} > -{k} and {difference_sql} < {k})"
+
+
 def reveals_fewer_than_k(difference: int, k: int) -> bool:
     """This suite's own reading of the rule: a difference of published figures that is
     not 0 counts fewer than k people (negative: the few people in two figures at once)."""
@@ -1099,7 +1069,10 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     Returns (violations, figures whose families were not all searched)."""
     labels = [label for label, _, _ in figures]
     values = [int(value) for _, _, value in figures]
-    people = [np.unique(np.fromiter(p, dtype=np.int64)) for _, p, _ in figures]
+    people = [
+        np.unique(p if isinstance(p, np.ndarray) else np.fromiter(p, dtype=np.int64))
+        for _, p, _ in figures
+    ]
     inside = figures_inside(people)
     holders: list[list[int]] = [[] for _ in figures]  # the figures each one is inside
     for a, held_inside in enumerate(inside):

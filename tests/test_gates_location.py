@@ -420,3 +420,20 @@ def test_a_flow_from_an_area_to_itself_or_an_unknown_band_blocks(published, tmp_
     ctx = copy_with(published, tmp_path, sql)
     observed = assert_gate_blocks(ctx, SUITE, "only_postal_code_municipality_or_province_areas")
     assert "od_flows" in observed
+
+
+def test_parts_overlapping_by_k_or_more_reveal_nothing_and_by_fewer_block(published, tmp_path):
+    """People seen in two postal codes in one hour make an area's parts add up to more
+    than the area: Antwerpen 75 - event 40 - postal code 2018 gives -k or less (at least
+    k people counted twice: nothing revealed), or within k of 0 (a few people: refused)."""
+    overlapping = f"update location.presence_hourly set people = 105 where area_id = '{POSTAL_B}'"
+    failed = failed_expectations(copy_with(published, tmp_path / "far", overlapping), SUITE)
+    assert "event_minus_containing_area_is_0_or_at_least_k" not in failed
+    close = f"update location.presence_hourly set people = 40 where area_id = '{POSTAL_B}'"
+    observed = gate_blocks(
+        copy_with(published, tmp_path / "close", close),
+        SUITE,
+        "event_minus_containing_area_is_0_or_at_least_k",
+        also=frozenset({RECOUNT, DISCLOSURE, "area_minus_published_children_is_0_or_at_least_k"}),
+    )
+    assert "difference -5" in observed

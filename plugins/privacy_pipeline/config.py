@@ -57,6 +57,15 @@ DEMO_DATA_MARKER = "_DEMO_DATA"
 DEMO_RUN_DATE = "2026-06-20"
 
 
+# DuckDB's memory cap, for dbt (profiles.yml reads the same variable) and the gates.
+DUCKDB_MEMORY_LIMIT_VARIABLE = "PRIVACY_PIPELINE_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get(DUCKDB_MEMORY_LIMIT_VARIABLE) or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
 def default_landing_dir() -> Path:
     return Path(os.environ.get(ENV_LANDING, REPO_ROOT / "var" / "landing"))
 

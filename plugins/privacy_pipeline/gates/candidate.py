@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from privacy_pipeline.config import duckdb_memory_limit
 from privacy_pipeline.gates.promises import CannotCheck, Check
 from privacy_pipeline.publish import PUBLISHED_SCHEMAS
 from privacy_pipeline.run_context import RunContext, run_window
@@ -51,6 +52,9 @@ class Candidate:
         self.materialised_from: dict[str, str] = {}
         # Hours are truncated and shown in the run's calendar, whatever the machine's zone.
         con.execute(f"set session TimeZone = {sql_literal(ctx.config['timezone'])}")
+        # The landing recounts materialise the day's sightings: capped like dbt (DuckDB's
+        # default is 80% of the machine), spilling to <candidate>.tmp beyond it.
+        con.execute(f"set memory_limit = {sql_literal(duckdb_memory_limit())}")
 
     @classmethod
     def open(cls, ctx: RunContext) -> Candidate:
