@@ -38,6 +38,7 @@ import duckdb
 
 from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
 from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN
+from privacy_pipeline.gates.landing_facts import MATCH_KEY, enum, register_vocabulary_functions
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
     export_version,
@@ -62,14 +63,21 @@ CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisa
 
 
 def vocabulary(column: str) -> str:
-    """An enum value read generously: case, spaces, '-' and '_' do not matter."""
-    return f"regexp_replace(lower(trim(cast({column} as varchar))), '[\\s_-]+', '_', 'g')"
+    """An enum value read as the models and the gates read it (the contract's one rule,
+    ``privacy_pipeline.vocabulary``: NFKC, case, accents, look-alike letters, format
+    characters, any space or dash), so every refusal the models honour is withdrawn too."""
+    return enum(column)
 
 
 def customer_key(column: str) -> str:
-    """A customer number without case or separators: a refusal matches generously here,
-    since removing a row never harms anyone."""
-    return f"regexp_replace(upper(cast({column} as varchar)), '[^0-9A-Z]', '', 'g')"
+    """A customer number without case, separators or other forms (``Ｗ－１８`` is ``w18``):
+    a refusal matches generously here, since removing a row never harms anyone. ASCII
+    values skip the Python call (the rule only lower-cases them)."""
+    value = f"cast({column} as varchar)"
+    folded = (
+        f"(case when strlen({value}) = length({value}) then {value} else {MATCH_KEY}({value}) end)"
+    )
+    return f"regexp_replace(lower({folded}), '[^0-9a-z]', '', 'g')"
 
 
 def ledger_choices_sql(processed_at_param: str = "?") -> str:
@@ -122,6 +130,7 @@ def latest_choice_sql(where: str) -> str:
 
 def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """Temp tables ``objectors(customer_key)`` and ``lost_consents(customer_key, purpose)``."""
+    register_vocabulary_functions(con)
     con.execute(
         f"create temp table choices as {ledger_choices_sql()}",
         [ctx.processed_at, ctx.processed_at],
