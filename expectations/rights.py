@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, sql_literal, union_all
+from privacy_pipeline.gates.landing_facts import enum, register_normaliser
 from privacy_pipeline.gates.published_values import masked
 from privacy_pipeline.publish import PUBLISHED_TABLES, while_locked
 from privacy_pipeline.sql import qualified
@@ -37,7 +38,9 @@ def erased_customers(candidate: Candidate) -> str:
     """Customer ids whose erasure applies to this run, from the landing zone."""
     selects = []
     if candidate.has_table("landing", "data_subject_requests"):
-        kind = f"regexp_replace(lower({text('kind')}), '[\\s_-]+', '_', 'g')"
+        # The contract's one normaliser, as the models read it (ＥＲＡＳＵＲＥ, Érasure).
+        register_normaliser(candidate)
+        kind = enum("kind")
         received = f"try_cast(upper({text('received_at')}) as timestamptz)"
         selects.append(
             f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
