@@ -302,14 +302,50 @@ def location_counted_customers(candidate: Candidate) -> str:
         if candidate.has_table("staging", "stg_crm__customers")
         else ""
     )
+    # Erased customers by the gate's own reading of the requests: the staging view above
+    # is the models' output, so a model that forgot an erasure would be followed by it.
+    erased = (
+        f"and customer_id not in (select customer_id from {erased_customers(candidate)})"
+        if has_erasure_sources(candidate)
+        else ""
+    )
     return candidate.materialise(
         "gate_location_counted",
         f"""
         select customer_id from {marketable_customers(candidate)}
         where customer_id not in (
             select customer_id from {opted_out_customers(candidate, "location_analytics")}
-        ) {accepted}
+        ) {accepted} {erased}
         """,
+    )
+
+
+def has_erasure_sources(candidate: Candidate) -> bool:
+    return candidate.has_table("landing", "data_subject_requests") or candidate.has_table(
+        "landing", "erased_customers"
+    )
+
+
+def erased_customers(candidate: Candidate) -> str:
+    """Customer ids whose erasure applies to this run, from the landing zone: every request
+    row whose kind reads as erasure (the contract's normaliser) received before the end of
+    the run date (its other problems do not matter: an erasure is honoured even if its
+    request row is quarantined), plus the register of erasures applied by earlier runs
+    (``landing.erased_customers``, written by load_landing from the restricted store)."""
+    selects = []
+    if candidate.has_table("landing", "data_subject_requests"):
+        register_normaliser(candidate)
+        received = f"try_cast(upper({text('received_at')}) as timestamptz)"
+        selects.append(
+            f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
+                where {enum("kind")} = 'erasure' and {received} < {candidate.run_end_sql}"""
+        )
+    if candidate.has_table("landing", "erased_customers"):
+        selects.append(f"select {text('customer_id')} from landing.erased_customers")
+    body = " union all ".join(selects) or "select null::varchar as customer_id where false"
+    return candidate.materialise(
+        "gate_erased_customers",
+        f"select distinct customer_id from ({body}) as erased where customer_id is not null",
     )
 
 
