@@ -290,7 +290,8 @@ def location_counted_customers(candidate: Candidate) -> str:
     account, or a Scarlet account migrated by then; not closed; known to the CRM) that
     did not object to ``location_analytics``: neither the latest choice at the end of the
     run date nor the latest of the whole ledger is an opt-out, whichever platform it was
-    recorded on (legacy Scarlet refusals carry over).
+    recorded on (legacy Scarlet refusals carry over), counting only the choices that can
+    lift an objection (``location_objectors``), and that did not ask for erasure.
 
     Where the candidate holds the staging view of accepted CRM accounts, a customer whose
     every CRM row was quarantined is left out too: the models cannot attribute their
@@ -314,8 +315,26 @@ def location_counted_customers(candidate: Candidate) -> str:
         f"""
         select customer_id from {marketable_customers(candidate)}
         where customer_id not in (
-            select customer_id from {opted_out_customers(candidate, "location_analytics")}
+            select customer_id from {location_objectors(candidate)}
         ) {accepted} {erased}
+        """,
+    )
+
+
+def location_objectors(candidate: Candidate) -> str:
+    """Customers who objected to location analytics for the run date: the latest choice
+    that can change an objection (``lifting_ledger``: a legacy opt-in after the migration
+    cannot) is a refusal at the end of the run date, or in the whole ledger."""
+    source, purpose = lifting_ledger(candidate), "location_analytics"
+    return candidate.materialise(
+        "gate_location_objectors",
+        f"""
+        select customer_id
+        from ({latest_event_sql(source, purpose, candidate.run_end_sql)}) as at_end_of_run_date
+        where choice = 'opt_out'
+        union
+        select customer_id from ({latest_event_sql(source, purpose)}) as latest
+        where choice = 'opt_out'
         """,
     )
 
@@ -491,6 +510,25 @@ def identifier_pseudonyms(candidate: Candidate) -> str:
 # ---------------------------------------------------------------- issue #10 rules
 
 
+def lifting_ledger(candidate: Candidate) -> str:
+    """The ledger events that can change an objection: every readable refusal, and the
+    valid opt-ins that are not legacy-platform opt-ins recorded at or after the customer's
+    migration (after the migration the legacy platform can only refuse)."""
+    accounts = customers(candidate)
+    return candidate.materialise(
+        "gate_lifting_ledger",
+        f"""
+        select ledger.* from {ledger(candidate)} as ledger
+        where ledger.choice = 'opt_out'
+           or (ledger.is_valid and not (
+                   ledger.platform = 'scarlet_legacy'
+                   and exists (select 1 from {accounts} as c
+                               where c.customer_id = ledger.customer_id
+                                 and c.migrated_at <= ledger.recorded_at)))
+        """,
+    )
+
+
 def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: str) -> str:
     """Customers whose latest ``purpose`` choice that can change an objection is a refusal.
 
@@ -500,20 +538,10 @@ def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: s
     platform can only refuse). So an opt-in dated 2099, or a legacy opt-in after the
     migration, never hides an earlier refusal from this check.
     """
-    accounts = customers(candidate)
     return candidate.materialise(
         f"gate_objectors_{purpose}",
         f"""
-        with lifting as (
-            select ledger.* from {ledger(candidate)} as ledger
-            where ledger.choice = 'opt_out'
-               or (ledger.is_valid and not (
-                       ledger.platform = 'scarlet_legacy'
-                       and exists (select 1 from {accounts} as c
-                                   where c.customer_id = ledger.customer_id
-                                     and c.migrated_at <= ledger.recorded_at)))
-        )
-        select customer_id from ({latest_event_sql("lifting", purpose)}) as latest
+        select customer_id from ({latest_event_sql(lifting_ledger(candidate), purpose)}) as latest
         where choice = 'opt_out'
         """,
     )
