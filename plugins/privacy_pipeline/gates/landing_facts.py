@@ -485,6 +485,21 @@ def full_names(candidate: Candidate) -> str:
     )
 
 
+def area_names(candidate: Candidate) -> str:
+    """Municipality and province names of the landing cells, lower-case: published as
+    delivered (contract ``published``), so a customer name equal to one is not a leak."""
+    return candidate.materialise(
+        "gate_area_names",
+        f"""
+        select distinct lower({text("municipality")}) as area_name from landing.cells
+        where {text("municipality")} is not null
+        union
+        select distinct lower({text("province")}) from landing.cells
+        where {text("province")} is not null
+        """,
+    )
+
+
 def identifier_pseudonyms(candidate: Candidate) -> str:
     """The pseudonyms staging gives the landing msisdns and called numbers (HMAC-SHA256 of
     the trimmed value, and of the number without separators), to recognise them.
