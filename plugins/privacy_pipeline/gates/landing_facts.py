@@ -22,7 +22,7 @@ from privacy_pipeline.contract import (
     PURPOSES,
     TRUE_INSTANT_PATTERN,
 )
-from privacy_pipeline.gates.candidate import Candidate
+from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import identifier_match_key, normalise_term
 
@@ -675,12 +675,51 @@ def profiling_windows(candidate: Candidate) -> str:
     )
 
 
+def usage_sources_sql(candidate: Candidate) -> str:
+    """(customer_id, interest, at) of every call and device observation, with the interest
+    each one can back by the configured rules (``scoring.usage``: every call backs the call
+    rules' interests; a device of the rule's kind whose model holds ``model_contains``,
+    case-insensitive, backs that rule's interest), so usage evidence is checked per
+    interest, as browsing evidence is."""
+    usage = (candidate.ctx.config.get("scoring") or {}).get("usage") or {}
+    call_interests = [
+        f"({sql_literal(str(rule['interest']).lower())})" for rule in usage.get("call_rules") or []
+    ]
+    device_rules = [
+        f"({sql_literal(str(rule['kind']))}, "
+        f"{sql_literal('%' + str(rule['model_contains']).lower() + '%')}, "
+        f"{sql_literal(str(rule['interest']).lower())})"
+        for rule in usage.get("device_rules") or []
+    ]
+    selects = []
+    if call_interests:
+        selects.append(f"""
+            select {text("c.customer_id")} as customer_id, rules.interest,
+                   {true_instant("c.started_at")} as at
+            from landing.call_records as c
+            cross join (values {", ".join(call_interests)}) as rules(interest)
+        """)
+    if device_rules:
+        selects.append(f"""
+            select {text("d.customer_id")}, rules.interest, {true_instant("d.observed_at")}
+            from landing.device_observations as d
+            join (values {", ".join(device_rules)}) as rules(kind, model_pattern, interest)
+              on {enum("d.kind")} = rules.kind
+             and lower({text("d.model")}) like rules.model_pattern
+        """)
+    return " union all ".join(selects) or (
+        "select null::varchar as customer_id, null::varchar as interest, "
+        "null::timestamptz as at where false"
+    )
+
+
 def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> str:
     """(customer_id, interest) that consented signals of ``basis`` can back: browsing, traffic
-    to a catalogue site of that category; usage, a call or a device observation (interest
-    null: the usage rules map them). Only signals observed (at a time that can be true)
-    during the consent in force at the end of the run date (``allowed_since``, "prior
-    consent" is prior), inside the profiling window, and before the end of the run date.
+    to a catalogue site of that category; usage, a call or a device observation, with the
+    interest the usage rules give it (``usage_sources_sql``). Only signals observed (at a
+    time that can be true) during the consent in force at the end of the run date
+    (``allowed_since``, "prior consent" is prior), inside the profiling window, and before
+    the end of the run date.
     """
     windows, consents = profiling_windows(candidate), allowed_since(candidate, purpose, "consent")
     if basis == "browsing":
@@ -691,14 +730,7 @@ def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> 
             join landing.site_catalogue as s on {text("t.app_or_site")} = {text("s.app_or_site")}
         """
     else:
-        sources = f"""
-            select {text("customer_id")} as customer_id, cast(null as varchar) as interest,
-                   {true_instant("started_at")} as at
-            from landing.call_records
-            union all
-            select {text("customer_id")}, null, {true_instant("observed_at")}
-            from landing.device_observations
-        """
+        sources = usage_sources_sql(candidate)
     return candidate.materialise(
         f"gate_consented_sources_{basis}",
         f"""
