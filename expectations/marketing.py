@@ -140,7 +140,7 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
           and not exists (
               select 1 from {sources} as s
               where s.customer_id = cast(evidence.customer_id as varchar)
-                {same_interest if basis == "browsing" else ""})
+                {same_interest})
     """
     return Check(sql, f"{basis} evidence against the consent ledger and its signals")
 
@@ -389,7 +389,8 @@ PROMISES = (
         "usage_evidence_only_with_usage_consent",
         "Usage evidence (calls, devices) exists only for customers whose current "
         "personalisation_usage choice is an opt_in on the Proximus platform, and rests on a "
-        "call or device observed during that consent (never before it).",
+        "call or device observed during that consent (never before it) that the scoring.usage "
+        "rules map to that interest.",
         usage_evidence_with_consent,
     ),
     Promise(

@@ -16,6 +16,8 @@ from __future__ import annotations
 import duckdb
 from privacy_pipeline.gates import CannotCheck, Check, Promise
 from privacy_pipeline.gates.candidate import Candidate, sql_literal, union_all
+from privacy_pipeline.gates.landing_facts import erased_customers as landing_erased_customers
+from privacy_pipeline.gates.landing_facts import has_erasure_sources
 from privacy_pipeline.gates.published_values import masked
 from privacy_pipeline.publish import PUBLISHED_TABLES, while_locked
 from privacy_pipeline.sql import qualified
@@ -35,23 +37,9 @@ def text(column: str) -> str:
 
 def erased_customers(candidate: Candidate) -> str:
     """Customer ids whose erasure applies to this run, from the landing zone."""
-    selects = []
-    if candidate.has_table("landing", "data_subject_requests"):
-        kind = f"regexp_replace(lower({text('kind')}), '[\\s_-]+', '_', 'g')"
-        received = f"try_cast(upper({text('received_at')}) as timestamptz)"
-        selects.append(
-            f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
-                where {kind} = 'erasure' and {received} < {candidate.run_end_sql}"""
-        )
-    if candidate.has_table("landing", "erased_customers"):
-        selects.append(f"select {text('customer_id')} from landing.erased_customers")
-    if not selects:
+    if not has_erasure_sources(candidate):
         raise CannotCheck("the landing zone has no data_subject_requests view")
-    return candidate.materialise(
-        "gate_erased_customers",
-        "select distinct customer_id from (" + " union all ".join(selects) + ") as erased "
-        "where customer_id is not null",
-    )
+    return landing_erased_customers(candidate)
 
 
 def customer_columns(candidate: Candidate) -> list[tuple[str, str, str]]:

@@ -432,13 +432,21 @@ W_KEPT = "W04"  # nothing to withdraw
 
 
 def withdrawal_warehouse(
-    root: Path, more_events: tuple[dict, ...] = (), more_people: tuple[str, ...] = ()
+    root: Path,
+    events: list[dict] | None = None,
+    customers: list[dict] | None = None,
+    more_events: tuple[dict, ...] = (),
+    more_people: tuple[str, ...] = (),
 ) -> RunContext:
-    """A warehouse with D and D+1 published (tables, log, export versions) and a ledger."""
+    """A warehouse with D and D+1 published (tables, log, export versions) and a ledger.
+
+    ``events`` and ``customers`` replace the ledger and the extra CRM rows below (every
+    extra customer is in the four marketing tables of both dates); ``more_events`` are
+    added to the ledger and ``more_people`` to the marketing tables."""
     from privacy_pipeline.publish import build_export_version, swap_export_link
 
     migrated = "2026-03-01T09:00:00+01:00"
-    events = [
+    events = events or [
         consent_event("W-1", W_OBJECTOR, "direct_marketing", "opt_out", ts(10, day=NEXT_DATE)),
         consent_event("W-2", W_OBJECTOR, "direct_marketing", "opt_in", ts(11, day=NEXT_DATE),
                       channel="fax"),
@@ -449,9 +457,9 @@ def withdrawal_warehouse(
         consent_event("W-5", W_BROWSER, "personalisation_browsing", "opt_in"),
         consent_event("W-6", W_BROWSER, "personalisation_browsing", "opt_out",
                       ts(9, day=NEXT_DATE)),
-        *more_events,
     ]  # fmt: skip
-    customers = [
+    events = [*events, *more_events]
+    customers = customers or [
         customer(W_OBJECTOR, msisdn="+32491000001"),
         customer(W_LIFTED, "scarlet", msisdn="+32491000002", migrated_at=migrated),
         customer(W_BROWSER, msisdn="+32491000003"),
@@ -463,7 +471,7 @@ def withdrawal_warehouse(
         "w1",
         {"+customers": customers, "privacy_preferences": events},
     )
-    people = (W_OBJECTOR, W_LIFTED, W_BROWSER, W_KEPT, *more_people)
+    people = (*(row["customer_id"] for row in customers), *more_people)
     con = duckdb.connect(str(ctx.warehouse_db))
     try:
         con.execute("create schema marketing; create schema publication")

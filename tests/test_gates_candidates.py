@@ -72,6 +72,17 @@ LANDING_CHANGES = {
         consent_event("G001", C_PROXIMUS, "partner_offers", "opt_in"),
         consent_event("G002", C_PROXIMUS, "personalisation_usage", "opt_in"),
     ],
+    # The console behind C_PROXIMUS's gaming usage evidence (scoring.usage.device_rules),
+    # seen during the usage consent: the gate checks usage evidence per interest.
+    "+device_observations": [
+        {
+            "customer_id": C_PROXIMUS,
+            "observed_at": ts(19),
+            "kind": "home_device",
+            "model": "Game console",
+            "wifi_state": "connected",
+        }
+    ],
 }
 
 # Marts that keep every promise for the landing zone above: only C_PROXIMUS may be

@@ -73,6 +73,15 @@ def test_usage_evidence_without_usage_consent_blocks(published, tmp_path):
     assert_gate_blocks(ctx, SUITE, "usage_evidence_only_with_usage_consent")
 
 
+def test_usage_evidence_on_an_interest_no_usage_signal_backs_blocks(published, tmp_path):
+    # C_PROXIMUS consented to usage and has a call (telephony) and a console (gaming)
+    # during it, but no printer: home_office usage evidence rests on nothing (checked
+    # per interest, as browsing; attack, session 5).
+    ctx = copy_with(published, tmp_path, add_evidence(C_PROXIMUS, "usage", "home_office"))
+    observed = assert_gate_blocks(ctx, SUITE, "usage_evidence_only_with_usage_consent")
+    assert "home_office" in observed
+
+
 @pytest.mark.parametrize("customer", [C_SCARLET_LEGACY, C_CLOSED, "UNKNOWN1"])
 def test_an_unmigrated_closed_or_unknown_account_blocks(published, tmp_path, customer):
     ctx = copy_with(published, tmp_path, add_member(customer, "customer_interests"))

@@ -9,8 +9,10 @@ One landing zone serves every bug and is built so each one changes the output: a
 on the run date, 40 people in postal code 2000 and 29 (k - 1) in 2018 (so the municipality
 and province, 69, are published and postal code 2000 is withheld by complementary
 suppression), plus an objector, an unmigrated Scarlet account and a closed account at
-the same cell; a customer who objected to direct marketing before the run date and
-withdrew after it; and the baseline's sensitive site visit by a customer with browsing
+the same cell, and a customer who asked for erasure (and objected to direct marketing)
+there too; a customer who objected to direct marketing before the run date and
+withdrew after it; a customer with a usage consent whose printer was seen before it;
+and the baseline's sensitive site visit by a customer with browsing
 consent. The first publication and two bugs go through ``privacy-pipeline run`` (Airflow);
 the other bugs run the same stages without Airflow, one after the other in one process
 started once for the module, to keep the CPU cost of the module low (see docs/gates.md).
@@ -145,6 +147,21 @@ MUTATIONS = {
         "browsing_evidence_only_with_browsing_consent",
         False,
     ),
+    # The same for usage, checked per interest (attack, session 5): a console seen during
+    # the consent once hid a printer (home_office) seen before it.
+    "usage signals from before the consent are used": (
+        [
+            (
+                "models/intermediate/marketing/int_marketing__usage_signals.sql",
+                "usage_customers.signals_since is null\n"
+                "            or devices.observed_at >= usage_customers.signals_since",
+                "true",
+            )
+        ],
+        "marketing",
+        "usage_evidence_only_with_usage_consent",
+        False,
+    ),
     # Answers given while the customer objected to direct marketing never build a profile.
     "declared signals from a withdrawn objection period are used": (
         [(MARKETABLE, "else direct_marketing.allowed_since", "else accounts.created_at")],
@@ -163,6 +180,23 @@ MUTATIONS = {
         ],
         "marketing",
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
+        False,
+    ),
+    # Erasure: the customer is in no later figure. The location recount followed the
+    # models' staging view of the CRM, so an erasure the models forgot was counted
+    # (attack, session 5); the erased person objected to direct marketing, so no
+    # marketing table names them and only the location counts show the bug.
+    "an erasure is not applied": (
+        [
+            (
+                "macros/staging/erasure.sql",
+                "coalesce({{ column }} in (select erased.customer_id from "
+                "{{ ref('stg_rights__erased_customers') }} as erased), false)",
+                "false",
+            )
+        ],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
         False,
     ),
     "complementary suppression is removed": (
@@ -220,15 +254,32 @@ def landing_tables() -> dict[str, list[dict]]:
     withdrew_before = customer("N00102")
     # a Scarlet account migrated in April that answered a survey in March
     migrated = customer("N00103", brand="scarlet", migrated_at="2026-04-01T09:00:00+02:00")
+    # asked for erasure on the run date, and objected to direct marketing
+    erased = customer("N00104", msisdn="+32480000104")
+    # usage consent from 2026-05-01: a printer seen before it, a console seen on the run date
+    usage = customer("N00105")
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
+    at_the_cell.append(erased)
     return {
         "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
-        + [withdrew_before, migrated],
+        + [withdrew_before, migrated, erased, usage],
+        "data_subject_requests": [
+            {
+                "request_id": "RQ-M1",
+                "customer_id": "N00104",
+                "kind": "erasure",
+                "received_at": ts(9),
+                "channel": "email",
+                "addressed_to": "privacy@proximus.com",
+            }
+        ],
         "+network_events": network_events_for(crowd_2000, CELL_A1, ts(10, 10))
         + network_events_for(crowd_2018, CELL_B1, ts(10, 20))
         + network_events_for(at_the_cell, CELL_A1, ts(10, 15)),
         "+privacy_preferences": [
             consent_event("M1", "N00100", "location_analytics", "opt_out"),
+            consent_event("M6", "N00104", "direct_marketing", "opt_out"),
+            consent_event("M7", "N00105", "personalisation_usage", "opt_in"),
             consent_event("M2", "N00101", "direct_marketing", "opt_out"),
             consent_event("M3", "N00101", "direct_marketing", "opt_in", AFTER_RUN_DATE),
             consent_event(
@@ -252,6 +303,22 @@ def landing_tables() -> dict[str, list[dict]]:
                 "question_id": Q_GAMING_YES_NO,
                 "answer": "yes",
                 "answered_at": "2026-03-15T10:00:00+01:00",
+            },
+        ],
+        "+device_observations": [
+            {
+                "customer_id": "N00105",
+                "observed_at": "2026-04-15T10:00:00+02:00",
+                "kind": "home_device",
+                "model": "LaserJet printer",
+                "wifi_state": "connected",
+            },
+            {
+                "customer_id": "N00105",
+                "observed_at": ts(19),
+                "kind": "home_device",
+                "model": "game_console",
+                "wifi_state": "connected",
             },
         ],
         # C001's browsing consent dates from 2026-05-01: this visit is from before it

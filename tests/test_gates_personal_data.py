@@ -154,3 +154,29 @@ def test_a_phone_number_pseudonym_outside_the_quarantine_blocks(published, tmp_p
         copy_with(published, tmp_path, sql), SUITE, "no_phone_number_pseudonym_value"
     )
     assert "location.event_attendance_total.event_id" in observed
+
+
+# A customer whose name is also an area name of the cells ("De Haan" is a municipality
+# and a surname): the area is published by design, and must not refuse every night.
+NAME_AS_AREA = (
+    "update location.presence_hourly set area_id = 'Customer C002' "
+    "where area_level = 'municipality'"
+)
+CELLS_NAMED_AFTER_C002 = (
+    "create table landing.delivered_cells as select * from landing.cells; "
+    "create or replace view landing.cells as "
+    "select * replace ('Customer C002' as municipality) from landing.delivered_cells; "
+)
+
+
+def test_a_customer_name_that_is_no_area_name_blocks_in_an_area_column(published, tmp_path):
+    assert_gate_blocks(
+        copy_with(published, tmp_path, NAME_AS_AREA), SUITE, "no_customer_name_value"
+    )
+
+
+def test_an_area_name_that_is_also_a_customer_name_passes(published, tmp_path):
+    from privacy_pipeline.gates import run_suite
+
+    sql = CELLS_NAMED_AFTER_C002 + NAME_AS_AREA
+    assert run_suite(copy_with(published, tmp_path, sql), SUITE)["success"]

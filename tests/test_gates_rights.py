@@ -42,6 +42,17 @@ def test_an_erased_customer_left_in_the_candidate_fails_the_gate(clean, tmp_path
     assert C_PROXIMUS not in str(failed.value)  # examples are masked
 
 
+# Kinds the models read as an erasure (the contract's one normaliser): the gate must too,
+# or a model that failed to erase them would pass it (attack, session 5).
+@pytest.mark.parametrize("kind", ["ＥＲＡＳＵＲＥ", "Érasure", "era\u0455ure", "era\u200bsure"])
+def test_an_erasure_in_any_readable_spelling_is_checked(clean, tmp_path, kind):
+    ctx = copy_candidate(clean, tmp_path / "w")
+    inject(ctx, erasure_view(f"{RUN_DATE}T23:30:00+02:00", kind=kind))
+    with pytest.raises(GateFailed) as failed:
+        run_suite(ctx, "rights")
+    assert "no_erased_customer_in_candidate" in str(failed.value)
+
+
 def test_an_erasure_received_after_the_run_date_does_not_apply_yet(clean, tmp_path):
     ctx = copy_candidate(clean, tmp_path / "w")
     inject(ctx, erasure_view("2026-06-21T00:00:00+02:00"))

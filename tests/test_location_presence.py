@@ -187,6 +187,24 @@ def scenario_tables() -> dict[str, list[dict]]:
     newcomer = pop.people(1, created_at=ts(12))
     seen(newcomer, "CX-NEW", 10, 20)
     seen(newcomer, "CX-NEW", 13, 20)
+    # After the migration the legacy platform can only refuse: a legacy opt_in recorded
+    # after it lifts no location objection, at the end of D nor later (attack, session 5:
+    # the gate's recount let it lift one and refused every correct night). The second
+    # person also opted in on Proximus after D, which is never back-dated.
+    cells += [cell("CX-LIFT", "3056", "Liftville", "Prov Lift")]
+    seen(pop.people(K), "CX-LIFT", 10)
+    migrated = "2026-03-01T09:00:00+01:00"
+    lifted = pop.people(2, brand="scarlet", migrated_at=migrated)
+    for platform_events in (
+        consent_events_for(lifted, "location_analytics", "opt_out", prefix="LIFT-OUT",
+                           recorded_at="2025-11-01T10:00:00+01:00", platform="scarlet_legacy"),
+        consent_events_for(lifted, "location_analytics", "opt_in", prefix="LIFT-IN",
+                           recorded_at="2026-05-01T10:00:00+02:00", platform="scarlet_legacy"),
+        consent_events_for(lifted[1:], "location_analytics", "opt_in", prefix="LIFT-LATE",
+                           recorded_at="2026-06-22T10:00:00+02:00"),
+    ):  # fmt: skip
+        preferences += platform_events
+    seen(lifted, "CX-LIFT", 10, 20)
     return {
         "+customer_lines": lines,
         "+customers": pop.customers,
@@ -271,6 +289,10 @@ def test_a_number_held_by_a_listed_line_and_an_unlisted_account_counts_for_nobod
 
 def test_a_sighting_from_before_the_account_was_created_counts_for_nobody(warehouse):
     assert presence(warehouse, "postal_code", "3055") == {hour_start(10): K, hour_start(13): K + 1}
+
+
+def test_a_legacy_opt_in_after_the_migration_lifts_no_location_objection(warehouse):
+    assert presence(warehouse, "postal_code", "3056") == {hour_start(10): K}
 
 
 def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):

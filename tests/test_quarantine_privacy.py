@@ -46,9 +46,21 @@ DEVICE_MODEL = "SecretPhone-X1"
 # C001's own number (+32470000001) and e-mail
 FREE_TEXT = "Please call me on +32 470 00 00 01 or write to c001@example.be"
 MUNICIPALITY_WITH_NUMBER = "Antwerpen 0470 12 34 56"
+# Customer numbers that ARE a phone number of the landing zone (attack, session 5): the
+# personal-data gate refused them in marketing.segment_members every night (exit 1).
+OWN_NUMBER_ID = "32480000077"  # the customer's own msisdn without its '+'
+NETWORK_ONLY = "+32480000088"  # a number seen on the network only (no customer's)
+NETWORK_NUMBER_ID = "32-480-000088"  # a customer number that is that number
 
 BAD_ROWS = {
+    "+customers": [
+        {"customer_id": OWN_NUMBER_ID, "brand": "proximus", "msisdn": "+32480000077",
+         "postal_code": "2000", "created_at": "2020-01-15T10:00:00+01:00"},
+        {"customer_id": NETWORK_NUMBER_ID, "brand": "proximus", "postal_code": "2000",
+         "created_at": "2020-01-15T10:00:00+01:00"},
+    ],
     "+network_events": [
+        {"msisdn": NETWORK_ONLY, "cell_id": CELL_A1, "event_at": "2026-06-20T12:00:00+02:00"},
         {"msisdn": TRAIL_MSISDN, "cell_id": CELL_A1, "event_at": "2026-06-20T15:37:41+02:00"},
         {"msisdn": TRAIL_MSISDN, "cell_id": CELL_A2, "event_at": "2026-06-20T16:52:19+02:00"},
     ],
@@ -217,6 +229,7 @@ def test_the_restricted_store_keeps_file_row_number_and_reason_of_event_rows(nig
     expected = {
         ("call_records", "invalid_interval:ended_at", len(delivered["call_records"])),
         ("device_observations", "unknown_enum:kind", len(delivered["device_observations"])),
+        ("network_events", "unknown_msisdn", len(delivered["network_events"]) - 2),
         ("network_events", "unknown_msisdn", len(delivered["network_events"]) - 1),
         ("network_events", "unknown_msisdn", len(delivered["network_events"])),
         ("traffic_events", "unknown_customer", len(delivered["traffic_events"])),
@@ -250,6 +263,20 @@ def test_an_area_name_holding_a_phone_number_is_quarantined_not_published(night)
     assert reasons == [("contact_details:municipality",)]
     published = every_value(night["warehouse"] / "warehouse.duckdb")
     assert not [v for v in published if "0470 12 34 56" in v or "470123456" in v]
+
+
+def test_a_customer_number_that_is_a_phone_number_is_quarantined_not_published(night):
+    reasons = restricted_rows(
+        night,
+        "select json_extract_string(row_data, '$.customer_id'), reason "
+        "from dpo.quarantined_rows where source_table = 'customers'",
+    )
+    assert sorted(reasons) == sorted(
+        [(OWN_NUMBER_ID, "contact_details:customer_id"),
+         (NETWORK_NUMBER_ID, "contact_details:customer_id")]
+    )  # fmt: skip
+    published = every_value(night["warehouse"] / "warehouse.duckdb")
+    assert not [v for v in published if "480000077" in v or "480000088" in v.replace("-", "")]
 
 
 def test_quarantine_summary_counts_the_restricted_rows(night):

@@ -42,3 +42,27 @@
 {% macro has_contact_details(expr, free_text=false) -%}
     ({{ mask_contact_details(expr, free_text) }} <> {{ expr }})
 {%- endmacro %}
+
+{#- A phone number as the digits of its international form (0032.. and 0.. -> 32..), as
+    the personal-data gate compares numbers (landing_facts.digits). -#}
+{% macro phone_digits(expr) -%}
+    {%- set only_digits = replace_pattern('cast(' ~ expr ~ ' as ' ~ dbt.type_string() ~ ')', '[^0-9]', '') -%}
+    case
+        when {{ only_digits }} like '00%' then substr({{ only_digits }}, 3)
+        when {{ only_digits }} like '0%' then concat('32', substr({{ only_digits }}, 2))
+        else {{ only_digits }}
+    end
+{%- endmacro %}
+
+{#- True when a published value (id or area name) is a phone number delivered in the
+    landing zone (model stg_network__published_phone_numbers). -#}
+{% macro is_delivered_phone_number(column) -%}
+    {{ return(adapter.dispatch('is_delivered_phone_number')(column)) }}
+{%- endmacro %}
+{% macro duckdb__is_delivered_phone_number(column) -%}
+    coalesce(cast({{ column }} as {{ dbt.type_string() }}) in (select phone.published_value from {{ ref('stg_network__published_phone_numbers') }} as phone), false)
+{%- endmacro %}
+{#- Spark allows no IN subquery in a select list (as macro is_erased_customer). -#}
+{% macro spark__is_delivered_phone_number(column) -%}
+    exists (select 1 from {{ ref('stg_network__published_phone_numbers') }} as phone where phone.published_value = cast({{ column }} as {{ dbt.type_string() }}))
+{%- endmacro %}

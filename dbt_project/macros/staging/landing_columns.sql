@@ -139,6 +139,9 @@
         {%- endif %}
         {%- if spec.published %}
             when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'
+        {%- if spec.kind in ('id', 'text') %}
+            when {{ column_name }} is not null and {{ is_delivered_phone_number(column_name) }} then 'contact_details:{{ column_name }}'
+        {%- endif %}
         {%- endif %}
         {%- if spec.kind == 'id' and column_name not in lenient_identifiers %}
             when {{ column_name }}__raw is not null and not {{ is_safe_identifier('cast(' ~ column_name ~ '__raw as ' ~ dbt.type_string() ~ ')') }} then 'invalid_identifier:{{ column_name }}'

@@ -18,7 +18,7 @@ from privacy_pipeline.contract import (
     PURPOSES,
     TRUE_INSTANT_PATTERN,
 )
-from privacy_pipeline.gates.candidate import Candidate
+from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
 from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
@@ -265,7 +265,8 @@ def location_counted_customers(candidate: Candidate) -> str:
     account, or a Scarlet account migrated by then; not closed; known to the CRM) that
     did not object to ``location_analytics``: neither the latest choice at the end of the
     run date nor the latest of the whole ledger is an opt-out, whichever platform it was
-    recorded on (legacy Scarlet refusals carry over).
+    recorded on (legacy Scarlet refusals carry over), counting only the choices that can
+    lift an objection (``location_objectors``), and that did not ask for erasure.
 
     Where the candidate holds the staging view of accepted CRM accounts, a customer whose
     every CRM row was quarantined is left out too: the models cannot attribute their
@@ -277,14 +278,68 @@ def location_counted_customers(candidate: Candidate) -> str:
         if candidate.has_table("staging", "stg_crm__customers")
         else ""
     )
+    # Erased customers by the gate's own reading of the requests: the staging view above
+    # is the models' output, so a model that forgot an erasure would be followed by it.
+    erased = (
+        f"and customer_id not in (select customer_id from {erased_customers(candidate)})"
+        if has_erasure_sources(candidate)
+        else ""
+    )
     return candidate.materialise(
         "gate_location_counted",
         f"""
         select customer_id from {marketable_customers(candidate)}
         where customer_id not in (
-            select customer_id from {opted_out_customers(candidate, "location_analytics")}
-        ) {accepted}
+            select customer_id from {location_objectors(candidate)}
+        ) {accepted} {erased}
         """,
+    )
+
+
+def location_objectors(candidate: Candidate) -> str:
+    """Customers who objected to location analytics for the run date: the latest choice
+    that can change an objection (``lifting_ledger``: a legacy opt-in after the migration
+    cannot) is a refusal at the end of the run date, or in the whole ledger."""
+    source, purpose = lifting_ledger(candidate), "location_analytics"
+    return candidate.materialise(
+        "gate_location_objectors",
+        f"""
+        select customer_id
+        from ({latest_event_sql(source, purpose, candidate.run_end_sql)}) as at_end_of_run_date
+        where choice = 'opt_out'
+        union
+        select customer_id from ({latest_event_sql(source, purpose)}) as latest
+        where choice = 'opt_out'
+        """,
+    )
+
+
+def has_erasure_sources(candidate: Candidate) -> bool:
+    return candidate.has_table("landing", "data_subject_requests") or candidate.has_table(
+        "landing", "erased_customers"
+    )
+
+
+def erased_customers(candidate: Candidate) -> str:
+    """Customer ids whose erasure applies to this run, from the landing zone: every request
+    row whose kind reads as erasure (the contract's normaliser) received before the end of
+    the run date (its other problems do not matter: an erasure is honoured even if its
+    request row is quarantined), plus the register of erasures applied by earlier runs
+    (``landing.erased_customers``, written by load_landing from the restricted store)."""
+    selects = []
+    if candidate.has_table("landing", "data_subject_requests"):
+        register_normaliser(candidate)
+        received = f"try_cast(upper({text('received_at')}) as timestamptz)"
+        selects.append(
+            f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
+                where {enum("kind")} = 'erasure' and {received} < {candidate.run_end_sql}"""
+        )
+    if candidate.has_table("landing", "erased_customers"):
+        selects.append(f"select {text('customer_id')} from landing.erased_customers")
+    body = " union all ".join(selects) or "select null::varchar as customer_id where false"
+    return candidate.materialise(
+        "gate_erased_customers",
+        f"select distinct customer_id from ({body}) as erased where customer_id is not null",
     )
 
 
@@ -405,6 +460,21 @@ def full_names(candidate: Candidate) -> str:
     )
 
 
+def area_names(candidate: Candidate) -> str:
+    """Municipality and province names of the landing cells, lower-case: published as
+    delivered (contract ``published``), so a customer name equal to one is not a leak."""
+    return candidate.materialise(
+        "gate_area_names",
+        f"""
+        select distinct lower({text("municipality")}) as area_name from landing.cells
+        where {text("municipality")} is not null
+        union
+        select distinct lower({text("province")}) from landing.cells
+        where {text("province")} is not null
+        """,
+    )
+
+
 def identifier_pseudonyms(candidate: Candidate) -> str:
     """The pseudonyms staging gives the landing msisdns and called numbers (HMAC-SHA256 of
     the trimmed value, and of the number without separators), to recognise them.
@@ -430,6 +500,25 @@ def identifier_pseudonyms(candidate: Candidate) -> str:
 # ---------------------------------------------------------------- issue #10 rules
 
 
+def lifting_ledger(candidate: Candidate) -> str:
+    """The ledger events that can change an objection: every readable refusal, and the
+    valid opt-ins that are not legacy-platform opt-ins recorded at or after the customer's
+    migration (after the migration the legacy platform can only refuse)."""
+    accounts = customers(candidate)
+    return candidate.materialise(
+        "gate_lifting_ledger",
+        f"""
+        select ledger.* from {ledger(candidate)} as ledger
+        where ledger.choice = 'opt_out'
+           or (ledger.is_valid and not (
+                   ledger.platform = 'scarlet_legacy'
+                   and exists (select 1 from {accounts} as c
+                               where c.customer_id = ledger.customer_id
+                                 and c.migrated_at <= ledger.recorded_at)))
+        """,
+    )
+
+
 def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: str) -> str:
     """Customers whose latest ``purpose`` choice that can change an objection is a refusal.
 
@@ -439,20 +528,10 @@ def objectors_ignoring_choices_that_cannot_lift(candidate: Candidate, purpose: s
     platform can only refuse). So an opt-in dated 2099, or a legacy opt-in after the
     migration, never hides an earlier refusal from this check.
     """
-    accounts = customers(candidate)
     return candidate.materialise(
         f"gate_objectors_{purpose}",
         f"""
-        with lifting as (
-            select ledger.* from {ledger(candidate)} as ledger
-            where ledger.choice = 'opt_out'
-               or (ledger.is_valid and not (
-                       ledger.platform = 'scarlet_legacy'
-                       and exists (select 1 from {accounts} as c
-                                   where c.customer_id = ledger.customer_id
-                                     and c.migrated_at <= ledger.recorded_at)))
-        )
-        select customer_id from ({latest_event_sql("lifting", purpose)}) as latest
+        select customer_id from ({latest_event_sql(lifting_ledger(candidate), purpose)}) as latest
         where choice = 'opt_out'
         """,
     )
@@ -571,12 +650,51 @@ def profiling_windows(candidate: Candidate) -> str:
     )
 
 
+def usage_sources_sql(candidate: Candidate) -> str:
+    """(customer_id, interest, at) of every call and device observation, with the interest
+    each one can back by the configured rules (``scoring.usage``: every call backs the call
+    rules' interests; a device of the rule's kind whose model holds ``model_contains``,
+    case-insensitive, backs that rule's interest), so usage evidence is checked per
+    interest, as browsing evidence is."""
+    usage = (candidate.ctx.config.get("scoring") or {}).get("usage") or {}
+    call_interests = [
+        f"({sql_literal(str(rule['interest']).lower())})" for rule in usage.get("call_rules") or []
+    ]
+    device_rules = [
+        f"({sql_literal(str(rule['kind']))}, "
+        f"{sql_literal('%' + str(rule['model_contains']).lower() + '%')}, "
+        f"{sql_literal(str(rule['interest']).lower())})"
+        for rule in usage.get("device_rules") or []
+    ]
+    selects = []
+    if call_interests:
+        selects.append(f"""
+            select {text("c.customer_id")} as customer_id, rules.interest,
+                   {true_instant("c.started_at")} as at
+            from landing.call_records as c
+            cross join (values {", ".join(call_interests)}) as rules(interest)
+        """)
+    if device_rules:
+        selects.append(f"""
+            select {text("d.customer_id")}, rules.interest, {true_instant("d.observed_at")}
+            from landing.device_observations as d
+            join (values {", ".join(device_rules)}) as rules(kind, model_pattern, interest)
+              on {enum("d.kind")} = rules.kind
+             and lower({text("d.model")}) like rules.model_pattern
+        """)
+    return " union all ".join(selects) or (
+        "select null::varchar as customer_id, null::varchar as interest, "
+        "null::timestamptz as at where false"
+    )
+
+
 def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> str:
     """(customer_id, interest) that consented signals of ``basis`` can back: browsing, traffic
-    to a catalogue site of that category; usage, a call or a device observation (interest
-    null: the usage rules map them). Only signals observed (at a time that can be true)
-    during the consent in force at the end of the run date (``allowed_since``, "prior
-    consent" is prior), inside the profiling window, and before the end of the run date.
+    to a catalogue site of that category; usage, a call or a device observation, with the
+    interest the usage rules give it (``usage_sources_sql``). Only signals observed (at a
+    time that can be true) during the consent in force at the end of the run date
+    (``allowed_since``, "prior consent" is prior), inside the profiling window, and before
+    the end of the run date.
     """
     windows, consents = profiling_windows(candidate), allowed_since(candidate, purpose, "consent")
     if basis == "browsing":
@@ -587,14 +705,7 @@ def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> 
             join landing.site_catalogue as s on {text("t.app_or_site")} = {text("s.app_or_site")}
         """
     else:
-        sources = f"""
-            select {text("customer_id")} as customer_id, cast(null as varchar) as interest,
-                   {true_instant("started_at")} as at
-            from landing.call_records
-            union all
-            select {text("customer_id")}, null, {true_instant("observed_at")}
-            from landing.device_observations
-        """
+        sources = usage_sources_sql(candidate)
     return candidate.materialise(
         f"gate_consented_sources_{basis}",
         f"""

@@ -105,11 +105,14 @@ classified_events as (
                 and ledger.recorded_at >= customers.migrated_at
                 then 'legacy_opt_in_after_migration'
             -- A Scarlet account's new preferences start switched off at migration:
-            -- a consent cannot have been given on the Proximus platform before it.
+            -- a consent cannot have been given on the Proximus platform before it. A
+            -- migration date on an account of the other brand is read the same way.
             when
                 purposes.basis = 'consent'
-                and customers.brand = 'scarlet'
-                and (customers.migrated_at is null or ledger.recorded_at < customers.migrated_at)
+                and (
+                    (customers.brand = 'scarlet' and customers.migrated_at is null)
+                    or ledger.recorded_at < customers.migrated_at
+                )
                 then 'consent_before_migration'
             when customers.closed_at is not null and ledger.recorded_at >= customers.closed_at
                 then 'consent_after_account_closed'
