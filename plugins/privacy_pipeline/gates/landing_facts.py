@@ -219,18 +219,22 @@ def opted_out_customers(candidate: Candidate, purpose: str) -> str:
     (re)processed, and a withdrawal of the objection recorded after the run date is never
     back-dated (docs/privacy-rules.md, 3).
     """
-    source = binding_ledger(candidate)
     return candidate.materialise(
-        f"gate_opted_out_{purpose}",
-        f"""
+        f"gate_opted_out_{purpose}", objectors_sql(candidate, binding_ledger(candidate), purpose)
+    )
+
+
+def objectors_sql(candidate: Candidate, source: str, purpose: str) -> str:
+    """Customers whose latest choice for ``purpose`` in ``source``, at the end of the run
+    date or in the whole ledger, is an opt-out."""
+    return f"""
         select customer_id
         from ({latest_event_sql(source, purpose, candidate.run_end_sql)}) as at_end_of_run_date
         where choice = 'opt_out'
         union
         select customer_id from ({latest_event_sql(source, purpose)}) as latest
         where choice = 'opt_out'
-        """,
-    )
+    """
 
 
 def marketable_customers(candidate: Candidate) -> str:
@@ -300,17 +304,9 @@ def location_objectors(candidate: Candidate) -> str:
     """Customers who objected to location analytics for the run date: the latest choice
     that can change an objection (``lifting_ledger``: a legacy opt-in after the migration
     cannot) is a refusal at the end of the run date, or in the whole ledger."""
-    source, purpose = lifting_ledger(candidate), "location_analytics"
     return candidate.materialise(
         "gate_location_objectors",
-        f"""
-        select customer_id
-        from ({latest_event_sql(source, purpose, candidate.run_end_sql)}) as at_end_of_run_date
-        where choice = 'opt_out'
-        union
-        select customer_id from ({latest_event_sql(source, purpose)}) as latest
-        where choice = 'opt_out'
-        """,
+        objectors_sql(candidate, lifting_ledger(candidate), "location_analytics"),
     )
 
 
