@@ -238,7 +238,24 @@ def read_figure_people_from_spark(members) -> dict[FigureKey, np.ndarray]:
         return read_figure_people(con, "select * from members_arrow")
 
 
+ARROW_TYPES = {"varchar": "string", "integer": "int32", "bigint": "int64"}
+
+
 def as_spark_dataframe(spark, rows: list[tuple]):
-    """The release rows as a typed Spark DataFrame (what the dbt Python model returns)."""
+    """The release rows as a typed Spark DataFrame (what the dbt Python model returns).
+
+    Handed over as an Arrow table: from a list of Python rows Spark makes an RDD of
+    pickled rows, which its executors read back through Python worker processes (a minute
+    of worker start-up for a few rows in local mode); an Arrow stream is read by the JVM.
+    """
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in RELEASE_SCHEMA]
+    table = pa.table(
+        {
+            name: pa.array(values, type=getattr(pa, ARROW_TYPES[sql_type])())
+            for (name, sql_type), values in zip(RELEASE_SCHEMA, columns, strict=True)
+        }
+    )
     schema = ", ".join(f"{name} {SPARK_TYPES[sql_type]}" for name, sql_type in RELEASE_SCHEMA)
-    return spark.createDataFrame(rows, schema=schema)
+    return spark.createDataFrame(table, schema=schema)
