@@ -199,14 +199,6 @@ def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[in
     return inside
 
 
-def contains(outer: np.ndarray, inner: np.ndarray) -> bool:
-    """Whether the sorted unique array ``outer`` holds every element of ``inner``."""
-    if len(inner) > len(outer):
-        return False
-    at = np.searchsorted(outer, inner)
-    return bool(np.all(at < len(outer)) and np.all(outer[np.minimum(at, len(outer) - 1)] == inner))
-
-
 # ------------------------------------------------------------------------ the audit
 
 
@@ -341,7 +333,7 @@ class _Search:
     without storing a family per value."""
 
     def __init__(self, figures, rank, children, which, root) -> None:
-        self.figures, self.rank, self.children, self.root = figures, rank, children, root
+        self.rank, self.children, self.root = rank, children, root
         self.held = {m for m in children if figures[m].held}
         self.value = {m: figures[m].values[which] for m in children}
         self.residual = {
