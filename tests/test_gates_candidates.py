@@ -159,11 +159,7 @@ def build_clean_candidate(root: Path) -> RunContext:
     ctx = context_for(root / "landing", root / "warehouse")
     ctx.run_dir.mkdir(parents=True)
     load_landing_zone(ctx)
-    con = duckdb.connect(str(ctx.candidate_db))
-    try:
-        con.execute(CLEAN_MARTS)
-    finally:
-        con.close()
+    inject(ctx, CLEAN_MARTS)
     return ctx
 
 
