@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from privacy_pipeline import stages
-from privacy_pipeline.contract import TABLE_NAMES, TABLES, table
+from privacy_pipeline.contract import TABLE_NAMES, TABLES, TRUE_INSTANT_PATTERN, instant_sql, table
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.landing import load_landing_zone
 from privacy_pipeline.run_context import RunContext
@@ -362,3 +362,21 @@ def published_tables(warehouse: Path) -> list[str]:
     )
     rows = query(warehouse, sql)
     return [name for (name,) in rows]
+
+
+@pytest.mark.parametrize(
+    "text, instant",
+    [
+        ("2026-06-19T08:00:00,5Z", "2026-06-19 08:00:00.5+00"),
+        ("2026-06-19T08:00:00.5Z", "2026-06-19 08:00:00.5+00"),
+        ("2026-06-19 10:00:00,123456+02:00", "2026-06-19 08:00:00.123456+00"),
+    ],
+)
+def test_the_gates_read_a_decimal_comma_or_point_as_the_same_instant(text, instant):
+    """ISO 8601 allows both; the staging macro parse_instant reads both too (test_staging)."""
+    with duckdb.connect() as con:
+        assert con.execute(
+            f"select regexp_full_match(?, '{TRUE_INSTANT_PATTERN}'), "
+            f"{instant_sql('?')} = cast(? as timestamptz)",
+            [text, text, instant],
+        ).fetchone() == (True, True)

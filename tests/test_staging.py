@@ -123,6 +123,10 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     # the same instant written with another offset is the same content
     ("customers", [customer("X_TZ", created_at="2020-01-15T10:00:00+01:00"),
                    customer("X_TZ", created_at="2020-01-15T09:00:00Z")], {"exact_duplicate": 1}),
+    # ISO 8601's decimal comma reads like the point
+    ("customers", [customer("X_COMMA", created_at="2020-01-15T10:00:00,5+01:00"),
+                   customer("X_COMMA", created_at="2020-01-15T09:00:00.5Z")],
+     {"exact_duplicate": 1}),
     # a malformed version of a key makes the valid one doubtful too
     ("customers", [customer("X_HALF"), customer("X_HALF", birth_year="abc")],
      {"invalid_integer:birth_year": 1, "duplicate_key_conflict": 1}),
@@ -560,7 +564,7 @@ def test_customers_are_typed_deduplicated_and_without_clear_identifiers(staged):
                        "created_at", "closed_at", "migrated_at"]  # fmt: skip
     by_id = {r[0]: r for r in rows(con, "select * from staging.stg_crm__customers")}
     assert set(by_id) == {"C001", "C002", "C003", "C004", "X_EXACT", "X_CASE", "X_SHARED1",
-                          "X_SHARED2", "X_TZ", L_TWO, L_OLD, L_NEW, "AB-1", "AB_1",
+                          "X_SHARED2", "X_TZ", "X_COMMA", L_TWO, L_OLD, L_NEW, "AB-1", "AB_1",
                           L_CRM_TWO}  # fmt: skip
     assert by_id["X_CASE"][1] == "scarlet"
     assert by_id[C_PROXIMUS][2] == pseudonym(MSISDNS[C_PROXIMUS])
@@ -570,6 +574,9 @@ def test_customers_are_typed_deduplicated_and_without_clear_identifiers(staged):
     migrated = rows(con, "select migrated_at = timestamptz '2026-03-01 08:00:00+00' "
                          "from staging.stg_crm__customers where customer_id = 'C002'")  # fmt: skip
     assert migrated == [(True,)]
+    comma = rows(con, "select created_at = timestamptz '2020-01-15 09:00:00.5+00' "
+                      "from staging.stg_crm__customers where customer_id = 'X_COMMA'")  # fmt: skip
+    assert comma == [(True,)]
 
 
 def test_consent_enum_values_are_normalised(staged):

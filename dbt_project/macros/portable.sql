@@ -165,22 +165,25 @@
 {%- endmacro %}
 
 {#- An ISO 8601 instant delivered as text (already matched by iso_timestamp_pattern and
-    upper-cased) as an instant, null when it is not a real one. DuckDB parses every form
-    of the contract but a decimal comma; Spark does not parse HH:MM without seconds nor an
-    offset without its colon (+0200), so its form writes both out first, and refuses the
-    comma too: an opt_out honoured on one engine is honoured on the other. -#}
+    upper-cased) as an instant, null when it is not a real one. ISO 8601 allows a decimal
+    comma, which neither engine's cast reads: both write it as a point first. Spark does
+    not parse HH:MM without seconds nor an offset without its colon (+0200), so its form
+    writes both out too: an opt_out honoured on one engine is honoured on the other. The
+    gates' and the withdrawal's reading: privacy_pipeline.contract.instant_sql. -#}
 {% macro parse_instant(text) -%}
     {{ return(adapter.dispatch('parse_instant')(text)) }}
 {%- endmacro %}
 {% macro duckdb__parse_instant(text) -%}
-    try_cast({{ text }} as timestamptz)
+    try_cast(replace({{ text }}, ',', '.') as timestamptz)
 {%- endmacro %}
 {% macro spark__parse_instant(text) -%}
-    case when {{ text }} not like '%,%' then try_cast(
+    try_cast(
         regexp_replace(
-            regexp_replace({{ text }}, '^([0-9-]{10}[T ][0-9]{2}:[0-9]{2})([^:0-9])', '$1:00$2'),
+            regexp_replace(
+                replace({{ text }}, ',', '.'),
+                '^([0-9-]{10}[T ][0-9]{2}:[0-9]{2})([^:0-9])', '$1:00$2'),
             '([+-][0-9]{2})([0-9]{2})$', '$1:$2')
-        as timestamp) end
+        as timestamp)
 {%- endmacro %}
 
 {#- The character of a Unicode code point (Spark's chr() takes the code modulo 256). -#}

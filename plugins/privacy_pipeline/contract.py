@@ -314,6 +314,14 @@ TRUE_INSTANT_PATTERN = (
     r"(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)$"
 )
 
+
+def instant_sql(text_sql: str) -> str:
+    """DuckDB SQL: the instant of a text that matched TRUE_INSTANT_PATTERN, null when it is
+    not a real one. ISO 8601 allows a decimal comma; DuckDB's cast reads only the point
+    (the staging macro parse_instant does the same for dbt)."""
+    return f"try_cast(replace({text_sql}, ',', '.') as timestamptz)"
+
+
 # Instants of things that happened (a choice recorded, an answer given, a call made): one
 # after the moment the run processes its input cannot be true and is quarantined
 # (future_timestamp:<column>). Planned instants (an event's schedule, a closing or a

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
-from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN
+from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN, instant_sql
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
     export_version,
@@ -86,8 +86,7 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
     platform, a time that can be true. Only a sound opt-in can grant or lift anything."""
     raw = "upper(trim(recorded_at))"
     plausible = (
-        f"case when regexp_full_match({raw}, '{TRUE_INSTANT_PATTERN}') "
-        f"then try_cast({raw} as timestamptz) end"
+        f"case when regexp_full_match({raw}, '{TRUE_INSTANT_PATTERN}') then {instant_sql(raw)} end"
     )
     processed_at = f"cast({processed_at_param} as timestamptz)"
     return f"""

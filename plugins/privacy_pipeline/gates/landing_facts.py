@@ -17,6 +17,7 @@ from privacy_pipeline.contract import (
     PLATFORMS,
     PURPOSES,
     TRUE_INSTANT_PATTERN,
+    instant_sql,
 )
 from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
@@ -59,8 +60,8 @@ def true_instant(column: str) -> str:
     processes it (``landing.run_context``, written by the loader); else null."""
     value = f"upper({text(column)})"
     return f"""(case when regexp_full_match({value}, '{TRUE_INSTANT_PATTERN}')
-                      and try_cast({value} as timestamptz) <= {PROCESSED_AT}
-                     then try_cast({value} as timestamptz) end)"""
+                      and {instant_sql(value)} <= {PROCESSED_AT}
+                     then {instant_sql(value)} end)"""
 
 
 def ledger_sql() -> str:
