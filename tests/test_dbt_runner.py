@@ -67,6 +67,15 @@ def test_runs_share_vars_and_cache_whatever_their_date_and_k(tmp_path, monkeypat
     assert environment["PRIVACY_PIPELINE_DBT_K"] == "15"
 
 
+def test_dbt_gets_the_memory_cap_from_config_or_the_operator(tmp_path, monkeypatch):
+    """profiles.yml has no default of its own: the cap is config's, like the gates'."""
+    ctx = RunContext.create(tmp_path, tmp_path / "wh", "2026-06-20", k=30)
+    monkeypatch.delenv("PRIVACY_PIPELINE_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert dbt_environment(ctx)["PRIVACY_PIPELINE_DUCKDB_MEMORY_LIMIT"] == "4GB"
+    monkeypatch.setenv("PRIVACY_PIPELINE_DUCKDB_MEMORY_LIMIT", "1500MB")
+    assert dbt_environment(ctx)["PRIVACY_PIPELINE_DUCKDB_MEMORY_LIMIT"] == "1500MB"
+
+
 def test_failing_data_tests_alone_are_a_failed_check_exit_1(monkeypatch, tmp_path):
     """A model bug caught by a dbt data test must not read as a crash (exit 3): nothing is
     published, as when a gate fails (exit 1). A model that cannot build stays exit 3."""

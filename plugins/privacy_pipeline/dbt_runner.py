@@ -23,7 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from privacy_pipeline.config import DBT_PROJECT_DIR
+from privacy_pipeline.config import (
+    DBT_PROJECT_DIR,
+    DUCKDB_MEMORY_LIMIT_VARIABLE,
+    duckdb_memory_limit,
+)
 from privacy_pipeline.errors import GateFailed, PipelineError
 from privacy_pipeline.run_context import RunContext
 
@@ -64,6 +68,8 @@ def dbt_environment(ctx: RunContext) -> dict[str, str]:
         ENV_CANDIDATE_DB: ctx.candidate_db.name,
         ENV_RUN_DATE: ctx.run_date.isoformat(),
         ENV_K: str(ctx.k),
+        # The one default of the cap is config's; profiles.yml reads the variable only.
+        DUCKDB_MEMORY_LIMIT_VARIABLE: duckdb_memory_limit(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         # No network at run time: no usage tracking, no version check.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
