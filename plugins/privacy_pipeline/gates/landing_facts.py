@@ -44,7 +44,7 @@ def register_normaliser(candidate: Candidate) -> None:
 
 
 def timestamp(column: str) -> str:
-    return f"try_cast({text(column)} as timestamptz)"
+    return instant_sql(f"upper({text(column)})")
 
 
 def sql_list(values: tuple[str, ...]) -> str:
@@ -326,7 +326,7 @@ def erased_customers(candidate: Candidate) -> str:
     selects = []
     if candidate.has_table("landing", "data_subject_requests"):
         register_normaliser(candidate)
-        received = f"try_cast(upper({text('received_at')}) as timestamptz)"
+        received = timestamp("received_at")
         selects.append(
             f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
                 where {enum("kind")} = 'erasure' and {received} < {candidate.run_end_sql}"""
