@@ -747,10 +747,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     Returns (violations, figures whose families were not all searched)."""
     labels = [label for label, _, _ in figures]
     values = [int(value) for _, _, value in figures]
-    people = [
-        np.unique(p if isinstance(p, np.ndarray) else np.fromiter(p, dtype=np.int64))
-        for _, p, _ in figures
-    ]
+    people = [sorted_people(p) for _, p, _ in figures]
     inside = figures_inside(people)
     holders: list[list[int]] = [[] for _ in figures]  # the figures each one is inside
     for a, held_inside in enumerate(inside):
@@ -788,7 +785,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             names = ", ".join(labels[b] for b in cover)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {residual}")
         covered = np.concatenate([people[b] for b in cover]) if cover else np.empty(0)
-        if len(np.unique(covered)) == len(covered):
+        if is_sorted_unique(np.sort(covered)):
             continue  # a disjoint cover: the residuals decide (see above)
         ordered = sorted(members, key=lambda b: (-values[b], labels[b]))
         try:
@@ -801,6 +798,18 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             difference = values[a] - sum(values[b] for b in family)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {difference}")
     return found, unsearched
+
+
+def sorted_people(people) -> np.ndarray:
+    """People as a sorted array of unique integers (the recount's arrays already are: then
+    a linear check instead of a sort)."""
+    if not isinstance(people, np.ndarray):
+        people = np.fromiter(people, dtype=np.int64)
+    return people if is_sorted_unique(people) else np.unique(people)
+
+
+def is_sorted_unique(people: np.ndarray) -> bool:
+    return bool((people[1:] > people[:-1]).all())
 
 
 def share_someone(first: np.ndarray, second: np.ndarray) -> bool:
@@ -825,7 +834,7 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
         return inside
     owner = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(people)])
     person = np.concatenate(people)
-    order = np.argsort(person, kind="stable")
+    order = np.argsort(person)  # the order of the figures of one person does not matter
     person, owner = person[order], owner[order]
     lowest = int(person[0])
 
