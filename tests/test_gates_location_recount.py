@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from privacy_pipeline.gates.location_recount import (
     NO_AREA,
     TIME_BANDS,
     moves,
     stays,
     time_band_codes,
+    whole_persons,
 )
 
 
@@ -35,10 +35,10 @@ def moves_by_definition(sightings, bands):
     """{(person, origin, destination, band)}: two consecutive sightings of a person in two
     different areas, with the band of the arrival."""
     found = set()
-    for (before, after), band in zip(zip(sightings, sightings[1:]), bands[1:], strict=True):
-        if before[0] == after[0] and NO_AREA not in (before[2], after[2]):
-            if before[2] != after[2]:
-                found.add((after[0], before[2], after[2], band))
+    for before, after, band in zip(sightings, sightings[1:], bands[1:], strict=False):
+        same_person, areas = before[0] == after[0], (before[2], after[2])
+        if same_person and NO_AREA not in areas and areas[0] != areas[1]:
+            found.add((after[0], *areas, band))
     return found
 
 
@@ -97,3 +97,26 @@ def test_time_bands_follow_the_local_clock_hour():
     assert [names[code] for code in codes] == (
         ["night"] * 6 + ["morning"] * 4 + ["midday"] * 6 + ["evening"] * 4 + ["late"] * 4
     )
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 5, 100])
+def test_batches_are_recut_to_hold_whole_persons(batch_rows):
+    person = np.array([1, 1, 1, 2, 3, 3, 3, 3, 4], dtype=np.int32)
+    order = np.arange(len(person), dtype=np.int64)
+    batches = (
+        {"person": person[i : i + batch_rows], "row": order[i : i + batch_rows]}
+        for i in range(0, len(person), batch_rows)
+    )
+    empty = {"person": person[:0], "row": order[:0]}
+    recut = list(whole_persons(batches, empty))
+    assert np.concatenate([batch["row"] for batch in recut]).tolist() == order.tolist()
+    for batch in recut:
+        others = np.concatenate([b["person"] for b in recut if b is not batch])
+        assert not np.isin(batch["person"], others).any()  # nobody split over two batches
+
+
+def test_no_rows_give_one_empty_batch():
+    empty = {"person": np.empty(0, dtype=np.int32)}
+    assert [len(batch["person"]) for batch in whole_persons(iter(()), empty)] == [0]
+    batches = iter([{"person": np.empty(0, dtype=np.int32)}])
+    assert [len(batch["person"]) for batch in whole_persons(batches, empty)] == [0]

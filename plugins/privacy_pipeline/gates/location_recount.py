@@ -327,6 +327,46 @@ def moves(person: np.ndarray, area: np.ndarray, band: np.ndarray):
     return person[arrivals], area[arrivals - 1], area[arrivals], band[arrivals]
 
 
+# Sightings read per batch in each person's time order (bounded memory at any scale).
+BATCH_ROWS = 2_000_000
+
+
+def sightings_in_time_order(candidate: Candidate, batch_rows: int = BATCH_ROWS):
+    """The counted sightings ordered by person, instant and cell id, as batches of numpy
+    arrays (person, seen_at in microseconds, hour_index, the three area codes), each
+    holding every sighting of its people (``whole_persons``)."""
+    reader = candidate.con.sql(f"""
+        select person, epoch_us(event_at) as seen_at, cast(hour_index as tinyint) as hour_index,
+               postal_code, municipality, province
+        from {counted_sightings(candidate)}
+        order by person, event_at, cell
+    """).to_arrow_reader(batch_rows)
+    empty = {field.name: np.empty(0, dtype=field.type.to_pandas_dtype()) for field in reader.schema}
+    batches = (
+        {name: batch.column(name).to_numpy() for name in batch.schema.names} for batch in reader
+    )
+    yield from whole_persons(batches, empty)
+
+
+def whole_persons(batches, empty: dict[str, np.ndarray]):
+    """Re-cut batches of rows ordered by ``person`` so that each holds all the rows of its
+    people: a batch's last person is carried to the next one. Yields ``empty`` when there
+    are no rows at all."""
+    carried = empty
+    for read in batches:
+        read = {name: np.concatenate([carried[name], column]) for name, column in read.items()}
+        person = read["person"]
+        if not len(person):
+            continue
+        last_person_starts = int(np.searchsorted(person, person[-1], side="left"))
+        carried = {name: column[last_person_starts:] for name, column in read.items()}
+        if last_person_starts:
+            yield {name: column[:last_person_starts] for name, column in read.items()}
+            empty = None
+    if len(carried["person"]) or empty is not None:
+        yield carried
+
+
 def visits(candidate: Candidate) -> tuple[str, str]:
     """(areas seen, moves): ``gate_location_areas_seen`` (person, level, area, class,
     home_municipality, home_province: each person seen in an area on D with exactly one
@@ -335,51 +375,31 @@ def visits(candidate: Candidate) -> tuple[str, str]:
     definitions of docs/location-privacy.md.
 
     The sightings are read once in each person's time order (ties by cell id, so the same
-    data always give the same stays and moves) as integer arrays; stays and moves are
-    runs and changes along those arrays, at the three levels from the one read."""
+    data always give the same stays and moves) as integer arrays, a batch of whole
+    persons at a time; stays and moves are runs and changes along those arrays, at the
+    three levels from the one read."""
     if "gate_location_areas_seen" in candidate.cache:
         return quote("gate_location_areas_seen"), quote("gate_location_moves")
     import pyarrow as pa
 
     location = candidate.ctx.config["location"]
     min_stay_us = 60_000_000 * int(location.get("min_stay_minutes", 30))
-    read = candidate.con.execute(f"""
-        select person, epoch_us(event_at) as seen_at, hour_index,
-               postal_code, municipality, province
-        from {counted_sightings(candidate)}
-        order by person, event_at, cell
-    """).fetchnumpy()
-    person = np.asarray(read["person"], dtype=np.int32)
-    seen_at = np.asarray(read["seen_at"], dtype=np.int64)
-    band = time_band_codes(local_clock_hours(candidate))[np.asarray(read["hour_index"])]
+    bands = time_band_codes(local_clock_hours(candidate))
     seen, moved = [], []
-    for number, level in enumerate(AREA_LEVELS):
-        area = np.asarray(read[level], dtype=np.int32)
-        who, where, visit = stays(person, seen_at, area, min_stay_us)
-        seen.append(
-            pa.table(
-                {
-                    "person": who,
-                    "level": np.full(len(who), number, dtype=np.int8),
-                    "area": where,
-                    "visit": visit,
-                }
-            )
-        )
-        if level in ORIGIN_LEVELS:
-            who, origin, destination, arrival_band = moves(person, area, band)
-            moved.append(
-                pa.table(
-                    {
-                        "person": who,
-                        "level": np.full(len(who), number, dtype=np.int8),
-                        "origin": origin,
-                        "destination": destination,
-                        "band": arrival_band,
-                    }
-                )
-            )
-    del read, person, seen_at, band
+    for read in sightings_in_time_order(candidate):
+        person, seen_at = read["person"], read["seen_at"]
+        band = bands[read["hour_index"]]
+        for number, level in enumerate(AREA_LEVELS):
+            who, where, visit = stays(person, seen_at, read[level], min_stay_us)
+            level_column = np.full(len(who), number, dtype=np.int8)
+            seen.append(pa.table({"person": who, "level": level_column, "area": where,
+                                  "visit": visit}))  # fmt: skip
+            if level in ORIGIN_LEVELS:
+                who, origin, destination, arrival_band = moves(person, read[level], band)
+                level_column = np.full(len(who), number, dtype=np.int8)
+                moved.append(pa.table({"person": who, "level": level_column, "origin": origin,
+                                       "destination": destination,
+                                       "band": arrival_band}))  # fmt: skip
     levels = f"[{', '.join(sql_literal(level) for level in AREA_LEVELS)}]"
     con = candidate.con
     con.register("gate_visit_stays", pa.concat_tables(seen))
