@@ -8,7 +8,7 @@ k from the run's configuration.
 from __future__ import annotations
 
 import numpy as np
-from privacy_pipeline.gates import BuiltIn, CannotCheck, Check, Promise
+from privacy_pipeline.gates import BuiltIn, CannotCheck, Check, Promise, location_recount
 from privacy_pipeline.gates.candidate import (
     Candidate,
     pick_column,
@@ -17,13 +17,8 @@ from privacy_pipeline.gates.candidate import (
     union_all,
     union_values,
 )
-from privacy_pipeline.gates.landing_facts import (
-    customer_lines,
-    customers,
-    location_counted_customers,
-    text,
-    timestamp,
-)
+from privacy_pipeline.gates.landing_facts import customers, text, timestamp
+from privacy_pipeline.gates.location_recount import members_of
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
@@ -435,150 +430,6 @@ def customer_id_values(candidate: Candidate, table: str, column: str) -> str:
 # the location models). Kept apart from the disclosure rules above and below.
 
 
-# ISO 8601 with an offset or Z (docs/data-contract.md): a local time without offset is
-# malformed and places nobody.
-ISO_INSTANT = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
-    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-)
-
-
-def landing_type(candidate: Candidate, table: str, column: str) -> str:
-    return candidate.columns("landing", table).get(column, "VARCHAR").upper()
-
-
-def delivered_text(candidate: Candidate, table: str, column: str) -> str:
-    """A text value of the largest landing table as delivered: trimmed text for CSV, the
-    typed value of Parquet as it is (no cast and trim of 100M typed values)."""
-    if landing_type(candidate, table, column) == "VARCHAR":
-        return text(column)
-    return f"cast({quote(column)} as varchar)"
-
-
-def delivered_instant(candidate: Candidate, table: str, column: str) -> str:
-    """An instant of the largest landing table: typed Parquet values as they are, text only
-    when it is ISO 8601 with an offset."""
-    if landing_type(candidate, table, column) == "TIMESTAMP WITH TIME ZONE":
-        return quote(column)
-    value = f"upper({text(column)})"
-    return (
-        f"case when regexp_matches({value}, {sql_literal(ISO_INSTANT)}) "
-        f"then try_cast({value} as timestamptz) end"
-    )
-
-
-def counted_sightings_sql(candidate: Candidate) -> str:
-    """One row per sighting of the run date of a person the gate may count: person,
-    cell_id, event_at, postal_code, municipality, province.
-
-    One scan of the landing network events, joined to the lines of the customers who may
-    be counted (a small table) and to the cells.
-    """
-    start, end = candidate.run_start_sql, candidate.run_end_sql
-    accepted_cells = (
-        f"and {text('cell_id')} in (select cast(cell_id as varchar) "
-        "from staging.stg_reference__cells)"
-        if candidate.has_table("staging", "stg_reference__cells")
-        else ""
-    )
-    return f"""
-        with accounts as (
-            select customer_id, max(created_at) as created_at from {customers(candidate)}
-            group by customer_id
-        ),
-        counted_lines as (
-            -- a sighting from before the account was created is nobody's
-            select l.msisdn, l.customer_id,
-                   greatest(coalesce(l.valid_from, '-infinity'::timestamptz), a.created_at)
-                       as valid_from,
-                   l.valid_to
-            from {customer_lines(candidate)} as l
-            join accounts as a using (customer_id)
-            where l.customer_id in (select customer_id from {location_counted_customers(candidate)})
-        ),
-        cells as (
-            select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
-                   {text("municipality")} as municipality, {text("province")} as province
-            from landing.cells
-            where {text("cell_id")} is not null and {text("postal_code")} is not null
-              {accepted_cells}
-        ),
-        sightings as (
-            select {delivered_text(candidate, "network_events", "msisdn")} as msisdn,
-                   {delivered_text(candidate, "network_events", "cell_id")} as cell_id,
-                   {delivered_instant(candidate, "network_events", "event_at")} as event_at
-            from landing.network_events
-        )
-        select l.customer_id as person, s.cell_id, s.event_at,
-               c.postal_code, c.municipality, c.province
-        from sightings as s
-        join counted_lines as l
-          on l.msisdn = s.msisdn
-         and (l.valid_from is null or l.valid_from <= s.event_at)
-         and (l.valid_to is null or s.event_at < l.valid_to)
-        join cells as c on c.cell_id = s.cell_id
-        where s.event_at >= {start} and s.event_at < {end}
-    """
-
-
-def located_people_sql(candidate: Candidate, sightings: str) -> str:
-    """One row per person the gate may count, hour of the run date, place and event, from
-    ``sightings`` (counted_sightings_sql); an event's sightings are those at its cells
-    between its start and its end (both included)."""
-    start, end = candidate.run_start_sql, candidate.run_end_sql
-    return f"""
-        with event_sites as (
-            select distinct {text("ec.event_id")} as event_id, {text("ec.cell_id")} as cell_id,
-                   {timestamp("e.starts_at")} as starts_at, {timestamp("e.ends_at")} as ends_at
-            from landing.event_cells as ec
-            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
-            where {timestamp("e.starts_at")} < {end} and {timestamp("e.ends_at")} >= {start}
-        )
-        select distinct s.person as customer_id, {hour_of("s.event_at")} as hour,
-               s.postal_code, s.municipality, s.province, es.event_id
-        from {sightings} as s
-        left join event_sites as es
-          on es.cell_id = s.cell_id and s.event_at between es.starts_at and es.ends_at
-    """
-
-
-def landing_recount(candidate: Candidate) -> str:
-    """True number of distinct people per figure: table_name, level, area, hour, people.
-
-    The counted sightings are materialised once (the one scan of the events, shared with
-    the people behind each figure, landing_figure_members_sql), then reduced to
-    ``located`` (distinct person hours) five ways, and to stays and moves for the whole-day
-    tables (visit_members_sql).
-    """
-    return candidate.materialise(
-        "gate_location_recount",
-        f"""
-        with sightings as (select * from {counted_sightings(candidate)}),
-        located as materialized ({located_people_sql(candidate, "sightings")}),
-        visits as ({visit_members_sql(candidate, "sightings", landing_homes_sql(candidate))})
-        select 'presence_hourly' as table_name, 'postal_code' as level, postal_code as area,
-               hour, count(distinct customer_id) as people
-        from located group by postal_code, hour
-        union all
-        select 'presence_hourly', 'municipality', municipality, hour, count(distinct customer_id)
-        from located group by municipality, hour
-        union all
-        select 'presence_hourly', 'province', province, hour, count(distinct customer_id)
-        from located group by province, hour
-        union all
-        select 'event_attendance', 'event', event_id, hour, count(distinct customer_id)
-        from located where event_id is not null group by event_id, hour
-        union all
-        select 'event_attendance_total', 'event', event_id, cast(null as timestamptz),
-               count(distinct customer_id)
-        from located where event_id is not null group by event_id
-        union all
-        select kind, level, area, cast(null as timestamptz), count(distinct person)
-        from visits group by kind, level, area
-        """,
-    )
-
-
 def published_figures_sql(candidate: Candidate) -> str:
     """Every published count: table_name, level, area, hour (null for totals), people."""
     return f"""
@@ -644,7 +495,7 @@ def counts_match_landing_recount(candidate: Candidate) -> Check:
     recorded noise (the true count the release decided on, after contribution bounding)
     must be at least k and at most the recount.
     """
-    recount = landing_recount(candidate)
+    recount = location_recount.recount(candidate)
     noise = noise_of_published_figures(candidate)
     k = candidate.k
     joined = f"""
@@ -697,9 +548,6 @@ def candidate_release_against_recount(
     never above it."""
     if not candidate.has_table("intermediate", "int_location__release"):
         return None
-    hour_index = (
-        f"cast(floor((epoch(r.hour) - epoch({candidate.run_start_sql})) / 3600) as integer)"
-    )
     differs = (
         "c.people is distinct from r.people"
         if exact
@@ -714,7 +562,7 @@ def candidate_release_against_recount(
                || ' people, the landing recount finds '
                || coalesce(cast(r.people as varchar), 'nobody') as violation
         from intermediate.int_location__release as c
-        full outer join (select *, {hour_index} as hour_index from {recount} as r) as r
+        full outer join {recount} as r
           on c.table_name = r.table_name and c.area_level = r.level and c.area_id = r.area
          and c.hour_index is not distinct from r.hour_index
         where {differs}
@@ -794,8 +642,6 @@ DAY_TABLE_KEYS = {
     "visitor_origin": ("area_id", "origin_level", "origin_area_id"),
     "od_flows": ("origin_area_id", "destination_area_id", "time_band"),
 }
-# (first local clock hour after the band, band) of a move's arrival.
-TIME_BANDS = ((6, "night"), (10, "morning"), (16, "midday"), (20, "evening"), (24, "late"))
 
 
 def day_figures_sql(candidate: Candidate) -> str:
@@ -813,98 +659,6 @@ def day_figures_sql(candidate: Candidate) -> str:
     return union_all(selects)
 
 
-def landing_homes_sql(candidate: Candidate) -> str:
-    """person, postal_code, municipality, province of every landing customer's home: the
-    CRM postal code, rolled up through the accepted cells (none if it is in no cell).
-    A customer delivered with two different postal codes has no home."""
-    return f"""
-        select homes.person, homes.postal_code, areas.municipality, areas.province
-        from (
-            select {text("customer_id")} as person, min({text("postal_code")}) as postal_code
-            from landing.customers
-            where {text("customer_id")} is not null
-            group by {text("customer_id")}
-            having count(distinct {text("postal_code")}) <= 1
-        ) as homes
-        left join (
-            select distinct {text("postal_code")} as postal_code,
-                   {text("municipality")} as municipality, {text("province")} as province
-            from {cells_sql(candidate)} as cells
-        ) as areas on areas.postal_code = homes.postal_code
-    """
-
-
-def visit_members_sql(candidate: Candidate, sightings: str, homes: str) -> str:
-    """kind, level, area (key joined by chr(31)), person: who stands behind each figure of
-    visitors_daily, visitor_origin and od_flows. ``sightings``: person, cell_id, event_at,
-    postal_code, municipality, province; ``homes``: person, postal_code, municipality,
-    province (landing_homes_sql)."""
-    location = candidate.ctx.config["location"]
-    min_stay_seconds = 60 * int(location.get("min_stay_minutes", 30))
-    timezone = candidate.ctx.config.get("timezone", "Europe/Brussels")
-    per_level = " union all ".join(
-        f"select person, '{level}' as level, {level} as area, event_at, cell_id "
-        f"from {sightings} as s"
-        for level in AREA_LEVELS
-    )
-    bands = " ".join(
-        f"when hour(event_at at time zone {sql_literal(timezone)}) < {end} then '{band}'"
-        for end, band in TIME_BANDS
-    )
-    home_area = """case c.level when 'postal_code' then h.postal_code
-                   when 'municipality' then h.municipality else h.province end"""
-    return f"""
-        with per_level as ({per_level}),
-        ordered as (
-            select person, level, area, event_at, cell_id,
-                   lag(area) over (partition by person, level order by event_at, cell_id)
-                       as previous_area
-            from per_level
-        ),
-        numbered as (
-            select person, level, area, event_at,
-                   sum(case when previous_area = area then 0 else 1 end) over (
-                       partition by person, level order by event_at, cell_id
-                       rows between unbounded preceding and current row) as stay
-            from ordered
-        ),
-        longest as (
-            select person, level, area, max(seconds) as seconds
-            from (select person, level, area, stay,
-                         epoch(max(event_at)) - epoch(min(event_at)) as seconds
-                  from numbered group by person, level, area, stay) as stays
-            group by person, level, area
-        ),
-        classed as (
-            select c.person, c.level, c.area, h.municipality as home_municipality,
-                   h.province as home_province,
-                   case when c.area = {home_area} then 'resident'
-                        when c.seconds >= {min_stay_seconds} then 'visitor'
-                        else 'transit' end as class
-            from longest as c left join ({homes}) as h on h.person = c.person
-        ),
-        moves as (
-            select distinct person, level, previous_area as origin, area as destination,
-                   case {bands} end as band
-            from ordered
-            where level <> 'postal_code' and previous_area <> area
-        )
-        select 'visitors_daily' as kind, level, area || chr(31) || class as area, person
-        from classed
-        union all
-        select 'visitor_origin', level,
-               area || chr(31) || 'municipality' || chr(31) || home_municipality, person
-        from classed where class = 'visitor' and home_municipality is not null
-        union all
-        select 'visitor_origin', level,
-               area || chr(31) || 'province' || chr(31) || home_province, person
-        from classed where class = 'visitor' and home_province is not null
-        union all
-        select 'od_flows', level, origin || chr(31) || destination || chr(31) || band, person
-        from moves
-    """
-
-
 # ------------------------------------------------------------- the disclosure rule
 # Checked on the people behind each published figure, recomputed here from the landing
 # zone (cells, events, event_cells, network_events, customers, consent ledger), never
@@ -912,26 +666,10 @@ def visit_members_sql(candidate: Candidate, sightings: str, homes: str) -> str:
 # The population below is this suite's own reading of "allowed for location_analytics
 # on D"; it is meant to be replaced by the shared recompute of the gates suite.
 
-LOCATION_PURPOSE = "location_analytics"
 # Disjoint families searched per published figure, and over all of them, before the
 # check gives up (the figures left are checked pairwise only, and named in the scope).
 FAMILY_SEARCH_BUDGET = 2_000
 GATE_SEARCH_TOTAL_BUDGET = 200_000
-
-
-def counted_sightings(candidate: Candidate) -> str:
-    """counted_sightings_sql materialised once per suite, with the hour index of D: the
-    recount and the people behind the figures (the disclosure rule) read the same rows,
-    so the sets of people the rule is checked on are those the recount counted."""
-    start = candidate.run_start_sql
-    return candidate.materialise(
-        "gate_counted_sightings",
-        f"""
-        select s.*, cast(floor((epoch(s.event_at) - epoch({start})) / 3600) as integer)
-                        as hour_index
-        from ({counted_sightings_sql(candidate)}) as s
-        """,
-    )
 
 
 def hour_index_of(candidate: Candidate, column: str) -> str:
@@ -955,91 +693,31 @@ def published_figure_keys_sql(candidate: Candidate) -> str:
     """
 
 
-def landing_figure_members_sql(candidate: Candidate) -> str:
-    """kind, level, area, hour_index, person: who stands behind each possible figure."""
-    sightings = counted_sightings(candidate)
-    visits = visit_members_sql(candidate, sightings, landing_homes_sql(candidate))
-    return f"""
-        with event_sightings as (
-            select {text("ec.event_id")} as event_id, s.person, s.hour_index
-            from {sightings} as s
-            join landing.event_cells as ec on {text("ec.cell_id")} = s.cell_id
-            join landing.events as e on {text("e.event_id")} = {text("ec.event_id")}
-            where s.event_at >= {timestamp("e.starts_at")}
-              and s.event_at <= {timestamp("e.ends_at")}
-        )
-        select distinct
-            'presence_hourly' as kind, 'postal_code' as level, postal_code as area,
-            hour_index, person
-        from {sightings}
-        union
-        select 'presence_hourly', 'municipality', municipality, hour_index, person
-        from {sightings}
-        union
-        select 'presence_hourly', 'province', province, hour_index, person
-        from {sightings}
-        union
-        select 'event_attendance', 'event', event_id, hour_index, person from event_sightings
-        union
-        select 'event_attendance_total', 'event', event_id, null, person from event_sightings
-        union
-        select kind, level, area, null, person from ({visits}) as visits
-    """
-
-
 def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
     """(label, people recomputed from landing as sorted integers, published value) of
-    every published figure. People are numbered in SQL and read as arrays: at scale the
-    memberships are tens of millions, too many for Python sets."""
+    every published figure (location_recount.members_of: read once, as arrays; at scale
+    the memberships are tens of millions, too many for Python sets)."""
     if "published_people" not in candidate.cache:
         published = candidate.materialise(
             "gate_published_figures",
             f"""select row_number() over (order by kind, level, area, hour_index) - 1 as figure,
-                       * from ({published_figure_keys_sql(candidate)}) as p""",
+                       kind as table_name, level, area, hour_index, people
+                from ({published_figure_keys_sql(candidate)}) as p""",
         )
         figures = candidate.rows(
-            f"select figure, kind, level, area, hour_index, people from {published} order by figure"
+            f"""select figure, table_name, level, area, hour_index, people
+                from {published} order by figure"""
         )
-        members = candidate.materialise(
-            "gate_published_members",
-            f"""
-            with members as ({landing_figure_members_sql(candidate)})
-            select p.figure, m.person
-            from {published} as p
-            join members as m
-              on m.kind = p.kind and m.level = p.level and m.area = p.area
-             and m.hour_index is not distinct from p.hour_index
-            """,
-        )
-        numbers = person_numbers(candidate)
-        arrays = candidate.con.execute(f"""
-            select g.figure, n.number as person
-            from {members} as g join {numbers} as n on n.person = g.person
-            order by g.figure, n.number
-        """).fetchnumpy()
-        owners = np.asarray(arrays["figure"], dtype=np.int64)
-        persons = np.asarray(arrays["person"], dtype=np.int64)
-        bounds = np.searchsorted(owners, np.arange(len(figures) + 1))
+        people = members_of(candidate, published, len(figures))
         candidate.cache["published_people"] = [
             (
                 f"{kind} {level} {readable(area)}" + ("" if hour is None else f" hour {hour}"),
-                persons[bounds[figure] : bounds[figure + 1]],
+                people[figure],
                 int(value),
             )
             for figure, kind, level, area, hour, value in figures
         ]
     return candidate.cache["published_people"]
-
-
-def person_numbers(candidate: Candidate) -> str:
-    """person -> number, for the people behind the published figures (published_people
-    materialises them first; people of no published figure need no number: no published
-    figure can hold them)."""
-    return candidate.materialise(
-        "gate_person_numbers",
-        f"""select person, dense_rank() over (order by person) as number
-            from (select distinct person from {quote("gate_published_members")}) as people""",
-    )
 
 
 def reveals(difference_sql: str, k: int) -> str:
@@ -1069,10 +747,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
     Returns (violations, figures whose families were not all searched)."""
     labels = [label for label, _, _ in figures]
     values = [int(value) for _, _, value in figures]
-    people = [
-        np.unique(p if isinstance(p, np.ndarray) else np.fromiter(p, dtype=np.int64))
-        for _, p, _ in figures
-    ]
+    people = [sorted_people(p) for _, p, _ in figures]
     inside = figures_inside(people)
     holders: list[list[int]] = [[] for _ in figures]  # the figures each one is inside
     for a, held_inside in enumerate(inside):
@@ -1110,7 +785,7 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             names = ", ".join(labels[b] for b in cover)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {residual}")
         covered = np.concatenate([people[b] for b in cover]) if cover else np.empty(0)
-        if len(np.unique(covered)) == len(covered):
+        if is_sorted_unique(np.sort(covered)):
             continue  # a disjoint cover: the residuals decide (see above)
         ordered = sorted(members, key=lambda b: (-values[b], labels[b]))
         try:
@@ -1123,6 +798,18 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             difference = values[a] - sum(values[b] for b in family)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {difference}")
     return found, unsearched
+
+
+def sorted_people(people) -> np.ndarray:
+    """People as a sorted array of unique integers (the recount's arrays already are: then
+    a linear check instead of a sort)."""
+    if not isinstance(people, np.ndarray):
+        people = np.fromiter(people, dtype=np.int64)
+    return people if is_sorted_unique(people) else np.unique(people)
+
+
+def is_sorted_unique(people: np.ndarray) -> bool:
+    return bool((people[1:] > people[:-1]).all())
 
 
 def share_someone(first: np.ndarray, second: np.ndarray) -> bool:
@@ -1147,7 +834,7 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
         return inside
     owner = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(people)])
     person = np.concatenate(people)
-    order = np.argsort(person, kind="stable")
+    order = np.argsort(person)  # the order of the figures of one person does not matter
     person, owner = person[order], owner[order]
     lowest = int(person[0])
 
@@ -1288,32 +975,19 @@ def readable(area: str) -> str:
 
 def landing_people_of(candidate: Candidate, keys: list) -> dict:
     """Today's people (from landing) of the figures ``keys``, published or not."""
-    candidate.con.execute(
-        "create or replace temp table gate_held_figures "
-        "(kind varchar, level varchar, area varchar, hour_index integer)"
-    )
-    candidate.con.executemany(
-        "insert into gate_held_figures values (?, ?, ?, ?)",
-        [(key.table, key.level, key.id, key.hour) for key in keys],
-    )
-    published_people(candidate)  # numbers the people behind the published figures
-    rows = candidate.rows(f"""
-        with members as ({landing_figure_members_sql(candidate)})
-        select h.kind, h.level, h.area, h.hour_index, list(n.number)
-        from gate_held_figures as h
-        left join members as m
-          on m.kind = h.kind and m.level = h.level and m.area = h.area
-         and m.hour_index is not distinct from h.hour_index
-        left join {person_numbers(candidate)} as n on n.person = m.person
-        group by all
-    """)
     from privacy_pipeline.location.release import figure_key
 
+    candidate.con.execute(
+        "create or replace temp table gate_held_figures (figure integer, table_name varchar, "
+        "level varchar, area varchar, hour_index integer)"
+    )
+    candidate.con.executemany(
+        "insert into gate_held_figures values (?, ?, ?, ?, ?)",
+        [(i, key.table, key.level, key.id, key.hour) for i, key in enumerate(keys)],
+    )
+    people = members_of(candidate, "gate_held_figures", len(keys))
     return {
-        figure_key(kind, level, area, hour): np.unique(
-            np.array([p for p in people if p is not None], dtype=np.int64)
-        )
-        for kind, level, area, hour, people in rows
+        figure_key(key.table, key.level, key.id, key.hour): people[i] for i, key in enumerate(keys)
     }
 
 

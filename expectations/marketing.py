@@ -226,69 +226,77 @@ def sensitive_reader(candidate: Candidate) -> str:
     return str(candidate.cache["sensitive_reader"])
 
 
-def no_sensitive_category(candidate: Candidate) -> Check:
+def value_readings(candidate: Candidate) -> str:
+    """table_name, column_name, value, sensitive, category: every distinct value of the text
+    columns of the marketing tables (customer ids aside) and of their interest columns,
+    each read once by the sensitive readers (``sensitive_reader``).
+
+    The readers are Python functions: materialised here, they run once per distinct value
+    (a few dozen), not once per row, which a query planner could otherwise choose by
+    pushing a filter on their result below the ``distinct``."""
     is_sensitive_value = sensitive_reader(candidate)
     category_of = candidate.cache["sensitive_category_reader"]
-    selects, values = [], []
+    selects = []
     for table in TABLES:
-        columns = candidate.require_table(SCHEMA, table)
-        for column, data_type in columns.items():
-            if data_type.upper() != "VARCHAR" or column == "customer_id":
-                continue
-            # Distinct first: the category reader is a Python function, called once per value.
-            values.append(
-                f"""select {category_of}(value) as value
-                    from (select distinct {quote(column)} as value
-                          from marketing.{quote(table)}) as distinct_values"""
-            )
-            selects.append(
-                f"""select distinct 'marketing.{table}.{column}: sensitive value '
-                           || {quote(column)} as violation
-                    from marketing.{quote(table)}
-                    where {is_sensitive_value}({quote(column)})"""
-            )
+        for column, data_type in candidate.require_table(SCHEMA, table).items():
+            if column == "interest" or (data_type.upper() == "VARCHAR" and column != "customer_id"):
+                selects.append(
+                    f"""select distinct '{table}' as table_name, '{column}' as column_name,
+                               cast({quote(column)} as varchar) as value
+                        from marketing.{quote(table)}"""
+                )
+    none = "select null as table_name, null as column_name, null::varchar as value where false"
+    values = candidate.materialise(
+        "gate_marketing_text_values", " union all ".join(selects) or none
+    )
+    return candidate.materialise(
+        "gate_marketing_value_readings",
+        f"""select table_name, column_name, value,
+                   coalesce({is_sensitive_value}(value), false) as sensitive,
+                   {category_of}(value) as category
+            from {values}""",
+    )
+
+
+def no_sensitive_category(candidate: Candidate) -> Check:
+    readings = value_readings(candidate)
+    sql = f"""
+        select distinct 'marketing.' || table_name || '.' || column_name
+               || ': sensitive value ' || value as violation
+        from {readings}
+        where sensitive
+    """
     # The set is the category names of the letter and the configuration: never personal.
     built_in = BuiltIn(
         "ExpectColumnValuesToNotBeInSet",
         "text values of the marketing tables, normalised, each read as the sensitive "
         "category it names (a site or app as its catalogue category)",
-        union_values(values),
+        f"select category as value from {readings}",
         (("value_set", list(candidate.cache["sensitive_category_names"])),),
     )
-    return Check(union_all(selects), "text columns of 4 marketing tables", built_in)
+    return Check(sql, "text columns of 4 marketing tables", built_in)
 
 
 def only_allowed_interests(candidate: Candidate) -> Check:
     """Interests outside the allow-list; sensitive ones are no_sensitive_category's to report."""
     allowed_interests = list(candidate.ctx.config.get("allowed_interests", []))
     allowed = ", ".join(sql_literal(i) for i in allowed_interests)
-    is_sensitive_value = sensitive_reader(candidate)
-    selects, values = [], []
-    for table in TABLES:
-        columns = candidate.require_table(SCHEMA, table)
-        if "interest" in columns:
-            values.append(
-                f"""select value
-                    from (select distinct interest as value
-                          from marketing.{quote(table)}) as distinct_values
-                    where value is null or not {is_sensitive_value}(value)"""
-            )
-            selects.append(
-                f"""select distinct 'marketing.{table}: interest '
-                           || coalesce(interest, 'null') || ' is not in allowed_interests'
-                           as violation
-                    from marketing.{quote(table)}
-                    where interest is null
-                       or (interest not in ({allowed or "null"})
-                           and not {is_sensitive_value}(interest))"""
-            )
+    readings = value_readings(candidate)
+    sql = f"""
+        select distinct 'marketing.' || table_name || ': interest '
+               || coalesce(value, 'null') || ' is not in allowed_interests' as violation
+        from {readings}
+        where column_name = 'interest'
+          and (value is null or (value not in ({allowed or "null"}) and not sensitive))
+    """
     built_in = BuiltIn(
         "ExpectColumnValuesToBeInSet",
         "interests of the marketing tables (sensitive ones aside)",
-        union_values(values),
+        f"""select value from {readings}
+            where column_name = 'interest' and (value is null or not sensitive)""",
         (("value_set", allowed_interests),),
     )
-    return Check(union_all(selects), "interest columns of the marketing tables", built_in)
+    return Check(sql, "interest columns of the marketing tables", built_in)
 
 
 def scores_within_bounds(candidate: Candidate) -> Check:
