@@ -24,8 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from privacy_pipeline.config import safe_load_yaml
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.publish import PUBLISHED_TABLES
 from privacy_pipeline.run_context import RunContext
@@ -78,7 +77,7 @@ def declared_exposures(project_dir: Path | None = None) -> list[dict[str, Any]]:
     documents = []
     for path in sorted(Path(project_dir or DBT_PROJECT_DIR).joinpath("models").rglob("*.yml")):
         with open(path, encoding="utf-8") as handle:
-            documents.append(yaml.safe_load(handle) or {})
+            documents.append(safe_load_yaml(handle) or {})
     source_schemas = {
         s["name"]: s.get("schema") or s["name"] for d in documents for s in d.get("sources") or []
     }

@@ -12,9 +12,10 @@ checks, quarantine, reconciliation, gates, publication, reports) is shared:
    registered as Spark tables of the same names.
 2. ``privacy_pipeline.location.release_step``: the location release reads the figure
    members from Spark and writes its decisions back (the decision itself is Python).
-3. ``publish_candidate_to_duckdb``: every model the run built is written as Parquet and
-   exposed in the candidate database as a view of the same schema and name, so the gates,
-   publication and reports read the Spark output exactly as they read DuckDB's.
+3. ``publish_candidate_to_duckdb``: every model the run built (a table's own Parquet files,
+   a view written out as Parquet) is exposed in the candidate database as a view of the
+   same schema and name, so the gates, publication and reports read the Spark output
+   exactly as they read DuckDB's.
 
 The pseudonym key is set as the Spark SQL session variable ``pseudonym_key`` through a
 bound parameter (never in SQL text, in dbt's compiled files or its logs); the macro
@@ -29,6 +30,7 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from privacy_pipeline.run_context import ENGINES, RunContext
 
@@ -188,11 +190,28 @@ def model_relations(spark) -> list[tuple[str, str]]:
     return found
 
 
+def local_parquet_folder(spark, schema: str, name: str) -> Path | None:
+    """The folder of a model table's own Parquet files when they are on this machine; None
+    for a view, another format or a remote location."""
+    rows = spark.sql(f"describe table extended {schema}.`{name}`").collect()
+    details = {row.col_name: row.data_type for row in rows}
+    if details.get("Type") == "VIEW" or (details.get("Provider") or "").lower() != "parquet":
+        return None
+    location = urlparse(details.get("Location") or "")
+    folder = Path(location.path)  # describe shows the folder's own name, not URI-escaped
+    if location.scheme != "file" or not any(folder.glob("*.parquet")):
+        return None
+    return folder
+
+
 def publish_candidate_to_duckdb(ctx: RunContext) -> list[str]:
     """Every model the Spark run built, as Parquet, exposed in the candidate database.
 
     The gates, the publication and the reports read the candidate database: a view per
-    model over its Parquet file gives them the Spark output under the same names."""
+    model over its Parquet files gives them the Spark output under the same names. A table
+    model is read where Spark wrote it (runs/<D>/spark/tables/, the run's own databases);
+    a view model, or a table stored elsewhere, is written out once under
+    runs/<D>/spark/candidate/ (a Spark job per model: ~1-2 s each on a tiny world)."""
     import duckdb
 
     spark = spark_session(ctx)
@@ -201,8 +220,10 @@ def publish_candidate_to_duckdb(ctx: RunContext) -> list[str]:
     relations = model_relations(spark)
     views = []
     for schema, name in relations:
-        path = target / schema / name
-        spark.table(f"{schema}.`{name}`").write.mode("overwrite").parquet(path.as_uri())
+        path = local_parquet_folder(spark, schema, name)
+        if path is None:
+            path = target / schema / name
+            spark.table(f"{schema}.`{name}`").write.mode("overwrite").parquet(path.as_uri())
         views.append((schema, name, path))
     with duckdb.connect(str(ctx.candidate_db)) as con:
         for schema in MODEL_SCHEMAS:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
+from privacy_pipeline.config import safe_load_yaml
 from privacy_pipeline.publish import CANDIDATE_TABLES
 
 
@@ -19,7 +18,7 @@ def declared_columns(project_dir: Path) -> dict[str, tuple[str, ...]]:
     declared: dict[str, tuple[str, ...]] = {}
     for yml in sorted(marts.rglob("*.yml")):
         schema = yml.relative_to(marts).parts[0] if len(yml.relative_to(marts).parts) > 1 else ""
-        document = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+        document = safe_load_yaml(yml.read_text(encoding="utf-8")) or {}
         for model in document.get("models") or []:
             table = f"{schema}.{model.get('name')}"
             if table in CANDIDATE_TABLES:
