@@ -3,6 +3,8 @@ against the definitions of docs/location-privacy.md written out event by event."
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from privacy_pipeline.gates.location_recount import (
@@ -120,3 +122,30 @@ def test_no_rows_give_one_empty_batch():
     assert [len(batch["person"]) for batch in whole_persons(iter(()), empty)] == [0]
     batches = iter([{"person": np.empty(0, dtype=np.int32)}])
     assert [len(batch["person"]) for batch in whole_persons(batches, empty)] == [0]
+
+
+@pytest.mark.parametrize(
+    ("delivered", "read_as"),
+    [
+        ("2026-06-20T10:15:30.5+02:00", "2026-06-20 08:15:30.5+00"),
+        ("2026-06-20T10:15:30,5+02:00", "2026-06-20 08:15:30.5+00"),  # ISO 8601's decimal comma
+        ("2026-06-20t08:15:30z", "2026-06-20 08:15:30+00"),
+        ("2026-06-20T10:15:30", None),  # no offset: places nobody
+        ("2026-06-20T10:15:30+15:00", None),  # no such offset
+    ],
+)
+def test_the_recount_reads_a_text_instant_as_the_contract_does(delivered, read_as):
+    """Staging reads network_events.event_at with the contract's pattern and reading
+    (contract.TRUE_INSTANT_PATTERN, instant_sql): the gate reads the same instants."""
+    import duckdb
+    from privacy_pipeline.gates.location_recount import delivered_instant
+
+    candidate = SimpleNamespace(columns=lambda schema, table: {"event_at": "VARCHAR"})
+    with duckdb.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        got, expected = con.execute(
+            f"select {delivered_instant(candidate, 'network_events', 'event_at')}, "
+            "cast(? as timestamptz) from (select ? as event_at)",
+            [read_as, delivered],
+        ).fetchone()
+    assert got == expected

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from privacy_pipeline.contract import TRUE_INSTANT_PATTERN, instant_sql
 from privacy_pipeline.gates.candidate import Candidate, quote, sql_literal
 from privacy_pipeline.gates.landing_facts import (
     customer_lines,
@@ -43,13 +44,6 @@ WHOLE_DAY = -1
 # An area code for a sighting whose cell names no area at that level.
 NO_AREA = -1
 
-# ISO 8601 with an offset or Z (docs/data-contract.md): a local time without offset is
-# malformed and places nobody.
-ISO_INSTANT = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?"
-    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-)
-
 
 def landing_type(candidate: Candidate, table: str, column: str) -> str:
     return candidate.columns("landing", table).get(column, "VARCHAR").upper()
@@ -65,13 +59,14 @@ def delivered_text(candidate: Candidate, table: str, column: str) -> str:
 
 def delivered_instant(candidate: Candidate, table: str, column: str) -> str:
     """An instant of the largest landing table: typed Parquet values as they are, text only
-    when it is ISO 8601 with an offset."""
+    when it is a true ISO 8601 instant with an offset (the contract's reading, as staging's:
+    a local time without offset is malformed and places nobody)."""
     if landing_type(candidate, table, column) == "TIMESTAMP WITH TIME ZONE":
         return quote(column)
     value = f"upper({text(column)})"
     return (
-        f"case when regexp_matches({value}, {sql_literal(ISO_INSTANT)}) "
-        f"then try_cast({value} as timestamptz) end"
+        f"case when regexp_full_match({value}, {sql_literal(TRUE_INSTANT_PATTERN)}) "
+        f"then {instant_sql(value)} end"
     )
 
 
