@@ -6,8 +6,9 @@
 --   visitor_origin: per area and home municipality / province, its visitors;
 --   od_flows: per municipality / province move (origin <> destination) and time band of
 --     the arrival (Europe/Brussels clock), the people who made it.
--- One sort of each person's sightings serves every level: lag over the person's events in
--- time order finds the moves and the islands of consecutive events in one area (stays).
+-- One sort of each person's sightings serves every level: lag and lead over the person's
+-- events in time order find the moves and the first and last events of each stay (an
+-- island of consecutive events in one area); a second, small sort pairs them.
 -- Ephemeral: per-person rows exist only inside the release model's query.
 -- Definitions and choices: docs/location-privacy.md.
 {{ config(materialized='ephemeral') }}
@@ -32,7 +33,9 @@ sightings as (
     from {{ ref('int_location__sightings') }}
 ),
 
--- Ties of one instant are ordered by cell, so the same events always give the same moves.
+-- One sort of each person's sightings: the area before and after each event, at every
+-- level. Ties of one instant are ordered by cell, so the same events always give the same
+-- moves and stays.
 ordered as (
     select
         customer_id,
@@ -42,43 +45,56 @@ ordered as (
         municipality,
         province,
         lag(postal_code) over by_time as previous_postal_code,
+        lead(postal_code) over by_time as next_postal_code,
         lag(municipality) over by_time as previous_municipality,
-        lag(province) over by_time as previous_province
+        lead(municipality) over by_time as next_municipality,
+        lag(province) over by_time as previous_province,
+        lead(province) over by_time as next_province
     from sightings
     window by_time as (partition by customer_id order by event_at, cell_id)
 ),
 
--- Gaps and islands: a stay is numbered by the count of area changes up to its first event.
-islands as (
-    select
-        customer_id,
-        event_at,
-        postal_code,
-        municipality,
-        province,
-        sum(case when previous_postal_code = postal_code then 0 else 1 end) over running as postal_code_stay,
-        sum(case when previous_municipality = municipality then 0 else 1 end) over running as municipality_stay,
-        sum(case when previous_province = province then 0 else 1 end) over running as province_stay
-    from ordered
-    window running as (
-        partition by customer_id order by event_at, cell_id
-        rows between unbounded preceding and current row
-    )
-),
-
-stay_events as (
+-- Gaps and islands without a running count: a stay (an island of consecutive events in one
+-- area) is bounded by its first event (the area before differs) and its last (the area
+-- after differs); a lone event is both. Only these boundary events go on: in time order the
+-- last event of a stay is the boundary right after its first. An unknown area (null) is a
+-- stay of its own at each event.
+stay_bounds as (
     {%- for level in area_levels %}
         select
             customer_id,
             '{{ level }}' as area_level,
             {{ level }} as area_id,
-            {{ level }}_stay as stay_number,
-            {{ epoch_seconds("event_at") }} as seen_at_seconds
-        from islands
+            event_at,
+            cell_id,
+            {{ epoch_seconds("event_at") }} as seen_at_seconds,
+            coalesce(previous_{{ level }} = {{ level }}, false) as continues_a_stay,
+            coalesce(next_{{ level }} = {{ level }}, false) as stay_goes_on
+        from ordered
+        where not coalesce(previous_{{ level }} = {{ level }}, false)
+            or not coalesce(next_{{ level }} = {{ level }}, false)
         {%- if not loop.last %}
             union all
         {%- endif %}
     {%- endfor %}
+),
+
+stay_ends as (
+    select
+        customer_id,
+        area_level,
+        area_id,
+        continues_a_stay,
+        seen_at_seconds,
+        case
+            when stay_goes_on then lead(seen_at_seconds) over next_bound
+            else seen_at_seconds
+        end as left_at_seconds
+    from stay_bounds
+    -- Events of one instant and cell are one area: the first event of a stay goes first.
+    window next_bound as (
+        partition by customer_id, area_level order by event_at, cell_id, continues_a_stay
+    )
 ),
 
 stays as (
@@ -86,9 +102,9 @@ stays as (
         customer_id,
         area_level,
         area_id,
-        max(seen_at_seconds) - min(seen_at_seconds) as stay_seconds
-    from stay_events
-    group by customer_id, area_level, area_id, stay_number
+        left_at_seconds - seen_at_seconds as stay_seconds
+    from stay_ends
+    where not continues_a_stay
 ),
 
 areas_seen as (
