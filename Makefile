@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
+# Three workers on two cores: a pipeline run in a test waits on subprocesses and Airflow's
+# start-up for part of its time; with two workers the cores were ~80% busy (docs/benchmarks.md).
+PYTEST_WORKERS ?= 3
 
 DEMO_DIR := var
 DEMO_LANDING := $(DEMO_DIR)/landing
@@ -55,7 +58,7 @@ dbt-parse: $(INSTALLED)
 	$(BIN)/privacy-pipeline dbt --warehouse $(DEMO_DIR)/dbt-parse -- parse
 
 pytest: $(INSTALLED)
-	$(BIN)/pytest -n 2 --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test: lint sql-lint dbt-parse pytest
 

@@ -2,8 +2,8 @@
 
 One module-scoped story shares its runs between the assertions (each run costs a
 minute): two runs of different dates started at the same time (serialised, both
-published), a gate failure (the failure view, no asset event), model bugs that two gates
-catch (exit 1, every failed gate listed, the publication kept), then a backfill that is
+published), model bugs that two gates catch (exit 1, the failure view with every failed
+gate listed, no asset event, the publication kept), then a backfill that is
 killed half-way through a date and restarted (the remaining dates run, done ones skip).
 
 A "model bug" is simulated by a wrapper around ``privacy-pipeline run`` that, right after
@@ -93,13 +93,8 @@ def story(tmp_path_factory):
             )
         )
     after_concurrent = {"events": asset_events(warehouse), "publications": publications(warehouse)}
-    # A gate failure on RUN_DATE: nothing published, no asset event.
-    gate_failure = run_with_bug(landing, warehouse, MARKETING_BUG)
-    after_gate_failure = {
-        "events": asset_events(warehouse),
-        "publications": publications(warehouse),
-    }
-    # Two model bugs on RUN_DATE, caught by two gates: the publication stays as it was.
+    # Two model bugs on RUN_DATE, caught by two gates: the failure view, nothing published,
+    # no asset event, the publication as it was.
     before_bugs = published_state(warehouse)
     bugs = run_with_bug(landing, warehouse, f"{MARKETING_BUG}; {LOCATION_BUG}")
     return {
@@ -107,8 +102,10 @@ def story(tmp_path_factory):
         "warehouse": warehouse,
         "concurrent": concurrent,
         "after_concurrent": after_concurrent,
-        "gate_failure": gate_failure,
-        "after_gate_failure": after_gate_failure,
+        "after_bugs_events": {
+            "events": asset_events(warehouse),
+            "publications": publications(warehouse),
+        },
         "before_bugs": before_bugs,
         "bugs": bugs,
         "after_bugs": published_state(warehouse),
@@ -184,23 +181,30 @@ def test_a_successful_publish_emits_one_asset_event_per_schema(story):
 
 
 def test_a_gate_failure_shows_the_stage_the_promise_and_where_to_look(story):
-    result = story["gate_failure"]
+    result = story["bugs"]
     assert result.returncode == 1, result.stderr[-3000:]
     lines = console_lines(result)
     assert len(lines) <= 60, "\n".join(lines)
-    assert "FAILED at stage privacy_gates.gate_marketing (exit 1)" in result.stderr
+    first_failed = r"FAILED at stage privacy_gates\.gate_(marketing|location) \(exit 1\)"
+    assert re.search(first_failed, result.stderr), result.stderr[-3000:]
+    # each failed gate: its stage line, its message, its broken promise
+    for gate, promise in (
+        ("marketing", "no_direct_marketing_objection_in_marketing"),
+        ("location", "every_people_count_is_at_least_k"),
+    ):
+        assert f"[privacy_gates.gate_{gate}] " in result.stderr, gate
+        assert re.search(rf"^  privacy_gates.gate_{gate}\s+FAILED", result.stdout, re.M), gate
+        assert f"{promise}: 1 of " in result.stderr, gate
     assert "broken promise:" in result.stderr
-    assert "no_direct_marketing_objection_in_marketing: 1 of " in result.stderr
     assert str(story["warehouse"] / "logs" / f"{RUN_DATE}.log") in result.stderr
     assert str(story["warehouse"] / "reports" / "runs" / f"{RUN_DATE}.html") in result.stderr
-    assert re.search(r"^  privacy_gates.gate_marketing\s+FAILED", result.stdout, re.M)
     assert "NOT PUBLISHED: a privacy gate failed" in result.stdout
     assert "[DAG TEST]" not in result.stdout + result.stderr
 
 
 def test_a_failed_gate_emits_no_asset_event(story):
-    assert story["after_gate_failure"]["events"] == story["after_concurrent"]["events"]
-    assert story["after_gate_failure"]["publications"] == story["after_concurrent"]["publications"]
+    assert story["after_bugs_events"]["events"] == story["after_concurrent"]["events"]
+    assert story["after_bugs_events"]["publications"] == story["after_concurrent"]["publications"]
 
 
 def test_model_bugs_fail_the_run_with_exit_1_and_keep_the_publication(story):
