@@ -8,9 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 INSTALLED := $(VENV)/.installed
-# Three workers on two cores: a pipeline run in a test waits on subprocesses and Airflow's
-# start-up for part of its time; with two workers the cores were ~80% busy (docs/benchmarks.md).
-PYTEST_WORKERS ?= 3
+# One worker per core: three on two cores measured 14:50 once, then 19:08 and 18:50 for
+# the same tree, against 16:50 with two (docs/benchmarks.md, make test 2026-12-02).
+PYTEST_WORKERS ?= 2
 
 DEMO_DIR := var
 DEMO_LANDING := $(DEMO_DIR)/landing
