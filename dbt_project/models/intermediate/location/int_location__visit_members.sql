@@ -71,8 +71,6 @@ stay_bounds as (
             coalesce(previous_{{ level }} = {{ level }}, false) as continues_a_stay,
             coalesce(next_{{ level }} = {{ level }}, false) as stay_goes_on
         from ordered
-        where not coalesce(previous_{{ level }} = {{ level }}, false)
-            or not coalesce(next_{{ level }} = {{ level }}, false)
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -91,6 +89,8 @@ stay_ends as (
             else seen_at_seconds
         end as left_at_seconds
     from stay_bounds
+    -- The filter runs before the window: lead() sees the boundary events only.
+    where not continues_a_stay or not stay_goes_on
     -- Events of one instant and cell are one area: the first event of a stay goes first.
     window next_bound as (
         partition by customer_id, area_level order by event_at, cell_id, continues_a_stay
