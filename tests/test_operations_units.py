@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import duckdb
@@ -17,7 +19,7 @@ from privacy_pipeline.backfill import backfill, dates_between, worst_exit_code
 from privacy_pipeline.cli import main
 from privacy_pipeline.console import failure_lines, with_task_ids
 from privacy_pipeline.errors import UnusableInput
-from privacy_pipeline.run_lock import exclusive_warehouse, lock_path
+from privacy_pipeline.run_lock import exclusive_warehouse, holder_description, lock_path
 
 D = dt.date
 
@@ -241,13 +243,31 @@ def test_a_second_run_waits_for_the_warehouse_and_says_for_whom(tmp_path):
         started = time.monotonic()
         with exclusive_warehouse(tmp_path, D(2026, 6, 20), out=messages):
             waited = time.monotonic() - started  # the first run held it for 3 s
+            held_by = lock_path(tmp_path).read_text()
     finally:
         holder.wait(timeout=30)
     assert waited > 1
     text = messages.getvalue()
     assert "is in use by the run of 2026-06-19" in text and f"pid {holder.pid}" in text
     assert "starting the run of 2026-06-20" in text
-    assert '"run_date": "2026-06-20"' in lock_path(tmp_path).read_text()
+    assert '"run_date": "2026-06-20"' in held_by
+    assert lock_path(tmp_path).read_text() == ""  # a finished run leaves no name behind
+
+
+def test_a_waiting_run_names_a_holder_that_has_not_written_its_name_yet(tmp_path):
+    # The holder takes the lock, then writes its name: a waiter can come in between (two
+    # runs started at once), and must still say whom it waits for.
+    path = lock_path(tmp_path)
+    path.write_text(json.dumps({"run_date": "2026-06-18", "pid": 2**22 + 7}))  # a dead run's
+    holder = {"run_date": "2026-06-19", "pid": os.getpid(), "started_at": "now"}
+    later = threading.Timer(0.5, lambda: path.write_text(json.dumps(holder)))
+    later.start()
+    try:
+        assert holder_description(path).startswith("the run of 2026-06-19 (pid ")
+    finally:
+        later.join()
+    path.write_text("")
+    assert holder_description(path, wait_seconds=0.2) == "another run"
 
 
 def test_a_killed_run_does_not_keep_the_warehouse(tmp_path):

@@ -29,12 +29,36 @@ def lock_path(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir) / LOCK_FILE
 
 
-def holder_description(path: Path) -> str:
-    """Who holds the lock, from what its holder wrote into the lock file."""
+# How long a waiting run looks for its holder's name: the holder writes it just after it
+# takes the lock, so a waiter can find the file still empty for a moment.
+HOLDER_NAME_WAIT_SECONDS = 3.0
+
+
+def read_holder(path: Path) -> dict:
+    """What a live holder wrote into the lock file; {} if empty, unreadable or stale (its
+    process is gone: a killed run cannot clear the file)."""
     try:
         holder = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
-        holder = {}
+        return {}
+    if not isinstance(holder, dict):
+        return {}
+    try:
+        os.kill(int(holder.get("pid")), 0)
+    except (TypeError, ValueError, ProcessLookupError):
+        return {}
+    except PermissionError:  # alive, another user's
+        pass
+    return holder
+
+
+def holder_description(path: Path, wait_seconds: float = HOLDER_NAME_WAIT_SECONDS) -> str:
+    """Who holds the lock, from what its holder wrote into the lock file."""
+    deadline = time.monotonic() + wait_seconds
+    holder = read_holder(path)
+    while not holder and time.monotonic() < deadline:
+        time.sleep(0.05)
+        holder = read_holder(path)
     if not holder:
         return "another run"
     return (
@@ -77,6 +101,9 @@ def exclusive_warehouse(
         }
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, json.dumps(holder).encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            os.ftruncate(descriptor, 0)  # the next waiter never reads a finished run's name
     finally:
         os.close(descriptor)  # releases the flock
