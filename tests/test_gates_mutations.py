@@ -217,12 +217,7 @@ MUTATIONS = {
     "the k comparison is off by one": (
         [
             # (dbt finds config.get calls in statements, not inside a keyword's expression)
-            (
-                RELEASE,
-                "    rows = decide_release(",
-                '    k_off_by_one = int(dbt.config.get("k")) - 1\n    rows = decide_release(',
-            ),
-            (RELEASE, 'k=int(dbt.config.get("k")),', "k=k_off_by_one,"),
+            (RELEASE, 'k = int(dbt.config.get("k"))', 'k = int(dbt.config.get("k")) - 1'),
         ],
         "location",
         "every_people_count_is_at_least_k",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,7 @@ from privacy_pipeline.location.disclosure import (
     event_total_figure,
     people_array,
 )
-from privacy_pipeline.location.release import decide_release
+from privacy_pipeline.location.release import decide_release, read_figure_people
 
 K = 5
 NO_DP = {"dp": {"enabled": False}}
@@ -189,6 +190,52 @@ def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
     # Across the two releases, as a recipient holding both sees them: the whole rule on
     # the figures of both, each with the true people of its own release's world.
     assert violations(union_of_releases(first_people, first, second_people, second), k) == []
+
+
+def read_through_sql(people: dict[FigureKey, frozenset], k: int, held) -> object:
+    """``read_figure_people`` of the figure-person rows of ``people``, as the model reads."""
+    rows = [
+        (key.table, key.level, key.id, key.hour, person)
+        for key, who in people.items()
+        for person in who
+    ]
+    names = ("table_name", "area_level", "area_id", "hour_index", "person_id")
+    members = {  # noqa: F841 (scanned by the query below, by name)
+        name: np.array(values, dtype=object)
+        for name, values in zip(names, zip(*rows, strict=True) if rows else [()] * 5, strict=True)
+    }
+    with duckdb.connect() as con:
+        con.execute(
+            "create table figure_members as select cast(table_name as varchar) as table_name, "
+            "cast(area_level as varchar) as area_level, cast(area_id as varchar) as area_id, "
+            "cast(hour_index as integer) as hour_index, cast(person_id as bigint) as person_id "
+            "from members"
+        )
+        return read_figure_people(con, "select * from figure_members", k, held)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7), data=st.data())
+def test_figures_read_by_their_count_only_change_no_decision(world, k, data):
+    # Below k and not held: read by their count only. The release must be the one decided
+    # with every figure's people, first night and re-publication alike.
+    first_people = world.people()
+    first = release(first_people, k)
+    everyone = sorted({person for person, _, _ in world.sightings})
+    objectors = frozenset(
+        data.draw(st.sets(st.sampled_from(everyone), max_size=3)) if everyone else ()
+    )
+    second_people = world.people(without=objectors)
+    held = {key: {value} for key, (value, status) in first.items() if status == PUBLISHED}
+    for people, held_now in ((first_people, {}), (second_people, held)):
+        candidates = read_through_sql(people, k, held_now)
+        assert candidates.counts == {key: len(who) for key, who in people.items()}
+        assert set(candidates.people) == {
+            key for key, who in people.items() if len(who) >= k or key in held_now
+        }
+        assert decide_release(
+            candidates.people, NO_DP, k, "2026-06-20", None, held=held_now, counts=candidates.counts
+        ) == decide_release(as_arrays(people), NO_DP, k, "2026-06-20", None, held=held_now)
 
 
 def union_of_releases(first_people, first, second_people, second) -> list:

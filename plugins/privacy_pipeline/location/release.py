@@ -10,9 +10,9 @@ disclosure auditor decide the rest. Returns one row per figure with its status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -22,6 +22,7 @@ from privacy_pipeline.location.disclosure import (
     EVENT_HOUR_TABLE,
     EVENT_TOTAL_TABLE,
     PUBLISHED,
+    SUPPRESSED_BELOW_K,
     SUPPRESSED_REPUBLICATION,
     Figure,
     FigureKey,
@@ -29,6 +30,7 @@ from privacy_pipeline.location.disclosure import (
     audit,
     event_hour_figure,
     event_total_figure,
+    is_below_k,
 )
 from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
 
@@ -80,6 +82,7 @@ def republication(
     released: Mapping[FigureKey, int],
     held: Mapping[FigureKey, set[int]],
     k: int,
+    counts: Mapping[FigureKey, int] | None = None,
 ) -> tuple[list[Figure], dict[FigureKey, str]]:
     """The figures the auditor sees, and the candidates refused for re-publication.
 
@@ -94,10 +97,18 @@ def republication(
     true containment (the leavers of a figure inside another are among the other's
     leavers, so no more of them), at the price of some that are not; and today's figures
     are inside a held one exactly when they are inside its today's people.
+
+    ``counts``: candidate figures known by their true count only, whose people were not
+    read (see :func:`read_figure_people`): below k, and not held, so suppressed below k
+    whatever the rest of the release holds; the auditor never relates them.
     """
     refused = {}
     figures = []
     first_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
+    for key in set(counts or ()) - set(people):
+        if key in held or not any(is_below_k(v, k) for v in (counts[key], released[key])):
+            raise ValueError(f"the people of candidate figure {key} were not read")
+        refused[key] = SUPPRESSED_BELOW_K
     for key in sorted(set(people) | set(held), key=_row_order):
         current = people.get(key, np.empty(0, dtype=np.int64))
         earlier = held.get(key, set())
@@ -123,10 +134,16 @@ def decide_release(
     run_date: str,
     warehouse_dir: Path,
     held: Mapping[FigureKey, set[int]] | None = None,
+    counts: Mapping[FigureKey, int] | None = None,
 ) -> list[tuple]:
     """One row per candidate figure (see RELEASE_SCHEMA): its true count, the count that
-    would be published (noisy when DP is on), and its status."""
+    would be published (noisy when DP is on), and its status.
+
+    ``people``: the people of each figure the auditor relates; ``counts``: the true count
+    of every candidate figure, with those read by their count only (default: the sizes of
+    ``people``)."""
     true_counts = {key: len(who) for key, who in people.items()}
+    true_counts.update(counts or {})
     settings = dp_settings(location_config)
     if settings.enabled:
         # Noise fixed per figure (the noise ledger): a rerun cannot be averaged, and a
@@ -137,7 +154,7 @@ def decide_release(
         )
     else:
         released = true_counts
-    figures, status = republication(people, released, held or {}, k)
+    figures, status = republication(people, released, held or {}, k, counts=true_counts)
     status.update(audit(figures, k))
     for figure in figures:
         if figure.held and figure.key in people and figure.released == released[figure.key]:
@@ -161,7 +178,7 @@ def decide_release(
     )
     return [
         (key.table, key.level, key.id, key.hour, true_counts[key], released[key], status[key])
-        for key in sorted(people, key=_row_order)
+        for key in sorted(true_counts, key=_row_order)
     ]
 
 
@@ -169,42 +186,87 @@ def _row_order(key: FigureKey) -> tuple:
     return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
 
 
+class CandidateFigures(NamedTuple):
+    """What the release reads of the candidate figures (:func:`read_figure_people`)."""
+
+    people: dict[FigureKey, np.ndarray]  # the figures the auditor relates, with their people
+    counts: dict[FigureKey, int]  # the true count of every candidate figure
+
+
 def read_figure_people(
-    con: duckdb.DuckDBPyConnection, members_sql: str
-) -> dict[FigureKey, np.ndarray]:
-    """The people of every figure, from the rows of ``members_sql`` (table_name,
-    area_level, area_id, hour_index, person_id), read once into a temporary table."""
+    con: duckdb.DuckDBPyConnection,
+    members_sql: str,
+    k: int,
+    held: Iterable[FigureKey] = (),
+) -> CandidateFigures:
+    """The candidate figures, from the rows of ``members_sql`` (table_name, area_level,
+    area_id, hour_index, person_id), read once into a temporary table.
+
+    Every figure's true count; the people only of the figures of at least k people and of
+    those recipients hold from earlier releases of the date. A figure below k is
+    suppressed whatever else the release holds and the auditor never relates it, so its
+    people are not read: most candidate figures are below k (88% at 100M events, the
+    visitor-origin and origin-destination combinations), though few of the pairs are.
+    """
+    held_rows = [
+        (key.table, key.level, key.id, None if key.hour is None else int(key.hour)) for key in held
+    ]
     con.execute(f"create or replace temp table location_figure_members as {members_sql}")
+    con.execute(
+        "create or replace temp table location_held_figures "
+        "(table_name varchar, area_level varchar, area_id varchar, hour_index integer)"
+    )
     try:
+        if held_rows:
+            con.executemany("insert into location_held_figures values (?, ?, ?, ?)", held_rows)
+        con.execute(
+            """
+            create or replace temp table location_figures as
+            select
+                row_number() over (order by table_name, area_level, area_id, hour_index)
+                    as figure_id,
+                table_name, area_level, area_id, hour_index, people,
+                people >= ? or exists (
+                    select 1 from location_held_figures as held
+                    where held.table_name = counted.table_name
+                      and held.area_level = counted.area_level
+                      and held.area_id = counted.area_id
+                      and held.hour_index is not distinct from counted.hour_index
+                ) as is_related
+            from (
+                select table_name, area_level, area_id, hour_index,
+                       count(distinct person_id) as people
+                from location_figure_members
+                group by table_name, area_level, area_id, hour_index
+            ) as counted
+            """,
+            [k],
+        )
         figure_rows = con.execute(
-            """
-            select row_number() over (order by table_name, area_level, area_id, hour_index),
-                   table_name, area_level, area_id, hour_index
-            from (select distinct table_name, area_level, area_id, hour_index
-                  from location_figure_members) as figures
-            """
+            "select figure_id, table_name, area_level, area_id, hour_index, people, is_related "
+            "from location_figures order by figure_id"
         ).fetchall()
         arrays = con.execute(
             """
-            with figures as (
-                select row_number() over (order by table_name, area_level, area_id, hour_index)
-                       as figure_id, table_name, area_level, area_id, hour_index
-                from (select distinct table_name, area_level, area_id, hour_index
-                      from location_figure_members) as distinct_figures
-            )
             select figures.figure_id, members.person_id
             from location_figure_members as members
-            join figures
+            join location_figures as figures
               on members.table_name = figures.table_name
              and members.area_level = figures.area_level
              and members.area_id = figures.area_id
              and members.hour_index is not distinct from figures.hour_index
+            where figures.is_related
             order by figures.figure_id, members.person_id
             """
         ).fetchnumpy()
     finally:
-        con.execute("drop table if exists location_figure_members")
-    return figure_people(figure_rows, arrays["figure_id"], arrays["person_id"])
+        for table in ("location_figure_members", "location_held_figures", "location_figures"):
+            con.execute(f"drop table if exists {table}")
+    related = [row[:5] for row in figure_rows if row[6]]
+    return CandidateFigures(
+        people=figure_people(related, arrays["figure_id"], arrays["person_id"]),
+        counts={figure_key(*row[1:5]): int(row[5]) for row in figure_rows},
+    )
 
 
 def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
@@ -230,12 +292,14 @@ def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.Duc
 SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint"}
 
 
-def read_figure_people_from_spark(members) -> dict[FigureKey, np.ndarray]:
+def read_figure_people_from_spark(
+    members, k: int, held: Iterable[FigureKey] = ()
+) -> CandidateFigures:
     """``read_figure_people`` of a Spark DataFrame of figure members (collected once)."""
     columns = members.select("table_name", "area_level", "area_id", "hour_index", "person_id")
     with duckdb.connect() as con:
         con.register("members_arrow", columns.toArrow())
-        return read_figure_people(con, "select * from members_arrow")
+        return read_figure_people(con, "select * from members_arrow", k, held)
 
 
 ARROW_TYPES = {"varchar": "string", "integer": "int32", "bigint": "int64"}

@@ -1,8 +1,9 @@
 """The release decision of every location figure (disclosure auditor, optional DP noise).
 
-Reads the people behind each candidate figure (int_location__figure_members, a view:
-read once, in memory) and the earlier releases of the date (the release ledger); the
-algorithm is privacy_pipeline.location (unit-tested there). One row per figure:
+Reads the candidate figures (int_location__figure_members, a view: read once, in memory;
+the people of those of at least k people or held by recipients, the count of the others)
+and the earlier releases of the date (the release ledger); the algorithm is
+privacy_pipeline.location (unit-tested there). One row per figure:
 table_name, area_level, area_id, hour_index, people (true), released_people (noisy when
 DP is on), status (published / suppressed_below_k / suppressed_complementary /
 suppressed_republication). Stays in the candidate database.
@@ -37,25 +38,32 @@ def model(dbt, session):
     dbt.config(materialized="table")
     location_config = json.loads(dbt.config.get("location_config"))
     run_date = dbt.config.get("run_date")
+    k = int(dbt.config.get("k"))
     members = dbt.ref("int_location__figure_members")
     on_spark = hasattr(session, "sparkContext")
     if on_spark:
         warehouse_dir = Path(session.conf.get("privacy_pipeline.warehouse_dir"))
-        people = read_figure_people_from_spark(members)
     else:
         # runs/<date>/candidate.duckdb -> the warehouse folder, home of the private ledgers.
         warehouse_dir = candidate_database_path(session).parents[2]
-        people = read_figure_people(
+    held = held_values(warehouse_dir, run_date)
+    if on_spark:
+        candidates = read_figure_people_from_spark(members, k, held)
+    else:
+        candidates = read_figure_people(
             session,
             members.project("table_name, area_level, area_id, hour_index, person_id").sql_query(),
+            k,
+            held,
         )
     rows = decide_release(
-        people=people,
+        people=candidates.people,
+        counts=candidates.counts,
         location_config=location_config,
-        k=int(dbt.config.get("k")),
+        k=k,
         run_date=run_date,
         warehouse_dir=warehouse_dir,
-        held=held_values(warehouse_dir, run_date),
+        held=held,
     )
     if on_spark:
         return as_spark_dataframe(session, rows)
