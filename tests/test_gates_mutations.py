@@ -13,11 +13,12 @@ the same cell, and a customer who asked for erasure (and objected to direct mark
 there too; a customer who objected to direct marketing before the run date and
 withdrew after it; a customer with a usage consent whose printer was seen before it;
 and the baseline's sensitive site visit by a customer with browsing
-consent. One bug goes through ``privacy-pipeline run`` (Airflow). The first publication
-and the other bugs run the same stages without Airflow, one after the other in one process
-started once for the module, to keep the CPU cost of the module low (see docs/gates.md):
-each bug rebuilds only the models it patches and their descendants (and those the bug
-before it left patched), and runs the gate that must catch it.
+consent. The first publication and the bugs run the DAG's stages without Airflow, one
+after the other in one process started once for the module, to keep the CPU cost of the
+module low (see docs/gates.md): each bug builds only the models it patches and their
+descendants on a copy of the good run's candidate, and runs the gate that must catch it.
+A bug through ``privacy-pipeline run`` and Airflow, its exit code, failure view and
+unchanged publication, is tests/test_operations.py's.
 """
 
 from __future__ import annotations
@@ -71,25 +72,22 @@ RELEASE = "models/intermediate/location/int_location__release.py"
 VISIT_MEMBERS = "models/intermediate/location/int_location__visit_members.sql"
 PRESENCE = "models/marts/location/presence_hourly.sql"
 
-# name: (patches [(file, old, new)], suite, expectation, through the CLI)
+# name: (patches [(file, old, new)], suite, expectation)
 MUTATIONS = {
     "location counts objectors": (
         [(SIGHTINGS, LOCATION_ALLOWED, counts("'opted_out', 'opted_out_after_run_date'"))],
         "location",
         "counts_are_the_people_who_may_be_counted",
-        True,
     ),
     "location counts unmigrated Scarlet accounts": (
         [(SIGHTINGS, LOCATION_ALLOWED, counts("'not_migrated'"))],
         "location",
         "counts_are_the_people_who_may_be_counted",
-        False,
     ),
     "location counts closed accounts": (
         [(SIGHTINGS, LOCATION_ALLOWED, counts("'account_closed'"))],
         "location",
         "counts_are_the_people_who_may_be_counted",
-        False,
     ),
     "visitors never finds a resident": (
         [
@@ -101,7 +99,6 @@ MUTATIONS = {
         ],
         "location",
         "counts_are_the_people_who_may_be_counted",
-        False,
     ),
     "marketing uses a consent recorded after the run date": (
         [
@@ -114,7 +111,6 @@ MUTATIONS = {
         ],
         "marketing",
         "no_direct_marketing_objection_in_marketing",
-        False,
     ),
     "the sensitive-category filter is removed": (
         [
@@ -133,7 +129,6 @@ MUTATIONS = {
         ],
         "marketing",
         "no_sensitive_category_in_marketing",
-        False,
     ),
     # "Avec votre consentement préalable": traffic from before the consent never counts.
     "browsing signals from before the consent are used": (
@@ -147,7 +142,6 @@ MUTATIONS = {
         ],
         "marketing",
         "browsing_evidence_only_with_browsing_consent",
-        False,
     ),
     # The same for usage, checked per interest (attack, session 5): a console seen during
     # the consent once hid a printer (home_office) seen before it.
@@ -162,14 +156,12 @@ MUTATIONS = {
         ],
         "marketing",
         "usage_evidence_only_with_usage_consent",
-        False,
     ),
     # Answers given while the customer objected to direct marketing never build a profile.
     "declared signals from a withdrawn objection period are used": (
         [(MARKETABLE, "else direct_marketing.allowed_since", "else accounts.created_at")],
         "marketing",
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
-        False,
     ),
     # Until the migration the old Scarlet policy applied: no signal from before it is used.
     "signals from before a Scarlet account's migration are used": (
@@ -182,7 +174,6 @@ MUTATIONS = {
         ],
         "marketing",
         "declared_evidence_only_from_proximus_surveys_and_contests_after_account_creation",
-        False,
     ),
     # Erasure: the customer is in no later figure. The location recount followed the
     # models' staging view of the CRM, so an erasure the models forgot was counted
@@ -199,7 +190,6 @@ MUTATIONS = {
         ],
         "location",
         "counts_are_the_people_who_may_be_counted",
-        False,
     ),
     "complementary suppression is removed": (
         [
@@ -212,7 +202,6 @@ MUTATIONS = {
         ],
         "location",
         "area_minus_published_children_is_0_or_at_least_k",
-        False,
     ),
     "the k comparison is off by one": (
         [
@@ -221,7 +210,6 @@ MUTATIONS = {
         ],
         "location",
         "every_people_count_is_at_least_k",
-        False,
     ),
     # A column no deny-list knows by name: the true count beside the (noisy with DP) figure.
     "a location table publishes an undeclared column": (
@@ -239,7 +227,6 @@ MUTATIONS = {
         ],
         "personal_data",
         "every_published_table_has_exactly_its_declared_columns",
-        False,
     ),
 }
 
@@ -448,15 +435,6 @@ def bed_environment(bed: Path) -> dict[str, str]:
     return env
 
 
-def run_through_cli(bed: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "privacy_pipeline.cli", "run",
-               "--landing", str(bed / "landing"), "--warehouse", str(bed / "warehouse"),
-               "--date", RUN_DATE]  # fmt: skip
-    return subprocess.run(
-        command, capture_output=True, text=True, env=bed_environment(bed), timeout=RUN_TIMEOUT
-    )
-
-
 def model_name(file: str) -> str | None:
     """The dbt model a project file defines (None for a macro or any other file)."""
     path = Path(file)
@@ -547,12 +525,11 @@ def stage_runner(bed):
 
 
 @pytest.mark.slow
-@pytest.mark.airflow
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
 def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(
     bed, stage_runner, mutation
 ):
-    patches, suite, expectation, through_cli = MUTATIONS[mutation]
+    patches, suite, expectation = MUTATIONS[mutation]
     originals = {}
     for file, old, new in patches:
         path = bed / "dbt_project" / file
@@ -563,10 +540,7 @@ def test_a_model_bug_fails_the_gates_with_exit_1_and_keeps_the_publication(
         assert path.read_text(encoding="utf-8") != text
     before = published_state(bed / "warehouse")
     try:
-        if through_cli:
-            result = run_through_cli(bed)
-        else:
-            result = stage_runner.run([file for file, _, _ in patches], suites=[suite])
+        result = stage_runner.run([file for file, _, _ in patches], suites=[suite])
     finally:
         for path, text in originals.items():
             path.write_text(text, encoding="utf-8")
