@@ -61,20 +61,41 @@ def figure_key(table_name: str, level: str, area: str, hour: int | None) -> Figu
     return area_figure(level, str(area), int(hour))
 
 
-def figure_people(
-    figure_rows: Sequence[tuple], figure_ids: np.ndarray, person_ids: np.ndarray
-) -> dict[FigureKey, np.ndarray]:
+class CandidateFigures(NamedTuple):
+    """What the release reads of the candidate figures (:func:`read_figure_people`)."""
+
+    people: dict[FigureKey, np.ndarray]  # the figures the auditor relates, with their people
+    counts: dict[FigureKey, int]  # the true count of every candidate figure
+
+
+def candidate_figures(
+    figure_rows: Sequence[tuple],
+    figure_ids: np.ndarray,
+    person_ids: np.ndarray,
+    k: int,
+    held: Iterable[FigureKey] = (),
+) -> CandidateFigures:
     """``figure_rows``: (figure_id, table_name, area_level, area_id, hour_index);
     ``figure_ids``/``person_ids``: one membership per position, sorted by figure then
-    person (int_location__figure_members)."""
+    person (int_location__figure_members). Every figure's count of distinct people; the
+    people of those of at least k and of the held ones (slices of one array)."""
     ids = np.asarray(figure_ids, dtype=np.int64)
     people = np.asarray(person_ids, dtype=np.int64)
-    starts = np.searchsorted(ids, [row[0] for row in figure_rows], side="left")
-    ends = np.searchsorted(ids, [row[0] for row in figure_rows], side="right")
-    return {
-        figure_key(*row[1:]): np.unique(people[start:end])
-        for row, start, end in zip(figure_rows, starts, ends, strict=True)
-    }
+    # Sorted, so a repeated (figure, person) follows its twin: keep the first of each.
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = (ids[1:] != ids[:-1]) | (people[1:] != people[:-1])
+    ids, people = ids[first], people[first]
+    wanted = np.array([row[0] for row in figure_rows], dtype=np.int64)
+    starts = np.searchsorted(ids, wanted, side="left")
+    ends = np.searchsorted(ids, wanted, side="right")
+    held_keys = set(held)
+    related, counts = {}, {}
+    for row, start, end in zip(figure_rows, starts.tolist(), ends.tolist(), strict=True):
+        key = figure_key(*row[1:])
+        counts[key] = end - start
+        if end - start >= k or key in held_keys:
+            related[key] = people[start:end]
+    return CandidateFigures(people=related, counts=counts)
 
 
 def republication(
@@ -186,13 +207,6 @@ def _row_order(key: FigureKey) -> tuple:
     return (key.table, key.level, key.id, -1 if key.hour is None else key.hour)
 
 
-class CandidateFigures(NamedTuple):
-    """What the release reads of the candidate figures (:func:`read_figure_people`)."""
-
-    people: dict[FigureKey, np.ndarray]  # the figures the auditor relates, with their people
-    counts: dict[FigureKey, int]  # the true count of every candidate figure
-
-
 def read_figure_people(
     con: duckdb.DuckDBPyConnection,
     members_sql: str,
@@ -204,69 +218,42 @@ def read_figure_people(
 
     Every figure's true count; the people only of the figures of at least k people and of
     those recipients hold from earlier releases of the date. A figure below k is
-    suppressed whatever else the release holds and the auditor never relates it, so its
-    people are not read: most candidate figures are below k (88% at 100M events, the
-    visitor-origin and origin-destination combinations), though few of the pairs are.
+    suppressed whatever else the release holds and the auditor never relates it, so the
+    rest of the release never sees its people: most candidate figures are below k (88%
+    at 100M events, the visitor-origin and origin-destination combinations), though few
+    of the pairs are.
     """
-    held_rows = [
-        (key.table, key.level, key.id, None if key.hour is None else int(key.hour)) for key in held
-    ]
     con.execute(f"create or replace temp table location_figure_members as {members_sql}")
-    con.execute(
-        "create or replace temp table location_held_figures "
-        "(table_name varchar, area_level varchar, area_id varchar, hour_index integer)"
-    )
     try:
-        if held_rows:
-            con.executemany("insert into location_held_figures values (?, ?, ?, ?)", held_rows)
-        con.execute(
-            """
-            create or replace temp table location_figures as
-            select
-                row_number() over (order by table_name, area_level, area_id, hour_index)
-                    as figure_id,
-                table_name, area_level, area_id, hour_index, people,
-                people >= ? or exists (
-                    select 1 from location_held_figures as held
-                    where held.table_name = counted.table_name
-                      and held.area_level = counted.area_level
-                      and held.area_id = counted.area_id
-                      and held.hour_index is not distinct from counted.hour_index
-                ) as is_related
-            from (
-                select table_name, area_level, area_id, hour_index,
-                       count(distinct person_id) as people
-                from location_figure_members
-                group by table_name, area_level, area_id, hour_index
-            ) as counted
-            """,
-            [k],
-        )
         figure_rows = con.execute(
-            "select figure_id, table_name, area_level, area_id, hour_index, people, is_related "
-            "from location_figures order by figure_id"
+            """
+            select row_number() over (order by table_name, area_level, area_id, hour_index),
+                   table_name, area_level, area_id, hour_index
+            from (select distinct table_name, area_level, area_id, hour_index
+                  from location_figure_members) as figures
+            """
         ).fetchall()
         arrays = con.execute(
             """
+            with figures as (
+                select row_number() over (order by table_name, area_level, area_id, hour_index)
+                       as figure_id, table_name, area_level, area_id, hour_index
+                from (select distinct table_name, area_level, area_id, hour_index
+                      from location_figure_members) as distinct_figures
+            )
             select figures.figure_id, members.person_id
             from location_figure_members as members
-            join location_figures as figures
+            join figures
               on members.table_name = figures.table_name
              and members.area_level = figures.area_level
              and members.area_id = figures.area_id
              and members.hour_index is not distinct from figures.hour_index
-            where figures.is_related
             order by figures.figure_id, members.person_id
             """
         ).fetchnumpy()
     finally:
-        for table in ("location_figure_members", "location_held_figures", "location_figures"):
-            con.execute(f"drop table if exists {table}")
-    related = [row[:5] for row in figure_rows if row[6]]
-    return CandidateFigures(
-        people=figure_people(related, arrays["figure_id"], arrays["person_id"]),
-        counts={figure_key(*row[1:5]): int(row[5]) for row in figure_rows},
-    )
+        con.execute("drop table if exists location_figure_members")
+    return candidate_figures(figure_rows, arrays["figure_id"], arrays["person_id"], k, held)
 
 
 def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
