@@ -35,20 +35,22 @@ os.environ.setdefault("PRIVACY_PIPELINE_PSEUDONYM_KEY", "pytest-only-pseudonym-k
 # default the files with the most tests first: a slow file with few tests (the Spark
 # parity runs) then starts last and the other worker idles while it finishes. The files
 # below, whose module fixtures run the pipeline several times, go first, the slowest
-# first, so the short files fill the end. Seconds: make test of 2026-12-01, 2 workers.
+# first, so the short files fill the end. Worker seconds: make test of
+# 2026-12-02 (session 9), 2 workers.
 SLOWEST_FILES_FIRST = (
-    "test_spark_parity.py",  # 231
-    "test_gates_mutations.py",  # 196
-    "test_operations.py",  # 175, + 52 of test_gates_pipeline.py merged into it
-    "test_rights.py",  # 93
-    "test_publish.py",  # 91
-    "test_consent_ledger.py",  # 86
-    "test_marketing_rules.py",  # 80
-    "test_end_to_end.py",  # 75
-    "test_location_republication.py",  # 60
-    "test_hostile_inputs.py",  # 56
-    "test_location_visitors.py",  # 50
-    "test_location_dst.py",  # 48
+    "test_spark_parity.py",  # 232
+    "test_operations.py",  # 169
+    "test_gates_mutations.py",  # 125
+    "test_rights.py",  # 97
+    "test_consent_ledger.py",  # 94
+    "test_publish.py",  # 78
+    "test_hostile_inputs.py",  # 66
+    "test_end_to_end.py",  # 65
+    "test_location_republication.py",  # 63
+    "test_location_dst.py",  # 37
+    "test_gates_location.py",  # 35
+    "test_quarantine_privacy.py",  # 34
+    "test_location_visitors.py",  # 33
 )
 
 
