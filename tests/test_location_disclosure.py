@@ -28,7 +28,11 @@ from privacy_pipeline.location.disclosure import (
     event_total_figure,
     people_array,
 )
-from privacy_pipeline.location.release import decide_release, read_figure_people
+from privacy_pipeline.location.release import (
+    CandidateFigures,
+    decide_release,
+    read_figure_people,
+)
 
 K = 5
 NO_DP = {"dp": {"enabled": False}}
@@ -168,21 +172,25 @@ def test_random_worlds_never_publish_what_the_rule_forbids(world, k):
             assert status in (PUBLISHED, SUPPRESSED_COMPLEMENTARY)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(world=worlds(), k=st.integers(2, 7), data=st.data())
-def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
+def a_republication(world, k, data) -> tuple:
+    """A world's first release, the same world without up to three objectors drawn from
+    its people, and the values recipients hold from the first release:
+    (first people, first release, second people, held)."""
     first_people = world.people()
     first = release(first_people, k)
     everyone = sorted({person for person, _, _ in world.sightings})
     objectors = frozenset(
         data.draw(st.sets(st.sampled_from(everyone), max_size=3)) if everyone else ()
     )
-    second_people = world.people(without=objectors)
-    held = defaultdict(set)
-    for key, (value, status) in first.items():
-        if status == PUBLISHED:
-            held[key].add(value)
-    second = release(second_people, k, held=dict(held))
+    held = {key: {value} for key, (value, status) in first.items() if status == PUBLISHED}
+    return first_people, first, world.people(without=objectors), held
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds(), k=st.integers(2, 7), data=st.data())
+def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
+    first_people, first, second_people, held = a_republication(world, k, data)
+    second = release(second_people, k, held=held)
     assert violations(published_view(second_people, second), k) == []
     for key, (value, status) in second.items():
         if status == PUBLISHED and key in held:
@@ -192,7 +200,7 @@ def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
     assert violations(union_of_releases(first_people, first, second_people, second), k) == []
 
 
-def read_through_sql(people: dict[FigureKey, frozenset], k: int, held) -> object:
+def read_through_sql(people: dict[FigureKey, frozenset], k: int, held) -> CandidateFigures:
     """``read_figure_people`` of the figure-person rows of ``people``, as the model reads."""
     rows = [
         (key.table, key.level, key.id, key.hour, person)
@@ -219,14 +227,7 @@ def read_through_sql(people: dict[FigureKey, frozenset], k: int, held) -> object
 def test_figures_read_by_their_count_only_change_no_decision(world, k, data):
     # Below k and not held: read by their count only. The release must be the one decided
     # with every figure's people, first night and re-publication alike.
-    first_people = world.people()
-    first = release(first_people, k)
-    everyone = sorted({person for person, _, _ in world.sightings})
-    objectors = frozenset(
-        data.draw(st.sets(st.sampled_from(everyone), max_size=3)) if everyone else ()
-    )
-    second_people = world.people(without=objectors)
-    held = {key: {value} for key, (value, status) in first.items() if status == PUBLISHED}
+    first_people, _, second_people, held = a_republication(world, k, data)
     for people, held_now in ((first_people, {}), (second_people, held)):
         candidates = read_through_sql(people, k, held_now)
         assert candidates.counts == {key: len(who) for key, who in people.items()}
