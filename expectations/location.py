@@ -19,6 +19,7 @@ from privacy_pipeline.gates.candidate import (
 )
 from privacy_pipeline.gates.landing_facts import customers, text, timestamp
 from privacy_pipeline.gates.location_recount import members_of
+from privacy_pipeline.memberships import MembershipIndex
 
 DESCRIPTION = """
 Location (location.presence_hourly, event_attendance, event_attendance_total,
@@ -825,21 +826,15 @@ def share_someone(first: np.ndarray, second: np.ndarray) -> bool:
 
 def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     """For each figure, the other figures whose people are a subset of its people. An
-    inverted index (memberships sorted by person) narrows the candidates to the figures
-    holding both the first and the last person of the smaller one; each candidate outer
-    figure then marks its people once in a boolean array, and all the figures that may be
-    inside it are tested by one gather of that array."""
+    inverted index (memberships sorted by person, in little memory) narrows the
+    candidates to the figures holding both the first and the last person of the smaller
+    one; each candidate outer figure then marks its people once in a boolean array, and
+    all the figures that may be inside it are tested by one gather of that array."""
     inside: list[list[int]] = [[] for _ in people]
     if not any(len(p) for p in people):
         return inside
-    owner = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p in enumerate(people)])
-    person = np.concatenate(people)
-    order = np.argsort(person)  # the order of the figures of one person does not matter
-    person, owner = person[order], owner[order]
-    lowest = int(person[0])
-
-    def holders(who: int) -> np.ndarray:
-        return owner[np.searchsorted(person, who, "left") : np.searchsorted(person, who, "right")]
+    index = MembershipIndex(people)
+    holders, lowest, highest = index.holders, int(index.persons[0]), int(index.persons[-1])
 
     candidates: list[list[int]] = [[] for _ in people]  # outer figure -> possible inner ones
     for b, p in enumerate(people):
@@ -849,7 +844,7 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
         for a in np.intersect1d(first, last, assume_unique=True).tolist():
             if a != b and len(people[a]) >= len(p):
                 candidates[a].append(b)
-    marked = np.zeros(int(person[-1]) - lowest + 1, dtype=bool)
+    marked = np.zeros(highest - lowest + 1, dtype=bool)
     for a, inner in enumerate(candidates):
         if not inner:
             continue

@@ -536,7 +536,7 @@ def members_of(candidate: Candidate, wanted: str, count: int) -> list[np.ndarray
           using (table_name, level, a, b, c, hour_index)
         order by k.figure, m.person
     """).fetchnumpy()
-    owners = np.asarray(read["figure"], dtype=np.int64)
-    persons = np.asarray(read["person"], dtype=np.int64)
-    bounds = np.searchsorted(owners, np.arange(count + 1))
+    owners = np.asarray(read["figure"])
+    persons = np.asarray(read["person"])  # 32-bit, as numbered by the recount
+    bounds = np.searchsorted(owners, np.arange(count + 1, dtype=owners.dtype))
     return [persons[bounds[i] : bounds[i + 1]] for i in range(count)]

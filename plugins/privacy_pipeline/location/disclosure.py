@@ -40,6 +40,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from privacy_pipeline.memberships import MembershipIndex
+
 PRESENCE_TABLE = "presence_hourly"
 EVENT_HOUR_TABLE = "event_attendance"
 EVENT_TOTAL_TABLE = "event_attendance_total"
@@ -140,54 +142,32 @@ def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[in
     """For each candidate index b, the candidate indexes a != b whose people include b's
     (in increasing order of a).
 
-    An inverted index person -> figures gives, for every b, the figures holding three
-    of its people (first, middle, last) and at least as many people; only those are
-    compared in full. The full tests are grouped by the outer figure a: its people are
-    marked once in a boolean array over all people, and every candidate b of a is
-    checked by one gather of that array (no per-pair search, no Python per pair), so the
-    cost is the total size of the candidate figures, not all pairs.
+    An inverted index person -> figures (memberships_by_person) gives, for every b, the
+    figures holding three of its people (first, middle, last) and at least as many
+    people; only those are compared in full. The full tests are grouped by the outer
+    figure a: its people are marked once in a boolean array over all people, and every
+    candidate b of a is checked by one gather of that array (no per-pair search, no
+    Python per pair), so the cost is the total size of the candidate figures, not all
+    pairs.
     """
     inside: dict[int, list[int]] = {b: [] for b in candidates}
     nonempty = [i for i in candidates if len(figures[i].people)]
     if not nonempty:
         return inside
-    sizes = np.array([len(figures[i].people) for i in nonempty], dtype=np.int64)
-    owners = np.repeat(np.asarray(nonempty, dtype=np.int64), sizes)
-    members = np.concatenate([figures[i].people for i in nonempty])
-    order = np.lexsort((owners, members))
-    members, owners = members[order], owners[order]
-    persons, starts = np.unique(members, return_index=True)
-    ends = np.append(starts[1:], len(members))
     size_of = {i: len(figures[i].people) for i in nonempty}
+    outer_of, persons = _possible_holders(figures, nonempty, size_of)
+    # People are marked by their id where ids are dense (the release numbers people from
+    # 1), else by their position among all people.
+    dense_ids = int(persons[-1]) < 4 * len(persons) + 1024
+    mark = np.zeros(int(persons[-1]) + 1 if dense_ids else len(persons), dtype=bool)
 
-    def holders(person: int) -> np.ndarray:
-        at = np.searchsorted(persons, person)
-        return owners[starts[at] : ends[at]]
-
-    # (outer a, inner b) pairs worth a full test.
-    outer_of: dict[int, list[int]] = {}
-    for b in nonempty:
-        people = figures[b].people
-        probes = {int(people[0]), int(people[len(people) // 2]), int(people[-1])}
-        found = None
-        for person in probes:
-            found = holders(person) if found is None else np.intersect1d(found, holders(person))
-        size = len(people)
-        for a in found.tolist():
-            if a != b and size_of[a] >= size:
-                outer_of.setdefault(a, []).append(b)
-    mark = np.zeros(len(persons), dtype=bool)
-    dense = {}  # figure -> its people as indexes into persons
-
-    def dense_people(i: int) -> np.ndarray:
-        if i not in dense:
-            dense[i] = np.searchsorted(persons, figures[i].people)
-        return dense[i]
+    def marks_of(i: int) -> np.ndarray:
+        return figures[i].people if dense_ids else np.searchsorted(persons, figures[i].people)
 
     for a, inners in outer_of.items():
-        outer = dense_people(a)
+        outer = marks_of(a)
         mark[outer] = True
-        flat = np.concatenate([dense_people(b) for b in inners])
+        flat = np.concatenate([marks_of(b) for b in inners])
         lengths = np.array([size_of[b] for b in inners], dtype=np.int64)
         missing = np.add.reduceat(~mark[flat], np.concatenate(([0], np.cumsum(lengths)[:-1])))
         for b, absent in zip(inners, missing.tolist(), strict=True):
@@ -197,6 +177,32 @@ def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[in
     for b in inside:
         inside[b].sort()
     return inside
+
+
+def _possible_holders(
+    figures: Sequence[Figure], nonempty: Sequence[int], size_of: Mapping[int, int]
+) -> tuple[dict[int, list[int]], np.ndarray]:
+    """(outer a -> the b that may be inside it, every person once, sorted): a is a possible
+    holder of b when it counts b's first, middle and last person and at least as many
+    people. The index by person is freed on return."""
+    index = MembershipIndex([figures[i].people for i in nonempty], nonempty)
+    holders = index.holders
+    outer_of: dict[int, list[int]] = {}
+    for b in nonempty:
+        people = figures[b].people
+        probes = {int(people[0]), int(people[len(people) // 2]), int(people[-1])}
+        found = None
+        for person in probes:
+            found = (
+                holders(person)
+                if found is None
+                else np.intersect1d(found, holders(person), assume_unique=True)
+            )
+        size = len(people)
+        for a in found.tolist():
+            if a != b and size_of[a] >= size:
+                outer_of.setdefault(a, []).append(b)
+    return outer_of, index.persons
 
 
 # ------------------------------------------------------------------------ the audit

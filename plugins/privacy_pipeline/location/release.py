@@ -79,13 +79,15 @@ def candidate_figures(
     ``figure_ids``/``person_ids``: one membership per position, sorted by figure then
     person (int_location__figure_members). Every figure's count of distinct people; the
     people of those of at least k and of the held ones (slices of one array)."""
-    ids = np.asarray(figure_ids, dtype=np.int64)
-    people = np.asarray(person_ids, dtype=np.int64)
+    ids, people = np.asarray(figure_ids), np.asarray(person_ids)
     # Sorted, so a repeated (figure, person) follows its twin: keep the first of each.
     first = np.ones(len(ids), dtype=bool)
     first[1:] = (ids[1:] != ids[:-1]) | (people[1:] != people[:-1])
-    ids, people = ids[first], people[first]
-    wanted = np.array([row[0] for row in figure_rows], dtype=np.int64)
+    if not first.all():
+        ids, people = ids[first], people[first]
+    del first
+    # In the type of the ids: numpy would otherwise cast (copy) them to search.
+    wanted = np.array([row[0] for row in figure_rows], dtype=ids.dtype)
     starts = np.searchsorted(ids, wanted, side="left")
     ends = np.searchsorted(ids, wanted, side="right")
     held_keys = set(held)
@@ -241,7 +243,9 @@ def read_figure_people(
                 from (select distinct table_name, area_level, area_id, hour_index
                       from location_figure_members) as distinct_figures
             )
-            select figures.figure_id, members.person_id
+            -- 32-bit: half the memory of the read (a person id past 2^31 fails loudly).
+            select cast(figures.figure_id as integer) as figure_id,
+                   cast(members.person_id as integer) as person_id
             from location_figure_members as members
             join figures
               on members.table_name = figures.table_name
