@@ -93,7 +93,7 @@ MUTATIONS = {
         [
             (
                 VISIT_MEMBERS,
-                "when area_id = home_area_id then 'resident'",
+                "when seen_from_home.area_code = seen_from_home.home_area_code then 'resident'",
                 "when false then 'resident'",
             )
         ],

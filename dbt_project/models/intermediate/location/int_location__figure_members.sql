@@ -1,6 +1,7 @@
 -- Who stands behind each candidate figure: one row per figure and person, the person as
--- a dense integer (person_id, meaningful only inside this query). The disclosure auditor
--- (int_location__release) decides containment between figures from these sets.
+-- a small integer (int_location__people, meaningful only inside this query). The
+-- disclosure auditor (int_location__release) decides containment between figures from
+-- these sets.
 -- A view: the rows exist only while the release model reads them, in memory; no
 -- per-person table is ever written. Figures: per area and hour of D, per event and hour,
 -- per event over its whole window on D (hour_index null); and the whole-day figures of
@@ -14,20 +15,15 @@ with
 
 person_hours as (
     select
-        customer_id,
-        hour_index,
-        postal_code,
-        municipality,
-        province,
-        event_id
-    from {{ ref('int_location__dp_bounded_person_hours') }}
-),
-
-people as (
-    select
-        seen.customer_id,
-        dense_rank() over (order by seen.customer_id) as person_id
-    from (select distinct customer_id from person_hours) as seen
+        people.person_id,
+        person_hours.hour_index,
+        person_hours.postal_code,
+        person_hours.municipality,
+        person_hours.province,
+        person_hours.event_id
+    from {{ ref('int_location__dp_bounded_person_hours') }} as person_hours
+    inner join {{ ref('int_location__people') }} as people
+        on person_hours.customer_id = people.customer_id
 ),
 
 -- A presence row is unique per person, hour and postal code; coarser levels need distinct.
@@ -37,7 +33,7 @@ memberships as (
         'postal_code' as area_level,
         postal_code as area_id,
         hour_index,
-        customer_id
+        person_id
     from person_hours
     where event_id is null
 
@@ -48,7 +44,7 @@ memberships as (
         'municipality' as area_level,
         municipality as area_id,
         hour_index,
-        customer_id
+        person_id
     from person_hours
     where event_id is null
 
@@ -59,7 +55,7 @@ memberships as (
         'province' as area_level,
         province as area_id,
         hour_index,
-        customer_id
+        person_id
     from person_hours
     where event_id is null
 
@@ -70,7 +66,7 @@ memberships as (
         'event' as area_level,
         event_id as area_id,
         hour_index,
-        customer_id
+        person_id
     from person_hours
     where event_id is not null
 
@@ -81,7 +77,7 @@ memberships as (
         'event' as area_level,
         event_id as area_id,
         cast(null as integer) as hour_index,
-        customer_id
+        person_id
     from person_hours
     where event_id is not null
     {%- if not var('location')['dp']['enabled'] %}
@@ -93,17 +89,15 @@ memberships as (
             area_level,
             area_id,
             hour_index,
-            customer_id
+            person_id
         from {{ ref('int_location__visit_members') }}
     {%- endif %}
 )
 
 select
-    memberships.table_name,
-    memberships.area_level,
-    memberships.area_id,
-    memberships.hour_index,
-    people.person_id
+    table_name,
+    area_level,
+    area_id,
+    hour_index,
+    person_id
 from memberships
-inner join people
-    on memberships.customer_id = people.customer_id
