@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -461,7 +462,7 @@ class StageRunner:
                 env=bed_environment(bed),
             )  # fmt: skip
 
-    def selection(self, patched_files: list[str]) -> list[str] | None:
+    def selection(self, patched_files: Sequence[str]) -> list[str] | None:
         """The models to build: each patched model and its descendants; None for all."""
         models = {model_name(file) for file in patched_files}
         if not self.has_base or not models or None in models:
@@ -469,7 +470,7 @@ class StageRunner:
         return [f"{model}+" for model in sorted(models)]
 
     def run(
-        self, patched_files: list[str] = (), suites: list[str] | None = None
+        self, patched_files: Sequence[str] = (), suites: list[str] | None = None
     ) -> subprocess.CompletedProcess:
         """Run the stages with ``patched_files`` patched in the project copy (the gates of
         ``suites``, default all); publish if no gate fails."""
