@@ -142,7 +142,7 @@ def containment(figures: Sequence[Figure], candidates: Sequence[int]) -> dict[in
     """For each candidate index b, the candidate indexes a != b whose people include b's
     (in increasing order of a).
 
-    An inverted index person -> figures (memberships_by_person) gives, for every b, the
+    An inverted index person -> figures (memberships.MembershipIndex) gives, for every b, the
     figures holding three of its people (first, middle, last) and at least as many
     people; only those are compared in full. The full tests are grouped by the outer
     figure a: its people are marked once in a boolean array over all people, and every
