@@ -29,6 +29,9 @@ from privacy_pipeline.run_context import RunContext
 
 from tests.support.landing import (
     C_PROXIMUS,
+    MUNICIPALITY,
+    POSTAL_A,
+    PROVINCE,
     Q_MUSIC_COUNT,
     RUN_DATE,
     SITE_MUSIC,
@@ -204,6 +207,14 @@ def hostile_night_tables() -> dict[str, list[dict]]:
             {"customer_id": C_PROXIMUS, "started_at": ts(1), "ended_at": ts(3, day="2026-06-21"),
              "called_number": "+32470999999", "direction": "outgoing"},
         ],
+        # contract-valid, but a postal code in a second municipality, a municipality in a
+        # second province: before area_conflict, the broken area tree stopped the night
+        "+cells": [
+            {"cell_id": "HC1", "postal_code": POSTAL_A, "municipality": "Berchem",
+             "province": PROVINCE, "lat": "51.2", "lon": "4.4"},
+            {"cell_id": "HC2", "postal_code": "2600", "municipality": MUNICIPALITY,
+             "province": "Limburg", "lat": "51.2", "lon": "4.4"},
+        ],
     }  # fmt: skip
 
 
@@ -231,7 +242,7 @@ def test_a_hostile_night_publishes(hostile_night):
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-5000:])
 
 
-def test_implausible_values_are_quarantined_not_multiplied(hostile_night):
+def test_implausible_values_and_conflicting_areas_are_quarantined(hostile_night):
     root, _ = hostile_night
     reasons = dict(
         query_restricted(
@@ -244,6 +255,8 @@ def test_implausible_values_are_quarantined_not_multiplied(hostile_night):
     assert reasons.get("survey_responses out_of_range:answer") == 1
     assert reasons.get("traffic_events out_of_range:bytes") == 1
     assert reasons.get("call_records out_of_range:ended_at") == 1
+    assert reasons.get("cells area_conflict:municipality") == 1
+    assert reasons.get("cells area_conflict:province") == 1
 
 
 def test_nothing_is_lost_and_the_crlf_line_is_read(hostile_night):

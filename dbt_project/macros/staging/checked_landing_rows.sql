@@ -15,6 +15,12 @@
     extra_columns: ["<expr> as <name>", ...] computed from the typed columns, output after them.
     lenient_identifiers: id columns not held to the safe identifier format (the model
          resolves and checks them itself).
+    nested_in: [(child, parent), ...] areas that must nest (cells: a postal code lies in one
+         municipality, a municipality in one province), checked in order on the rows still
+         accepted: the parent named by the most accepted rows of the child wins and the
+         others are quarantined as area_conflict:<parent>; on a tie no parent is trusted
+         and every row of the child is (as for key conflicts). One wrong row is then
+         quarantined instead of breaking the area tree and stopping the night.
     line_column: a column left out of the key comparison (customers.msisdn): rows of one key
          that differ only there are one row and several lines; the first line's row is
          accepted, the others are quarantined as additional_line (their number is still the
@@ -26,7 +32,7 @@
          themselves are not erasable: the request record stays, docs/dpo.md).
     The output keeps the contract's columns except direct identifiers (contract: identifier).
 -#}
-{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[], line_column=none, erasable=true) -%}
+{% macro checked_landing_rows(source_name, table_name, checks=[], references=[], lookups=[], extra_columns=[], deduplicate=true, lenient_identifiers=[], line_column=none, erasable=true, nested_in=[]) -%}
     {%- set contract = contract_table(table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set physical_types = landing_physical_types(relation) -%}
@@ -134,8 +140,54 @@ decided_rows as (
                 when not is_first_line then 'exact_duplicate'
             end,
             reference_problem
-        ){% if erasure_applies %} end{% endif %} as rejection_reason
+        ){% if erasure_applies %} end{% endif %} as decided_reason
     from versioned_rows
+),
+{%- set ns = namespace(rows='decided_rows', reasons=['decided_reason']) %}
+{%- for child, parent in nested_in %}
+
+{{ child }}_{{ parent }}_votes as (
+    select
+        {{ child }},
+        {{ parent }},
+        count(*) as voting_rows,
+        max(count(*)) over (partition by {{ child }}) as most_votes
+    from {{ ns.rows }}
+    where coalesce({{ ns.reasons | join(', ') }}) is null
+    group by {{ child }}, {{ parent }}
+),
+
+{{ child }}_{{ parent }}_winners as (
+    select
+        {{ child }},
+        max({{ parent }}) as {{ parent }}
+    from {{ child }}_{{ parent }}_votes
+    where voting_rows = most_votes
+    group by {{ child }}
+    having count(*) = 1
+),
+
+{{ child }}_in_one_{{ parent }} as (
+    select
+        {{ ns.rows }}.*,
+        case
+            when coalesce({{ ns.rows }}.{{ ns.reasons | join(', ' ~ ns.rows ~ '.') }}) is not null then null
+            when winner.{{ parent }} is null or winner.{{ parent }} <> {{ ns.rows }}.{{ parent }}
+                then 'area_conflict:{{ parent }}'
+        end as {{ child }}_{{ parent }}_reason
+    from {{ ns.rows }}
+    left join {{ child }}_{{ parent }}_winners as winner
+        on {{ ns.rows }}.{{ child }} = winner.{{ child }}
+),
+{%- set ns.reasons = ns.reasons + [child ~ '_' ~ parent ~ '_reason'] %}
+{%- set ns.rows = child ~ '_in_one_' ~ parent %}
+{%- endfor %}
+
+final_rows as (
+    select
+        *,
+        coalesce({{ ns.reasons | join(', ') }}) as rejection_reason
+    from {{ ns.rows }}
 )
 
 select
@@ -149,5 +201,5 @@ select
     _source_file,
     rejection_reason,
     case when rejection_reason is not null and rejection_reason <> 'erased_customer' then {{ quarantine_row_json(table_name) }} end as row_data
-from decided_rows
+from final_rows
 {%- endmacro %}

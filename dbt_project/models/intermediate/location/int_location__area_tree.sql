@@ -1,7 +1,8 @@
 -- The areas of the accepted cells as a tree: postal code -> municipality -> province.
--- One row per area; a postal code lying in two municipalities (or a municipality in two
--- provinces) breaks the tree and fails the unique test, which stops the run: the
--- areas a reader sees must nest (the disclosure auditor relates figures by their people).
+-- One row per area: the areas a reader sees must nest (the disclosure auditor relates
+-- figures by their people). Staging quarantines a cell that puts its postal code in a
+-- second municipality (or a municipality in a second province) as area_conflict, so
+-- the unique test only fails if that check is broken.
 
 with
 
