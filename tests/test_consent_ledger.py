@@ -599,3 +599,33 @@ def test_a_refusal_spelled_with_accents_or_look_alike_letters_reaches_every_date
         assert spelled not in everyone
         assert W_KEPT in everyone
     assert spelled not in {c for _, c in export_customers(ctx.warehouse_dir)}
+
+
+def test_a_refusal_in_force_at_the_end_of_a_date_leaves_it_despite_a_later_consent(tmp_path):
+    """Rule 3 ("allowed at the end of D and now") for dates already published: a refusal
+    recorded on D but delivered a night late, then a consent on D+1, removes the customer
+    from D's publication (refused at the end of D) and keeps D+1's (allowed then and now).
+    Before, only the latest choice counted, and D kept the profile (session 11's attack)."""
+    from privacy_pipeline.withdrawal import withdraw_objections
+
+    late, partner = "W06", "W07"
+    events = (
+        consent_event("W-8", late, "direct_marketing", "opt_out", ts(20, day=RUN_DATE)),
+        consent_event("W-9", late, "direct_marketing", "opt_in", ts(9, day=NEXT_DATE)),
+        consent_event("W-10", partner, "partner_offers", "opt_in"),
+        consent_event("W-11", partner, "partner_offers", "opt_out", ts(20, day=RUN_DATE)),
+        consent_event("W-12", partner, "partner_offers", "opt_in", ts(9, day=NEXT_DATE)),
+    )
+    ctx = withdrawal_warehouse(tmp_path, more_events=events, more_people=(late, partner))
+    withdraw_objections(ctx)
+    warehouse = ctx.warehouse_dir
+    for table in MARKETING_TABLES:
+        assert late not in customers_in(warehouse, table, RUN_DATE), table
+        assert late in customers_in(warehouse, table, NEXT_DATE), table
+    assert partner not in customers_in(warehouse, "partner_audiences", RUN_DATE)
+    assert partner in customers_in(warehouse, "partner_audiences", NEXT_DATE)
+    assert partner in customers_in(warehouse, "segment_members", RUN_DATE)
+    exported = export_customers(warehouse)
+    assert late not in {c for path, c in exported if f"run_date={RUN_DATE}" in path}
+    assert late in {c for path, c in exported if f"run_date={NEXT_DATE}" in path}
+    assert W_KEPT in customers_in(warehouse, "customer_interests", RUN_DATE)

@@ -8,6 +8,11 @@ state of the durable consent ledger is applied to every published date:
 
 - a customer whose latest direct_marketing choice is a refusal leaves the four marketing
   tables of every date;
+- a customer whose direct_marketing choice in force at the end of a published date D
+  (every choice counting from before D+1 00:00 local time, including those delivered
+  since) was a refusal leaves the four marketing tables of D, even after a later
+  consent: D is allowed only if it was allowed at the end of D and now
+  (docs/privacy-rules.md sections 3 and 14); the same for the consents below;
 - a customer whose latest partner_offers choice is not a valid Proximus opt-in (a refusal,
   or a consent that does not count) leaves ``marketing.partner_audiences``;
 - a customer whose latest personalisation_browsing (or personalisation_usage) choice is
@@ -112,27 +117,64 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
     """
 
 
-def latest_choice_sql(where: str) -> str:
+def latest_choice_sql(where: str, per_published_date: bool = False) -> str:
     """Each customer's latest choice per purpose among ``choices`` rows matching ``where``;
-    at the same instant the refusal wins."""
+    at the same instant the refusal wins. Each row has a run_date: null for the choice in
+    force now (it applies to every date), or, with ``per_published_date``, a published
+    date for the choice in force at its end (``published_days``)."""
+    if per_published_date:
+        # Only a customer with a choice other than a sound Proximus opt-in can have been
+        # refused at the end of some date: the others do not meet every published date.
+        source = """choices join published_days as day
+                    on choices.counts_from < day.ends_at
+                    and choices.customer_key in (
+                        select customer_key from choices
+                        where not (choice = 'opt_in' and platform = 'proximus' and is_sound))"""
+        run_date, per_date = "day.run_date", "day.run_date, "
+    else:
+        source, run_date, per_date = "choices", "cast(null as date)", ""
     return f"""
-        select customer_key, purpose, choice, platform, is_sound
-        from choices where {where}
+        select customer_key, purpose, choice, platform, is_sound, {run_date} as run_date
+        from {source} where {where}
         qualify row_number() over (
-            partition by customer_key, purpose
+            partition by {per_date}customer_key, purpose
             order by counts_from desc nulls first,
                      case when choice = 'opt_out' then 0 else 1 end
         ) = 1
     """
 
 
-def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    """Temp tables ``objectors(customer_key)`` and ``lost_consents(customer_key, purpose)``."""
+def record_published_days(con: duckdb.DuckDBPyConnection, ctx: RunContext, tables) -> None:
+    """Temp table ``published_days(run_date, ends_at)``: every date in ``tables`` and the
+    instant its local day ends (D+1 00:00 in the configured time zone)."""
+    dates = " union ".join(f"select distinct run_date from {table}" for table in tables)
+    con.execute(
+        f"""create temp table published_days as
+            select run_date, timezone(?, cast(run_date + 1 as timestamp)) as ends_at
+            from ({dates}) as published""",
+        [ctx.config["timezone"]],
+    )
+
+
+def choices_in_force_sql(where: str) -> str:
+    """The choices matching ``where`` in force now (run_date null: every date) and at the
+    end of each published date (run_date: that date only)."""
+    return f"""
+        select * from ({latest_choice_sql(where)}) as in_force_now
+        union all
+        select * from ({latest_choice_sql(where, per_published_date=True)}) as in_force_at_day_end
+    """
+
+
+def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext, tables) -> None:
+    """Temp tables ``objectors(customer_key, run_date)`` and ``lost_consents(customer_key,
+    purpose, run_date)``; run_date null means every published date."""
     con.execute(
         f"create temp table choices as {ledger_choices_sql()}",
         [ctx.processed_at, ctx.processed_at],
     )
     record_migrations(con, ctx)
+    record_published_days(con, ctx, tables)
     # An objection is lifted only by a sound opt-in on the Proximus platform, or on the
     # legacy platform before the account's migration (when the CRM delivery says so).
     lifting = """choice = 'opt_out' or (is_sound and (platform = 'proximus' or exists (
@@ -140,13 +182,13 @@ def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> No
         where m.customer_key = choices.customer_key and choices.counts_from < m.migrated_at)))"""
     con.execute(
         f"""create temp table objectors as
-            select customer_key from ({latest_choice_sql(lifting)})
+            select distinct customer_key, run_date from ({choices_in_force_sql(lifting)})
             where purpose = 'direct_marketing' and choice = 'opt_out'"""
     )
     consent_purposes = ", ".join(f"'{p}'" for p in ("partner_offers", *CONSENTED_BASES.values()))
     con.execute(
         f"""create temp table lost_consents as
-            select customer_key, purpose from ({latest_choice_sql("true")})
+            select distinct customer_key, purpose, run_date from ({choices_in_force_sql("true")})
             where purpose in ({consent_purposes})
               and not (choice = 'opt_in' and platform = 'proximus' and is_sound)"""
     )
@@ -191,16 +233,19 @@ def segment_definitions(ctx: RunContext) -> list[tuple[str, str | None, str | No
 
 def doomed_rows_sql(table: str) -> str:
     """The predicate selecting the rows of ``table`` (aliased by its name) to withdraw."""
-    key = customer_key(f"{table.split('.')[1]}.customer_id")
-    objector = f"{key} in (select customer_key from objectors)"
+    name = table.split(".")[1]
+    key = customer_key(f"{name}.customer_id")
+    on_this_date = f"(o.run_date is null or o.run_date = {name}.run_date)"
+    objector = f"exists (select 1 from objectors o where o.customer_key = {key} and {on_this_date})"
     if table == "marketing.customer_interests":
         return f"""{objector} or exists (select 1 from affected_interests a
                     where a.customer_id = customer_interests.customer_id
                       and a.run_date = customer_interests.run_date
                       and a.interest = customer_interests.interest)"""
     if table == "marketing.interest_evidence":
-        return f"""{objector} or exists (select 1 from lost_bases l
-                    where l.customer_key = {key} and l.basis = interest_evidence.basis)"""
+        return f"""{objector} or exists (select 1 from lost_bases o
+                    where o.customer_key = {key} and o.basis = interest_evidence.basis
+                      and {on_this_date})"""
     if table == "marketing.segment_members":
         return f"""{objector} or exists (
                     select 1 from segment_defs s
@@ -209,13 +254,14 @@ def doomed_rows_sql(table: str) -> str:
                                    where a.customer_id = segment_members.customer_id
                                      and a.run_date = segment_members.run_date
                                      and a.interest = s.interest)
-                           or exists (select 1 from lost_consents l
-                                      where l.customer_key = {key}
-                                        and l.purpose = s.purpose)))"""
+                           or exists (select 1 from lost_consents o
+                                      where o.customer_key = {key}
+                                        and o.purpose = s.purpose and {on_this_date})))"""
     if table == "marketing.partner_audiences":
         return f"""{objector}
-                or {key} in (select customer_key from lost_consents
-                             where purpose = 'partner_offers')
+                or exists (select 1 from lost_consents o
+                           where o.customer_key = {key} and o.purpose = 'partner_offers'
+                             and {on_this_date})
                 or exists (select 1 from affected_interests a
                            where a.customer_id = partner_audiences.customer_id
                              and a.run_date = partner_audiences.run_date)"""
@@ -241,9 +287,10 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
             return {}
         register_sql_functions(con)
         con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
-        build_withdrawal_sets(con, ctx)
+        build_withdrawal_sets(con, ctx, tables)
         con.execute(
-            "create temp table lost_bases as select customer_key, basis from lost_consents "
+            "create temp table lost_bases as select customer_key, basis, run_date "
+            "from lost_consents "
             "join (values "
             + ", ".join(f"('{b}', '{p}')" for b, p in CONSENTED_BASES.items())
             + ") as bases(basis, purpose) using (purpose)"  # fmt: skip
@@ -262,7 +309,9 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
                         from marketing.interest_evidence as interest_evidence
                         where exists (select 1 from lost_bases l
                                       where l.customer_key = {customer_key("customer_id")}
-                                        and l.basis = interest_evidence.basis)"""
+                                        and l.basis = interest_evidence.basis
+                                        and (l.run_date is null
+                                             or l.run_date = interest_evidence.run_date))"""
                     if affected
                     else "select null::varchar as customer_id, null::date as run_date, "
                     "null::varchar as interest where false"
