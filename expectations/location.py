@@ -920,9 +920,10 @@ def disclosure_rule(candidate: Candidate) -> Check:
 def republication_rule(candidate: Candidate) -> Check:
     """No published figure differs from an earlier release of the date by 1 to k-1; and no
     figure recipients still hold from an earlier release, with a value that differs from
-    today's, can be subtracted from a published figure inside it (by today's people of
-    that figure: those who left since are not inside any figure of today) to reveal
-    fewer than k."""
+    today's, can be subtracted from a published figure that may be inside it to reveal
+    fewer than k. A figure may be inside it when its people are today's people of the held
+    figure, except at most as many as the held figure lost since: those who left need not
+    have left the data (objectors did; people moved by a changed cell reference did not)."""
     from privacy_pipeline.location.ledger import held_values
     from privacy_pipeline.location.release import figure_key
 
@@ -945,11 +946,14 @@ def republication_rule(candidate: Candidate) -> Check:
         people_then = landing_people_of(candidate, list(changed))
         published = published_people(candidate)
         for key, values in sorted(changed.items(), key=lambda item: figure_key_label(item[0])):
+            then = people_then.get(key, np.empty(0, dtype=np.int64))
             for label, people, value in published:
-                then = people_then.get(key, np.empty(0, dtype=np.int64))
-                if not len(people) or not np.isin(people, then).all():
+                if not len(people):
                     continue
+                outside = int(np.count_nonzero(~np.isin(people, then)))
                 for before in sorted(values):
+                    if outside > max(before - len(then), 0):
+                        continue
                     if reveals_fewer_than_k(before - value, k):
                         violations.append(
                             f"{figure_key_label(key)} ({before}, an earlier release) minus "

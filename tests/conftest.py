@@ -46,6 +46,7 @@ SLOWEST_FILES_FIRST = (
     "test_publish.py",  # 78
     "test_hostile_inputs.py",  # 66
     "test_end_to_end.py",  # 65
+    "test_location_moved_areas.py",  # 88 (session 11, alone)
     "test_location_republication.py",  # 63
     "test_location_dst.py",  # 37
     "test_gates_location.py",  # 35

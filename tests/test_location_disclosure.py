@@ -404,3 +404,35 @@ def test_the_gate_agrees_with_the_checker_on_random_worlds(world, k):
     gate_found, _ = GATE.disclosure_violations(naive, k)
     if violations(naive, k):
         assert gate_found
+
+
+def test_people_moved_to_another_area_cannot_be_subtracted_from_a_held_figure():
+    """Session 11's attack: one cell row moved postal code 6700 (30 people, group A) from
+    Arlon to Wavre between two releases of the date. Release 1 published Arlon = 35
+    (A and 5 people of 6706) and withheld 6700; release 2 would publish 6700 = 30, and
+    35 - 30 = 5 reveals 6706. Arlon lost 30 people since, so every figure of today with
+    at most 30 people outside today's Arlon may hold them: 6700 is suppressed."""
+    group_a, group_b = range(30), range(100, 105)
+    arlon = area_figure("municipality", "Arlon", 10)
+    postal_6700 = area_figure("postal_code", "6700", 10)
+    wavre = area_figure("municipality", "Wavre", 10)
+    first = {
+        arlon: people_of(group_a, group_b),
+        postal_6700: people_of(group_a),
+        area_figure("postal_code", "6706", 10): people_of(group_b),
+    }
+    first_release = release(first, 30)
+    assert first_release[arlon][1] == PUBLISHED and first_release[postal_6700][1] != PUBLISHED
+    held = {key: {v} for key, (v, s) in first_release.items() if s == PUBLISHED}
+    second = {
+        arlon: people_of(group_b),
+        wavre: people_of(group_a),
+        postal_6700: people_of(group_a),
+        area_figure("postal_code", "6706", 10): people_of(group_b),
+    }
+    second_release = release(second, 30, held=held)
+    assert second_release[postal_6700][1] != PUBLISHED
+    assert second_release[wavre][1] != PUBLISHED
+    # Without the move (the same people in both releases) 6700 stays withheld for the
+    # old reason, and nothing else changes.
+    assert release(first, 30, held=held)[arlon] == (35, PUBLISHED)

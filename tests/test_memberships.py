@@ -66,3 +66,19 @@ def test_the_index_finds_the_figures_counting_a_person(people, stranger):
     for person in {int(p) for who in people for p in who} | {stranger}:
         expected = sorted({f for f, who in enumerate(people) if person in who.tolist()})
         assert index.holders(person).tolist() == expected
+
+
+small_people_lists = st.lists(
+    st.lists(st.integers(0, 40), max_size=12, unique=True).map(
+        lambda ids: np.array(sorted(ids), dtype=np.int64)
+    ),
+    max_size=8,
+)
+
+
+@given(small_people_lists, st.lists(st.integers(0, 45), max_size=20, unique=True))
+def test_overlaps_count_the_people_each_figure_shares_with_a_set(people, wanted):
+    index = MembershipIndex(people)
+    wanted = np.array(sorted(wanted), dtype=np.int64)
+    expected = [len(np.intersect1d(who, wanted)) for who in people]
+    assert index.overlaps(wanted, len(people)).tolist() == expected

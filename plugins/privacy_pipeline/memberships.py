@@ -83,3 +83,22 @@ class MembershipIndex:
         if at == len(self.persons) or self.persons[at] != person:
             return self.owners[:0]
         return self.owners[self.starts[at] : self.ends[at]]
+
+    def overlaps(self, people: np.ndarray, figure_count: int) -> np.ndarray:
+        """For each figure 0 .. figure_count-1, how many of ``people`` (unique) it counts:
+        every membership of those people gathered at once, then counted per figure."""
+        wanted = np.asarray(people).astype(self.persons.dtype, copy=False)
+        at = np.searchsorted(self.persons, wanted)
+        found = at < len(self.persons)
+        found[found] = self.persons[at[found]] == wanted[found]
+        starts, ends = self.starts[at[found]], self.ends[at[found]]
+        lengths = ends - starts
+        # Positions starts[i] .. ends[i]-1 of every found person, in one array.
+        steps = np.ones(int(lengths.sum()), dtype=np.int64)
+        if len(steps):
+            firsts = np.cumsum(lengths) - lengths
+            nonempty = lengths > 0
+            steps[firsts[nonempty]] = starts[nonempty] - np.append(0, ends[nonempty][:-1]) + 1
+            steps[0] = starts[nonempty][0]
+        positions = np.cumsum(steps) if len(steps) else steps
+        return np.bincount(self.owners[positions], minlength=figure_count)

@@ -33,6 +33,7 @@ from privacy_pipeline.location.disclosure import (
     is_below_k,
 )
 from privacy_pipeline.location.noise import dp_settings, ledger_path, noisy_counts
+from privacy_pipeline.memberships import MembershipIndex
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,15 @@ def republication(
     leavers, so no more of them), at the price of some that are not; and today's figures
     are inside a held one exactly when they are inside its today's people.
 
+    The people who left a held figure need not have left the data: a changed cell
+    reference or late data can move them to another area (session 11's attack: one cell
+    row moved a postal code of 30 people from Arlon to Wavre, and Arlon's earlier 35 minus
+    today's postal code revealed the 5 others). So every figure of today with at most as
+    many people outside the held figure's people of today as it lost
+    (:func:`possible_movers`) may hold its leavers, and its people join the held figure:
+    the auditor then relates them, conservatively (their union may nest more than any
+    one release could).
+
     ``counts``: candidate figures known by their true count only, whose people were not
     read (see :func:`read_figure_people`): below k, and not held, so suppressed below k
     whatever the rest of the release holds; the auditor never relates them.
@@ -128,6 +138,7 @@ def republication(
     refused = {}
     figures = []
     first_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
+    movers = MoverSearch(people)
     for key in set(counts or ()) - set(people):
         if key in held or not any(is_below_k(v, k) for v in (counts[key], released[key])):
             raise ValueError(f"the people of candidate figure {key} were not read")
@@ -144,10 +155,37 @@ def republication(
         for before in sorted(earlier - ({value} if key in people else set())):
             left = max(before - value, 0)
             stand_ins = np.arange(first_stand_in, first_stand_in + left, dtype=np.int64)
-            figures.append(
-                Figure(key, np.concatenate([current, stand_ins]), released=before, held=True)
-            )
+            moved = movers.possible_movers(key, current, left)
+            together = np.unique(np.concatenate([current, moved, stand_ins]))
+            figures.append(Figure(key, together, released=before, held=True))
     return figures, refused
+
+
+class MoverSearch:
+    """Which figures of today may hold the people who left a held figure since its earlier
+    release: every figure with at most ``left`` people outside that figure's people of
+    today (its leavers could be those). Indexed by person once, on first use."""
+
+    def __init__(self, people: Mapping[FigureKey, np.ndarray]) -> None:
+        self.keys = list(people)
+        self.people = [np.asarray(people[key]) for key in self.keys]
+        self.sizes = np.array([len(p) for p in self.people], dtype=np.int64)
+        self.index: MembershipIndex | None = None
+
+    def possible_movers(self, key: FigureKey, current: np.ndarray, left: int) -> np.ndarray:
+        """The people of every other figure of today that may hold ``key``'s ``left``
+        leavers (sorted, unique; empty when nobody left)."""
+        if left <= 0 or not self.keys:
+            return np.empty(0, dtype=np.int64)
+        if self.index is None:
+            self.index = MembershipIndex(self.people)
+        outside = self.sizes - self.index.overlaps(current, len(self.keys))
+        chosen = [
+            self.people[i]
+            for i in np.flatnonzero(outside <= left).tolist()
+            if self.keys[i] != key and outside[i] > 0
+        ]
+        return np.unique(np.concatenate(chosen)) if chosen else np.empty(0, dtype=np.int64)
 
 
 def decide_release(
