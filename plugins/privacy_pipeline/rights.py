@@ -162,7 +162,8 @@ def honour_requests(ctx: RunContext) -> dict[str, Any]:
     pending_erasures = [row for row in erasures if row[7] is None]
     erased_ids = {row[2] for row in erasures if row[2]} | landing_erased_ids(ctx)
     removed = erase_customers(ctx, sorted(erased_ids)) if erased_ids else {}
-    receipts = [write_receipt(ctx, row, removed) for row in pending_erasures]
+    for row in pending_erasures:
+        write_receipt(ctx, row, removed)
     answered = answer_access_requests(
         ctx, [row for row in due if row[1] == "access" and row[7] is None]
     )
@@ -184,7 +185,7 @@ def honour_requests(ctx: RunContext) -> dict[str, Any]:
             }
             for row in new
         ],
-        "erasures_applied": [path.stem for path in receipts],
+        "erasures_applied": [row[0] for row in pending_erasures],
         "rows_erased": sum(sum(t.values()) for t in removed.values()),
         "access_answered": answered,
     }
@@ -542,8 +543,14 @@ def write_receipt(ctx: RunContext, row: tuple, removed: dict[str, dict[str, int]
 
 
 def safe_name(request_id: str) -> str:
-    """A request id as a file name (ids are in the safe identifier format already)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in request_id).lstrip(".")
+    """A request id as a file name, one name per id: letters, digits, '-' and '.' stay,
+    every other character becomes '_' and its code in hex (``DSR:1`` -> ``DSR_3a1``,
+    ``DSR_1`` -> ``DSR_5f1``). Replacing them all by '_' gave two ids one file, and the
+    second request's answer or receipt overwrote the first's (session 11's attack)."""
+    name = "".join(
+        c if c.isascii() and (c.isalnum() or c in "-.") else f"_{ord(c):02x}" for c in request_id
+    )
+    return "_2e" + name[1:] if name.startswith(".") else name
 
 
 def answer_access_requests(ctx: RunContext, rows: list[tuple]) -> list[str]:

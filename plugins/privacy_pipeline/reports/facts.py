@@ -21,6 +21,7 @@ from privacy_pipeline.gates.landing_facts import ledger_sql
 from privacy_pipeline.gates.suites import SUITES
 from privacy_pipeline.publish import publication_in_force
 from privacy_pipeline.restricted import CANDIDATE_SCHEMA
+from privacy_pipeline.rights import safe_name
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import quote_identifier
 from privacy_pipeline.sql import quote_literal as sql_literal
@@ -372,7 +373,7 @@ def requests_tables(ctx: RunContext) -> tuple[Table, Table]:
     )  # fmt: skip
     erasures = Table(
         ["erasure request applied", "receipt"],
-        [(rid, f"restricted/erasure/{rid}.json") for rid in report["erasures_applied"]],
+        [(rid, f"restricted/erasure/{safe_name(rid)}.json") for rid in report["erasures_applied"]],
     )
     return requests, erasures
 
