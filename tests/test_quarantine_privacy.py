@@ -51,6 +51,9 @@ MUNICIPALITY_WITH_NUMBER = "Antwerpen 0470 12 34 56"
 OWN_NUMBER_ID = "32480000077"  # the customer's own msisdn without its '+'
 NETWORK_ONLY = "+32480000088"  # a number seen on the network only (no customer's)
 NETWORK_NUMBER_ID = "32-480-000088"  # a customer number that is that number
+# A customer number holding its own msisdn between separators (session 11's attack):
+# staging read its digits as one number (3248000009901), the gate read each span.
+EMBEDDED_NUMBER_ID = "SC-32480000099-01"
 
 BAD_ROWS = {
     "+customers": [
@@ -58,6 +61,8 @@ BAD_ROWS = {
          "postal_code": "2000", "created_at": "2020-01-15T10:00:00+01:00"},
         {"customer_id": NETWORK_NUMBER_ID, "brand": "proximus", "postal_code": "2000",
          "created_at": "2020-01-15T10:00:00+01:00"},
+        {"customer_id": EMBEDDED_NUMBER_ID, "brand": "proximus", "msisdn": "+32480000099",
+         "postal_code": "2000", "created_at": "2020-01-15T10:00:00+01:00"},
     ],
     "+network_events": [
         {"msisdn": NETWORK_ONLY, "cell_id": CELL_A1, "event_at": "2026-06-20T12:00:00+02:00"},
@@ -273,10 +278,12 @@ def test_a_customer_number_that_is_a_phone_number_is_quarantined_not_published(n
     )
     assert sorted(reasons) == sorted(
         [(OWN_NUMBER_ID, "contact_details:customer_id"),
-         (NETWORK_NUMBER_ID, "contact_details:customer_id")]
+         (NETWORK_NUMBER_ID, "contact_details:customer_id"),
+         (EMBEDDED_NUMBER_ID, "contact_details:customer_id")]
     )  # fmt: skip
     published = every_value(night["warehouse"] / "warehouse.duckdb")
     assert not [v for v in published if "480000077" in v or "480000088" in v.replace("-", "")]
+    assert not [v for v in published if "480000099" in v]
 
 
 def test_quarantine_summary_counts_the_restricted_rows(night):

@@ -164,6 +164,18 @@
     regexp_replace({{ expr }}, {{ regex_literal(pattern) }}, '{{ modules.re.sub("\\\\([0-9])", "$\\1", replacement) }}')
 {%- endmacro %}
 
+{#- One row per match of pattern in expr (a generator in a select list: no other
+    generator beside it). -#}
+{% macro each_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('each_match')(expr, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__each_match(expr, pattern) -%}
+    unnest(regexp_extract_all({{ expr }}, {{ regex_literal(pattern) }}))
+{%- endmacro %}
+{% macro spark__each_match(expr, pattern) -%}
+    explode(regexp_extract_all({{ expr }}, {{ regex_literal(pattern) }}, 0))
+{%- endmacro %}
+
 {#- An ISO 8601 instant delivered as text (already matched by iso_timestamp_pattern and
     upper-cased) as an instant, null when it is not a real one. ISO 8601 allows a decimal
     comma, which neither engine's cast reads: both write it as a point first. Spark does

@@ -4,7 +4,10 @@
 -- The personal-data gate refuses any published value reproducing a landing phone number;
 -- staging quarantines such a row (contact_details:<column>) instead, so one row cannot
 -- stop every night. A value is read as the gate reads it: words holding a letter blanked,
--- then its digits in international form (00.. and 0.. as 32..), 8 to 15 digits.
+-- then each number-like span in it (a run of digits and separators, and a run of 8 to 15
+-- digits alone: SC-32477401661-01 holds 32477401661), in international form (00.. and
+-- 0.. as 32..), 8 to 15 digits. Reading the value's digits as one number missed a
+-- customer number holding its own msisdn between separators (session 11's attack).
 -- Only the few phone-like values are compared; the network events are probed with them
 -- (one semi join on the delivered E.164 number), never hashed or sorted.
 {{ config(materialized='table') }}
@@ -31,17 +34,29 @@ published as (
 phone_like as (
     select
         published_value,
-        {{ phone_digits(replace_pattern('published_value', '[0-9]*[A-Za-z_][A-Za-z0-9_]*', ' ')) }} as phone_digits
+        {{ replace_pattern('published_value', '[0-9]*[A-Za-z_][A-Za-z0-9_]*', ' ') }} as numbers
     from published
     where {{ matches_pattern('published_value', '[0-9]([^A-Za-z0-9]*[0-9]){7}') }}
 ),
 
-candidates as (
+number_spans as (
     select
         published_value,
-        phone_digits
+        {{ each_match('numbers', '\\+?[0-9][0-9 ./()-]{6,20}[0-9]') }} as number_span
     from phone_like
-    where length(phone_digits) between 8 and 15
+    union all
+    select
+        published_value,
+        {{ each_match('numbers', '\\+?[0-9]{8,15}') }} as number_span
+    from phone_like
+),
+
+candidates as (
+    select distinct
+        published_value,
+        {{ phone_digits('number_span') }} as phone_digits
+    from number_spans
+    where length({{ phone_digits('number_span') }}) between 8 and 15
 ),
 
 delivered as (
