@@ -940,6 +940,15 @@ def republication_rule(candidate: Candidate) -> Check:
                     f"{figure_key_label(key)}: {people} now, {before} in an earlier release "
                     "of the date"
                 )
+    if held and inputs_changed(candidate):
+        # A frozen re-publication (privacy_pipeline.location.inputs): people may have
+        # joined and moved at once, so only values recipients hold may be published.
+        for key, value in sorted(now.items(), key=lambda item: figure_key_label(item[0])):
+            if value not in held.get(key, ()):
+                violations.append(
+                    f"{figure_key_label(key)}: {value} published again after the inputs "
+                    "of the date changed (not a value of an earlier release)"
+                )
     changed = {key: values - {now.get(key)} for key, values in held.items()}
     changed = {key: values for key, values in changed.items() if values}
     if changed:
@@ -960,6 +969,20 @@ def republication_rule(candidate: Candidate) -> Check:
                             f"{label} ({value}) = {before - value}"
                         )
     return violations_check(violations, f"{len(held)} figures of earlier releases of the date")
+
+
+def inputs_changed(candidate: Candidate) -> bool:
+    """Whether what places people in figures (landing, consents lifting an objection,
+    settings, models) differs from every earlier release of the date, recomputed here
+    from the candidate's landing views, not read from the loader's record."""
+    from privacy_pipeline.config import DBT_PROJECT_DIR
+    from privacy_pipeline.location.inputs import location_inputs_digest
+    from privacy_pipeline.location.ledger import earlier_inputs
+
+    digest = location_inputs_digest(
+        candidate.con, candidate.ctx.config["location"], DBT_PROJECT_DIR
+    )
+    return digest not in earlier_inputs(candidate.ctx.warehouse_dir, candidate.ctx.run_date)
 
 
 def figure_key_label(key) -> str:

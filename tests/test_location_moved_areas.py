@@ -4,13 +4,16 @@ Session 11's attack: two cells place postal code 6700 in Arlon and one in Wavre,
 most accepted cells (Arlon) win and the third is quarantined (area_conflict). Release 1
 publishes Arlon (group A in 6700 and group B in 6706) and withholds 6700, whose
 difference with Arlon would count B, fewer than k. Then one of the Arlon rows is
-re-delivered naming Wavre: Wavre wins, and group A now counts in Wavre. Publishing 6700
-(or Wavre) in release 2 would let a recipient holding both releases compute
-Arlon (release 1) - 6700 (release 2) = |B|.
+re-delivered naming Wavre: Wavre wins, and group A now counts in Wavre; and late
+events bring group C (as many as A) into 6706, so Arlon keeps its value (B and C).
+Publishing 6700 (or Wavre) in release 2 would let a recipient holding both releases
+compute Arlon (release 1) - 6700 (release 2) = |B|, and no value shows that anyone left
+Arlon.
 
-The release model must withhold them (its held figures may hold the people who left
-them, wherever they are now), and the republication gate must catch a release model
-that does not (a mutated copy of the dbt project: exit 1, nothing new published).
+The inputs changed otherwise than by removals, so the re-publication is frozen
+(privacy_pipeline.location.inputs): only values recipients hold are published again.
+The republication gate, from its own digest of the inputs, stops a release model that
+is not frozen (a mutated copy of the dbt project: exit 1, nothing new published).
 """
 
 from __future__ import annotations
@@ -32,14 +35,15 @@ from tests.support.pipeline import query, run_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 K = 15
-GROUP_A, GROUP_B = 15, 3  # in 6700, in 6706 (fewer than k)
+GROUP_A, GROUP_B = 15, 3  # in 6700, in 6706 (fewer than k); group C: as many as A
 AREAS = ("6700", "6706", "Arlon", "Wavre", "Luxembourg", "Brabant wallon")
 RELEASE_MODEL = "models/intermediate/location/int_location__release.py"
 
 
-def landing(root: Path, second_cell_in: tuple[str, str]) -> Path:
-    customers = make_customers(GROUP_A + GROUP_B, start=70_000, prefix="MV")
-    group_a, group_b = customers[:GROUP_A], customers[GROUP_A:]
+def landing(root: Path, second_cell_in: tuple[str, str], late_events: bool) -> Path:
+    customers = make_customers(2 * GROUP_A + GROUP_B, start=70_000, prefix="MV")
+    group_a, group_b = customers[:GROUP_A], customers[GROUP_A : GROUP_A + GROUP_B]
+    group_c = customers[GROUP_A + GROUP_B :] if late_events else []
     cell = {"lat": 49.68, "lon": 5.81}
     return write_landing_zone(
         root,
@@ -58,6 +62,7 @@ def landing(root: Path, second_cell_in: tuple[str, str]) -> Path:
             "+network_events": [
                 *network_events_for(group_a, "MV-2", ts(10, 15)),
                 *network_events_for(group_b, "MV-4", ts(10, 20)),
+                *network_events_for(group_c, "MV-4", ts(10, 25)),
             ],
         },
     )  # fmt: skip
@@ -84,8 +89,8 @@ def published(warehouse: Path) -> dict[tuple, int]:
 def releases(tmp_path_factory):
     root = tmp_path_factory.mktemp("moved-areas")
     config = config_with_k(root / "config", K)
-    first = landing(root / "L1", ("Arlon", "Luxembourg"))
-    second = landing(root / "L2", ("Wavre", "Brabant wallon"))
+    first = landing(root / "L1", ("Arlon", "Luxembourg"), late_events=False)
+    second = landing(root / "L2", ("Wavre", "Brabant wallon"), late_events=True)
     warehouse = root / "warehouse"
     result = run_pipeline(first, warehouse, RUN_DATE, config=config)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -119,23 +124,15 @@ def test_release_2_publishes_nothing_that_subtracts_to_the_people_of_6706(releas
             assert before - value == 0 or abs(before - value) >= K, (figure, value, before)
 
 
-def test_the_republication_gate_stops_a_release_model_that_forgets_the_movers(releases):
+def test_the_republication_gate_stops_a_release_model_that_is_not_frozen(releases):
     root = releases["root"]
     project = root / "dbt-project-mutated"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
     model = project / RELEASE_MODEL
     source = model.read_text()
-    anchor = '    dbt.config(materialized="table")\n'
-    assert anchor in source
-    model.write_text(
-        source.replace(
-            anchor,
-            anchor
-            + "    import numpy as np\n"
-            + "    from privacy_pipeline.location.release import MoverSearch\n"
-            + "    MoverSearch.possible_movers = lambda *args: np.empty(0, dtype=np.int64)\n",
-        )
-    )
+    frozen = "frozen = bool(held) and inputs not in earlier_inputs(warehouse_dir, run_date)"
+    assert frozen in source
+    model.write_text(source.replace(frozen, "frozen = False"))
     warehouse = releases["mutated_warehouse"]
     result = run_pipeline(
         releases["second"],

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from privacy_pipeline.config import DBT_PROJECT_DIR
 from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
 from privacy_pipeline.consent_ledger import forget_previous_ledger_load, merge_delivery
 from privacy_pipeline.contract import (
@@ -51,6 +52,7 @@ from privacy_pipeline.contract import (
     Table,
 )
 from privacy_pipeline.errors import UnusableInput
+from privacy_pipeline.location.inputs import location_inputs_digest, record_location_inputs
 from privacy_pipeline.rights import record_erased_customers
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.sql import path_list, quote_identifier, quote_literal
@@ -540,6 +542,9 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
         record_erased_customers(con, ctx)
         merge_delivery(con, ctx)
         rows_read[LEDGER_TABLE] = count_ledger_rows(con)
+        record_location_inputs(
+            con, location_inputs_digest(con, ctx.config["location"], DBT_PROJECT_DIR)
+        )
         return rows_read
     finally:
         con.close()

@@ -35,6 +35,8 @@ from privacy_pipeline.transaction import transaction
 
 LEDGER_FILE = Path("private") / "release_ledger.duckdb"
 LEDGER_TABLE = "location_release_ledger"
+# Per release, the digest of what placed people in its figures (location/inputs.py).
+INPUTS_TABLE = "location_release_inputs"
 LOCK_WAIT_SECONDS = 600
 
 
@@ -65,6 +67,10 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             area_level varchar not null, area_id varchar not null, hour_index integer,
             people bigint not null)"""
     )
+    con.execute(
+        f"""create table if not exists {INPUTS_TABLE} (
+            run_date date not null, release_id varchar not null, inputs_digest varchar)"""
+    )
     return con
 
 
@@ -94,6 +100,30 @@ def held_values(warehouse_dir: Path, run_date: dt.date | str) -> dict[FigureKey,
     for table_name, level, area, hour, people in rows:
         held[figure_key(table_name, level, area, hour)].add(int(people))
     return dict(held)
+
+
+def earlier_inputs(warehouse_dir: Path, run_date: dt.date | str) -> set[str]:
+    """The input digests of every earlier release of ``run_date`` (location/inputs.py);
+    a release recorded before digests were kept has none."""
+    path = ledger_file(warehouse_dir)
+    if not path.exists():
+        return set()
+    con = _connect(path, read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_name = ?",
+            [INPUTS_TABLE],
+        ).fetchone()[0]
+        if not exists:
+            return set()
+        rows = con.execute(
+            f"""select distinct inputs_digest from {INPUTS_TABLE}
+                where run_date = cast(? as date) and inputs_digest is not null""",
+            [str(run_date)],
+        ).fetchall()
+    finally:
+        con.close()
+    return {digest for (digest,) in rows}
 
 
 def published_figures_sql(run_start: dt.datetime) -> dict[str, str]:
@@ -162,6 +192,15 @@ def record_release(
                         f"select cast(? as date), ?, now(), * from ({sql})",
                         [run_date.isoformat(), release_id],
                     )
+            con.execute(
+                f"delete from {INPUTS_TABLE} where run_date = cast(? as date) and release_id = ?",
+                [run_date.isoformat(), release_id],
+            )
+            con.execute(
+                f"insert into {INPUTS_TABLE} select cast(? as date), ?, inputs_digest "
+                "from candidate.landing.location_inputs",
+                [run_date.isoformat(), release_id],
+            )
             recorded = con.execute(
                 f"select count(*) from {LEDGER_TABLE} where run_date = cast(? as date) "
                 "and release_id = ?",

@@ -196,9 +196,15 @@ def decide_release(
     warehouse_dir: Path,
     held: Mapping[FigureKey, set[int]] | None = None,
     counts: Mapping[FigureKey, int] | None = None,
+    frozen: bool = False,
 ) -> list[tuple]:
     """One row per candidate figure (see RELEASE_SCHEMA): its true count, the count that
     would be published (noisy when DP is on), and its status.
+
+    ``frozen``: a re-publication whose inputs changed otherwise than by removals
+    (location/inputs.py): only a figure whose value recipients already hold is published
+    again, every other is ``suppressed_republication`` (or below k): what they hold
+    already tells nothing new, and nothing else can be related to it soundly.
 
     ``people``: the people of each figure the auditor relates; ``counts``: the true count
     of every candidate figure, with those read by their count only (default: the sizes of
@@ -215,11 +221,14 @@ def decide_release(
         )
     else:
         released = true_counts
-    figures, status = republication(people, released, held or {}, k, counts=true_counts)
-    status.update(audit(figures, k))
-    for figure in figures:
-        if figure.held and figure.key in people and figure.released == released[figure.key]:
-            status[figure.key] = PUBLISHED
+    if frozen:
+        figures, status = [], frozen_release(released, held or {}, k)
+    else:
+        figures, status = republication(people, released, held or {}, k, counts=true_counts)
+        status.update(audit(figures, k))
+        for figure in figures:
+            if figure.held and figure.key in people and figure.released == released[figure.key]:
+                status[figure.key] = PUBLISHED
     candidate_people = sum(true_counts.values())
     kept = sum(true_counts[key] for key, outcome in status.items() if outcome == PUBLISHED)
     if candidate_people and kept < LOW_SHARE_WARNING * candidate_people:
@@ -230,17 +239,34 @@ def decide_release(
             100 * kept / candidate_people,
         )
     log.info(
-        "location release for %s: %d figures, %d published, %d held from earlier releases (dp %s)",
+        "location release for %s: %d figures, %d published, %d held from earlier releases "
+        "(dp %s%s)",
         run_date,
         len(status),
         sum(1 for outcome in status.values() if outcome == PUBLISHED),
         sum(1 for figure in figures if figure.held),
         "on" if settings.enabled else "off",
+        "; frozen: inputs changed since an earlier release of the date" if frozen else "",
     )
     return [
         (key.table, key.level, key.id, key.hour, true_counts[key], released[key], status[key])
         for key in sorted(true_counts, key=_row_order)
     ]
+
+
+def frozen_release(
+    released: Mapping[FigureKey, int], held: Mapping[FigureKey, set[int]], k: int
+) -> dict[FigureKey, str]:
+    """The status of every candidate figure of a frozen re-publication."""
+    status = {}
+    for key, value in released.items():
+        if value in held.get(key, ()):
+            status[key] = PUBLISHED
+        elif is_below_k(value, k):
+            status[key] = SUPPRESSED_BELOW_K
+        else:
+            status[key] = SUPPRESSED_REPUBLICATION
+    return status
 
 
 def _row_order(key: FigureKey) -> tuple:

@@ -26,7 +26,7 @@ def candidate_database_path(session) -> Path:
 
 
 def model(dbt, session):
-    from privacy_pipeline.location.ledger import held_values
+    from privacy_pipeline.location.ledger import earlier_inputs, held_values
     from privacy_pipeline.location.release import (
         as_relation,
         as_spark_dataframe,
@@ -47,6 +47,14 @@ def model(dbt, session):
         # runs/<date>/candidate.duckdb -> the warehouse folder, home of the private ledgers.
         warehouse_dir = candidate_database_path(session).parents[2]
     held = held_values(warehouse_dir, run_date)
+    # A re-publication whose inputs changed otherwise than by removals is frozen
+    # (privacy_pipeline.location.inputs): only values recipients hold are published again.
+    inputs_sql = "select inputs_digest from landing.location_inputs"
+    if on_spark:
+        inputs = session.sql(inputs_sql).collect()[0][0]
+    else:
+        inputs = session.execute(inputs_sql).fetchone()[0]
+    frozen = bool(held) and inputs not in earlier_inputs(warehouse_dir, run_date)
     if on_spark:
         candidates = read_figure_people_from_spark(members, k, held)
     else:
@@ -64,6 +72,7 @@ def model(dbt, session):
         run_date=run_date,
         warehouse_dir=warehouse_dir,
         held=held,
+        frozen=frozen,
     )
     if on_spark:
         return as_spark_dataframe(session, rows)
