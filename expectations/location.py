@@ -973,15 +973,12 @@ def republication_rule(candidate: Candidate) -> Check:
 
 def inputs_changed(candidate: Candidate) -> bool:
     """Whether what places people in figures (landing, consents lifting an objection,
-    settings, models) differs from every earlier release of the date, recomputed here
+    settings) differs from every earlier release of the date, recomputed here
     from the candidate's landing views, not read from the loader's record."""
-    from privacy_pipeline.config import DBT_PROJECT_DIR
     from privacy_pipeline.location.inputs import location_inputs_digest
     from privacy_pipeline.location.ledger import earlier_inputs
 
-    digest = location_inputs_digest(
-        candidate.con, candidate.ctx.config["location"], DBT_PROJECT_DIR
-    )
+    digest = location_inputs_digest(candidate.con, candidate.ctx.config["location"])
     return digest not in earlier_inputs(candidate.ctx.warehouse_dir, candidate.ctx.run_date)
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import duckdb
 
-from privacy_pipeline.config import DBT_PROJECT_DIR
 from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
 from privacy_pipeline.consent_ledger import forget_previous_ledger_load, merge_delivery
 from privacy_pipeline.contract import (
@@ -542,9 +541,7 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
         record_erased_customers(con, ctx)
         merge_delivery(con, ctx)
         rows_read[LEDGER_TABLE] = count_ledger_rows(con)
-        record_location_inputs(
-            con, location_inputs_digest(con, ctx.config["location"], DBT_PROJECT_DIR)
-        )
+        record_location_inputs(con, location_inputs_digest(con, ctx.config["location"]))
         return rows_read
     finally:
         con.close()

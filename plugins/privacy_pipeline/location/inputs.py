@@ -4,7 +4,7 @@ A date can be published again. When only objections and erasures changed since a
 earlier release, people can only have *left* figures, and the auditor relates the
 earlier figures to today's exactly (release.py: stand-ins and possible movers). When
 anything else changed (late network events, a corrected cell reference, customers or
-lines, a consent lifting an objection, the location settings, the models), people may
+lines, a consent lifting an objection, the location settings), people may
 have joined figures and moved between them at once, and the values alone no longer tell
 how many left each figure. Such a re-publication is *frozen*: only figures whose value
 recipients already hold are published again (docs/location-privacy.md, Re-publication).
@@ -12,8 +12,12 @@ recipients already hold are published again (docs/location-privacy.md, Re-public
 The digest covers, order-independently (a sum of row hashes): the landing tables that
 place people (network events, cells, events, event cells, customers, customer lines);
 the consent events for location analytics that are not a readable refusal (an opt-in
-can add a person; a refusal only removes one); the location settings; and the dbt
-project's models and macros. The loader records it in the candidate
+can add a person; a refusal only removes one); and the location settings. Not the
+models: a deployment is not a change of the date's data, and a re-run under a changed
+model must keep being judged by the auditor and the gates (their mutation tests re-run a
+published date with a broken model); a model change that moves people is bounded by the
+possible movers (release.py), and one that both adds and moves people on a date already
+published is a known limit (docs/location-privacy.md). The loader records it in the candidate
 (``landing.location_inputs``); the publication records it in the release ledger; the
 location gate recomputes it with this function and compares it with the ledger's.
 """
@@ -23,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -51,10 +54,10 @@ def table_digest_sql(name: str, where: str = "true") -> str:
 
 
 def location_inputs_digest(
-    con: duckdb.DuckDBPyConnection, location_config: Mapping[str, Any], project_dir: Path
+    con: duckdb.DuckDBPyConnection, location_config: Mapping[str, Any]
 ) -> str:
-    """The digest of the landing views of ``con`` (a candidate), the settings and the
-    project (see the module's docstring), as a hex string."""
+    """The digest of the landing views of ``con`` (a candidate) and the settings (see the
+    module's docstring), as a hex string."""
     con = con.cursor()  # its own SQL functions and results, whatever the caller left open
     register_sql_functions(con)
     present = landing_relations(con)
@@ -70,11 +73,6 @@ def location_inputs_digest(
         count, total = con.execute(table_digest_sql("privacy_preferences", lifting)).fetchone()
         digest.update(f"location_consents:{count}:{total};".encode())
     digest.update(json.dumps(location_config, sort_keys=True, default=str).encode())
-    for folder in ("models", "macros"):
-        for path in sorted((Path(project_dir) / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".sql", ".py", ".yml"):
-                digest.update(str(path.relative_to(project_dir)).encode())
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
