@@ -163,11 +163,13 @@ LINE_ROWS = [  # customer_id, msisdn, valid_from, valid_to (file customer_lines.
     ("TWICE", "+32498416603", "2021-03-14T09:38:30Z", "2026-06-20T10:00:00+02:00"),  # 5, 6:
     ("TWICE", "+32498416603", "2021-03-14T09:38:30Z", "2026-06-20T12:00:00+02:00"),  # conflict
     ("GHOST", "+32498416604", "2015-01-01T00:00:00Z", None),  # 7: unknown customer
+    ("HEIR", "+32498416606", "2026-01-01T00:00:00Z", None),  # 8: shared with ERASED
 ]
 CUSTOMER_ROWS = [  # customer_id, msisdn (of landing.customers)
     ("NEW", RECYCLED), ("OLD", RECYCLED), ("A", None), ("B", None), ("D", SHARED),
     ("C", None), ("TWICE", "+32498416603"), ("HOLDER", "+32498416604"),
     ("DUP", "+32498416605"), ("DUP", "+32498416605"), ("KEEPER", "+32498416605"),
+    ("ERASED", "+32498416606"), ("HEIR", None),
 ]  # fmt: skip
 # What staging decided: rows 5, 6 are a key conflict and row 7 an unknown customer; the two
 # rows of DUP a key conflict (so DUP is no accepted customer).
@@ -189,6 +191,11 @@ def line_candidate(con, with_staging: bool):
         "insert into landing.customer_lines values (?, ?, ?, ?, 'customer_lines.csv', ?)",
         [(*row, n) for n, row in enumerate(LINE_ROWS, start=1)],
     )
+    # ERASED asked for erasure: in no staging model, but their number is still theirs
+    con.execute(
+        "create table landing.data_subject_requests as select 'ERASED' as customer_id, "
+        "'erasure' as kind, '2026-06-19T10:00:00+02:00' as received_at"
+    )
     if with_staging:
         con.execute("create schema staging")
         con.execute(
@@ -204,7 +211,7 @@ def line_candidate(con, with_staging: bool):
             )
         con.execute(
             "create table staging.stg_crm__customers as select distinct customer_id "
-            "from landing.customers where customer_id <> 'DUP'"
+            "from landing.customers where customer_id not in ('DUP', 'ERASED')"
         )
     ctx = SimpleNamespace(run_date=dt.date(2026, 6, 20), config={"timezone": "Europe/Brussels"})
     return Candidate(ctx, con)
@@ -240,6 +247,9 @@ def test_a_number_is_nobodys_only_at_the_instants_two_holders_share_it(with_stag
         # C's line and D's customers.msisdn overlap on D from 9:00 to 11:00 only
         assert holders_at(con, lines, SHARED, "2026-06-20T10:00:00+02:00") == []
         assert holders_at(con, lines, SHARED, "2026-06-20T11:00:00+02:00") == ["D"]
+        # an erased customer (in no staging model) still holds customers.msisdn for good:
+        # HEIR's line of it is shared, so its events are nobody's, as the models decide
+        assert holders_at(con, lines, "+32498416606", "2026-06-20T10:00:00+02:00") == []
 
 
 def test_the_holders_are_the_crm_rows_staging_accepted():

@@ -405,6 +405,11 @@ def accepted_holders_sql(candidate: Candidate) -> str:
     ``customers.msisdn``; a line of an ``unknown_customer``, or the number of an account
     quarantined as a key conflict, holds nothing. Without staging every landing row with
     a customer and a number counts.
+
+    A customer who asked for erasure (the gate's own reading, ``erased_customers``) is in
+    no staging model, yet still holds their numbers here, as the models' erasure check
+    reads them (every delivered line of theirs, else ``customers.msisdn`` for good): their
+    events count for nobody, and a number they shared at an instant is nobody's then.
     """
     accepted_lines = accepted_customers = ""
     if candidate.has_table("staging", "base_crm__customer_lines"):
@@ -420,28 +425,60 @@ def accepted_holders_sql(candidate: Candidate) -> str:
             and {text("customer_id")} in (
                 select cast(customer_id as varchar) from staging.stg_crm__customers
             )"""
-    account_lines = f"""
+    account_lines = account_lines_sql(accepted_customers)
+    if not candidate.has_table("landing", "customer_lines"):
+        accepted = account_lines
+    else:
+        accepted = f"""
+            with listed as ({delivered_lines_sql(accepted_lines)}),
+            account_lines as ({account_lines})
+            select * from listed
+            union all
+            select * from account_lines
+            where customer_id not in (select customer_id from listed)
+        """
+    if not has_erasure_sources(candidate):
+        return accepted
+    erased = f"(select customer_id from {erased_customers(candidate)})"
+    erased_lines = f"""
+        select * from ({account_lines_sql("")}) as accounts where customer_id in {erased}
+    """
+    if candidate.has_table("landing", "customer_lines"):
+        erased_lines = f"""
+            with listed as ({delivered_lines_sql("")}),
+            accounts as ({erased_lines})
+            select * from listed where customer_id in {erased}
+            union all
+            select * from accounts
+            where customer_id not in (select customer_id from listed)
+        """
+    return f"""
+        select * from ({accepted}) as accepted
+        union all
+        select * from ({erased_lines}) as erased
+    """
+
+
+def account_lines_sql(condition: str) -> str:
+    """``customers.msisdn`` of the landing customers that meet ``condition``, held for good."""
+    return f"""
         select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
                cast(null as timestamptz) as valid_from, cast(null as timestamptz) as valid_to
         from landing.customers
         where {text("msisdn")} is not null and {text("customer_id")} is not null
-        {accepted_customers}
+        {condition}
     """
-    if not candidate.has_table("landing", "customer_lines"):
-        return account_lines
+
+
+def delivered_lines_sql(condition: str) -> str:
+    """The landing ``customer_lines`` with a customer and a number, as trimmed text and
+    instants, that also meet ``condition`` (on the alias ``delivered``)."""
     return f"""
-        with listed as (
-            select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
-                   {timestamp("valid_from")} as valid_from, {timestamp("valid_to")} as valid_to
-            from landing.customer_lines as delivered
-            where {text("msisdn")} is not null and {text("customer_id")} is not null
-            {accepted_lines}
-        ),
-        account_lines as ({account_lines})
-        select * from listed
-        union all
-        select * from account_lines
-        where customer_id not in (select customer_id from listed)
+        select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
+               {timestamp("valid_from")} as valid_from, {timestamp("valid_to")} as valid_to
+        from landing.customer_lines as delivered
+        where {text("msisdn")} is not null and {text("customer_id")} is not null
+        {condition}
     """
 
 
