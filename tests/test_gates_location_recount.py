@@ -3,6 +3,7 @@ against the definitions of docs/location-privacy.md written out event by event."
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import numpy as np
@@ -149,3 +150,118 @@ def test_the_recount_reads_a_text_instant_as_the_contract_does(delivered, read_a
             [read_as, delivered],
         ).fetchone()
     assert got == expected
+
+
+# ------------------------------------------------------------------ who held which number when
+
+RECYCLED, REASSIGNED, SHARED = "+32498416600", "+32498416601", "+32498416602"
+LINE_ROWS = [  # customer_id, msisdn, valid_from, valid_to (file customer_lines.csv, row n)
+    ("OLD", RECYCLED, "2015-01-01T00:00:00Z", "2018-01-01T00:00:00Z"),  # 1: recycled since
+    ("A", REASSIGNED, "2020-01-01T00:00:00Z", "2026-06-20T10:30:00+02:00"),  # 2
+    ("B", REASSIGNED, "2026-06-20T10:30:00+02:00", None),  # 3: reassigned at 10:30
+    ("C", SHARED, "2026-06-20T09:00:00+02:00", "2026-06-20T11:00:00+02:00"),  # 4: overlaps D
+    ("TWICE", "+32498416603", "2021-03-14T09:38:30Z", "2026-06-20T10:00:00+02:00"),  # 5, 6:
+    ("TWICE", "+32498416603", "2021-03-14T09:38:30Z", "2026-06-20T12:00:00+02:00"),  # conflict
+    ("GHOST", "+32498416604", "2015-01-01T00:00:00Z", None),  # 7: unknown customer
+    ("HEIR", "+32498416606", "2026-01-01T00:00:00Z", None),  # 8: shared with ERASED
+]
+CUSTOMER_ROWS = [  # customer_id, msisdn (of landing.customers)
+    ("NEW", RECYCLED), ("OLD", RECYCLED), ("A", None), ("B", None), ("D", SHARED),
+    ("C", None), ("TWICE", "+32498416603"), ("HOLDER", "+32498416604"),
+    ("DUP", "+32498416605"), ("DUP", "+32498416605"), ("KEEPER", "+32498416605"),
+    ("ERASED", "+32498416606"), ("HEIR", None),
+]  # fmt: skip
+# What staging decided: rows 5, 6 are a key conflict and row 7 an unknown customer; the two
+# rows of DUP a key conflict (so DUP is no accepted customer).
+REJECTED_LINE_ROWS = {5: "duplicate_key_conflict", 6: "duplicate_key_conflict",
+                      7: "unknown_customer"}  # fmt: skip
+
+
+def line_candidate(con, with_staging: bool):
+    from privacy_pipeline.gates.candidate import Candidate
+
+    con.execute("create schema landing")
+    con.execute("create table landing.customers (customer_id varchar, msisdn varchar)")
+    con.executemany("insert into landing.customers values (?, ?)", CUSTOMER_ROWS)
+    con.execute(
+        "create table landing.customer_lines (customer_id varchar, msisdn varchar, "
+        "valid_from varchar, valid_to varchar, _source_file varchar, _source_row bigint)"
+    )
+    con.executemany(
+        "insert into landing.customer_lines values (?, ?, ?, ?, 'customer_lines.csv', ?)",
+        [(*row, n) for n, row in enumerate(LINE_ROWS, start=1)],
+    )
+    # ERASED asked for erasure: in no staging model, but their number is still theirs
+    con.execute(
+        "create table landing.data_subject_requests as select 'ERASED' as customer_id, "
+        "'erasure' as kind, '2026-06-19T10:00:00+02:00' as received_at"
+    )
+    if with_staging:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.base_crm__customer_lines as select _source_file, "
+            "_source_row as source_row, cast(null as varchar) as rejection_reason "
+            "from landing.customer_lines"
+        )
+        for row, reason in REJECTED_LINE_ROWS.items():
+            con.execute(
+                "update staging.base_crm__customer_lines set rejection_reason = ? "
+                "where source_row = ?",
+                [reason, row],
+            )
+        con.execute(
+            "create table staging.stg_crm__customers as select distinct customer_id "
+            "from landing.customers where customer_id not in ('DUP', 'ERASED')"
+        )
+    ctx = SimpleNamespace(run_date=dt.date(2026, 6, 20), config={"timezone": "Europe/Brussels"})
+    return Candidate(ctx, con)
+
+
+def holders_at(con, table: str, msisdn: str, instant: str) -> list[str]:
+    return [
+        customer_id
+        for (customer_id,) in con.execute(
+            f"select customer_id from {table} where msisdn = ? "
+            "and (valid_from is null or valid_from <= cast(? as timestamptz)) "
+            "and (valid_to is null or cast(? as timestamptz) < valid_to) order by 1",
+            [msisdn, instant, instant],
+        ).fetchall()
+    ]
+
+
+@pytest.mark.parametrize("with_staging", [True, False], ids=["staging", "no_staging"])
+def test_a_number_is_nobodys_only_at_the_instants_two_holders_share_it(with_staging):
+    """Attack 11, finding 2c: a recycled number's old line (2015-2018) made the new holder's
+    number nobody's for good, and the gate refused a correct night. Per the contract a
+    number is ambiguous only at the instants two customers hold it."""
+    import duckdb
+    from privacy_pipeline.gates.landing_facts import customer_lines
+
+    with duckdb.connect() as con:
+        lines = customer_lines(line_candidate(con, with_staging))
+        assert holders_at(con, lines, RECYCLED, "2026-06-20T10:00:00+02:00") == ["NEW"]
+        assert holders_at(con, lines, RECYCLED, "2016-06-20T10:00:00+02:00") == []
+        assert holders_at(con, lines, RECYCLED, "2014-06-20T10:00:00+02:00") == ["NEW"]
+        assert holders_at(con, lines, REASSIGNED, "2026-06-20T10:29:59+02:00") == ["A"]
+        assert holders_at(con, lines, REASSIGNED, "2026-06-20T10:30:00+02:00") == ["B"]
+        # C's line and D's customers.msisdn overlap on D from 9:00 to 11:00 only
+        assert holders_at(con, lines, SHARED, "2026-06-20T10:00:00+02:00") == []
+        assert holders_at(con, lines, SHARED, "2026-06-20T11:00:00+02:00") == ["D"]
+        # an erased customer (in no staging model) still holds customers.msisdn for good:
+        # HEIR's line of it is shared, so its events are nobody's, as the models decide
+        assert holders_at(con, lines, "+32498416606", "2026-06-20T10:00:00+02:00") == []
+
+
+def test_the_holders_are_the_crm_rows_staging_accepted():
+    """Attack 11, finding 2a, 2b, 2d: two conflicting versions of a line are no line (their
+    customer keeps customers.msisdn all day), and neither a line of an unknown customer
+    nor an account quarantined as a key conflict holds a number."""
+    import duckdb
+    from privacy_pipeline.gates.landing_facts import customer_lines
+
+    with duckdb.connect() as con:
+        lines = customer_lines(line_candidate(con, with_staging=True))
+        for instant in ("2026-06-20T09:00:00+02:00", "2026-06-20T13:00:00+02:00"):
+            assert holders_at(con, lines, "+32498416603", instant) == ["TWICE"]
+        assert holders_at(con, lines, "+32498416604", "2026-06-20T10:00:00+02:00") == ["HOLDER"]
+        assert holders_at(con, lines, "+32498416605", "2026-06-20T10:00:00+02:00") == ["KEEPER"]

@@ -15,12 +15,13 @@ from tests.support.config import config_with_k
 from tests.support.landing import (
     RUN_DATE,
     consent_events_for,
+    customer,
     make_customers,
     network_events_for,
     ts,
     write_landing_zone,
 )
-from tests.support.pipeline import query, run_pipeline
+from tests.support.pipeline import query, query_restricted, run_pipeline
 
 K = 15
 BRUSSELS_SUMMER = dt.timezone(dt.timedelta(hours=2))
@@ -205,6 +206,42 @@ def scenario_tables() -> dict[str, list[dict]]:
     ):  # fmt: skip
         preferences += platform_events
     seen(lifted, "CX-LIFT", 10, 20)
+    # Attack 11, finding 2: the gate's recount read quarantined CRM rows and dropped lines
+    # that overlapped another holder's at any time, and refused these correct nights.
+    # (2c) A recycled number: its old holder, a closed account, held it 2015-2018 (a
+    # listed line); the new holder carries it in customers.msisdn for good. On D only the
+    # new holder holds it: the periods meet at no instant of D.
+    cells += [cell("CX-RECYCLED", "3057", "Recycleville", "Prov Recycled")]
+    seen(pop.people(K - 1), "CX-RECYCLED", 10)
+    (new_holder,) = pop.people(1)
+    (old_holder,) = pop.people(1, created_at="2015-01-01T00:00:00Z",
+                               closed_at="2018-01-01T00:00:00Z")  # fmt: skip
+    phones(old_holder, new_holder["msisdn"], since="2015-01-01T00:00:00Z",
+           until="2018-01-01T00:00:00Z")  # fmt: skip
+    old_holder["msisdn"] = new_holder["msisdn"]
+    seen([new_holder], "CX-RECYCLED", 10, 20)
+    # (2a) Two versions of one line (a corrected valid_to): both are quarantined
+    # (duplicate_key_conflict), so the customer has no accepted line and keeps
+    # customers.msisdn all day; seen at 13:20, after both versions' ends.
+    cells += [cell("CX-CONFLICT", "3058", "Conflictville", "Prov Conflict")]
+    seen(pop.people(K - 1), "CX-CONFLICT", 13)
+    (conflicted,) = pop.people(1)
+    for until in (ts(10), ts(12)):
+        lines.append({"customer_id": conflicted["customer_id"], "msisdn": conflicted["msisdn"],
+                      "valid_from": "2021-03-14T09:38:30Z", "valid_to": until})  # fmt: skip
+    seen([conflicted], "CX-CONFLICT", 13, 20)
+    # (2b) A line of a customer the CRM does not know (unknown_customer) on someone's
+    # number, and (2d) an account delivered twice with a different birth year
+    # (duplicate_key_conflict, in no staging model) carrying another customer's number:
+    # neither is a holder, so the number stays its customer's.
+    cells += [cell("CX-QUARANTINED", "3059", "Quarantineville", "Prov Quarantined")]
+    seen(pop.people(K - 2), "CX-QUARANTINED", 10)
+    (unknown_holders_number, crm_conflicts_number) = pop.people(2)
+    lines.append({"customer_id": "LUNKNOWN1", "msisdn": unknown_holders_number["msisdn"],
+                  "valid_from": "2026-01-01T00:00:00Z", "valid_to": None})  # fmt: skip
+    twice = customer("LTWICE1", msisdn=crm_conflicts_number["msisdn"], birth_year=1990)
+    pop.customers += [twice, {**twice, "birth_year": 1991}]
+    seen([unknown_holders_number, crm_conflicts_number], "CX-QUARANTINED", 10, 20)
     return {
         "+customer_lines": lines,
         "+customers": pop.customers,
@@ -293,6 +330,32 @@ def test_a_sighting_from_before_the_account_was_created_counts_for_nobody(wareho
 
 def test_a_legacy_opt_in_after_the_migration_lifts_no_location_objection(warehouse):
     assert presence(warehouse, "postal_code", "3056") == {hour_start(10): K}
+
+
+def test_a_recycled_number_counts_for_its_holder_at_the_instant(warehouse):
+    """Attack 11, finding 2c: the old holder's closed 2015-2018 line does not make the new
+    holder's number ambiguous on D (the location gate refused this night, exit 1)."""
+    assert presence(warehouse, "postal_code", "3057") == {hour_start(10): K}
+
+
+def test_quarantined_lines_and_accounts_hold_no_number(warehouse):
+    """Attack 11, finding 2a, 2b, 2d: two conflicting versions of a line leave its customer
+    with customers.msisdn; a line of an unknown customer and an account delivered as two
+    conflicting rows hold nothing (the location gate counted them as holders)."""
+    assert presence(warehouse, "postal_code", "3058") == {hour_start(13): K}
+    assert presence(warehouse, "postal_code", "3059") == {hour_start(10): K}
+    reasons = query_restricted(
+        warehouse,
+        "select source_table, reason, count(*) from dpo.quarantined_rows "
+        "where run_date = cast(? as date) and source_table in ('customers', 'customer_lines') "
+        "group by all order by all",
+        [RUN_DATE],
+    )
+    assert reasons == [
+        ("customer_lines", "duplicate_key_conflict", 2),
+        ("customer_lines", "unknown_customer", 1),
+        ("customers", "duplicate_key_conflict", 2),
+    ]
 
 
 def test_subtraction_rule_on_a_municipality_with_one_small_postal_code(warehouse):

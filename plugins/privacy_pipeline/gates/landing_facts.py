@@ -341,52 +341,145 @@ def erased_customers(candidate: Candidate) -> str:
 
 
 def customer_lines(candidate: Candidate) -> str:
-    """Which customer held which number when: (msisdn, customer_id, valid_from, valid_to).
+    """Which customer alone held which number when: (msisdn, customer_id, valid_from,
+    valid_to), a null bound open.
 
-    A customer listed in the optional ``customer_lines`` table holds exactly its listed
+    Holders are the accepted CRM rows only (``accepted_holders_sql``). A customer with an
+    accepted line in the optional ``customer_lines`` table holds exactly its listed
     numbers, each in its intervals there (``valid_to`` empty while active); every other
     customer holds ``customers.msisdn`` for good (docs/data-contract.md: per customer, not
     per number, so a stale ``customers.msisdn`` of an unlisted account still holds a number
-    listed for someone else). A number held by two customers at once is nobody's: a line
-    that overlaps another customer's line of the same number is dropped, so an event maps
-    to at most one person.
+    listed for someone else). A number held by two customers at the same instant is
+    nobody's at that instant, and only then (a recycled number's closed 2015-2018 line
+    leaves the new holder's number theirs in 2026): each number's time is cut at every
+    bound of its holders' lines, and the pieces held by exactly one customer are kept, so
+    an event maps to at most one person.
     """
-    lines = f"""
+    return candidate.materialise(
+        "gate_customer_lines",
+        f"""
+        with holders as (
+            select distinct msisdn, customer_id,
+                   coalesce(valid_from, '-infinity'::timestamptz) as valid_from,
+                   coalesce(valid_to, 'infinity'::timestamptz) as valid_to
+            from ({accepted_holders_sql(candidate)}) as accepted
+        ),
+        bounds as (
+            select msisdn, valid_from as bound from holders
+            union
+            select msisdn, valid_to from holders
+        ),
+        pieces as (
+            select msisdn, bound as piece_from,
+                   lead(bound) over (partition by msisdn order by bound) as piece_to
+            from bounds
+        ),
+        held as (
+            select p.msisdn, p.piece_from, p.piece_to, min(h.customer_id) as customer_id,
+                   count(distinct h.customer_id) as holders
+            from pieces as p
+            join holders as h
+              on h.msisdn = p.msisdn and h.valid_from <= p.piece_from
+             and p.piece_to <= h.valid_to
+            where p.piece_to is not null
+            group by p.msisdn, p.piece_from, p.piece_to
+        )
+        select msisdn, customer_id,
+               nullif(piece_from, '-infinity'::timestamptz) as valid_from,
+               nullif(piece_to, 'infinity'::timestamptz) as valid_to
+        from held
+        where holders = 1
+        """,
+    )
+
+
+def accepted_holders_sql(candidate: Candidate) -> str:
+    """(msisdn, customer_id, valid_from, valid_to): every line of the landing zone that
+    staging accepted, before the same-instant rule.
+
+    Where the candidate holds staging's checks, only the CRM rows staging accepted count,
+    as the models use them: the ``customer_lines`` rows without a rejection reason in
+    ``staging.base_crm__customer_lines`` (found by file and row), and ``customers.msisdn``
+    of the customers of ``staging.stg_crm__customers``. So two conflicting versions of a
+    line (``duplicate_key_conflict``) are no line, and their customer keeps
+    ``customers.msisdn``; a line of an ``unknown_customer``, or the number of an account
+    quarantined as a key conflict, holds nothing. Without staging every landing row with
+    a customer and a number counts.
+
+    A customer who asked for erasure (the gate's own reading, ``erased_customers``) is in
+    no staging model, yet still holds their numbers here, as the models' erasure check
+    reads them (every delivered line of theirs, else ``customers.msisdn`` for good): their
+    events count for nobody, and a number they shared at an instant is nobody's then.
+    """
+    accepted_lines = accepted_customers = ""
+    if candidate.has_table("staging", "base_crm__customer_lines"):
+        accepted_lines = """
+            and exists (
+                select 1 from staging.base_crm__customer_lines as checked
+                where checked.rejection_reason is null
+                  and checked._source_file = delivered._source_file
+                  and checked.source_row = delivered._source_row
+            )"""
+    if candidate.has_table("staging", "stg_crm__customers"):
+        accepted_customers = f"""
+            and {text("customer_id")} in (
+                select cast(customer_id as varchar) from staging.stg_crm__customers
+            )"""
+    account_lines = account_lines_sql(accepted_customers)
+    if not candidate.has_table("landing", "customer_lines"):
+        accepted = account_lines
+    else:
+        accepted = f"""
+            with listed as ({delivered_lines_sql(accepted_lines)}),
+            account_lines as ({account_lines})
+            select * from listed
+            union all
+            select * from account_lines
+            where customer_id not in (select customer_id from listed)
+        """
+    if not has_erasure_sources(candidate):
+        return accepted
+    erased = f"(select customer_id from {erased_customers(candidate)})"
+    erased_lines = f"""
+        select * from ({account_lines_sql("")}) as accounts where customer_id in {erased}
+    """
+    if candidate.has_table("landing", "customer_lines"):
+        erased_lines = f"""
+            with listed as ({delivered_lines_sql("")}),
+            accounts as ({erased_lines})
+            select * from listed where customer_id in {erased}
+            union all
+            select * from accounts
+            where customer_id not in (select customer_id from listed)
+        """
+    return f"""
+        select * from ({accepted}) as accepted
+        union all
+        select * from ({erased_lines}) as erased
+    """
+
+
+def account_lines_sql(condition: str) -> str:
+    """``customers.msisdn`` of the landing customers that meet ``condition``, held for good."""
+    return f"""
         select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
                cast(null as timestamptz) as valid_from, cast(null as timestamptz) as valid_to
         from landing.customers
         where {text("msisdn")} is not null and {text("customer_id")} is not null
+        {condition}
     """
-    if candidate.has_table("landing", "customer_lines"):
-        lines = f"""
-            with listed as (
-                select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
-                       {timestamp("valid_from")} as valid_from,
-                       {timestamp("valid_to")} as valid_to
-                from landing.customer_lines
-                where {text("msisdn")} is not null and {text("customer_id")} is not null
-            ),
-            for_good as ({lines})
-            select * from listed
-            union all
-            select * from for_good
-            where customer_id not in (select customer_id from listed)
-        """
-    return candidate.materialise(
-        "gate_customer_lines",
-        f"""
-        with lines as (select distinct * from ({lines}) as all_lines)
-        select * from lines as l
-        where not exists (
-            select 1 from lines as other
-            where other.msisdn = l.msisdn and other.customer_id <> l.customer_id
-              and (other.valid_to is null or l.valid_from is null
-                   or other.valid_to > l.valid_from)
-              and (l.valid_to is null or other.valid_from is null
-                   or l.valid_to > other.valid_from)
-        )
-        """,
-    )
+
+
+def delivered_lines_sql(condition: str) -> str:
+    """The landing ``customer_lines`` with a customer and a number, as trimmed text and
+    instants, that also meet ``condition`` (on the alias ``delivered``)."""
+    return f"""
+        select {text("msisdn")} as msisdn, {text("customer_id")} as customer_id,
+               {timestamp("valid_from")} as valid_from, {timestamp("valid_to")} as valid_to
+        from landing.customer_lines as delivered
+        where {text("msisdn")} is not null and {text("customer_id")} is not null
+        {condition}
+    """
 
 
 def digits(expression: str) -> str:

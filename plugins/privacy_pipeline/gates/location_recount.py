@@ -152,8 +152,9 @@ def counted_sightings(candidate: Candidate) -> str:
 
     The one scan of the landing network events, joined to the lines of the counted
     customers (a small table) and to the accepted cells. A sighting from before the
-    account was created is nobody's; a number held by two customers at once is nobody's
-    (``customer_lines``). The hour of D is ``floor((event_at - start of D) / 1 hour)``.
+    account was created is nobody's; a number is nobody's at the instants two accepted
+    customers hold it (``customer_lines``). The hour of D is
+    ``floor((event_at - start of D) / 1 hour)``.
     """
     start, end = candidate.run_start_sql, candidate.run_end_sql
     return candidate.materialise(
