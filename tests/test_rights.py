@@ -3,8 +3,9 @@ nightly access answers, erasure that reaches every copy, and the `access` comman
 
 One warehouse, two real nights (module-scoped): night 1 (D) publishes the baseline and
 receives three access requests (one on the right address, one forwarded, one for an
-unknown customer); night 2 (D+1) receives an erasure of C_PROXIMUS sent to the wrong
-address. After it, no table and no file under the warehouse holds that customer's id,
+unknown customer) and an erasure of C_PROXIMUS sent to the wrong address, received just
+after D (registered, not applied: D publishes the customer); night 2 (D+1) applies it and
+publishes. After it, no table and no file under the warehouse holds that customer's id,
 number or pseudonym (the DuckDB files are rewritten by the erasure, so no deleted bytes
 stay in their free blocks).
 """
@@ -55,6 +56,9 @@ NIGHT_1_REQUESTS = [
     # received after the end of D: answered by the night of D+1
     request("REQ-4", C_SCARLET_MIGRATED, "access", ts(9, day=NEXT_DATE), "MyProximus app"),
 ]
+# Received after the end of D and already delivered with D's export (as a backfill after
+# an outage reads it): night 1 registers it, pending, and publishes the customer; night 2
+# applies it and must publish (attack A, session 11: night 2 was refused, exit 1).
 ERASURE = request("REQ-9", C_PROXIMUS, "erasure", ts(8, day=NEXT_DATE), "privacy@scarlet.be")
 
 
@@ -62,9 +66,13 @@ ERASURE = request("REQ-9", C_PROXIMUS, "erasure", ts(8, day=NEXT_DATE), "privacy
 def nights(tmp_path_factory):
     root = tmp_path_factory.mktemp("rights")
     warehouse = root / "warehouse"
-    landing = write_landing_zone(root / "landing", {"+data_subject_requests": NIGHT_1_REQUESTS})
+    landing = write_landing_zone(
+        root / "landing", {"+data_subject_requests": [*NIGHT_1_REQUESTS, ERASURE]}
+    )
     first = run_pipeline(landing, warehouse, RUN_DATE)
     assert first.returncode == 0, first.stdout + first.stderr
+    night_1_rights = json.loads((warehouse / "runs" / RUN_DATE / "rights.json").read_text())
+    assert night_1_rights["erasures_applied"] == []  # received after the end of D
     kept = root / "night1"
     shutil.copytree(warehouse / "restricted", kept / "restricted")
     published_before = {
@@ -72,6 +80,7 @@ def nights(tmp_path_factory):
         for table in PUBLISHED_TABLES
         if table.startswith("marketing.")
     }
+    assert published_before["marketing.customer_interests"][0][0] > 0
     access_html = root / "access.html"
     access_run = run_cli(
         "access", "--warehouse", str(warehouse), "--customer-id", C_PROXIMUS,
