@@ -3,8 +3,9 @@ nightly access answers, erasure that reaches every copy, and the `access` comman
 
 One warehouse, two real nights (module-scoped): night 1 (D) publishes the baseline and
 receives three access requests (one on the right address, one forwarded, one for an
-unknown customer); night 2 (D+1) receives an erasure of C_PROXIMUS sent to the wrong
-address. After it, no table and no file under the warehouse holds that customer's id,
+unknown customer) and an erasure of C_PROXIMUS sent to the wrong address, received just
+after D (registered, not applied: D publishes the customer); night 2 (D+1) applies it and
+publishes. After it, no table and no file under the warehouse holds that customer's id,
 number or pseudonym (the DuckDB files are rewritten by the erasure, so no deleted bytes
 stay in their free blocks).
 """
@@ -55,6 +56,9 @@ NIGHT_1_REQUESTS = [
     # received after the end of D: answered by the night of D+1
     request("REQ-4", C_SCARLET_MIGRATED, "access", ts(9, day=NEXT_DATE), "MyProximus app"),
 ]
+# Received after the end of D and already delivered with D's export (as a backfill after
+# an outage reads it): night 1 registers it, pending, and publishes the customer; night 2
+# applies it and must publish (attack A, session 11: night 2 was refused, exit 1).
 ERASURE = request("REQ-9", C_PROXIMUS, "erasure", ts(8, day=NEXT_DATE), "privacy@scarlet.be")
 
 
@@ -62,9 +66,13 @@ ERASURE = request("REQ-9", C_PROXIMUS, "erasure", ts(8, day=NEXT_DATE), "privacy
 def nights(tmp_path_factory):
     root = tmp_path_factory.mktemp("rights")
     warehouse = root / "warehouse"
-    landing = write_landing_zone(root / "landing", {"+data_subject_requests": NIGHT_1_REQUESTS})
+    landing = write_landing_zone(
+        root / "landing", {"+data_subject_requests": [*NIGHT_1_REQUESTS, ERASURE]}
+    )
     first = run_pipeline(landing, warehouse, RUN_DATE)
     assert first.returncode == 0, first.stdout + first.stderr
+    night_1_rights = json.loads((warehouse / "runs" / RUN_DATE / "rights.json").read_text())
+    assert night_1_rights["erasures_applied"] == []  # received after the end of D
     kept = root / "night1"
     shutil.copytree(warehouse / "restricted", kept / "restricted")
     published_before = {
@@ -72,6 +80,7 @@ def nights(tmp_path_factory):
         for table in PUBLISHED_TABLES
         if table.startswith("marketing.")
     }
+    assert published_before["marketing.customer_interests"][0][0] > 0
     access_html = root / "access.html"
     access_run = run_cli(
         "access", "--warehouse", str(warehouse), "--customer-id", C_PROXIMUS,
@@ -275,3 +284,48 @@ def test_the_register_of_recipients_is_generated_each_night(nights):
     page = (nights["warehouse"] / "reports" / "recipients.html").read_text()
     assert "location_buyers" in page and "marketing.customer_interests" in page
     assert "Published with no declared recipient" not in page
+
+
+def test_the_loader_flags_which_registered_erasures_an_earlier_run_had_to_apply(tmp_path):
+    """``landing.erased_customers.due_in_earlier_run``: only those must already be gone from
+    the published dates (the rights gate's published check); one that becomes due tonight
+    is not yet (attack A, session 11)."""
+    from privacy_pipeline.rights import create_register, customer_key, record_erased_customers
+
+    from tests.test_gates_candidates import context_for
+
+    ctx = context_for(tmp_path / "landing", tmp_path / "warehouse")  # run date RUN_DATE
+    store = tmp_path / "warehouse" / "restricted" / "dpo.duckdb"
+    store.parent.mkdir(parents=True)
+    previous = "2026-06-19"
+
+    def erasure(request_id, customer_id, received_at, completed=False, key_of=None):
+        return [
+            request_id, customer_id, customer_key(key_of or customer_id), "erasure",
+            received_at, "email", "privacy@proximus.com", True, None, False, previous, "r",
+            ts(1) if completed else None, RUN_DATE if completed else None, None,
+        ]  # fmt: skip
+
+    with duckdb.connect(str(store)) as con:
+        create_register(con)
+        con.executemany(
+            "insert into main.data_subject_requests values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                # applied by an earlier run: only its key is left, found in the CRM delivery
+                erasure("E1", None, ts(10, day=previous), completed=True, key_of="C001"),
+                # registered by the run of D-1, received just after D-1: due tonight
+                erasure("E2", "C002", ts(0, 10)),
+                # due on its registering run's date but still pending: that run forgot it
+                erasure("E3", "C003", ts(10, day=previous)),
+                # received after tonight's run date: not yet
+                erasure("E4", "C004", ts(0, 10, day=NEXT_DATE)),
+            ],
+        )
+    with duckdb.connect() as con:
+        con.execute("create schema landing")
+        con.execute("create table landing.customers as select 'C001' as customer_id")
+        con.execute("create table landing.customer_lines (customer_id varchar)")
+        assert record_erased_customers(con, ctx) == 3
+        flags = dict(con.execute("select * from landing.erased_customers").fetchall())
+    assert flags == {"C001": True, "C002": False, "C003": True}

@@ -92,8 +92,20 @@ def create_register(con: duckdb.DuckDBPyConnection, catalog: str | None = None) 
 def record_erased_customers(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """``landing.erased_customers``: tonight's customer ids of every erasure in the register
     (applied, or pending and received by the end of the run date). Called by load_landing
-    after the landing views exist; staging excludes these customers."""
-    con.execute(f"create or replace table {ERASED_LANDING} (customer_id varchar)")
+    after the landing views exist; staging excludes these customers.
+
+    ``due_in_earlier_run`` says whether an earlier run had to apply the customer's erasure
+    (it applied it, or it was received before the end of the run date of the run that
+    registered it): only then must the published warehouse already be clean of them. An
+    erasure registered before it applied (received after its first run's date, e.g. just
+    after midnight) becomes due tonight: tonight's candidate must not hold the customer,
+    and honour_requests cleans the earlier publications after tonight's gates."""
+    from privacy_pipeline.gates.candidate import run_window
+
+    con.execute(
+        f"create or replace table {ERASED_LANDING} "
+        "(customer_id varchar, due_in_earlier_run boolean)"
+    )
     store = restricted_db(ctx.warehouse_dir)
     if not store.exists():
         return 0
@@ -101,19 +113,38 @@ def record_erased_customers(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> 
         if register is None:
             return 0
         rows = register.execute(
-            f"""select customer_id, customer_key from {REGISTER}
+            f"""select customer_id, customer_key, completed_at is not null, received_at,
+                       first_run_date
+                from {REGISTER}
                 where kind = 'erasure' and (completed_at is not null or received_at < ?)""",
             [run_ends_at(ctx)],
         ).fetchall()
-    ids = {cid for cid, _ in rows if cid}
-    keys = {key for _, key in rows if key}
-    if keys:
+    timezone = ctx.config["timezone"]
+
+    def due_earlier(completed: bool, received_at: Any, first_run_date: Any) -> bool:
+        if completed or first_run_date is None or received_at is None:
+            return bool(completed)
+        return received_at < run_window(first_run_date, timezone)[1]
+
+    by_id: dict[str, bool] = {}
+    by_key: dict[str, bool] = {}
+    for cid, key, completed, received_at, first_run_date in rows:
+        due = due_earlier(completed, received_at, first_run_date)
+        if cid:
+            by_id[cid] = by_id.get(cid, False) or due
+        if key:
+            by_key[key] = by_key.get(key, False) or due
+    if by_key:
         for (cid,) in con.execute(delivered_customer_ids_sql()).fetchall():
-            if customer_key(cid) in keys:
-                ids.add(cid)
-    if ids:
-        con.executemany(f"insert into {ERASED_LANDING} values (?)", [[i] for i in sorted(ids)])
-    return len(ids)
+            key = customer_key(cid)
+            if key in by_key:
+                by_id[cid] = by_id.get(cid, False) or by_key[key]
+    if by_id:
+        con.executemany(
+            f"insert into {ERASED_LANDING} values (?, ?)",
+            [[cid, by_id[cid]] for cid in sorted(by_id)],
+        )
+    return len(by_id)
 
 
 def delivered_customer_ids_sql() -> str:

@@ -44,7 +44,17 @@ def register_normaliser(candidate: Candidate) -> None:
 
 
 def timestamp(column: str) -> str:
-    return instant_sql(f"upper({text(column)})")
+    """A landing instant read as the contract reads it (staging's reading too): a typed
+    Parquet timestamptz as it is; text only when it is an ISO 8601 instant with an offset
+    (``TRUE_INSTANT_PATTERN``), else null. A local time without offset is unparseable:
+    DuckDB's cast alone would read it in the session's time zone, so the gates would act
+    on a value staging quarantines (an erasure staging did not apply, a window it did not
+    read)."""
+    value = f"upper({text(column)})"
+    return f"""(case when typeof({column}) = 'TIMESTAMP WITH TIME ZONE'
+                     then try_cast({column} as timestamptz)
+                     when regexp_full_match({value}, '{TRUE_INSTANT_PATTERN}')
+                     then {instant_sql(value)} end)"""
 
 
 def sql_list(values: tuple[str, ...]) -> str:
