@@ -138,7 +138,10 @@ def republication(
     refused = {}
     figures = []
     first_stand_in = 1 + max((int(p[-1]) for p in people.values() if len(p)), default=0)
-    movers = MoverSearch(people)
+    # Only figures that may be published (k or more people) or are held can be
+    # subtracted from a held figure: a figure below k is suppressed whatever it holds, and
+    # the release reads the people of those only (read_figure_people).
+    movers = MoverSearch({key: p for key, p in people.items() if len(p) >= k or key in held})
     for key in set(counts or ()) - set(people):
         if key in held or not any(is_below_k(v, k) for v in (counts[key], released[key])):
             raise ValueError(f"the people of candidate figure {key} were not read")
