@@ -12,7 +12,9 @@ recipients already hold are published again (docs/location-privacy.md, Re-public
 The digest covers, order-independently (a sum of row hashes): the landing tables that
 place people (network events, cells, events, event cells, customers, customer lines);
 the consent events for location analytics that are not a readable refusal (an opt-in
-can add a person; a refusal only removes one); and the location settings. Not the
+can add a person; a refusal only removes one: a refusal deleted or re-dated in a later
+delivery keeps applying, because the durable consent ledger keeps the first version of
+every event it has received, consent_ledger.py); and the location settings. Not the
 models: a deployment is not a change of the date's data, and a re-run under a changed
 model must keep being judged by the auditor and the gates (their mutation tests re-run a
 published date with a broken model); a model change that moves people is bounded by the
