@@ -81,8 +81,3 @@ def location_inputs_digest(
 def record_location_inputs(con: duckdb.DuckDBPyConnection, digest: str) -> None:
     con.execute(f"create or replace table {RECORD_TABLE} (inputs_digest varchar)")
     con.execute(f"insert into {RECORD_TABLE} values (?)", [digest])
-
-
-def recorded_location_inputs(con: duckdb.DuckDBPyConnection, schema: str = "landing") -> str:
-    """The digest the loader recorded in the candidate (schema as attached)."""
-    return con.execute(f"select inputs_digest from {schema}.location_inputs").fetchone()[0]

@@ -74,28 +74,32 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def held_values(warehouse_dir: Path, run_date: dt.date | str) -> dict[FigureKey, set[int]]:
-    """Every value each figure of ``run_date`` was published with, over all releases."""
+def _rows_of_date(warehouse_dir: Path, table: str, columns: str, run_date) -> list[tuple]:
+    """Distinct ``columns`` of the ledger's ``table`` for ``run_date``: none when the
+    ledger or the table does not exist yet (a table recorded by an older version)."""
     path = ledger_file(warehouse_dir)
     if not path.exists():
-        return {}
+        return []
     con = _connect(path, read_only=True)
     try:
         exists = con.execute(
-            "select count(*) from information_schema.tables where table_name = ?",
-            [LEDGER_TABLE],
+            "select count(*) from information_schema.tables where table_name = ?", [table]
         ).fetchone()[0]
-        rows = (
-            con.execute(
-                f"""select distinct table_name, area_level, area_id, hour_index, people
-                    from {LEDGER_TABLE} where run_date = cast(? as date)""",
-                [str(run_date)],
-            ).fetchall()
-            if exists
-            else []
-        )
+        if not exists:
+            return []
+        return con.execute(
+            f"select distinct {columns} from {table} where run_date = cast(? as date)",
+            [str(run_date)],
+        ).fetchall()
     finally:
         con.close()
+
+
+def held_values(warehouse_dir: Path, run_date: dt.date | str) -> dict[FigureKey, set[int]]:
+    """Every value each figure of ``run_date`` was published with, over all releases."""
+    rows = _rows_of_date(
+        warehouse_dir, LEDGER_TABLE, "table_name, area_level, area_id, hour_index, people", run_date
+    )
     held: dict[FigureKey, set[int]] = defaultdict(set)
     for table_name, level, area, hour, people in rows:
         held[figure_key(table_name, level, area, hour)].add(int(people))
@@ -105,25 +109,8 @@ def held_values(warehouse_dir: Path, run_date: dt.date | str) -> dict[FigureKey,
 def earlier_inputs(warehouse_dir: Path, run_date: dt.date | str) -> set[str]:
     """The input digests of every earlier release of ``run_date`` (location/inputs.py);
     a release recorded before digests were kept has none."""
-    path = ledger_file(warehouse_dir)
-    if not path.exists():
-        return set()
-    con = _connect(path, read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_name = ?",
-            [INPUTS_TABLE],
-        ).fetchone()[0]
-        if not exists:
-            return set()
-        rows = con.execute(
-            f"""select distinct inputs_digest from {INPUTS_TABLE}
-                where run_date = cast(? as date) and inputs_digest is not null""",
-            [str(run_date)],
-        ).fetchall()
-    finally:
-        con.close()
-    return {digest for (digest,) in rows}
+    rows = _rows_of_date(warehouse_dir, INPUTS_TABLE, "inputs_digest", run_date)
+    return {digest for (digest,) in rows if digest is not None}
 
 
 def published_figures_sql(run_start: dt.datetime) -> dict[str, str]:

@@ -127,7 +127,7 @@ def republication(
     row moved a postal code of 30 people from Arlon to Wavre, and Arlon's earlier 35 minus
     today's postal code revealed the 5 others). So every figure of today with at most as
     many people outside the held figure's people of today as it lost
-    (:func:`possible_movers`) may hold its leavers, and its people join the held figure:
+    (:meth:`MoverSearch.possible_movers`) may hold its leavers, and its people join the held figure:
     the auditor then relates them, conservatively (their union may nest more than any
     one release could).
 
