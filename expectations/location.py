@@ -829,7 +829,8 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     inverted index (memberships sorted by person, in little memory) narrows the
     candidates to the figures holding both the first and the last person of the smaller
     one; each candidate outer figure then marks its people once in a boolean array, and
-    all the figures that may be inside it are tested by one gather of that array."""
+    all the figures that may be inside it are tested by one gather of that array and one
+    sum per figure (no Python per pair: at 100M events the pairs are millions)."""
     inside: list[list[int]] = [[] for _ in people]
     if not any(len(p) for p in people):
         return inside
@@ -849,9 +850,12 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
         if not inner:
             continue
         marked[people[a] - lowest] = True
-        for b in inner:
-            if marked[people[b] - lowest].all():
-                inside[a].append(b)
+        gathered = marked[np.concatenate([people[b] for b in inner]) - lowest]
+        sizes = np.fromiter((len(people[b]) for b in inner), dtype=np.int64, count=len(inner))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        # Every inner figure has someone, so each sum covers exactly its own people.
+        absent = np.add.reduceat(~gathered, starts)
+        inside[a].extend(b for b, n in zip(inner, absent.tolist(), strict=True) if n == 0)
         marked[people[a] - lowest] = False
     return inside
 

@@ -336,7 +336,8 @@ def test_a_republished_figure_that_changed_by_less_than_k_blocks(published, tmp_
     assert changed and int(changed[1]) - int(changed[2]) == 1, observed
 
 
-def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
+def location_suite():
+    """The location suite's module (expectations/ is not a package)."""
     import importlib.util
 
     from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
@@ -346,7 +347,11 @@ def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
     )
     suite = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(suite)
-    disclosure_violations = suite.disclosure_violations
+    return suite
+
+
+def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
+    disclosure_violations = location_suite().disclosure_violations
 
     people = frozenset(range(40))
     fine = [("A", people, 40), ("B", frozenset(range(10)), 10), ("C", frozenset(range(10, 40)), 30)]
@@ -362,6 +367,29 @@ def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
     # one figure inside another, 3 apart
     found, _ = disclosure_violations([("A", people, 40), ("E", frozenset(range(37)), 37)], 10)
     assert found == ["A (40) minus E (37) = 3"]
+
+
+def test_the_suite_finds_every_figure_inside_another():
+    # The batched subset test against the definition, on random sets with many overlaps,
+    # equal sets, empty ones and figures of one person.
+    import random
+
+    import numpy as np
+
+    suite = location_suite()
+    draw = random.Random(15)
+    for _ in range(30):
+        sets = [
+            frozenset(draw.sample(range(3, 40), draw.choice([0, 1, 2, 5, 12, 30])))
+            for _ in range(draw.randint(1, 25))
+        ]
+        sets += [draw.choice(sets)]  # an equal twin
+        arrays = [np.array(sorted(s), dtype=np.int64) for s in sets]
+        expected = [
+            [b for b, inner in enumerate(sets) if b != a and inner and inner <= outer]
+            for a, outer in enumerate(sets)
+        ]
+        assert suite.figures_inside(arrays) == expected
 
 
 # --- the visits and moves tables (the clean landing zone, recounted by the gate: postal

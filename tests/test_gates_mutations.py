@@ -94,8 +94,8 @@ MUTATIONS = {
         [
             (
                 VISIT_MEMBERS,
-                "when seen_from_home.area_code = seen_from_home.home_area_code then 'resident'",
-                "when false then 'resident'",
+                "when area_code = home_area_code then {{ location_label_code(",
+                "when false then {{ location_label_code(",
             )
         ],
         "location",

@@ -29,7 +29,10 @@ from privacy_pipeline.location.disclosure import (
     people_array,
 )
 from privacy_pipeline.location.release import (
+    FIELD_BITS,
+    FIGURE_TABLES,
     CandidateFigures,
+    FigureCodes,
     decide_release,
     read_figure_people,
 )
@@ -201,25 +204,28 @@ def test_a_republication_after_objections_reveals_nothing_new(world, k, data):
 
 
 def read_through_sql(people: dict[FigureKey, frozenset], k: int, held) -> CandidateFigures:
-    """``read_figure_people`` of the figure-person rows of ``people``, as the model reads."""
-    rows = [
-        (key.table, key.level, key.id, key.hour, person)
-        for key, who in people.items()
-        for person in who
-    ]
-    names = ("table_name", "area_level", "area_id", "hour_index", "person_id")
+    """``read_figure_people`` of the figure-person rows of ``people``, as the model reads:
+    each figure as a code of its table, its area or event's key code and its hour
+    (macro location_figure_code, presence and event figures)."""
+    parts = sorted({(key.level, key.id) for key in people})
+    key_rows = [(code, level, key_id) for code, (level, key_id) in enumerate(parts, start=1)]
+    code_of = {(level, key_id): code for code, level, key_id in key_rows}
+
+    def figure_code(key: FigureKey) -> int:
+        hour = 0 if key.hour is None else int(key.hour) + 1
+        fields = (FIGURE_TABLES.index(key.table), code_of[(key.level, key.id)], 0, hour)
+        return sum(field << (FIELD_BITS * (3 - i)) for i, field in enumerate(fields))
+
+    rows = [(figure_code(key), person) for key, who in people.items() for person in who]
     members = {  # noqa: F841 (scanned by the query below, by name)
-        name: np.array(values, dtype=object)
-        for name, values in zip(names, zip(*rows, strict=True) if rows else [()] * 5, strict=True)
+        "figure_code": np.array([row[0] for row in rows], dtype=np.int64),
+        "person_id": np.array([row[1] for row in rows], dtype=np.int64),
     }
     with duckdb.connect() as con:
-        con.execute(
-            "create table figure_members as select cast(table_name as varchar) as table_name, "
-            "cast(area_level as varchar) as area_level, cast(area_id as varchar) as area_id, "
-            "cast(hour_index as integer) as hour_index, cast(person_id as bigint) as person_id "
-            "from members"
+        con.execute("create table figure_members as select * from members")
+        return read_figure_people(
+            con, "select * from figure_members", FigureCodes(key_rows), k, held
         )
-        return read_figure_people(con, "select * from figure_members", k, held)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

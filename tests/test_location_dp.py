@@ -192,17 +192,17 @@ def test_contributions_are_bounded_before_counting(dp_candidate):
         dp_candidate,
         f"""
         with bounded as ({bounded})
-        select customer_id,
-               count(distinct case when event_id is null then hour_index end) as hours,
+        select person_id,
+               count(distinct case when event_code is null then hour_index end) as hours,
                max(postal_codes) as postal_codes_in_an_hour,
-               count(distinct event_id) as events,
-               count(event_id) as event_hours
+               count(distinct event_code) as events,
+               count(event_code) as event_hours
         from bounded
         left join (
-            select customer_id as c, hour_index as h, count(*) as postal_codes
-            from bounded where event_id is null group by all
-        ) on c = customer_id and h = hour_index
-        group by customer_id
+            select person_id as p, hour_index as h, count(*) as postal_codes
+            from bounded where event_code is null group by all
+        ) on p = person_id and h = hour_index
+        group by person_id
         """,
     )
     assert per_person

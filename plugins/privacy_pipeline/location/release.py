@@ -21,13 +21,18 @@ from privacy_pipeline.location.disclosure import (
     DAY_TABLES,
     EVENT_HOUR_TABLE,
     EVENT_TOTAL_TABLE,
+    OD_FLOWS_TABLE,
+    PRESENCE_TABLE,
     PUBLISHED,
     SUPPRESSED_BELOW_K,
     SUPPRESSED_REPUBLICATION,
+    VISITOR_ORIGIN_TABLE,
+    VISITORS_TABLE,
     Figure,
     FigureKey,
     area_figure,
     audit,
+    day_figure,
     event_hour_figure,
     event_total_figure,
     is_below_k,
@@ -62,6 +67,46 @@ def figure_key(table_name: str, level: str, area: str, hour: int | None) -> Figu
     return area_figure(level, str(area), int(hour))
 
 
+# The tables of the figures in the order of their index in a figure code, and the width of
+# each of a code's three fields: the other half of dbt macro location_figure_code (its
+# comment says what each field holds, per table).
+FIGURE_TABLES = (
+    PRESENCE_TABLE,
+    EVENT_HOUR_TABLE,
+    EVENT_TOTAL_TABLE,
+    VISITORS_TABLE,
+    VISITOR_ORIGIN_TABLE,
+    OD_FLOWS_TABLE,
+)
+FIELD_BITS = 20
+HOURLY_TABLES = (PRESENCE_TABLE, EVENT_HOUR_TABLE)
+
+
+class FigureCodes:
+    """The key of a figure from its integer code (int_location__figure_members).
+
+    ``key_rows``: (key_code, key_level, key_id) of int_location__key_codes: the areas,
+    events and labels a code's fields name."""
+
+    def __init__(self, key_rows: Iterable[tuple[int, str, str]]) -> None:
+        self.parts = {int(code): (str(level), str(key_id)) for code, level, key_id in key_rows}
+
+    def key(self, code: int) -> FigureKey:
+        mask = (1 << FIELD_BITS) - 1
+        table = FIGURE_TABLES[code >> (3 * FIELD_BITS)]
+        first = self.parts[(code >> (2 * FIELD_BITS)) & mask]
+        second, third = (code >> FIELD_BITS) & mask, code & mask
+        if table in HOURLY_TABLES:
+            return figure_key(table, first[0], first[1], third - 1)
+        if table == EVENT_TOTAL_TABLE:
+            return event_total_figure(first[1])
+        if table == VISITOR_ORIGIN_TABLE:
+            home_level, home = self.parts[second]
+            return day_figure(table, first[0], first[1], home_level, home)
+        labels = [self.parts[field][1] for field in (second, third) if field]
+        return day_figure(table, first[0], first[1], *labels)
+
+
 class CandidateFigures(NamedTuple):
     """What the release reads of the candidate figures (:func:`read_figure_people`)."""
 
@@ -70,13 +115,13 @@ class CandidateFigures(NamedTuple):
 
 
 def candidate_figures(
-    figure_rows: Sequence[tuple],
+    figure_rows: Sequence[tuple[int, FigureKey]],
     figure_ids: np.ndarray,
     person_ids: np.ndarray,
     k: int,
     held: Iterable[FigureKey] = (),
 ) -> CandidateFigures:
-    """``figure_rows``: (figure_id, table_name, area_level, area_id, hour_index);
+    """``figure_rows``: (figure id, its key), one per figure;
     ``figure_ids``/``person_ids``: one membership per position, sorted by figure then
     person (int_location__figure_members). Every figure's count of distinct people; the
     people of those of at least k and of the held ones (slices of one array)."""
@@ -93,8 +138,7 @@ def candidate_figures(
     ends = np.searchsorted(ids, wanted, side="right")
     held_keys = set(held)
     related, counts = {}, {}
-    for row, start, end in zip(figure_rows, starts.tolist(), ends.tolist(), strict=True):
-        key = figure_key(*row[1:])
+    for (_, key), start, end in zip(figure_rows, starts.tolist(), ends.tolist(), strict=True):
         counts[key] = end - start
         if end - start >= k or key in held_keys:
             related[key] = people[start:end]
@@ -279,11 +323,12 @@ def _row_order(key: FigureKey) -> tuple:
 def read_figure_people(
     con: duckdb.DuckDBPyConnection,
     members_sql: str,
+    codes: FigureCodes,
     k: int,
     held: Iterable[FigureKey] = (),
 ) -> CandidateFigures:
-    """The candidate figures, from the rows of ``members_sql`` (table_name, area_level,
-    area_id, hour_index, person_id), read once into a temporary table.
+    """The candidate figures, from the rows of ``members_sql`` (figure_code, person_id),
+    read once, sorted, as two integer arrays; ``codes`` decodes the figures' keys.
 
     Every figure's true count; the people only of the figures of at least k people and of
     those recipients hold from earlier releases of the date. A figure below k is
@@ -292,39 +337,21 @@ def read_figure_people(
     at 100M events, the visitor-origin and origin-destination combinations), though few
     of the pairs are.
     """
-    con.execute(f"create or replace temp table location_figure_members as {members_sql}")
-    try:
-        figure_rows = con.execute(
-            """
-            select row_number() over (order by table_name, area_level, area_id, hour_index),
-                   table_name, area_level, area_id, hour_index
-            from (select distinct table_name, area_level, area_id, hour_index
-                  from location_figure_members) as figures
-            """
-        ).fetchall()
-        arrays = con.execute(
-            """
-            with figures as (
-                select row_number() over (order by table_name, area_level, area_id, hour_index)
-                       as figure_id, table_name, area_level, area_id, hour_index
-                from (select distinct table_name, area_level, area_id, hour_index
-                      from location_figure_members) as distinct_figures
-            )
-            -- 32-bit: half the memory of the read (a person id past 2^31 fails loudly).
-            select cast(figures.figure_id as integer) as figure_id,
-                   cast(members.person_id as integer) as person_id
-            from location_figure_members as members
-            join figures
-              on members.table_name = figures.table_name
-             and members.area_level = figures.area_level
-             and members.area_id = figures.area_id
-             and members.hour_index is not distinct from figures.hour_index
-            order by figures.figure_id, members.person_id
-            """
-        ).fetchnumpy()
-    finally:
-        con.execute("drop table if exists location_figure_members")
-    return candidate_figures(figure_rows, arrays["figure_id"], arrays["person_id"], k, held)
+    # 32-bit people: half the memory of the read (a person id past 2^31 fails loudly).
+    arrays = con.execute(
+        f"""
+        select cast(figure_code as bigint) as figure_code,
+               cast(person_id as integer) as person_id
+        from ({members_sql}) as members
+        order by figure_code, person_id
+        """
+    ).fetchnumpy()
+    figure_codes, person_ids = arrays["figure_code"], arrays["person_id"]
+    del arrays
+    firsts = np.flatnonzero(np.diff(figure_codes)) + 1 if len(figure_codes) else []
+    distinct = figure_codes[np.concatenate(([0], firsts))] if len(figure_codes) else []
+    figure_rows = [(code, codes.key(code)) for code in np.asarray(distinct).tolist()]
+    return candidate_figures(figure_rows, figure_codes, person_ids, k, held)
 
 
 def as_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> duckdb.DuckDBPyRelation:
@@ -351,13 +378,13 @@ SPARK_TYPES = {"varchar": "string", "integer": "int", "bigint": "bigint"}
 
 
 def read_figure_people_from_spark(
-    members, k: int, held: Iterable[FigureKey] = ()
+    members, codes: FigureCodes, k: int, held: Iterable[FigureKey] = ()
 ) -> CandidateFigures:
     """``read_figure_people`` of a Spark DataFrame of figure members (collected once)."""
-    columns = members.select("table_name", "area_level", "area_id", "hour_index", "person_id")
+    columns = members.select("figure_code", "person_id")
     with duckdb.connect() as con:
         con.register("members_arrow", columns.toArrow())
-        return read_figure_people(con, "select * from members_arrow", k, held)
+        return read_figure_people(con, "select * from members_arrow", codes, k, held)
 
 
 ARROW_TYPES = {"varchar": "string", "integer": "int32", "bigint": "int64"}

@@ -15,72 +15,93 @@
 {%- if not dp['enabled'] %}
 
     select
-        customer_id,
+        person_id,
         hour_index,
         postal_code,
         municipality,
         province,
-        event_id
+        event_code
     from {{ ref('int_location__person_hours') }}
 
 {%- else %}
 
     with
 
+    -- The draws hash the customer, area and event ids, not their codes, which depend on
+    -- the whole day's reference data: the same person hours are kept on every run.
+    person_hours as (
+        select
+            person_hours.person_id,
+            people.customer_id,
+            person_hours.hour_index,
+            person_hours.postal_code,
+            person_hours.municipality,
+            person_hours.province,
+            person_hours.event_code,
+            coalesce(postal.key_id, events.key_id) as key_id
+        from {{ ref('int_location__person_hours') }} as person_hours
+        inner join {{ ref('int_location__people') }} as people
+            on person_hours.person_id = people.person_id
+        left join {{ ref('int_location__key_codes') }} as postal
+            on person_hours.postal_code = postal.key_code
+        left join {{ ref('int_location__key_codes') }} as events
+            on person_hours.event_code = events.key_code
+    ),
+
     presence as (
         select
-            customer_id,
+            person_id,
             hour_index,
             postal_code,
             municipality,
             province,
             md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }})) as hour_draw,
-            md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }}) || '|' || postal_code) as area_draw
-        from {{ ref('int_location__person_hours') }}
-        where event_id is null
+            md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }}) || '|' || key_id) as area_draw
+        from person_hours
+        where event_code is null
     ),
 
     attendance as (
         select
-            customer_id,
+            person_id,
             hour_index,
-            event_id,
+            event_code,
             md5(customer_id || '|' || cast(hour_index as {{ dbt.type_string() }})) as hour_draw,
-            md5(customer_id || '|' || event_id) as event_draw
-        from {{ ref('int_location__person_hours') }}
-        where event_id is not null
+            md5(customer_id || '|' || key_id) as event_draw
+        from person_hours
+        where event_code is not null
     ),
 
     ranked_presence as (
         select
-            customer_id,
+            person_id,
             hour_index,
             postal_code,
             municipality,
             province,
-            dense_rank() over (partition by customer_id order by hour_draw) as hour_rank,
-            row_number() over (partition by customer_id, hour_index order by area_draw) as area_rank
+            dense_rank() over (partition by person_id order by hour_draw) as hour_rank,
+            row_number() over (partition by person_id, hour_index order by area_draw) as area_rank
         from presence
     ),
 
     ranked_attendance as (
         select
-            customer_id,
+            person_id,
             hour_index,
-            event_id,
-            dense_rank() over (partition by customer_id order by event_draw) as event_rank,
-            row_number() over (partition by customer_id, event_id order by hour_draw) as event_hour_rank
+            event_code,
+            dense_rank() over (partition by person_id order by event_draw) as event_rank,
+            row_number() over (partition by person_id, event_code order by hour_draw) as event_hour_rank
         from attendance
     ),
 
     kept_presence as (
         select
-            customer_id,
+            person_id,
             hour_index,
             postal_code,
             municipality,
             province,
-            cast(null as {{ dbt.type_string() }}) as event_id
+            cast(null as integer) as event_code
         from ranked_presence
         where
             hour_rank <= {{ dp['max_hours_per_person'] }}
@@ -89,12 +110,12 @@
 
     kept_attendance as (
         select
-            customer_id,
+            person_id,
             hour_index,
-            cast(null as {{ dbt.type_string() }}) as postal_code,
-            cast(null as {{ dbt.type_string() }}) as municipality,
-            cast(null as {{ dbt.type_string() }}) as province,
-            event_id
+            cast(null as integer) as postal_code,
+            cast(null as integer) as municipality,
+            cast(null as integer) as province,
+            event_code
         from ranked_attendance
         where
             event_rank <= {{ dp['max_events_per_person'] }}

@@ -28,6 +28,7 @@ def candidate_database_path(session) -> Path:
 def model(dbt, session):
     from privacy_pipeline.location.ledger import earlier_inputs, held_values
     from privacy_pipeline.location.release import (
+        FigureCodes,
         as_relation,
         as_spark_dataframe,
         decide_release,
@@ -40,6 +41,7 @@ def model(dbt, session):
     run_date = dbt.config.get("run_date")
     k = int(dbt.config.get("k"))
     members = dbt.ref("int_location__figure_members")
+    key_codes = dbt.ref("int_location__key_codes").select("key_code", "key_level", "key_id")
     on_spark = hasattr(session, "sparkContext")
     if on_spark:
         warehouse_dir = Path(session.conf.get("privacy_pipeline.warehouse_dir"))
@@ -53,16 +55,15 @@ def model(dbt, session):
     if on_spark:
         inputs = session.sql(inputs_sql).collect()[0][0]
     else:
-        inputs = session.execute(inputs_sql).fetchone()[0]
+        inputs = session.execute(inputs_sql).fetchall()[0][0]
     frozen = bool(held) and inputs not in earlier_inputs(warehouse_dir, run_date)
     if on_spark:
-        candidates = read_figure_people_from_spark(members, k, held)
+        codes = FigureCodes(key_codes.collect())
+        candidates = read_figure_people_from_spark(members, codes, k, held)
     else:
+        codes = FigureCodes(key_codes.fetchall())
         candidates = read_figure_people(
-            session,
-            members.project("table_name, area_level, area_id, hour_index, person_id").sql_query(),
-            k,
-            held,
+            session, members.project("figure_code, person_id").sql_query(), codes, k, held
         )
     rows = decide_release(
         people=candidates.people,

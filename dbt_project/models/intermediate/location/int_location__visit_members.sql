@@ -22,59 +22,28 @@
 
 with
 
--- Small integer codes, decoded once on the figures' rows: the windows below sort every
--- sighting of the day, and rows of integers sort and spill a fraction of what strings do
--- (3x faster at 100M events, docs/benchmarks.md). An area code is unique across levels.
+-- Every code is an integer (int_location__sightings, int_location__key_codes): the windows
+-- below sort every sighting of the day, and rows of integers sort and spill a fraction of
+-- what strings do (3x faster at 100M events, docs/benchmarks.md). An area code is unique
+-- across levels.
 areas as (
     select
-        area_level,
-        area_id,
-        cast(row_number() over (order by area_level, area_id) as integer) as area_code
-    from (
-        select distinct
-            area_level,
-            area_id
-        from {{ ref('int_location__area_tree') }}
-    ) as tree
-),
-
--- A cell's code keeps the order of its id (ties of one instant are ordered by cell).
-cells as (
-    select
-        cells.cell_id,
-        cast(row_number() over (order by cells.cell_id) as integer) as cell_code,
-        postal.area_code as postal_code,
-        municipal.area_code as municipality,
-        provincial.area_code as province
-    from {{ ref('stg_reference__cells') }} as cells
-    left join areas as postal
-        on postal.area_level = 'postal_code' and cells.postal_code = postal.area_id
-    left join areas as municipal
-        on municipal.area_level = 'municipality' and cells.municipality = municipal.area_id
-    left join areas as provincial
-        on provincial.area_level = 'province' and cells.province = provincial.area_id
-),
-
-people as (
-    select
-        customer_id,
-        person_id
-    from {{ ref('int_location__people') }}
+        key_level,
+        key_id,
+        key_code
+    from {{ ref('int_location__key_codes') }}
+    where key_level in ('postal_code', 'municipality', 'province')
 ),
 
 sightings as (
     select
-        people.person_id,
-        cells.cell_code,
-        sightings.event_at,
-        cells.postal_code,
-        cells.municipality,
-        cells.province
-    from {{ ref('int_location__sightings') }} as sightings
-    inner join people
-        on sightings.customer_id = people.customer_id
-    inner join cells
-        on sightings.cell_id = cells.cell_id
+        person_id,
+        cell_code,
+        event_at,
+        postal_code,
+        municipality,
+        province
+    from {{ ref('int_location__sightings') }}
 ),
 
 -- One sort of each person's sightings: the area before and after each event, at every
@@ -174,24 +143,24 @@ postal_areas as (
 homes as (
     select
         people.person_id,
-        home_postal.area_code as home_postal_code,
-        home_municipal.area_code as home_municipality,
-        home_provincial.area_code as home_province
+        home_postal.key_code as home_postal_code,
+        home_municipal.key_code as home_municipality,
+        home_provincial.key_code as home_province
     from {{ ref('stg_crm__customers') }} as customers
-    inner join people
+    inner join {{ ref('int_location__people') }} as people
         on customers.customer_id = people.customer_id
     left join postal_areas
         on customers.postal_code = postal_areas.postal_code
     left join areas as home_postal
-        on home_postal.area_level = 'postal_code' and customers.postal_code = home_postal.area_id
+        on home_postal.key_level = 'postal_code' and customers.postal_code = home_postal.key_id
     left join areas as home_municipal
         on
-            home_municipal.area_level = 'municipality'
-            and postal_areas.municipality = home_municipal.area_id
+            home_municipal.key_level = 'municipality'
+            and postal_areas.municipality = home_municipal.key_id
     left join areas as home_provincial
         on
-            home_provincial.area_level = 'province'
-            and postal_areas.province = home_provincial.area_id
+            home_provincial.key_level = 'province'
+            and postal_areas.province = home_provincial.key_id
 ),
 
 seen_from_home as (
@@ -213,26 +182,24 @@ seen_from_home as (
 
 classified as (
     select
-        seen_from_home.person_id,
-        areas.area_level,
-        areas.area_id,
-        seen_from_home.home_municipality,
-        seen_from_home.home_province,
+        person_id,
+        area_code,
+        home_municipality,
+        home_province,
         case
-            when seen_from_home.area_code = seen_from_home.home_area_code then 'resident'
-            when seen_from_home.longest_stay_seconds >= {{ min_stay_minutes * 60 }} then 'visitor'
-            else 'transit'
+            when area_code = home_area_code then {{ location_label_code('visitor_class', 'resident') }}
+            when longest_stay_seconds >= {{ min_stay_minutes * 60 }} then {{ location_label_code('visitor_class', 'visitor') }}
+            else {{ location_label_code('visitor_class', 'transit') }}
         end as visitor_class
     from seen_from_home
-    inner join areas
-        on seen_from_home.area_code = areas.area_code
+    -- An unknown area (a cell without one) is nobody's figure.
+    where area_code is not null
 ),
 
 moves as (
     {%- for level in origin_levels %}
         select
             person_id,
-            '{{ level }}' as area_level,
             previous_{{ level }} as origin_area_code,
             {{ level }} as destination_area_code,
             {{ local_clock_hour('event_at') }} as arrival_hour
@@ -247,52 +214,37 @@ moves as (
 banded_moves as (
     select distinct
         person_id,
-        area_level,
         origin_area_code,
         destination_area_code,
         case
-            when arrival_hour < 6 then 'night'
-            when arrival_hour < 10 then 'morning'
-            when arrival_hour < 16 then 'midday'
-            when arrival_hour < 20 then 'evening'
-            else 'late'
+            when arrival_hour < 6 then {{ location_label_code('time_band', 'night') }}
+            when arrival_hour < 10 then {{ location_label_code('time_band', 'morning') }}
+            when arrival_hour < 16 then {{ location_label_code('time_band', 'midday') }}
+            when arrival_hour < 20 then {{ location_label_code('time_band', 'evening') }}
+            else {{ location_label_code('time_band', 'late') }}
         end as time_band
     from moves
 )
 
 select
-    'visitors_daily' as table_name,
-    area_level,
-    {{ location_figure_key(['area_id', 'visitor_class']) }} as area_id,
-    cast(null as integer) as hour_index,
+    {{ location_figure_code('visitors_daily', 'area_code', 'visitor_class') }} as figure_code,
     person_id
 from classified
 
 union all
 
+-- A visitor's home area, at the level of the origin.
 {%- for level in origin_levels %}
     select
-        'visitor_origin' as table_name,
-        classified.area_level,
-        {{ location_figure_key(['classified.area_id', "'" ~ level ~ "'", 'home.area_id']) }} as area_id,
-        cast(null as integer) as hour_index,
-        classified.person_id
+        {{ location_figure_code('visitor_origin', 'area_code', 'home_' ~ level) }} as figure_code,
+        person_id
     from classified
-    inner join areas as home
-        on classified.home_{{ level }} = home.area_code
-    where classified.visitor_class = 'visitor'
+    where visitor_class = {{ location_label_code('visitor_class', 'visitor') }} and home_{{ level }} is not null
 
     union all
 {%- endfor %}
 
 select
-    'od_flows' as table_name,
-    banded_moves.area_level,
-    {{ location_figure_key(['origin.area_id', 'destination.area_id', 'banded_moves.time_band']) }} as area_id,
-    cast(null as integer) as hour_index,
-    banded_moves.person_id
+    {{ location_figure_code('od_flows', 'origin_area_code', 'destination_area_code', 'time_band') }} as figure_code,
+    person_id
 from banded_moves
-inner join areas as origin
-    on banded_moves.origin_area_code = origin.area_code
-inner join areas as destination
-    on banded_moves.destination_area_code = destination.area_code
