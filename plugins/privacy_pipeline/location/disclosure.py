@@ -390,9 +390,15 @@ class _Search:
                 o_base, o_bits, o_fresh = _add(o_base, o_bits, o_fresh, 0, c not in held)
             if o_base is None:
                 return None
-            merged = _sums(p_bits, o_bits)
             # Fresh sums: a fresh partial with any option, or any partial with a fresh one.
-            fresh = _sums(p_fresh, o_bits) | _sums(p_bits, o_fresh) if p_fresh or o_fresh else 0
+            # Split by the partials only held families reach (often none, or the one
+            # value of nothing taken), every sum is computed once: the sums of the fresh
+            # partials are fresh and part of the merged ones, and a fresh option only
+            # adds to what those give with the other partials.
+            stale = p_bits & ~p_fresh
+            fresh = _sums(p_fresh, o_bits)
+            merged = fresh | _sums(stale, o_bits)
+            fresh |= _sums(stale, o_fresh)
             kept = _clip(o_base + p_base, merged, fresh, lo - rest_high, hi - rest_low)
             if kept is None:
                 return None
