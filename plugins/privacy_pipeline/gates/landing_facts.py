@@ -91,23 +91,34 @@ def ledger_sql() -> str:
             from landing.customers
             where {text("customer_id")} is not null
         ),
+        events as ({events_sql()}),
+        -- The match key is Python, one call per value (seconds per million): computed for
+        -- the refusals that name no landing customer exactly, and for the customers only
+        -- when there is one.
+        unmatched_refusals as (
+            select distinct events.customer_id, {MATCH_KEY}(events.customer_id) as match_key
+            from events
+            left join landing_customer_ids as exact on events.customer_id = exact.customer_id
+            where events.choice = 'opt_out' and exact.customer_id is null
+        ),
         customer_keys as (
             select {MATCH_KEY}(customer_id) as match_key, min(customer_id) as customer_id,
                    count(*) as holders
             from landing_customer_ids
+            where exists (select 1 from unmatched_refusals)
             group by {MATCH_KEY}(customer_id)
         ),
-        events as ({events_sql()})
-        select
-            coalesce(
-                case when events.choice = 'opt_out' and exact.customer_id is null
-                          and customer_keys.holders = 1 then customer_keys.customer_id end,
-                events.customer_id
-            ) as customer_id,
-            events.* exclude (customer_id)
+        resolved as (
+            select unmatched_refusals.customer_id as delivered_id, customer_keys.customer_id
+            from unmatched_refusals
+            join customer_keys on unmatched_refusals.match_key = customer_keys.match_key
+            where customer_keys.holders = 1
+        )
+        select coalesce(resolved.customer_id, events.customer_id) as customer_id,
+               events.* exclude (customer_id)
         from events
-        left join landing_customer_ids as exact on events.customer_id = exact.customer_id
-        left join customer_keys on {MATCH_KEY}(events.customer_id) = customer_keys.match_key
+        left join resolved
+          on events.choice = 'opt_out' and events.customer_id = resolved.delivered_id
     """
 
 
