@@ -827,8 +827,8 @@ def share_someone(first: np.ndarray, second: np.ndarray) -> bool:
 def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     """For each figure, the other figures whose people are a subset of its people. An
     inverted index (memberships sorted by person, in little memory) narrows the
-    candidates to the figures holding both the first and the last person of the smaller
-    one; each candidate outer figure then marks its people once in a boolean array, and
+    candidates to the figures holding the first, the middle and the last person of the
+    smaller one; each candidate outer figure then marks its people once in a boolean array, and
     all the figures that may be inside it are tested by one gather of that array and one
     sum per figure (no Python per pair: at 100M events the pairs are millions)."""
     inside: list[list[int]] = [[] for _ in people]
@@ -841,8 +841,11 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     for b, p in enumerate(people):
         if not len(p):
             continue
-        first, last = holders(int(p[0])), holders(int(p[-1]))
-        for a in np.intersect1d(first, last, assume_unique=True).tolist():
+        # Three people probed (first, middle, last): fewer candidates to test in full.
+        found = np.intersect1d(holders(int(p[0])), holders(int(p[-1])), assume_unique=True)
+        if len(p) > 2:
+            found = np.intersect1d(found, holders(int(p[len(p) // 2])), assume_unique=True)
+        for a in found.tolist():
             if a != b and len(people[a]) >= len(p):
                 candidates[a].append(b)
     marked = np.zeros(highest - lowest + 1, dtype=bool)
