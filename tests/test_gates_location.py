@@ -13,6 +13,7 @@ import re
 
 import pytest
 from privacy_pipeline.gates.promises import CannotCheck
+from privacy_pipeline.gates.suites import suite_module
 
 from tests.support.landing import (
     CELL_A1,
@@ -336,22 +337,8 @@ def test_a_republished_figure_that_changed_by_less_than_k_blocks(published, tmp_
     assert changed and int(changed[1]) - int(changed[2]) == 1, observed
 
 
-def location_suite():
-    """The location suite's module (expectations/ is not a package)."""
-    import importlib.util
-
-    from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
-
-    spec = importlib.util.spec_from_file_location(
-        "location_suite", EXPECTATIONS_DIR / "location.py"
-    )
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
-    return suite
-
-
 def test_the_gate_reads_the_disclosure_rule_on_true_sets_of_people():
-    disclosure_violations = location_suite().disclosure_violations
+    disclosure_violations = suite_module("location").disclosure_violations
 
     people = frozenset(range(40))
     fine = [("A", people, 40), ("B", frozenset(range(10)), 10), ("C", frozenset(range(10, 40)), 30)]
@@ -376,7 +363,7 @@ def test_the_suite_finds_every_figure_inside_another():
 
     import numpy as np
 
-    suite = location_suite()
+    suite = suite_module("location")
     draw = random.Random(15)
     for _ in range(30):
         sets = [

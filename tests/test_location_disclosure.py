@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from privacy_pipeline.gates.suites import suite_module
 from privacy_pipeline.location.disclosure import (
     PUBLISHED,
     SUPPRESSED_BELOW_K,
@@ -379,21 +380,7 @@ def test_negative_differences_of_a_few_movers_are_refused(k):
         )
 
 
-def gate_module():
-    """The location gate suite (expectations/location.py), loaded as the gates load it."""
-    import importlib.util
-
-    from privacy_pipeline.gates.suites import EXPECTATIONS_DIR
-
-    spec = importlib.util.spec_from_file_location(
-        "location_suite", EXPECTATIONS_DIR / "location.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GATE = gate_module()
+GATE = suite_module("location")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

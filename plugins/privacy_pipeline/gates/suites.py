@@ -24,14 +24,21 @@ class Suite:
     promises: tuple[Promise, ...]
 
 
-@cache
-def load_suite(name: str) -> Suite:
+def suite_module(name: str):
+    """The module of suite ``name`` (expectations/ is not a package), freshly loaded."""
     if name not in SUITES:
         raise KeyError(f"unknown privacy gate suite {name!r}; known: {', '.join(SUITES)}")
     path = EXPECTATIONS_DIR / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"privacy_expectations.{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@cache
+def load_suite(name: str) -> Suite:
+    module = suite_module(name)
+    path = EXPECTATIONS_DIR / f"{name}.py"
     promises = tuple(module.PROMISES)
     names = [promise.name for promise in promises]
     if len(set(names)) != len(names):
