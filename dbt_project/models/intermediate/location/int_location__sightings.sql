@@ -26,23 +26,16 @@ allowed_customers as (
 
 -- A sighting from before the account was created is not this customer's (a recycled
 -- number, a SIM before its contract): it is nobody's, as for marketing signals.
-allowed_accounts as (
+allowed_people as (
     select
         customers.customer_id,
-        customers.created_at
+        customers.created_at,
+        people.person_id
     from {{ ref('stg_crm__customers') }} as customers
     inner join allowed_customers
         on customers.customer_id = allowed_customers.customer_id
-),
-
-allowed_people as (
-    select
-        allowed_accounts.customer_id,
-        allowed_accounts.created_at,
-        people.person_id
-    from allowed_accounts
     inner join {{ ref('int_location__people') }} as people
-        on allowed_accounts.customer_id = people.customer_id
+        on customers.customer_id = people.customer_id
 )
 
 select

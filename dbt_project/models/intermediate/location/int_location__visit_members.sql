@@ -26,15 +26,6 @@ with
 -- below sort every sighting of the day, and rows of integers sort and spill a fraction of
 -- what strings do (3x faster at 100M events, docs/benchmarks.md). An area code is unique
 -- across levels.
-areas as (
-    select
-        key_level,
-        key_id,
-        key_code
-    from {{ ref('int_location__key_codes') }}
-    where key_level in ('postal_code', 'municipality', 'province')
-),
-
 sightings as (
     select
         person_id,
@@ -130,37 +121,29 @@ areas_seen as (
     group by person_id, level_index, area_code
 ),
 
--- The home: the CRM postal code, rolled up through the cells reference (a nested tree).
+-- The home: the CRM postal code, rolled up through the cells' area codes (a nested tree).
 postal_areas as (
     select distinct
         postal_code,
         municipality,
         province
-    from {{ ref('stg_reference__cells') }}
+    from {{ ref('int_location__cells') }}
     where postal_code is not null
 ),
 
 homes as (
     select
         people.person_id,
-        home_postal.key_code as home_postal_code,
-        home_municipal.key_code as home_municipality,
-        home_provincial.key_code as home_province
+        postal_areas.postal_code as home_postal_code,
+        postal_areas.municipality as home_municipality,
+        postal_areas.province as home_province
     from {{ ref('stg_crm__customers') }} as customers
     inner join {{ ref('int_location__people') }} as people
         on customers.customer_id = people.customer_id
-    left join postal_areas
-        on customers.postal_code = postal_areas.postal_code
-    left join areas as home_postal
+    left join {{ ref('int_location__key_codes') }} as home_postal
         on home_postal.key_level = 'postal_code' and customers.postal_code = home_postal.key_id
-    left join areas as home_municipal
-        on
-            home_municipal.key_level = 'municipality'
-            and postal_areas.municipality = home_municipal.key_id
-    left join areas as home_provincial
-        on
-            home_provincial.key_level = 'province'
-            and postal_areas.province = home_provincial.key_id
+    left join postal_areas
+        on home_postal.key_code = postal_areas.postal_code
 ),
 
 seen_from_home as (
