@@ -828,9 +828,9 @@ def figures_inside(people: list[np.ndarray]) -> list[list[int]]:
     """For each figure, the other figures whose people are a subset of its people. An
     inverted index (memberships sorted by person, in little memory) narrows the
     candidates to the figures holding the first, the middle and the last person of the
-    smaller one; each candidate outer figure then marks its people once in a boolean array, and
-    all the figures that may be inside it are tested by one gather of that array and one
-    sum per figure (no Python per pair: at 100M events the pairs are millions)."""
+    smaller one; each candidate outer figure then marks its people once in a boolean
+    array, and all the figures that may be inside it are tested by one gather of that
+    array and one sum per figure."""
     inside: list[list[int]] = [[] for _ in people]
     if not any(len(p) for p in people):
         return inside

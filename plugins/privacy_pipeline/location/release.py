@@ -348,9 +348,9 @@ def read_figure_people(
     ).fetchnumpy()
     figure_codes, person_ids = arrays["figure_code"], arrays["person_id"]
     del arrays
-    firsts = np.flatnonzero(np.diff(figure_codes)) + 1 if len(figure_codes) else []
-    distinct = figure_codes[np.concatenate(([0], firsts))] if len(figure_codes) else []
-    figure_rows = [(code, codes.key(code)) for code in np.asarray(distinct).tolist()]
+    starts_a_figure = np.ones(len(figure_codes), dtype=bool)
+    starts_a_figure[1:] = figure_codes[1:] != figure_codes[:-1]
+    figure_rows = [(code, codes.key(code)) for code in figure_codes[starts_a_figure].tolist()]
     return candidate_figures(figure_rows, figure_codes, person_ids, k, held)
 
 
