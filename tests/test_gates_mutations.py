@@ -71,6 +71,7 @@ MARKETABLE = "models/intermediate/marketing/int_marketing__marketable_customers.
 BROWSING = "models/intermediate/marketing/int_marketing__browsing_signals.sql"
 RELEASE = "models/intermediate/location/int_location__release.py"
 VISIT_MEMBERS = "models/intermediate/location/int_location__visit_members.sql"
+FIGURE_MEMBERS = "models/intermediate/location/int_location__figure_members.sql"
 PRESENCE = "models/marts/location/presence_hourly.sql"
 
 # name: (patches [(file, old, new)], suite, expectation)
@@ -96,6 +97,18 @@ MUTATIONS = {
                 VISIT_MEMBERS,
                 "when area_code = home_area_code then {{ location_label_code(",
                 "when false then {{ location_label_code(",
+            )
+        ],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+    ),
+    # The figure codes: a postal code's people filed under the next hour's figure.
+    "a presence figure is coded with the wrong hour": (
+        [
+            (
+                FIGURE_MEMBERS,
+                "location_figure_code('presence_hourly', 'postal_code', '0', 'hour_index + 1')",
+                "location_figure_code('presence_hourly', 'postal_code', '0', 'hour_index + 2')",
             )
         ],
         "location",
