@@ -221,6 +221,21 @@ def test_contributions_are_bounded_before_counting(dp_candidate):
     assert counts == [(K,)]
 
 
+def test_only_the_run_dates_events_get_a_figure_code(dp_candidate):
+    # A code's fields hold 20 bits: an events reference of years of past events must not
+    # fill them (attack of session 12: a million past events stopped the night). The
+    # scenario delivers EV-PAST, a year before the run date, beside the run date's EV-T and
+    # the baseline's festival. Codes do not depend on DP.
+    from tests.support.landing import EVENT_ID
+
+    coded = candidate_rows(
+        dp_candidate,
+        "select key_id from intermediate.int_location__key_codes where key_level = 'event' "
+        "order by key_id",
+    )
+    assert coded == sorted([(EVENT_ID,), ("EV-T",)])
+
+
 def test_dp_marts_publish_only_noisy_figures_of_at_least_k(dp_candidate):
     assert candidate_rows(
         dp_candidate, f"select count(*) from location.presence_hourly where people < {K}"

@@ -249,9 +249,20 @@ def scenario_tables() -> dict[str, list[dict]]:
         "+network_events": events,
         "+privacy_preferences": preferences,
         "+events": [
-            {"event_id": "EV-T", "name": "Test concert", "starts_at": ts(18), "ends_at": ts(20, 30)}
+            {"event_id": "EV-T", "name": "Concert", "starts_at": ts(18), "ends_at": ts(20, 30)},
+            # Years of past events may be delivered: they get no figure code
+            # (tests/test_location_dp.py reads the candidate these tables make).
+            {
+                "event_id": "EV-PAST",
+                "name": "Last year's concert",
+                "starts_at": "2025-06-20T18:00:00+02:00",
+                "ends_at": "2025-06-20T23:00:00+02:00",
+            },
         ],
-        "+event_cells": [{"event_id": "EV-T", "cell_id": "CX-EV-SITE"}],
+        "+event_cells": [
+            {"event_id": "EV-T", "cell_id": "CX-EV-SITE"},
+            {"event_id": "EV-PAST", "cell_id": "CX-EV-SITE"},
+        ],
     }
 
 

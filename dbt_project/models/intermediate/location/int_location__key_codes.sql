@@ -1,8 +1,9 @@
 -- A small integer for every part a location figure's key can have: the areas of the
--- tree (unique across levels), the events, and the labels of the whole-day figures
--- (visitor class, time band; coded 1..n by macro location_figure_labels). The location
--- query codes its figures with them (macro location_figure_code) and the release model
--- decodes the figures it reads. Reference data only: no person.
+-- tree (unique across levels), the events of the run date, and the labels of the
+-- whole-day figures (visitor class, time band; coded 1..n by macro
+-- location_figure_labels). The location query codes its figures with them (macro
+-- location_figure_code) and the release model decodes the figures it reads. Reference
+-- data only: no person.
 {%- set labels = location_figure_labels() %}
 
 with
@@ -27,10 +28,15 @@ keyed as (
 
     union all
 
+    -- The events of the run date only (the figures' events: int_location__person_hours
+    -- keeps the same ones): the events reference may hold years of past events, far more
+    -- than a code's 20-bit field.
     select
         'event' as key_level,
-        event_id as key_id
-    from {{ ref('stg_reference__events') }}
+        events.event_id as key_id
+    from {{ ref('stg_reference__events') }} as events
+    cross join {{ ref('int_consent__run_day') }} as run_day
+    where events.starts_at < run_day.ends_at and events.ends_at >= run_day.starts_at
 )
 
 select
