@@ -37,6 +37,8 @@ from tests.support.landing import (
     SITE_MUSIC,
     customer,
     landing_tables,
+    make_customers,
+    network_events_for,
     ts,
     write_landing_zone,
 )
@@ -193,6 +195,10 @@ def test_staging_accepts_or_quarantines_every_hostile_record(tmp_path_factory, c
 # ------------------------------------------------------------------ one night through the CLI
 
 
+# As many people as the default k, seen for an hour in the cell named with chr(31).
+SPLIT_AREA_VISITORS = make_customers(30, start=90_000, prefix="HX")
+
+
 def hostile_night_tables() -> dict[str, list[dict]]:
     return {
         "+survey_responses": [
@@ -214,6 +220,16 @@ def hostile_night_tables() -> dict[str, list[dict]]:
              "province": PROVINCE, "lat": "51.2", "lon": "4.4"},
             {"cell_id": "HC2", "postal_code": "2600", "municipality": MUNICIPALITY,
              "province": "Limburg", "lat": "51.2", "lon": "4.4"},
+            # chr(31) joins a location figure's key parts: before control_character, this
+            # name split in two and stopped the night (exit 3). Alone in its province, so
+            # its k people make figures that would be published.
+            {"cell_id": "HC3", "postal_code": "2100", "municipality": "Deurne\x1fAntwerpen",
+             "province": "Namur", "lat": "51.2", "lon": "4.4"},
+        ],
+        "+customers": SPLIT_AREA_VISITORS,
+        "+network_events": [
+            *network_events_for(SPLIT_AREA_VISITORS, "HC3", ts(9)),
+            *network_events_for(SPLIT_AREA_VISITORS, "HC3", ts(10)),
         ],
     }  # fmt: skip
 
@@ -257,6 +273,8 @@ def test_implausible_values_and_conflicting_areas_are_quarantined(hostile_night)
     assert reasons.get("call_records out_of_range:ended_at") == 1
     assert reasons.get("cells area_conflict:municipality") == 1
     assert reasons.get("cells area_conflict:province") == 1
+    assert reasons.get("cells control_character:municipality") == 1
+    assert reasons.get("network_events unknown_cell") == 2 * len(SPLIT_AREA_VISITORS)
 
 
 def test_nothing_is_lost_and_the_crlf_line_is_read(hostile_night):

@@ -239,6 +239,14 @@ CASES: list[tuple[str, list[dict], dict[str, int]]] = [
     ("cells",
      [{"cell_id": "CX4", "postal_code": "2000", "municipality": "Antwerpen 0470 12 34 56",
        "province": "A", "lat": "51", "lon": "4.4"}], {"contact_details:municipality": 1}),
+    # a control character in an area name (chr(31) joins a figure's key parts, a newline
+    # breaks a CSV) is quarantined, in any published text column
+    ("cells",
+     [{"cell_id": "CX9", "postal_code": "2000", "municipality": "Antwerpen\x1fNoord",
+       "province": "A", "lat": "51", "lon": "4.4"},
+      {"cell_id": "CX10", "postal_code": "2000", "municipality": "A",
+       "province": "Antwerpen\nWest", "lat": "51", "lon": "4.4"}],
+     {"control_character:municipality": 1, "control_character:province": 1}),
     # areas must nest: the parent named by most of a child's cells wins, a tie trusts none
     ("cells",
      [{"cell_id": "CX5", "postal_code": POSTAL_A, "municipality": "Berchem",

@@ -123,6 +123,8 @@
 {#- "when ... then 'reason'" clauses for the row-level checks of every column, in contract order.
     A column published as delivered (contract: published) must hold no phone number or
     e-mail address: one bad row is quarantined rather than failing the gate every night.
+    A published text (an area name) must hold no control character: chr(31) separates the
+    parts of a location figure's key, and a tab or newline breaks a recipient's CSV.
     An identifier must be in the safe format (macro is_safe_identifier), except the columns
     in lenient_identifiers, which the model resolves itself (a refusal's customer number). -#}
 {% macro row_problem_clauses(table_name, except=[], lenient_identifiers=[]) -%}
@@ -136,6 +138,9 @@
         {%- endif %}
         {%- if spec.get('past_only') %}
             when {{ column_name }} > {{ processing_instant() }} then 'future_timestamp:{{ column_name }}'
+        {%- endif %}
+        {%- if spec.published and spec.kind == 'text' %}
+            when {{ column_name }} is not null and {{ matches_pattern(column_name, '\\p{Cc}') }} then 'control_character:{{ column_name }}'
         {%- endif %}
         {%- if spec.published %}
             when {{ column_name }} is not null and {{ has_contact_details(column_name, spec.kind == 'text') }} then 'contact_details:{{ column_name }}'
