@@ -114,7 +114,7 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
     allowed = consented_customers(candidate, purpose)
     # "Prior consent": the evidence must rest on signals observed during the consent in
     # force, not on traffic, calls or devices from before it (or from a withdrawn one).
-    sources = consented_signal_sources(candidate, basis, purpose)
+    sources = consented_signal_sources(candidate, basis, purpose, sensitive_reader(candidate))
     same_interest = "and s.interest = lower(trim(cast(evidence.interest as varchar)))"
     # Interests outside the allow-list (sensitive ones included) are the other promises' to
     # report: each violation is named once, by the promise that explains it.

@@ -45,6 +45,7 @@ from tests.support.landing import (
     MSISDNS,
     Q_GAMING_YES_NO,
     RUN_DATE,
+    SITE_SEXUAL,
     SITE_SPORT,
     consent_event,
     customer,
@@ -129,9 +130,9 @@ MUTATIONS = {
     "the sensitive-category filter is removed": (
         [
             (
-                "models/intermediate/marketing/int_marketing__browsing_signals.sql",
-                "not is_sensitive\n        and not {{ is_sensitive_term('category') }}",
-                "true",
+                BROWSING,
+                "case when is_sensitive or {{ is_sensitive_term('category') }} then 1 else 0 end",
+                "0",
             ),
             (
                 # the marketing layer's whole interest filter: allow-list and sensitive terms
@@ -143,6 +144,13 @@ MUTATIONS = {
         ],
         "marketing",
         "no_sensitive_category_in_marketing",
+    ),
+    # A site sensitive in one spelling is sensitive in all: judged row by row, the sexual
+    # site's other spelling, filed under music, gives its visitor a music profile.
+    "a site sensitive in one spelling is read under another spelling's category": (
+        [(BROWSING, "over (partition by site_key)", "over (partition by app_or_site)")],
+        "marketing",
+        "browsing_evidence_only_with_browsing_consent",
     ),
     # "Avec votre consentement préalable": traffic from before the consent never counts.
     "browsing signals from before the consent are used": (
@@ -256,11 +264,13 @@ def landing_tables() -> dict[str, list[dict]]:
     erased = customer("N00104", msisdn="+32480000104")
     # usage consent from 2026-05-01: a printer seen before it, a console seen on the run date
     usage = customer("N00105")
+    # browsing consent: visits the sexual site in the spelling the catalogue calls music
+    browser = customer("N00106")
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
     at_the_cell.append(erased)
     return {
         "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
-        + [withdrew_before, migrated, erased, usage],
+        + [withdrew_before, migrated, erased, usage, browser],
         "data_subject_requests": [
             {
                 "request_id": "RQ-M1",
@@ -278,6 +288,7 @@ def landing_tables() -> dict[str, list[dict]]:
             consent_event("M1", "N00100", "location_analytics", "opt_out"),
             consent_event("M6", "N00104", "direct_marketing", "opt_out"),
             consent_event("M7", "N00105", "personalisation_usage", "opt_in"),
+            consent_event("M8", "N00106", "personalisation_browsing", "opt_in"),
             consent_event("M2", "N00101", "direct_marketing", "opt_out"),
             consent_event("M3", "N00101", "direct_marketing", "opt_in", AFTER_RUN_DATE),
             consent_event(
@@ -327,8 +338,16 @@ def landing_tables() -> dict[str, list[dict]]:
                 "network": "mobile",
                 "app_or_site": SITE_SPORT,
                 "bytes": 1000,
-            }
+            },
+            {
+                "customer_id": "N00106",
+                "observed_at": ts(11),
+                "network": "mobile",
+                "app_or_site": SITE_SEXUAL.title(),
+                "bytes": 1000,
+            },
         ],
+        "+site_catalogue": [{"app_or_site": SITE_SEXUAL.title(), "category": "music"}],
     }
 
 

@@ -80,6 +80,10 @@ USAGE_WITHOUT_CONSENT = "U02"  # a game console, no consent
 SPELLED_REFUSAL = "M10"  # objection written "OPT OUT", "Direct-Marketing", as customer "m 10"
 TAB_REFUSAL = "M11"  # objection written "opt_out<tab>" with a zero-width space, as "m-11"
 SPELLED_SENSITIVE_BROWSER = "B04"  # browsing consent, sites of sensitive categories spelled oddly
+SITE_SPELLING_BROWSER = "B05"  # browsing consent, catalogue sites written otherwise
+# The sexual site again, in another spelling the catalogue files under music: a site
+# sensitive in one spelling is sensitive in all, so this row backs no interest.
+SEXUAL_SITE_AS_MUSIC = "Adult.Example"
 # Catalogue sites whose sensitive category is spelled otherwise, and a sensitive contest/partner.
 ODD_SENSITIVE_SITES = {
     "politico.example": "Politics\t",
@@ -109,6 +113,7 @@ NEW_CUSTOMERS = {
     SPELLED_REFUSAL: {},
     TAB_REFUSAL: {},
     SPELLED_SENSITIVE_BROWSER: {},
+    SITE_SPELLING_BROWSER: {},
     BROWSING_WITHOUT_CONSENT: {},
     USAGE: {},
     USAGE_WITHOUT_CONSENT: {},
@@ -128,6 +133,7 @@ MARKETABLE = {
     BROWSER,
     SENSITIVE_BROWSER,
     SPELLED_SENSITIVE_BROWSER,
+    SITE_SPELLING_BROWSER,
     BROWSING_WITHOUT_CONSENT,
     USAGE,
     USAGE_WITHOUT_CONSENT,
@@ -201,6 +207,7 @@ def consent_ledger() -> list[dict]:
         event("E22", "m 10", "Direct-Marketing", "OPT OUT", before_d, channel="Letter"),
         event("E23", "m-11", "direct_marketing", "opt_out\t\u200b", before_d, channel="email"),
         event("E24", SPELLED_SENSITIVE_BROWSER, "personalisation_browsing", "opt_in", before_d),
+        event("E25", SITE_SPELLING_BROWSER, "personalisation_browsing", "opt_in", before_d),
     ]
 
 
@@ -296,6 +303,8 @@ def traffic_events() -> list[dict]:
         traffic(OPT_IN_ON_LEGACY, SITE_MUSIC, 9),
         traffic(MIGRATED_AFTER_D, SITE_MUSIC, 9),
         *(traffic(SPELLED_SENSITIVE_BROWSER, site, 12) for site in ODD_SENSITIVE_SITES),
+        traffic(SITE_SPELLING_BROWSER, SEXUAL_SITE_AS_MUSIC, 9),
+        traffic(SITE_SPELLING_BROWSER, "\u200bSporza.BE", 10),
     ]
 
 
@@ -321,8 +330,11 @@ def scenario_tables() -> dict[str, list[dict]]:
         "+traffic_events": traffic_events(),
         "+device_observations": [console(USAGE), console(USAGE_WITHOUT_CONSENT)],
         "+site_catalogue": [
-            {"app_or_site": site, "category": category}
-            for site, category in ODD_SENSITIVE_SITES.items()
+            *(
+                {"app_or_site": site, "category": category}
+                for site, category in ODD_SENSITIVE_SITES.items()
+            ),
+            {"app_or_site": SEXUAL_SITE_AS_MUSIC, "category": "music"},
         ],
         "+contests": [
             {
@@ -470,7 +482,13 @@ def test_declared_signals_of_an_objection_period_or_after_d_are_not_used(warehou
 
 
 def test_browsing_evidence_only_with_consent_and_only_catalogue_sites(warehouse):
-    assert evidence(warehouse, "browsing") == {(BROWSER, "music"), (C_PROXIMUS, "music")}
+    # SITE_SPELLING_BROWSER: sporza.be read in another spelling; the sexual site under
+    # another spelling's music row is no music evidence
+    assert evidence(warehouse, "browsing") == {
+        (BROWSER, "music"),
+        (C_PROXIMUS, "music"),
+        (SITE_SPELLING_BROWSER, "sport"),
+    }
 
 
 def test_usage_evidence_only_with_consent(warehouse):

@@ -799,21 +799,66 @@ def usage_sources_sql(candidate: Candidate) -> str:
     )
 
 
-def consented_signal_sources(candidate: Candidate, basis: str, purpose: str) -> str:
+def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
+    """site_key, category: the catalogue's sites by their name read as a vocabulary term
+    (case, width, accents, invisible characters), without every site one landing row of
+    the catalogue files under a sensitive category (the SQL function ``is_sensitive``): a
+    site sensitive in one spelling backs no interest in any other."""
+    return candidate.materialise(
+        "gate_readable_catalogue_sites",
+        f"""
+        with catalogue_rows as (
+            select {normalised_term_sql(text("app_or_site"))} as site_key,
+                   {enum("category")} as category,
+                   coalesce({is_sensitive}({text("category")}), false) as sensitive
+            from landing.site_catalogue
+        )
+        select distinct site_key, category
+        from (
+            select site_key, category,
+                   bool_or(sensitive) over (partition by site_key) as site_is_sensitive
+            from catalogue_rows
+        ) as catalogue
+        where site_key is not null and not site_is_sensitive
+        """,
+    )
+
+
+def traffic_site_keys(candidate: Candidate) -> str:
+    """site, site_key: each distinct site of the traffic, read once as a vocabulary term."""
+    return candidate.materialise(
+        "gate_traffic_site_keys",
+        f"""
+        select site, {normalised_term_sql("site")} as site_key
+        from (select distinct {text("app_or_site")} as site from landing.traffic_events)
+             as sites
+        where site is not null
+        """,
+    )
+
+
+def consented_signal_sources(
+    candidate: Candidate, basis: str, purpose: str, is_sensitive: str
+) -> str:
     """(customer_id, interest) that consented signals of ``basis`` can back: browsing, traffic
-    to a catalogue site of that category; usage, a call or a device observation, with the
-    interest the usage rules give it (``usage_sources_sql``). Only signals observed (at a
-    time that can be true) during the consent in force at the end of the run date
+    to a catalogue site of that category (``readable_catalogue_sites``: the site in any
+    spelling, never a site sensitive in one); usage, a call or a device observation, with
+    the interest the usage rules give it (``usage_sources_sql``). Only signals observed (at
+    a time that can be true) during the consent in force at the end of the run date
     (``allowed_since``, "prior consent" is prior), inside the profiling window, and before
-    the end of the run date.
+    the end of the run date. ``is_sensitive``: the suite's SQL function reading a value as
+    sensitive in any spelling.
     """
     windows, consents = profiling_windows(candidate), allowed_since(candidate, purpose, "consent")
     if basis == "browsing":
+        register_normaliser(candidate)
         sources = f"""
-            select {text("t.customer_id")} as customer_id, {enum("s.category")} as interest,
+            select {text("t.customer_id")} as customer_id, s.category as interest,
                    {true_instant("t.observed_at")} as at
             from landing.traffic_events as t
-            join landing.site_catalogue as s on {text("t.app_or_site")} = {text("s.app_or_site")}
+            join {traffic_site_keys(candidate)} as k on k.site = {text("t.app_or_site")}
+            join {readable_catalogue_sites(candidate, is_sensitive)} as s
+              on s.site_key = k.site_key
         """
     else:
         sources = usage_sources_sql(candidate)

@@ -2,7 +2,9 @@
 -- (config: scoring.browsing). Only for customers who may receive direct marketing AND
 -- consented to personalisation_browsing, only traffic observed during that consent and
 -- before the end of D. Sites and apps outside the catalogue are ignored; sensitive
--- categories are never read, with or without consent.
+-- categories are never read, with or without consent. A site is matched in any spelling
+-- of its name (stg_reference__site_catalogue.site_key), and one the catalogue names
+-- sensitive in any spelling is never read under another row's category.
 {%- set browsing = var('scoring')['browsing'] %}
 
 with
@@ -20,14 +22,35 @@ run_day as (
     from {{ ref('int_consent__run_day') }}
 ),
 
+catalogue_rows as (
+    select
+        site_key,
+        category,
+        max(
+            case when is_sensitive or {{ is_sensitive_term('category') }} then 1 else 0 end
+        ) over (partition by site_key) as site_is_sensitive
+    from {{ ref('stg_reference__site_catalogue') }}
+    where site_key is not null
+),
+
+-- a site with a sensitive row in any spelling is sensitive: none of its rows is read
 catalogue as (
+    select distinct
+        site_key,
+        category
+    from catalogue_rows
+    where site_is_sensitive = 0
+),
+
+-- each distinct site of the traffic read once (the normaliser is costlier than a join)
+traffic_site_keys as (
     select
         app_or_site,
-        category
-    from {{ ref('stg_reference__site_catalogue') }}
-    where
-        not is_sensitive
-        and not {{ is_sensitive_term('category') }}
+        {{ normalised_term('app_or_site') }} as site_key
+    from (
+        select distinct app_or_site
+        from {{ ref('stg_network__traffic_events') }}
+    ) as traffic_sites
 ),
 
 visits as (
@@ -38,8 +61,10 @@ visits as (
     from {{ ref('stg_network__traffic_events') }} as traffic
     inner join browsing_customers
         on traffic.customer_id = browsing_customers.customer_id
+    inner join traffic_site_keys
+        on traffic.app_or_site = traffic_site_keys.app_or_site
     inner join catalogue
-        on traffic.app_or_site = catalogue.app_or_site
+        on traffic_site_keys.site_key = catalogue.site_key
     cross join run_day
     where
         traffic.observed_at < run_day.ends_at
