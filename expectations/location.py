@@ -17,7 +17,7 @@ from privacy_pipeline.gates.candidate import (
     union_all,
     union_values,
 )
-from privacy_pipeline.gates.landing_facts import customers, text, timestamp
+from privacy_pipeline.gates.landing_facts import area_name, customers, text, timestamp
 from privacy_pipeline.gates.location_recount import members_of
 from privacy_pipeline.memberships import MembershipIndex
 
@@ -113,10 +113,11 @@ def area_tree_sql(candidate: Candidate) -> str:
     cells = cells_sql(candidate)
     return f"""
         select distinct 'postal_code' as child_level, {text("postal_code")} as child,
-               'municipality' as parent_level, {text("municipality")} as parent
+               'municipality' as parent_level, {area_name("municipality")} as parent
         from {cells} as cells
         union
-        select distinct 'municipality', {text("municipality")}, 'province', {text("province")}
+        select distinct 'municipality', {area_name("municipality")},
+               'province', {area_name("province")}
         from {cells} as cells
     """
 
@@ -418,8 +419,8 @@ def customer_id_values(candidate: Candidate, table: str, column: str) -> str:
             select customer_id from {customers(candidate)}
             except (
                 select {text("postal_code")} from landing.cells
-                union select {text("municipality")} from landing.cells
-                union select {text("province")} from landing.cells
+                union select {area_name("municipality")} from landing.cells
+                union select {area_name("province")} from landing.cells
                 union select {text("event_id")} from landing.events
             )
         )

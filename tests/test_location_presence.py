@@ -24,6 +24,7 @@ from tests.support.landing import (
 from tests.support.pipeline import query, query_restricted, run_pipeline
 
 K = 15
+LIEGE, LIEGE_DECOMPOSED = "Li\u00e8ge", "Lie\u0300ge"
 BRUSSELS_SUMMER = dt.timezone(dt.timedelta(hours=2))
 
 
@@ -242,6 +243,12 @@ def scenario_tables() -> dict[str, list[dict]]:
     twice = customer("LTWICE1", msisdn=crm_conflicts_number["msisdn"], birth_year=1990)
     pop.customers += [twice, {**twice, "birth_year": 1991}]
     seen([unknown_holders_number, crm_conflicts_number], "CX-QUARANTINED", 10, 20)
+    # One municipality and province in two Unicode spellings of "Liège" (composed, and
+    # e + combining grave accent): published as one area, in the composed form (NFC).
+    cells += [cell("CX-NFC", "4000", LIEGE, LIEGE),
+              cell("CX-NFD", "4020", LIEGE_DECOMPOSED, LIEGE_DECOMPOSED)]  # fmt: skip
+    seen(pop.people(K), "CX-NFC", 10)
+    seen(pop.people(K), "CX-NFD", 10)
     return {
         "+customer_lines": lines,
         "+customers": pop.customers,
@@ -292,6 +299,22 @@ def test_an_area_with_exactly_k_people_is_published_with_k(warehouse):
         ("province", "Prov Exact"),
     ]:
         assert presence(warehouse, level, area) == {hour_start(10): K}
+
+
+def test_an_area_name_in_two_unicode_spellings_is_one_area(warehouse):
+    for level, area, people in [
+        ("postal_code", "4000", K),
+        ("postal_code", "4020", K),
+        ("municipality", LIEGE, 2 * K),
+        ("province", LIEGE, 2 * K),
+    ]:
+        assert presence(warehouse, level, area) == {hour_start(10): people}, (level, area)
+    decomposed = query(
+        warehouse,
+        "select count(*) from location.presence_hourly where area_id = ?",
+        [LIEGE_DECOMPOSED],
+    )
+    assert decomposed == [(0,)]
 
 
 def test_an_area_with_k_minus_one_people_is_not_published(warehouse):

@@ -136,6 +136,17 @@ def parity_world(root):
                 consent_event("PP-DUP", C_SCARLET_MIGRATED, "direct_marketing", "opt_out"),
             ],
             "+network_events": events,
+            # a decomposed area name: both engines publish it composed (NFC)
+            "+cells": [
+                {
+                    "cell_id": "CELL-NFD",
+                    "postal_code": "4020",
+                    "municipality": "Lie\u0300ge",
+                    "province": "Lie\u0300ge",
+                    "lat": "50.63",
+                    "lon": "5.57",
+                },
+            ],
         },
     )
 

@@ -125,7 +125,8 @@ def allow_python_models_in_session() -> None:
 
 
 def register_functions(spark) -> None:
-    """The pseudonym key (a session variable set by a bound parameter) and nfkc_casefold."""
+    """The pseudonym key (a session variable set by a bound parameter), nfkc_casefold and
+    nfc_normalize (DuckDB's built-in, for the macro nfc_normalized)."""
     from pyspark import cloudpickle
 
     from privacy_pipeline import vocabulary
@@ -139,6 +140,7 @@ def register_functions(spark) -> None:
     # Python workers need not import this package: the function travels by value.
     cloudpickle.register_pickle_by_value(vocabulary)
     spark.udf.register("nfkc_casefold", vocabulary.nfkc_casefold, "string")
+    spark.udf.register("nfc_normalize", vocabulary.nfc, "string")
 
 
 def register_databases(spark, ctx: RunContext) -> None:

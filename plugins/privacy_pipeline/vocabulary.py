@@ -63,6 +63,12 @@ LOOKALIKES = str.maketrans(
 )  # fmt: skip
 
 
+def nfc(value: str | None) -> str | None:
+    """A text in Unicode NFC: the form of the texts published as delivered (area names;
+    the models' macro ``nfc_normalized``, DuckDB's ``nfc_normalize``)."""
+    return None if value is None else unicodedata.normalize("NFC", value)
+
+
 def nfkc_casefold(value: str | None) -> str | None:
     """NFKC, case folded, accents removed and look-alike letters of other scripts read as
     the Latin letter they imitate (``Öpt_Oüt``, ``оpt_out`` with a Cyrillic о), NFKC again.

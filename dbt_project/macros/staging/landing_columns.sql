@@ -52,7 +52,9 @@
     {%- set raw = raw_value(column_name, physical) -%}
     {%- set text = is_text_type(physical) -%}
     {%- if spec.kind in ('text', 'id') -%}
-        {%- if text %}{{ raw }}{% else %}cast({{ raw }} as {{ dbt.type_string() }}){% endif -%}
+        {%- set as_text %}{% if text %}{{ raw }}{% else %}cast({{ raw }} as {{ dbt.type_string() }}){% endif %}{% endset -%}
+        {#- a published text (an area name) in NFC: one spelling per area -#}
+        {%- if spec.kind == 'text' and spec.published %}{{ nfc_normalized(as_text) }}{% else %}{{ as_text }}{% endif -%}
     {%- elif spec.kind == 'enum' -%}
         {%- set values %}{% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}{% endset -%}
         {#- the exact value first: the normalisation runs only for the rare other spellings -#}

@@ -16,6 +16,15 @@
     case when {{ byte_length(expr) }} = length({{ expr }}) then {{ expr }} else nfkc_casefold({{ expr }}) end
 {%- endmacro %}
 
+{#- A text in Unicode NFC, for the texts published as delivered (area names): "Liège"
+    typed as e + combining grave accent and "Liège" are one area, not two. Nothing is
+    lost (NFC only composes what is canonically the same); ASCII values need no call.
+    DuckDB has nfc_normalize built in; the Spark engine registers a UDF of that name
+    (privacy_pipeline.vocabulary.nfc). -#}
+{% macro nfc_normalized(expr) -%}
+    case when {{ byte_length(expr) }} = length({{ expr }}) then {{ expr }} else nfc_normalize({{ expr }}) end
+{%- endmacro %}
+
 {#- Bytes of a text in UTF-8 (equal to its length in characters for ASCII). -#}
 {% macro byte_length(expr) -%}
     {{ return(adapter.dispatch('byte_length')(expr)) }}

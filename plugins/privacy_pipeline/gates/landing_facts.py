@@ -31,6 +31,12 @@ def text(column: str) -> str:
     return f"nullif(trim(cast({column} as varchar)), '')"
 
 
+def area_name(column: str) -> str:
+    """An area name of the landing cells as published: trimmed text in Unicode NFC
+    (DuckDB's own ``nfc_normalize``, not the models' macro)."""
+    return f"nfc_normalize({text(column)})"
+
+
 def enum(column: str) -> str:
     """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``."""
     return normalised_term_sql(text(column))
@@ -577,10 +583,10 @@ def area_names(candidate: Candidate) -> str:
     return candidate.materialise(
         "gate_area_names",
         f"""
-        select distinct lower({text("municipality")}) as area_name from landing.cells
+        select distinct lower({area_name("municipality")}) as area_name from landing.cells
         where {text("municipality")} is not null
         union
-        select distinct lower({text("province")}) from landing.cells
+        select distinct lower({area_name("province")}) from landing.cells
         where {text("province")} is not null
         """,
     )

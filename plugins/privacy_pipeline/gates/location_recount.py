@@ -26,6 +26,7 @@ import numpy as np
 from privacy_pipeline.contract import TRUE_INSTANT_PATTERN, instant_sql
 from privacy_pipeline.gates.candidate import Candidate, quote, sql_literal
 from privacy_pipeline.gates.landing_facts import (
+    area_name,
     customer_lines,
     customers,
     location_counted_customers,
@@ -94,7 +95,8 @@ def accepted_cells_sql(candidate: Candidate) -> str:
     )
     return f"""
         select distinct {text("cell_id")} as cell_id, {text("postal_code")} as postal_code,
-               {text("municipality")} as municipality, {text("province")} as province
+               {area_name("municipality")} as municipality,
+               {area_name("province")} as province
         from landing.cells
         where {text("cell_id")} is not null and {text("postal_code")} is not null {accepted}
     """
