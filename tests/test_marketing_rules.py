@@ -83,7 +83,7 @@ SPELLED_SENSITIVE_BROWSER = "B04"  # browsing consent, sites of sensitive catego
 SITE_SPELLING_BROWSER = "B05"  # browsing consent, catalogue sites written otherwise
 # The sexual site again, in another spelling the catalogue files under music: a site
 # sensitive in one spelling is sensitive in all, so this row backs no interest.
-SEXUAL_SITE_AS_MUSIC = "Adult.Example"
+SEXUAL_SITE_AS_MUSIC, SEXUAL_SITE_AS_GAMING = "Adult.Example", "https://www.adult.example/"
 # Catalogue sites whose sensitive category is spelled otherwise, and a sensitive contest/partner.
 ODD_SENSITIVE_SITES = {
     "politico.example": "Politics\t",
@@ -304,7 +304,8 @@ def traffic_events() -> list[dict]:
         traffic(MIGRATED_AFTER_D, SITE_MUSIC, 9),
         *(traffic(SPELLED_SENSITIVE_BROWSER, site, 12) for site in ODD_SENSITIVE_SITES),
         traffic(SITE_SPELLING_BROWSER, SEXUAL_SITE_AS_MUSIC, 9),
-        traffic(SITE_SPELLING_BROWSER, "\u200bSporza.BE", 10),
+        traffic(SITE_SPELLING_BROWSER, SEXUAL_SITE_AS_GAMING, 11),
+        traffic(SITE_SPELLING_BROWSER, "\u200bWWW.Sporza.BE.", 10),
     ]
 
 
@@ -335,6 +336,7 @@ def scenario_tables() -> dict[str, list[dict]]:
                 for site, category in ODD_SENSITIVE_SITES.items()
             ),
             {"app_or_site": SEXUAL_SITE_AS_MUSIC, "category": "music"},
+            {"app_or_site": SEXUAL_SITE_AS_GAMING, "category": "gaming"},
         ],
         "+contests": [
             {

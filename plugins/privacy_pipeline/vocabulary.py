@@ -106,6 +106,20 @@ def normalise_term(value: object) -> str | None:
     return "".join(out) or None
 
 
+# What a site or app name may carry around the name itself, read away after normalising:
+# a scheme (https://), a www. prefix, trailing dots and slashes. The models' macro site_key
+# and the marketing gate use this pattern.
+SITE_DECORATION_PATTERN = r"^([a-z][a-z0-9+.]*:/+)?(www[0-9]*[.])?|[./]+$"
+
+
+def site_key(value: object) -> str | None:
+    """A site or app name as traffic meets the catalogue: ``normalise_term``, then without
+    its scheme, ``www.`` and trailing dots or slashes (``https://WWW.Adult.Example/`` and
+    ``adult.example`` share the key ``adult.example``); None if nothing is left."""
+    term = normalise_term(value)
+    return (re.sub(SITE_DECORATION_PATTERN, "", term) or None) if term else None
+
+
 def identifier_match_key(value: object) -> str | None:
     """A customer number as a refusal letter may write it: normalised, separators removed
     (``c-001``, ``C 001`` and ``C001`` share the key ``c001``)."""

@@ -40,6 +40,12 @@
         '^_|_$', '') }}, '')
 {%- endmacro %}
 
+{#- A site or app name as traffic meets the catalogue: normalised, without its scheme,
+    www. prefix and trailing dots or slashes (privacy_pipeline.vocabulary.site_key). -#}
+{% macro site_key(expr) -%}
+    nullif({{ replace_pattern(normalised_term(expr), '^([a-z][a-z0-9+.]*:/+)?(www[0-9]*[.])?|[./]+$', '') }}, '')
+{%- endmacro %}
+
 {#- A customer number as a refusal may write it: normalised, without separators
     ("c-001", "C 001" and "C001" share the key c001). -#}
 {% macro identifier_match_key(expr) -%}

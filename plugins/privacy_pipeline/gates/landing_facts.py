@@ -23,7 +23,11 @@ from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
 from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
-from privacy_pipeline.vocabulary import normalised_term_sql, register_sql_functions
+from privacy_pipeline.vocabulary import (
+    SITE_DECORATION_PATTERN,
+    normalised_term_sql,
+    register_sql_functions,
+)
 
 
 def text(column: str) -> str:
@@ -805,16 +809,22 @@ def usage_sources_sql(candidate: Candidate) -> str:
     )
 
 
+def site_key_sql(expr: str) -> str:
+    """SQL of a site name as ``vocabulary.site_key`` reads it (needs ``register_normaliser``)."""
+    decoration = sql_literal(SITE_DECORATION_PATTERN)
+    return f"nullif(regexp_replace({normalised_term_sql(text(expr))}, {decoration}, '', 'g'), '')"
+
+
 def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
-    """site_key, category: the catalogue's sites by their name read as a vocabulary term
-    (case, width, accents, invisible characters), without every site one landing row of
-    the catalogue files under a sensitive category (the SQL function ``is_sensitive``): a
-    site sensitive in one spelling backs no interest in any other."""
+    """site_key, category: the catalogue's sites by their name read generously
+    (``site_key_sql``: case, width, accents, invisible characters, scheme, www.), without
+    every site one landing row of the catalogue files under a sensitive category (the SQL
+    function ``is_sensitive``): a site sensitive in one spelling backs no interest in any."""
     return candidate.materialise(
         "gate_readable_catalogue_sites",
         f"""
         with catalogue_rows as (
-            select {normalised_term_sql(text("app_or_site"))} as site_key,
+            select {site_key_sql("app_or_site")} as site_key,
                    {enum("category")} as category,
                    coalesce({is_sensitive}({text("category")}), false) as sensitive
             from landing.site_catalogue
@@ -831,11 +841,11 @@ def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
 
 
 def traffic_site_keys(candidate: Candidate) -> str:
-    """site, site_key: each distinct site of the traffic, read once as a vocabulary term."""
+    """site, site_key: each distinct site of the traffic, its key read once."""
     return candidate.materialise(
         "gate_traffic_site_keys",
         f"""
-        select site, {normalised_term_sql("site")} as site_key
+        select site, {site_key_sql("site")} as site_key
         from (select distinct {text("app_or_site")} as site from landing.traffic_events)
              as sites
         where site is not null

@@ -42,17 +42,6 @@ catalogue as (
     where site_is_sensitive = 0
 ),
 
--- each distinct site of the traffic read once (the normaliser is costlier than a join)
-traffic_site_keys as (
-    select
-        app_or_site,
-        {{ normalised_term('app_or_site') }} as site_key
-    from (
-        select distinct app_or_site
-        from {{ ref('stg_network__traffic_events') }}
-    ) as traffic_sites
-),
-
 visits as (
     select
         traffic.customer_id,
@@ -61,10 +50,10 @@ visits as (
     from {{ ref('stg_network__traffic_events') }} as traffic
     inner join browsing_customers
         on traffic.customer_id = browsing_customers.customer_id
-    inner join traffic_site_keys
-        on traffic.app_or_site = traffic_site_keys.app_or_site
+    inner join {{ ref('stg_network__traffic_sites') }} as traffic_sites
+        on traffic.app_or_site = traffic_sites.app_or_site
     inner join catalogue
-        on traffic_site_keys.site_key = catalogue.site_key
+        on traffic_sites.site_key = catalogue.site_key
     cross join run_day
     where
         traffic.observed_at < run_day.ends_at

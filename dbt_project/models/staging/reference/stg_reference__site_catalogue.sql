@@ -2,14 +2,15 @@
 -- is_sensitive: the category is sensitive in any spelling (config sensitive_categories:
 -- sexual, religious, political and their other spellings); those are never an interest.
 -- Every other category is one of config allowed_interests.
--- site_key: the site read as a vocabulary is (macro normalised_term: case, width, accents,
--- invisible characters), so that traffic to "PornHub.example" meets the catalogue's
--- "pornhub.example" and a site sensitive in one spelling is sensitive in all.
+-- site_key: the name read generously (macro site_key: case, width, accents, invisible
+-- characters, scheme, www., trailing dots), so that traffic to "https://WWW.Adult.Example/"
+-- meets the catalogue's "adult.example" and a site sensitive in one spelling is sensitive
+-- in all.
 {{ config(materialized='view') }}
 
 select
     app_or_site,
-    {{ normalised_term('app_or_site') }} as site_key,
+    site_key,
     category,
     {{ is_sensitive_term('category') }} as is_sensitive
 from {{ ref('base_reference__site_catalogue') }}
