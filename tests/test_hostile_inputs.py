@@ -35,6 +35,7 @@ from tests.support.landing import (
     Q_MUSIC_COUNT,
     RUN_DATE,
     SITE_MUSIC,
+    consent_event,
     customer,
     landing_tables,
     make_customers,
@@ -227,6 +228,17 @@ def hostile_night_tables() -> dict[str, list[dict]]:
              "province": "Namur", "lat": "51.2", "lon": "4.4"},
         ],
         "+customers": SPLIT_AREA_VISITORS,
+        # A consent row delivered twice, identical (staging keeps one: exact_duplicate),
+        # and a location opt-in lifting an objection, twice: the gates once read every
+        # copy as a conflicting version, so the marketing and location gates stopped the
+        # night (attack, session 13).
+        "+privacy_preferences": [
+            landing_tables()["privacy_preferences"][0],
+            consent_event("HP1", C_PROXIMUS, "location_analytics", "opt_out",
+                          recorded_at="2026-04-01T10:00:00+02:00"),
+            *[consent_event("HP2", C_PROXIMUS, "location_analytics", "opt_in",
+                            recorded_at="2026-05-01T10:00:00+02:00")] * 2,
+        ],
         "+network_events": [
             *network_events_for(SPLIT_AREA_VISITORS, "HC3", ts(9)),
             *network_events_for(SPLIT_AREA_VISITORS, "HC3", ts(10)),

@@ -101,18 +101,34 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
                    {vocabulary("purpose")} as purpose, {vocabulary("choice")} as choice,
                    {vocabulary("platform")} as platform, {vocabulary("channel")} as channel,
                    nullif(trim(event_id), '') as event_id,
-                   count(*) over (partition by nullif(trim(event_id), '')) as versions,
-                   {plausible} as recorded, _first_received_at as received
+                   {plausible} as recorded, _first_received_at as received,
+                   trim(recorded_at) as recorded_text
             from rows
+        ),
+        versioned as (
+            -- identical copies of one event are that event; two contents are none
+            select *,
+                   concat_ws(chr(31), coalesce(customer_key, '~'), coalesce(purpose, '~'),
+                             coalesce(choice, '~'), coalesce(platform, '~'),
+                             coalesce(channel, '~'),
+                             coalesce(cast(recorded as varchar), '~' || recorded_text, '~'))
+                       as content
+            from parsed
+        ),
+        counted as (
+            select *,
+                   min(content) over (partition by event_id)
+                       = max(content) over (partition by event_id) as one_version
+            from versioned
         )
         select customer_key, purpose, choice, platform,
                case when recorded <= {processed_at} then recorded else received end
                    as counts_from,
                coalesce(recorded <= {processed_at}, false)
-                   and event_id is not null and versions = 1
+                   and event_id is not null and one_version
                    and channel in ({", ".join(f"'{c}'" for c in CHANNELS)})
                    and platform in ({", ".join(f"'{p}'" for p in PLATFORMS)}) as is_sound
-        from parsed
+        from counted
         where customer_key <> '' and choice in ('opt_in', 'opt_out')
     """
 

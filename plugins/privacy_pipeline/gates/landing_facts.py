@@ -133,6 +133,23 @@ def ledger_sql() -> str:
 
 
 def events_sql() -> str:
+    """The consent events as read. One event id delivered with two contents is no valid
+    event (neither version is trusted); identical copies of one event are that event, so
+    a doubled row does not stop the night (staging keeps one: exact_duplicate)."""
+    content = ", ".join(
+        f"coalesce({value}, '~')"
+        for value in (
+            text("customer_id"),
+            enum("purpose"),
+            enum("choice"),
+            enum("channel"),
+            enum("platform"),
+            # one instant written two ways is one content, as in staging's fingerprint
+            f"coalesce(cast({true_instant('recorded_at')} as varchar), "
+            f"'~' || {text('recorded_at')})",
+        )
+    )
+    fingerprint = f"concat_ws(chr(31), {content})"
     return f"""
         select
             {text("customer_id")} as customer_id,
@@ -142,7 +159,8 @@ def events_sql() -> str:
             coalesce({true_instant("recorded_at")}, _first_received_at) as recorded_at,
             {text("event_id")} as event_id,
             {text("event_id")} is not null
-                and count(*) over (partition by {text("event_id")}) = 1
+                and min({fingerprint}) over (partition by {text("event_id")})
+                    = max({fingerprint}) over (partition by {text("event_id")})
                 and {enum("channel")} in ({sql_list(CHANNELS)})
                 and {enum("platform")} in ({sql_list(PLATFORMS)})
                 and {true_instant("recorded_at")} is not null as is_valid
