@@ -213,6 +213,32 @@ MUTATIONS = {
         "location",
         "counts_are_the_people_who_may_be_counted",
     ),
+    # Until its migration a Scarlet account is under the old policy (attack, session 13):
+    # a Proximus-platform opt-in recorded before it cannot lift the legacy objection...
+    "a Proximus opt-in before the migration lifts a legacy objection": (
+        [
+            (
+                "models/intermediate/consent/int_consent__history.sql",
+                "(purposes.basis = 'consent' or ledger.platform <> 'scarlet_legacy')",
+                "purposes.basis = 'consent'",
+            )
+        ],
+        "marketing",
+        "no_objection_lifted_by_an_impossible_or_late_legacy_opt_in",
+    ),
+    # ...and its sightings before the migration are not counted.
+    "location counts sightings from before a Scarlet account's migration": (
+        [
+            (
+                SIGHTINGS,
+                "greatest(customers.created_at, coalesce(customers.migrated_at, "
+                "customers.created_at))",
+                "customers.created_at",
+            )
+        ],
+        "location",
+        "counts_are_the_people_who_may_be_counted",
+    ),
     "complementary suppression is removed": (
         [
             (
@@ -266,11 +292,15 @@ def landing_tables() -> dict[str, list[dict]]:
     usage = customer("N00105")
     # browsing consent: visits the sexual site in the spelling the catalogue calls music
     browser = customer("N00106")
+    # Scarlet, objected on the legacy platform, "lifted" it on Proximus before migrating
+    early_lift = customer("N00107", brand="scarlet", migrated_at="2026-03-01T09:00:00+01:00")
+    # Scarlet, migrated at noon on the run date, seen at the cell in the morning
+    migrating = customer("N00108", "scarlet", msisdn="+32480000108", migrated_at=ts(12))
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
     at_the_cell.append(erased)
     return {
         "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
-        + [withdrew_before, migrated, erased, usage, browser],
+        + [withdrew_before, migrated, erased, usage, browser, early_lift, migrating],
         "data_subject_requests": [
             {
                 "request_id": "RQ-M1",
@@ -283,12 +313,23 @@ def landing_tables() -> dict[str, list[dict]]:
         ],
         "+network_events": network_events_for(crowd_2000, CELL_A1, ts(10, 10))
         + network_events_for(crowd_2018, CELL_B1, ts(10, 20))
-        + network_events_for(at_the_cell, CELL_A1, ts(10, 15)),
+        + network_events_for([*at_the_cell, migrating], CELL_A1, ts(10, 15)),
         "+privacy_preferences": [
             consent_event("M1", "N00100", "location_analytics", "opt_out"),
             consent_event("M6", "N00104", "direct_marketing", "opt_out"),
             consent_event("M7", "N00105", "personalisation_usage", "opt_in"),
             consent_event("M8", "N00106", "personalisation_browsing", "opt_in"),
+            consent_event(
+                "M9",
+                "N00107",
+                "direct_marketing",
+                "opt_out",
+                "2025-11-01T10:00:00+01:00",
+                platform="scarlet_legacy",
+            ),
+            consent_event(
+                "M10", "N00107", "direct_marketing", "opt_in", "2026-01-10T10:00:00+01:00"
+            ),
             consent_event("M2", "N00101", "direct_marketing", "opt_out"),
             consent_event("M3", "N00101", "direct_marketing", "opt_in", AFTER_RUN_DATE),
             consent_event(

@@ -243,6 +243,22 @@ def scenario_tables() -> dict[str, list[dict]]:
     twice = customer("LTWICE1", msisdn=crm_conflicts_number["msisdn"], birth_year=1990)
     pop.customers += [twice, {**twice, "birth_year": 1991}]
     seen([unknown_holders_number, crm_conflicts_number], "CX-QUARANTINED", 10, 20)
+    # Under the old Scarlet policy until the migration (attack, session 13): people whose
+    # account moved to Proximus at noon on D, seen only in the morning, are not counted;
+    # nor are Scarlet customers whose legacy objection was "lifted" on the Proximus
+    # platform before their migration (the account was not on it yet).
+    cells += [cell("CX-MIG", "3060", "Migrationville", "Prov Migration")]
+    seen(pop.people(K - 1), "CX-MIG", 10)
+    seen(pop.people(1, brand="scarlet", migrated_at=ts(12)), "CX-MIG", 10, 20)
+    cells += [cell("CX-EARLY", "3061", "Earlyville", "Prov Early")]
+    seen(pop.people(K - 1), "CX-EARLY", 10)
+    early = pop.people(1, brand="scarlet", migrated_at="2026-03-01T09:00:00+01:00")
+    preferences += consent_events_for(early, "location_analytics", "opt_out", prefix="EARLY-OUT",
+                                      recorded_at="2025-11-01T10:00:00+01:00",
+                                      platform="scarlet_legacy")  # fmt: skip
+    preferences += consent_events_for(early, "location_analytics", "opt_in", prefix="EARLY-IN",
+                                      recorded_at="2026-01-10T10:00:00+01:00")  # fmt: skip
+    seen(early, "CX-EARLY", 10, 20)
     # One municipality and province in two Unicode spellings of "Liège" (composed, and
     # e + combining grave accent): published as one area, in the composed form (NFC).
     cells += [cell("CX-NFC", "4000", LIEGE, LIEGE),
@@ -332,6 +348,11 @@ def test_an_area_with_k_minus_one_people_is_not_published(warehouse):
     ids=["objector", "unmigrated_scarlet", "closed_account"],
 )
 def test_an_excluded_person_who_tips_an_area_to_k_minus_one_suppresses_it(warehouse, postal_code):
+    assert presence(warehouse, "postal_code", postal_code) == {}
+
+
+@pytest.mark.parametrize("postal_code", ["3060", "3061"])
+def test_a_scarlet_account_is_counted_only_under_the_new_policy(warehouse, postal_code):
     assert presence(warehouse, "postal_code", postal_code) == {}
 
 

@@ -81,6 +81,10 @@ SPELLED_REFUSAL = "M10"  # objection written "OPT OUT", "Direct-Marketing", as c
 TAB_REFUSAL = "M11"  # objection written "opt_out<tab>" with a zero-width space, as "m-11"
 SPELLED_SENSITIVE_BROWSER = "B04"  # browsing consent, sites of sensitive categories spelled oddly
 SITE_SPELLING_BROWSER = "B05"  # browsing consent, catalogue sites written otherwise
+# Opt-ins recorded on a platform the account was not on yet (attack, session 13):
+PRE_ACCOUNT = "K01"  # partner and browsing opt-ins recorded before the account existed
+EARLY_LIFT = "K02"  # Scarlet: legacy objection, "lifted" on Proximus before the migration
+LEGACY_LIFT = "K03"  # Proximus only: objection, "lifted" on the legacy Scarlet platform
 # The sexual site again, in another spelling the catalogue files under music: a site
 # sensitive in one spelling is sensitive in all, so this row backs no interest.
 SEXUAL_SITE_AS_MUSIC, SEXUAL_SITE_AS_GAMING = "Adult.Example", "https://www.adult.example/"
@@ -114,6 +118,9 @@ NEW_CUSTOMERS = {
     TAB_REFUSAL: {},
     SPELLED_SENSITIVE_BROWSER: {},
     SITE_SPELLING_BROWSER: {},
+    PRE_ACCOUNT: {"created_at": "2026-06-10T09:00:00+02:00"},
+    EARLY_LIFT: {"brand": "scarlet", "migrated_at": MIGRATED},
+    LEGACY_LIFT: {},
     BROWSING_WITHOUT_CONSENT: {},
     USAGE: {},
     USAGE_WITHOUT_CONSENT: {},
@@ -134,6 +141,7 @@ MARKETABLE = {
     SENSITIVE_BROWSER,
     SPELLED_SENSITIVE_BROWSER,
     SITE_SPELLING_BROWSER,
+    PRE_ACCOUNT,
     BROWSING_WITHOUT_CONSENT,
     USAGE,
     USAGE_WITHOUT_CONSENT,
@@ -150,6 +158,8 @@ NEVER_IN_MARKETING = {
     QUARANTINED_REFUSAL,
     SPELLED_REFUSAL,
     TAB_REFUSAL,
+    EARLY_LIFT,
+    LEGACY_LIFT,
 }
 
 
@@ -208,6 +218,28 @@ def consent_ledger() -> list[dict]:
         event("E23", "m-11", "direct_marketing", "opt_out\t\u200b", before_d, channel="email"),
         event("E24", SPELLED_SENSITIVE_BROWSER, "personalisation_browsing", "opt_in", before_d),
         event("E25", SITE_SPELLING_BROWSER, "personalisation_browsing", "opt_in", before_d),
+        event("E26", PRE_ACCOUNT, "partner_offers", "opt_in", "2026-01-05T10:00:00+01:00"),
+        event(
+            "E27", PRE_ACCOUNT, "personalisation_browsing", "opt_in", "2026-01-05T10:00:00+01:00"
+        ),
+        event(
+            "E28",
+            EARLY_LIFT,
+            "direct_marketing",
+            "opt_out",
+            "2025-11-01T10:00:00+01:00",
+            platform="scarlet_legacy",
+        ),
+        event("E29", EARLY_LIFT, "direct_marketing", "opt_in", "2026-01-10T10:00:00+01:00"),
+        event("E30", LEGACY_LIFT, "direct_marketing", "opt_out", before_d),
+        event(
+            "E31",
+            LEGACY_LIFT,
+            "direct_marketing",
+            "opt_in",
+            "2026-05-20T10:00:00+02:00",
+            platform="scarlet_legacy",
+        ),
     ]
 
 
@@ -304,6 +336,7 @@ def traffic_events() -> list[dict]:
         traffic(MIGRATED_AFTER_D, SITE_MUSIC, 9),
         *(traffic(SPELLED_SENSITIVE_BROWSER, site, 12) for site in ODD_SENSITIVE_SITES),
         traffic(SITE_SPELLING_BROWSER, SEXUAL_SITE_AS_MUSIC, 9),
+        traffic(PRE_ACCOUNT, SITE_MUSIC, 9),
         traffic(SITE_SPELLING_BROWSER, SEXUAL_SITE_AS_GAMING, 11),
         traffic(SITE_SPELLING_BROWSER, "\u200bWWW.Sporza.BE.", 10),
     ]
@@ -547,6 +580,10 @@ def test_unapplied_ledger_events_are_reported_to_the_dpo(warehouse):
         ("E18", MIGRATED_AFTER_D, "consent_before_migration"),
         ("E20", LEGACY_AFTER_PROXIMUS, "legacy_consent_not_carried_over"),
         ("E21", QUARANTINED_REFUSAL, "unknown_enum:channel"),
+        ("E26", PRE_ACCOUNT, "opt_in_before_account_created"),
+        ("E27", PRE_ACCOUNT, "opt_in_before_account_created"),
+        ("E29", EARLY_LIFT, "consent_before_migration"),
+        ("E31", LEGACY_LIFT, "legacy_opt_in_not_on_scarlet"),
     }
 
 

@@ -215,13 +215,33 @@ def customers(candidate: Candidate) -> str:
     )
 
 
+def opt_in_off_platform(event: str, accounts: str) -> str:
+    """SQL true when the opt-in ``event`` (an alias of ledger rows) was recorded while the
+    account was not on the platform it names, by any CRM row of the customer: before the
+    account's creation; on Proximus before the account's migration (or a Scarlet account
+    not migrated); on the legacy platform after the migration, or for an account never on
+    Scarlet. Such an opt-in grants and lifts nothing ("everything new is off by default",
+    and a refusal given on Scarlet carries over)."""
+    return f"""exists (
+        select 1 from {accounts} as c
+        where c.customer_id = {event}.customer_id
+          and (c.created_at > {event}.recorded_at
+               or ({event}.platform = 'proximus'
+                   and (c.migrated_at > {event}.recorded_at
+                        or (c.brand = 'scarlet' and c.migrated_at_text is null)))
+               or ({event}.platform = 'scarlet_legacy'
+                   and (c.migrated_at <= {event}.recorded_at
+                        or (c.brand <> 'scarlet' and c.migrated_at_text is null))))
+    )"""
+
+
 def consented_customers(candidate: Candidate, purpose: str) -> str:
     """Customers allowed a consent-based ``purpose`` on the run date (personalisation,
     partner offers: off by default, and the new preferences exist only on Proximus).
 
     The latest event at the end of the run date and the latest of the whole ledger must
     both be a valid opt-in recorded on the Proximus platform (a later refusal is
-    honoured), and for a Scarlet account not recorded before its migration.
+    honoured) while the account was on it (``opt_in_off_platform``).
     """
     source, accounts = ledger(candidate), customers(candidate)
 
@@ -231,12 +251,7 @@ def consented_customers(candidate: Candidate, purpose: str) -> str:
             from ({latest_event_sql(source, purpose, before)}) as latest
             where latest.choice = 'opt_in' and latest.is_valid
               and latest.platform = 'proximus'
-              and not exists (
-                  select 1 from {accounts} as c
-                  where c.customer_id = latest.customer_id
-                    and (c.migrated_at > latest.recorded_at
-                         or (c.brand = 'scarlet' and c.migrated_at_text is null))
-              )
+              and not {opt_in_off_platform("latest", accounts)}
         """
 
     return candidate.materialise(
@@ -641,19 +656,16 @@ def identifier_pseudonyms(candidate: Candidate) -> str:
 
 def lifting_ledger(candidate: Candidate) -> str:
     """The ledger events that can change an objection: every readable refusal, and the
-    valid opt-ins that are not legacy-platform opt-ins recorded at or after the customer's
-    migration (after the migration the legacy platform can only refuse)."""
+    valid opt-ins recorded while the account was on the platform they name
+    (``opt_in_off_platform``: after the migration the legacy platform can only refuse,
+    before it Proximus cannot lift what Scarlet carried over)."""
     accounts = customers(candidate)
     return candidate.materialise(
         "gate_lifting_ledger",
         f"""
         select ledger.* from {ledger(candidate)} as ledger
         where ledger.choice = 'opt_out'
-           or (ledger.is_valid and not (
-                   ledger.platform = 'scarlet_legacy'
-                   and exists (select 1 from {accounts} as c
-                               where c.customer_id = ledger.customer_id
-                                 and c.migrated_at <= ledger.recorded_at)))
+           or (ledger.is_valid and not {opt_in_off_platform("ledger", accounts)})
         """,
     )
 
@@ -710,26 +722,22 @@ def allowed_since(candidate: Candidate, purpose: str, basis: str) -> str:
     prior: a signal from before it, or from an earlier consent withdrawn since, is not
     the customer's consent's).
 
-    Consent-based purposes: the first valid Proximus opt-in (for a Scarlet account not
-    before its migration) after the last event that is anything else; customers without
-    such an opt-in have no row. Objection-based purposes: rows only for customers who
-    refused before the end of the run date; ``since`` is the first opt-in that can lift
-    the refusal (valid, not a legacy-platform opt-in at or after the migration) after the
-    last refusal, 'infinity' when none did. Customers without a row never objected.
+    Consent-based purposes: the first valid Proximus opt-in recorded while the account was
+    on Proximus (``opt_in_off_platform``) after the last event that is anything else;
+    customers without such an opt-in have no row. Objection-based purposes: rows only for
+    customers who refused before the end of the run date; ``since`` is the first opt-in
+    that can lift the refusal (valid, recorded while the account was on the platform it
+    names) after the last refusal, 'infinity' when none did. Customers without a row never
+    objected.
     """
     source, accounts = ledger(candidate), customers(candidate)
-    migrated_after = """exists (select 1 from {accounts} as c
-                              where c.customer_id = e.customer_id and {condition})"""
+    off_platform = opt_in_off_platform("e", accounts)
+    on_platform = f"e.choice = 'opt_in' and e.is_valid and not {off_platform}"
     if basis == "consent":
-        condition = """(c.migrated_at > e.recorded_at
-                        or (c.brand = 'scarlet' and c.migrated_at_text is null))"""
-        grants = f"""e.choice = 'opt_in' and e.is_valid and e.platform = 'proximus'
-                     and not {migrated_after.format(accounts=accounts, condition=condition)}"""
+        grants = f"{on_platform} and e.platform = 'proximus'"
         interrupts = f"not ({grants})"
     else:
-        condition = "c.migrated_at <= e.recorded_at"
-        grants = f"""e.choice = 'opt_in' and e.is_valid and not (e.platform = 'scarlet_legacy'
-                     and {migrated_after.format(accounts=accounts, condition=condition)})"""
+        grants = on_platform
         interrupts = "e.choice = 'opt_out'"
     events = f"""
         select e.customer_id, coalesce(e.recorded_at, {NEVER}) as event_at,

@@ -154,7 +154,8 @@ def counted_sightings(candidate: Candidate) -> str:
 
     The one scan of the landing network events, joined to the lines of the counted
     customers (a small table) and to the accepted cells. A sighting from before the
-    account was created is nobody's; a number is nobody's at the instants two accepted
+    account was created, or before its migration from Scarlet (the old policy applied),
+    is nobody's; a number is nobody's at the instants two accepted
     customers hold it (``customer_lines``). The hour of D is
     ``floor((event_at - start of D) / 1 hour)``.
     """
@@ -163,12 +164,15 @@ def counted_sightings(candidate: Candidate) -> str:
         "gate_counted_sightings",
         f"""
         with accounts as (
-            select customer_id, max(created_at) as created_at from {customers(candidate)}
+            select customer_id,
+                   greatest(max(created_at), coalesce(max(migrated_at), max(created_at)))
+                       as counted_from
+            from {customers(candidate)}
             group by customer_id
         ),
         counted_lines as (
             select l.msisdn, p.person,
-                   greatest(coalesce(l.valid_from, '-infinity'::timestamptz), a.created_at)
+                   greatest(coalesce(l.valid_from, '-infinity'::timestamptz), a.counted_from)
                        as valid_from,
                    l.valid_to
             from {customer_lines(candidate)} as l

@@ -67,6 +67,7 @@ customers as (
     select
         customer_id,
         brand,
+        created_at,
         migrated_at,
         closed_at
     from {{ ref('stg_crm__customers') }}
@@ -104,16 +105,26 @@ classified_events as (
                 and customers.migrated_at is not null
                 and ledger.recorded_at >= customers.migrated_at
                 then 'legacy_opt_in_after_migration'
-            -- A Scarlet account's new preferences start switched off at migration:
-            -- a consent cannot have been given on the Proximus platform before it. A
+            -- The legacy platform only ever held Scarlet accounts: a legacy opt_in of an
+            -- account that was never on it lifts nothing.
+            when
+                ledger.platform = 'scarlet_legacy'
+                and customers.brand <> 'scarlet'
+                and customers.migrated_at is null
+                then 'legacy_opt_in_not_on_scarlet'
+            -- A Scarlet account's new preferences start switched off at migration: no
+            -- opt_in can have been given on the Proximus platform before it, neither a
+            -- consent nor the lifting of an objection the legacy platform carried over. A
             -- migration date on an account of the other brand is read the same way.
             when
-                purposes.basis = 'consent'
+                (purposes.basis = 'consent' or ledger.platform <> 'scarlet_legacy')
                 and (
                     (customers.brand = 'scarlet' and customers.migrated_at is null)
                     or ledger.recorded_at < customers.migrated_at
                 )
                 then 'consent_before_migration'
+            -- Nor before the account existed: everything new starts switched off.
+            when ledger.recorded_at < customers.created_at then 'opt_in_before_account_created'
             when customers.closed_at is not null and ledger.recorded_at >= customers.closed_at
                 then 'consent_after_account_closed'
         end as not_applied_reason

@@ -25,12 +25,15 @@ allowed_customers as (
 ),
 
 -- A sighting from before the account was created is not this customer's (a recycled
--- number, a SIM before its contract): it is nobody's, as for marketing signals.
+-- number, a SIM before its contract): it is nobody's, as for marketing signals. One from
+-- before a Scarlet account's migration was made under the old Scarlet policy: not counted
+-- either (a migration date on an account of the other brand is read the same way).
 allowed_people as (
     select
         customers.customer_id,
-        customers.created_at,
-        people.person_id
+        people.person_id,
+        greatest(customers.created_at, coalesce(customers.migrated_at, customers.created_at))
+            as counted_from
     from {{ ref('stg_crm__customers') }} as customers
     inner join allowed_customers
         on customers.customer_id = allowed_customers.customer_id
@@ -58,4 +61,4 @@ inner join allowed_people
 where
     network_events.event_at >= run_day.starts_at
     and network_events.event_at < run_day.ends_at
-    and network_events.event_at >= allowed_people.created_at
+    and network_events.event_at >= allowed_people.counted_from

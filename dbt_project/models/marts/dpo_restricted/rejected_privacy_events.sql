@@ -2,7 +2,8 @@
 -- restricted store (never published): rows quarantined by staging (unreadable, invalid,
 -- duplicate, unknown customer: reason is the staging reason code) and valid events the
 -- consent rules cannot apply (reason from int_consent__history:
--- legacy_consent_not_carried_over, consent_before_migration, legacy_opt_in_after_migration,
+-- legacy_consent_not_carried_over, consent_before_migration, opt_in_before_account_created,
+-- legacy_opt_in_not_on_scarlet, legacy_opt_in_after_migration,
 -- consent_after_account_closed,
 -- unknown_customer). Nothing is silently dropped. recorded_at is text: as delivered for
 -- quarantined rows; for valid events the recorded instant in ISO 8601 UTC.
