@@ -22,6 +22,7 @@ from privacy_pipeline.gates.candidate import (
 from privacy_pipeline.gates.landing_facts import (
     consented_customers,
     consented_signal_sources,
+    consented_signals,
     marketable_customers,
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
@@ -143,6 +144,40 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
                 {same_interest})
     """
     return Check(sql, f"{basis} evidence against the consent ledger and its signals")
+
+
+def evidence_within_its_consented_signals(candidate: Candidate) -> Check:
+    """Each browsing or usage contribution is at most what the customer's consented signals
+    of that interest could give at full weight (decay only lowers a signal), capped per
+    basis: the existence check above is met by one signal during the consent, so a model
+    that also adds the signals from before it must be seen here."""
+    columns = candidate.require_columns(
+        SCHEMA, "interest_evidence", "customer_id", "interest", "contribution"
+    )
+    basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
+    scoring = candidate.ctx.config.get("scoring") or {}
+    parts = []
+    for basis, purpose in CONSENTED_BASES.items():
+        signals = consented_signals(candidate, basis, purpose, sensitive_reader(candidate))
+        cap = float((scoring.get(basis) or {}).get("max_points") or 0)
+        parts.append(f"""
+            select 'marketing.interest_evidence: {basis} contribution '
+                   || cast(evidence.contribution as varchar) || ' for customer '
+                   || coalesce(cast(evidence.customer_id as varchar), 'null') || ' on '
+                   || cast(evidence.interest as varchar)
+                   || ', more than its signals during the {purpose} consent can give ('
+                   || cast(bounds.bound as varchar) || ')' as violation
+            from marketing.interest_evidence as evidence
+            join (
+                select customer_id, interest, least(sum(points), {cap}) as bound
+                from {signals} group by customer_id, interest
+            ) as bounds
+              on bounds.customer_id = cast(evidence.customer_id as varchar)
+             and bounds.interest = lower(trim(cast(evidence.interest as varchar)))
+            where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
+              and cast(evidence.contribution as double) > bounds.bound + 0.01
+        """)
+    return Check(" union all ".join(parts), "browsing and usage evidence against its signals")
 
 
 def browsing_evidence_with_consent(candidate: Candidate) -> Check:
@@ -400,6 +435,14 @@ PROMISES = (
         "call or device observed during that consent (never before it) that the scoring.usage "
         "rules map to that interest.",
         usage_evidence_with_consent,
+    ),
+    Promise(
+        "browsing_and_usage_evidence_within_its_consented_signals",
+        "Every browsing or usage contribution in marketing.interest_evidence is at most what "
+        "the customer's signals of that interest observed during the consent could give at "
+        "full weight, capped per basis (scoring): no signal from before the consent adds to "
+        "it, even beside one from during it.",
+        evidence_within_its_consented_signals,
     ),
     Promise(
         "only_migrated_open_accounts_in_marketing",

@@ -92,11 +92,11 @@ CLEAN_MARTS = f"""
 create schema marketing;
 create table marketing.customer_interests as
 select '{C_PROXIMUS}' as customer_id, interest, score, date '{RUN_DATE}' as run_date
-from (values ('music', 65), ('gaming', 20)) as t(interest, score);
+from (values ('music', 50), ('gaming', 10)) as t(interest, score);
 create table marketing.interest_evidence as
 select '{C_PROXIMUS}' as customer_id, interest, basis, contribution, date '{RUN_DATE}' as run_date
-from (values ('music', 'declared', 45.0::double), ('music', 'browsing', 20.0::double),
-             ('gaming', 'usage', 20.0::double)) as t(interest, basis, contribution);
+from (values ('music', 'declared', 45.0::double), ('music', 'browsing', 5.0::double),
+             ('gaming', 'usage', 10.0::double)) as t(interest, basis, contribution);
 create table marketing.segment_members as
 select segment, '{C_PROXIMUS}' as customer_id, date '{RUN_DATE}' as run_date
 from (values ('standard_offers'), ('music_lovers')) as t(segment);

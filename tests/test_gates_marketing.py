@@ -235,6 +235,23 @@ def test_browsing_evidence_without_traffic_during_the_consent_blocks(published, 
     assert "during the personalisation_browsing consent" in observed and C_PROXIMUS in observed
 
 
+@pytest.mark.parametrize("basis, interest", [("browsing", "music"), ("usage", "gaming")])
+def test_evidence_beyond_what_its_consented_signals_can_give_blocks(
+    published, tmp_path, basis, interest
+):
+    # One signal during the consent (one day of music traffic, one console day): a
+    # contribution above its full weight also counts signals from outside the consent.
+    sql = (
+        f"update marketing.interest_evidence set contribution = 30.0 "
+        f"where basis = '{basis}' and interest = '{interest}'"
+    )
+    ctx = copy_with(published, tmp_path, sql)
+    observed = assert_gate_blocks(
+        ctx, SUITE, "browsing_and_usage_evidence_within_its_consented_signals"
+    )
+    assert f"{basis} contribution 30.0" in observed and C_PROXIMUS in observed
+
+
 def test_the_sensitive_readers_read_each_distinct_value_once(published, tmp_path, monkeypatch):
     """The sensitive readers are Python functions on the gate's connection: how often they
     run grows with the distinct values of the marketing tables, never with their rows (read

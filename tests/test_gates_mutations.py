@@ -45,6 +45,7 @@ from tests.support.landing import (
     MSISDNS,
     Q_GAMING_YES_NO,
     RUN_DATE,
+    SITE_MUSIC,
     SITE_SEXUAL,
     SITE_SPORT,
     consent_event,
@@ -164,6 +165,20 @@ MUTATIONS = {
         ],
         "marketing",
         "browsing_evidence_only_with_browsing_consent",
+    ),
+    # The same when one visit during the consent hides the earlier ones (attack, session
+    # 13: the check above only asked for one signal of the interest during the consent).
+    "browsing signals from before the consent add to one from during it": (
+        [
+            (
+                BROWSING,
+                "browsing_customers.signals_since is null\n"
+                "            or traffic.observed_at >= browsing_customers.signals_since",
+                "true",
+            )
+        ],
+        "marketing",
+        "browsing_and_usage_evidence_within_its_consented_signals",
     ),
     # The same for usage, checked per interest (attack, session 5): a console seen during
     # the consent once hid a printer (home_office) seen before it.
@@ -294,13 +309,16 @@ def landing_tables() -> dict[str, list[dict]]:
     browser = customer("N00106")
     # Scarlet, objected on the legacy platform, "lifted" it on Proximus before migrating
     early_lift = customer("N00107", brand="scarlet", migrated_at="2026-03-01T09:00:00+01:00")
+    # browsing consent from 2026-05-01: music traffic in April and on the run date
+    april_browser = customer("N00109")
     # Scarlet, migrated at noon on the run date, seen at the cell in the morning
     migrating = customer("N00108", "scarlet", msisdn="+32480000108", migrated_at=ts(12))
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
     at_the_cell.append(erased)
     return {
         "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
-        + [withdrew_before, migrated, erased, usage, browser, early_lift, migrating],
+        + [withdrew_before, migrated, erased, usage, browser, early_lift, migrating]
+        + [april_browser],
         "data_subject_requests": [
             {
                 "request_id": "RQ-M1",
@@ -319,6 +337,7 @@ def landing_tables() -> dict[str, list[dict]]:
             consent_event("M6", "N00104", "direct_marketing", "opt_out"),
             consent_event("M7", "N00105", "personalisation_usage", "opt_in"),
             consent_event("M8", "N00106", "personalisation_browsing", "opt_in"),
+            consent_event("M11", "N00109", "personalisation_browsing", "opt_in"),
             consent_event(
                 "M9",
                 "N00107",
@@ -387,6 +406,16 @@ def landing_tables() -> dict[str, list[dict]]:
                 "app_or_site": SITE_SEXUAL.title(),
                 "bytes": 1000,
             },
+            *(
+                {
+                    "customer_id": "N00109",
+                    "observed_at": observed_at,
+                    "network": "fixed",
+                    "app_or_site": SITE_MUSIC,
+                    "bytes": 1000,
+                }
+                for observed_at in [*(f"2026-04-1{day}T10:00:00+02:00" for day in range(4)), ts(12)]
+            ),
         ],
         "+site_catalogue": [{"app_or_site": SITE_SEXUAL.title(), "category": "music"}],
     }

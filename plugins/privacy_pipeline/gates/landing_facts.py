@@ -797,41 +797,56 @@ def profiling_windows(candidate: Candidate) -> str:
     )
 
 
+def scoring_rules(candidate: Candidate, basis: str) -> dict:
+    return ((candidate.ctx.config.get("scoring") or {}).get(basis)) or {}
+
+
 def usage_sources_sql(candidate: Candidate) -> str:
-    """(customer_id, interest, at) of every call and device observation, with the interest
-    each one can back by the configured rules (``scoring.usage``: every call backs the call
-    rules' interests; a device of the rule's kind whose model holds ``model_contains``,
-    case-insensitive, backs that rule's interest), so usage evidence is checked per
-    interest, as browsing evidence is."""
-    usage = (candidate.ctx.config.get("scoring") or {}).get("usage") or {}
-    call_interests = [
-        f"({sql_literal(str(rule['interest']).lower())})" for rule in usage.get("call_rules") or []
+    """(customer_id, interest, at, unit, points) of every call and device observation, with
+    the interest each one can back by the configured rules (``scoring.usage``: every call
+    backs the call rules' interests; a device of the rule's kind whose model holds
+    ``model_contains``, case-insensitive, backs that rule's interest), so usage evidence is
+    checked per interest, as browsing evidence is. ``unit`` and ``points``: the most a
+    signal can add (a device, its rule's points once per local day; a call, its rule's
+    points per started hour of the call: at least the model's per started hour of the
+    day's calls)."""
+    usage = scoring_rules(candidate, "usage")
+    call_rules = [
+        f"({sql_literal(str(rule['interest']).lower())}, {float(rule['points_per_call_hour'])})"
+        for rule in usage.get("call_rules") or []
     ]
     device_rules = [
-        f"({sql_literal(str(rule['kind']))}, "
+        f"({number}, {sql_literal(str(rule['kind']))}, "
         f"{sql_literal('%' + str(rule['model_contains']).lower() + '%')}, "
-        f"{sql_literal(str(rule['interest']).lower())})"
-        for rule in usage.get("device_rules") or []
+        f"{sql_literal(str(rule['interest']).lower())}, {float(rule['points_per_day'])})"
+        for number, rule in enumerate(usage.get("device_rules") or [])
     ]
     selects = []
-    if call_interests:
+    if call_rules:
+        started, ended = true_instant("c.started_at"), true_instant("c.ended_at")
         selects.append(f"""
-            select {text("c.customer_id")} as customer_id, rules.interest,
-                   {true_instant("c.started_at")} as at
+            select {text("c.customer_id")} as customer_id, rules.interest, {started} as at,
+                   'call ' || c._source_file || ' ' || c._source_row as unit,
+                   rules.points * ceil(greatest(epoch({ended}) - epoch({started}), 0) / 3600)
+                       as points
             from landing.call_records as c
-            cross join (values {", ".join(call_interests)}) as rules(interest)
+            cross join (values {", ".join(call_rules)}) as rules(interest, points)
         """)
     if device_rules:
+        observed = true_instant("d.observed_at")
         selects.append(f"""
-            select {text("d.customer_id")}, rules.interest, {true_instant("d.observed_at")}
+            select {text("d.customer_id")}, rules.interest, {observed},
+                   'device ' || rules.number || ' ' || cast(cast({observed} as date) as varchar),
+                   rules.points
             from landing.device_observations as d
-            join (values {", ".join(device_rules)}) as rules(kind, model_pattern, interest)
+            join (values {", ".join(device_rules)})
+                 as rules(number, kind, model_pattern, interest, points)
               on {enum("d.kind")} = rules.kind
              and lower({text("d.model")}) like rules.model_pattern
         """)
     return " union all ".join(selects) or (
         "select null::varchar as customer_id, null::varchar as interest, "
-        "null::timestamptz as at where false"
+        "null::timestamptz as at, null::varchar as unit, null::double as points where false"
     )
 
 
@@ -891,12 +906,27 @@ def consented_signal_sources(
     the end of the run date. ``is_sensitive``: the suite's SQL function reading a value as
     sensitive in any spelling.
     """
+    signals = consented_signals(candidate, basis, purpose, is_sensitive)
+    return candidate.materialise(
+        f"gate_consented_sources_{basis}",
+        f"select distinct customer_id, interest from {signals}",
+    )
+
+
+def consented_signals(candidate: Candidate, basis: str, purpose: str, is_sensitive: str) -> str:
+    """customer_id, interest, unit, points: the consented signals of
+    ``consented_signal_sources``, each unit once with the most points it can add (browsing:
+    ``points_per_visit_day`` per local day with traffic to a site of the interest; usage:
+    ``usage_sources_sql``)."""
     windows, consents = profiling_windows(candidate), allowed_since(candidate, purpose, "consent")
     if basis == "browsing":
         register_normaliser(candidate)
+        observed = true_instant("t.observed_at")
+        points = float(scoring_rules(candidate, "browsing").get("points_per_visit_day") or 0)
         sources = f"""
             select {text("t.customer_id")} as customer_id, s.category as interest,
-                   {true_instant("t.observed_at")} as at
+                   {observed} as at, 'day ' || cast(cast({observed} as date) as varchar) as unit,
+                   {points} as points
             from landing.traffic_events as t
             join {traffic_site_keys(candidate)} as k on k.site = {text("t.app_or_site")}
             join {readable_catalogue_sites(candidate, is_sensitive)} as s
@@ -905,13 +935,14 @@ def consented_signal_sources(
     else:
         sources = usage_sources_sql(candidate)
     return candidate.materialise(
-        f"gate_consented_sources_{basis}",
+        f"gate_consented_signals_{basis}",
         f"""
-        select distinct sources.customer_id, sources.interest
+        select sources.customer_id, sources.interest, sources.unit, max(sources.points) as points
         from ({sources}) as sources
         join {windows} as windows using (customer_id)
         join {consents} as consents using (customer_id)
         where sources.at >= greatest(windows.starts_at, consents.since)
           and sources.at < {candidate.run_end_sql}
+        group by all
         """,
     )
