@@ -26,6 +26,7 @@ from privacy_pipeline.gates.landing_facts import (
     marketable_customers,
     objectors_ignoring_choices_that_cannot_lift,
     opted_out_customers,
+    profile_signals,
     profile_sources,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
@@ -146,38 +147,42 @@ def evidence_with_consent(candidate: Candidate, basis: str) -> Check:
     return Check(sql, f"{basis} evidence against the consent ledger and its signals")
 
 
-def evidence_within_its_consented_signals(candidate: Candidate) -> Check:
-    """Each browsing or usage contribution is at most what the customer's consented signals
-    of that interest could give at full weight (decay only lowers a signal), capped per
-    basis: the existence check above is met by one signal during the consent, so a model
-    that also adds the signals from before it must be seen here."""
+def evidence_within_what_its_signals_can_give(candidate: Candidate) -> Check:
+    """Each contribution is at most what the customer's signals of that interest could give
+    at full weight (decay only lowers a signal), capped per basis: browsing and usage from
+    signals observed during the consent, declared from surveys and contests inside the
+    profiling window. The existence checks are met by one such signal, so a model that
+    also adds signals from outside the window must be seen here."""
     columns = candidate.require_columns(
         SCHEMA, "interest_evidence", "customer_id", "interest", "contribution"
     )
     basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
     scoring = candidate.ctx.config.get("scoring") or {}
-    parts = []
+    signals = {"declared": (profile_signals(candidate), "profiling window")}
     for basis, purpose in CONSENTED_BASES.items():
-        signals = consented_signals(candidate, basis, purpose, sensitive_reader(candidate))
+        consented = consented_signals(candidate, basis, purpose, sensitive_reader(candidate))
+        signals[basis] = (consented, f"{purpose} consent")
+    parts = []
+    for basis, (table, window) in signals.items():
         cap = float((scoring.get(basis) or {}).get("max_points") or 0)
         parts.append(f"""
             select 'marketing.interest_evidence: {basis} contribution '
                    || cast(evidence.contribution as varchar) || ' for customer '
                    || coalesce(cast(evidence.customer_id as varchar), 'null') || ' on '
                    || cast(evidence.interest as varchar)
-                   || ', more than its signals during the {purpose} consent can give ('
+                   || ', more than its signals inside the {window} can give ('
                    || cast(bounds.bound as varchar) || ')' as violation
             from marketing.interest_evidence as evidence
             join (
                 select customer_id, interest, least(sum(points), {cap}) as bound
-                from {signals} group by customer_id, interest
+                from {table} group by customer_id, interest
             ) as bounds
               on bounds.customer_id = cast(evidence.customer_id as varchar)
              and bounds.interest = lower(trim(cast(evidence.interest as varchar)))
             where lower(cast({quote(basis_column)} as varchar)) = '{basis}'
               and cast(evidence.contribution as double) > bounds.bound + 0.01
         """)
-    return Check(" union all ".join(parts), "browsing and usage evidence against its signals")
+    return Check(" union all ".join(parts), "every contribution against its signals")
 
 
 def browsing_evidence_with_consent(candidate: Candidate) -> Check:
@@ -437,12 +442,12 @@ PROMISES = (
         usage_evidence_with_consent,
     ),
     Promise(
-        "browsing_and_usage_evidence_within_its_consented_signals",
-        "Every browsing or usage contribution in marketing.interest_evidence is at most what "
-        "the customer's signals of that interest observed during the consent could give at "
-        "full weight, capped per basis (scoring): no signal from before the consent adds to "
-        "it, even beside one from during it.",
-        evidence_within_its_consented_signals,
+        "evidence_within_what_its_signals_can_give",
+        "Every contribution in marketing.interest_evidence is at most what the customer's "
+        "signals of that interest could give at full weight, capped per basis (scoring): "
+        "browsing and usage signals observed during the consent, declared ones inside the "
+        "profiling window. No signal from outside adds to it, even beside one from inside.",
+        evidence_within_what_its_signals_can_give,
     ),
     Promise(
         "only_migrated_open_accounts_in_marketing",

@@ -246,9 +246,7 @@ def test_evidence_beyond_what_its_consented_signals_can_give_blocks(
         f"where basis = '{basis}' and interest = '{interest}'"
     )
     ctx = copy_with(published, tmp_path, sql)
-    observed = assert_gate_blocks(
-        ctx, SUITE, "browsing_and_usage_evidence_within_its_consented_signals"
-    )
+    observed = assert_gate_blocks(ctx, SUITE, "evidence_within_what_its_signals_can_give")
     assert f"{basis} contribution 30.0" in observed and C_PROXIMUS in observed
 
 

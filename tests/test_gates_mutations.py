@@ -42,6 +42,7 @@ from tests.support.landing import (
     C_SCARLET_LEGACY,
     CELL_A1,
     CELL_B1,
+    CONTEST_GAMING,
     MSISDNS,
     Q_GAMING_YES_NO,
     RUN_DATE,
@@ -178,7 +179,7 @@ MUTATIONS = {
             )
         ],
         "marketing",
-        "browsing_and_usage_evidence_within_its_consented_signals",
+        "evidence_within_what_its_signals_can_give",
     ),
     # The same for usage, checked per interest (attack, session 5): a console seen during
     # the consent once hid a printer (home_office) seen before it.
@@ -193,6 +194,20 @@ MUTATIONS = {
         ],
         "marketing",
         "usage_evidence_only_with_usage_consent",
+    ),
+    # Contest entries from before a Scarlet account's migration beside one after it: the
+    # existence check is met by the later entry, the bound on the points is not.
+    "contest entries from before the migration add to one after it": (
+        [
+            (
+                "models/intermediate/marketing/int_marketing__declared_signals.sql",
+                "marketable_customers.profiling_since is null\n"
+                "            or entries.entered_at >= marketable_customers.profiling_since",
+                "true",
+            )
+        ],
+        "marketing",
+        "evidence_within_what_its_signals_can_give",
     ),
     # Answers given while the customer objected to direct marketing never build a profile.
     "declared signals from a withdrawn objection period are used": (
@@ -311,6 +326,8 @@ def landing_tables() -> dict[str, list[dict]]:
     early_lift = customer("N00107", brand="scarlet", migrated_at="2026-03-01T09:00:00+01:00")
     # browsing consent from 2026-05-01: music traffic in April and on the run date
     april_browser = customer("N00109")
+    # Scarlet, migrated on 10 June: three gaming contest entries before it, one after
+    contestant = customer("N00110", brand="scarlet", migrated_at="2026-06-10T09:00:00+02:00")
     # Scarlet, migrated at noon on the run date, seen at the cell in the morning
     migrating = customer("N00108", "scarlet", msisdn="+32480000108", migrated_at=ts(12))
     at_the_cell = [objector, {"msisdn": MSISDNS[C_SCARLET_LEGACY]}, {"msisdn": MSISDNS[C_CLOSED]}]
@@ -318,7 +335,16 @@ def landing_tables() -> dict[str, list[dict]]:
     return {
         "+customers": [*crowd_2000, *crowd_2018, objector, withdrew_after]
         + [withdrew_before, migrated, erased, usage, browser, early_lift, migrating]
-        + [april_browser],
+        + [april_browser, contestant],
+        "+contest_entries": [
+            {
+                "entry_id": f"NE{day}",
+                "customer_id": "N00110",
+                "contest_id": CONTEST_GAMING,
+                "entered_at": f"2026-06-{day}T10:00:00+02:00",
+            }
+            for day in ("02", "03", "04", "15")
+        ],
         "data_subject_requests": [
             {
                 "request_id": "RQ-M1",

@@ -693,25 +693,51 @@ def profile_sources(candidate: Candidate) -> str:
     the customer's interest and the instant, when it can be true and is inside the
     customer's profiling window (``profiling_windows``: not before the account's creation,
     every CRM row of the customer agreeing, nor from a direct-marketing objection period)."""
-    windows = profiling_windows(candidate)
     return candidate.materialise(
         "gate_profile_sources",
+        f"select distinct customer_id, interest from {profile_signals(candidate)}",
+    )
+
+
+def profile_signals(candidate: Candidate) -> str:
+    """customer_id, interest, unit, points: the signals of ``profile_sources``, each unit once
+    with the most points it can add (``scoring.declared``): a question, the most any answer
+    of its kind can give (only the latest answer counts); a contest entry, its points."""
+    declared = scoring_rules(candidate, "declared")
+    answers = declared.get("survey_answers") or {}
+    kind_points = {
+        "count": (answers.get("count") or {}).get("max_points"),
+        "yes_no": (answers.get("yes_no") or {}).get("points_if_yes"),
+        "rating_1_5": 4 * float((answers.get("rating_1_5") or {}).get("points_per_step") or 0),
+    }
+    kinds = ", ".join(
+        f"({sql_literal(kind)}, {float(points or 0)})" for kind, points in kind_points.items()
+    )
+    entry_points = float(declared.get("contest_entry_points") or 0)
+    windows = profiling_windows(candidate)
+    return candidate.materialise(
+        "gate_profile_signals",
         f"""
         with sources as (
             select {text("r.customer_id")} as customer_id, {enum("q.interest")} as interest,
-                   {true_instant("r.answered_at")} as at
+                   {true_instant("r.answered_at")} as at,
+                   'question ' || {text("q.question_id")} as unit, kinds.points
             from landing.survey_responses as r
             join landing.survey_questions as q on {text("r.question_id")} = {text("q.question_id")}
+            join (values {kinds}) as kinds(answer_kind, points)
+              on kinds.answer_kind = {enum("q.answer_kind")}
             union all
-            select {text("e.customer_id")}, {enum("k.theme")}, {true_instant("e.entered_at")}
+            select {text("e.customer_id")}, {enum("k.theme")}, {true_instant("e.entered_at")},
+                   'entry ' || e._source_file || ' ' || e._source_row, {entry_points}
             from landing.contest_entries as e
             join landing.contests as k on {text("e.contest_id")} = {text("k.contest_id")}
             where {text("k.partner_id")} is null
         )
-        select distinct sources.customer_id, sources.interest
+        select sources.customer_id, sources.interest, sources.unit, max(sources.points) as points
         from sources join {windows} as windows using (customer_id)
         where sources.at >= windows.starts_at
           and sources.at < {candidate.run_end_sql}
+        group by all
         """,
     )
 
