@@ -28,6 +28,7 @@ from privacy_pipeline.gates.landing_facts import (
     opted_out_customers,
     profile_signals,
     profile_sources,
+    scoring_rules,
 )
 from privacy_pipeline.vocabulary import is_sensitive, normalise_term, sensitive_terms
 
@@ -157,14 +158,13 @@ def evidence_within_what_its_signals_can_give(candidate: Candidate) -> Check:
         SCHEMA, "interest_evidence", "customer_id", "interest", "contribution"
     )
     basis_column = pick_column(columns, "marketing.interest_evidence", *BASIS_COLUMNS)
-    scoring = candidate.ctx.config.get("scoring") or {}
     signals = {"declared": (profile_signals(candidate), "profiling window")}
     for basis, purpose in CONSENTED_BASES.items():
         consented = consented_signals(candidate, basis, purpose, sensitive_reader(candidate))
         signals[basis] = (consented, f"{purpose} consent")
     parts = []
     for basis, (table, window) in signals.items():
-        cap = float((scoring.get(basis) or {}).get("max_points") or 0)
+        cap = float(scoring_rules(candidate, basis).get("max_points") or 0)
         parts.append(f"""
             select 'marketing.interest_evidence: {basis} contribution '
                    || cast(evidence.contribution as varchar) || ' for customer '

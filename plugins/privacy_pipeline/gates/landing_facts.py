@@ -135,39 +135,38 @@ def ledger_sql() -> str:
 def events_sql() -> str:
     """The consent events as read. One event id delivered with two contents is no valid
     event (neither version is trusted); identical copies of one event are that event, so
-    a doubled row does not stop the night (staging keeps one: exact_duplicate)."""
+    a doubled row does not stop the night (staging keeps one: exact_duplicate). Each value
+    is read once (``read``), then compared across the copies of its event id."""
+    # one instant written two ways is one content, as in staging's fingerprint
     content = ", ".join(
         f"coalesce({value}, '~')"
         for value in (
-            text("customer_id"),
-            enum("purpose"),
-            enum("choice"),
-            enum("channel"),
-            enum("platform"),
-            # one instant written two ways is one content, as in staging's fingerprint
-            f"coalesce(cast({true_instant('recorded_at')} as varchar), "
-            f"'~' || {text('recorded_at')})",
+            "customer_id", "purpose", "choice", "channel", "platform",
+            "coalesce(cast(true_recorded_at as varchar), '~' || recorded_text)",
         )
-    )
+    )  # fmt: skip
     fingerprint = f"concat_ws(chr(31), {content})"
     return f"""
-        select
-            {text("customer_id")} as customer_id,
-            {enum("purpose")} as purpose,
-            {enum("choice")} as choice,
-            {enum("platform")} as platform,
-            coalesce({true_instant("recorded_at")}, _first_received_at) as recorded_at,
-            {text("event_id")} as event_id,
-            {text("event_id")} is not null
-                and min({fingerprint}) over (partition by {text("event_id")})
-                    = max({fingerprint}) over (partition by {text("event_id")})
-                and {enum("channel")} in ({sql_list(CHANNELS)})
-                and {enum("platform")} in ({sql_list(PLATFORMS)})
-                and {true_instant("recorded_at")} is not null as is_valid
-        from landing.privacy_preferences
-        where {text("customer_id")} is not null
-          and {enum("purpose")} in ({sql_list(PURPOSES)})
-          and {enum("choice")} in ({sql_list(CHOICES)})
+        select customer_id, purpose, choice, platform,
+               coalesce(true_recorded_at, _first_received_at) as recorded_at, event_id,
+               event_id is not null
+                   and min({fingerprint}) over (partition by event_id)
+                       = max({fingerprint}) over (partition by event_id)
+                   and channel in ({sql_list(CHANNELS)})
+                   and platform in ({sql_list(PLATFORMS)})
+                   and true_recorded_at is not null as is_valid
+        from (
+            select {text("customer_id")} as customer_id, {enum("purpose")} as purpose,
+                   {enum("choice")} as choice, {enum("channel")} as channel,
+                   {enum("platform")} as platform,
+                   {true_instant("recorded_at")} as true_recorded_at,
+                   {text("recorded_at")} as recorded_text, _first_received_at,
+                   {text("event_id")} as event_id
+            from landing.privacy_preferences
+        ) as read
+        where customer_id is not null
+          and purpose in ({sql_list(PURPOSES)})
+          and choice in ({sql_list(CHOICES)})
     """
 
 
