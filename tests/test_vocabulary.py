@@ -7,6 +7,7 @@ SQL twin (macro normalised_term) on the same kinds of values through dbt.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,6 +16,7 @@ from privacy_pipeline.config import allowed_interests, load_config, sensitive_ca
 from privacy_pipeline.dbt_pseudonym_key import register_nfkc_casefold
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.vocabulary import (
+    SITE_DECORATION_PATTERN,
     identifier_match_key,
     is_safe_identifier,
     is_sensitive,
@@ -228,3 +230,10 @@ def test_a_partial_configuration_keeps_the_shipped_spellings_and_allow_list(tmp_
     assert config["sensitive_categories"]["gambling"] == []
     for category, spellings in shipped["sensitive_categories"].items():
         assert set(spellings) <= set(config["sensitive_categories"][category])
+
+
+def test_the_models_read_sites_with_the_gates_pattern():
+    """The macro site_key (models) and vocabulary.site_key (gates) strip the same
+    decoration: the pattern is written twice, in SQL and in Python, and must not drift."""
+    macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
+    assert f"'{SITE_DECORATION_PATTERN}'" in macros.read_text(encoding="utf-8")
