@@ -150,7 +150,26 @@ MUTATIONS = {
     # A site sensitive in one spelling is sensitive in all: judged row by row, the sexual
     # site's other spelling, filed under music, gives its visitor a music profile.
     "a site sensitive in one spelling is read under another spelling's category": (
-        [(BROWSING, "over (partition by site_key)", "over (partition by app_or_site)")],
+        [
+            (
+                BROWSING,
+                "where sensitive_sites.site_key is null",
+                "where catalogue_rows.row_is_sensitive = 0",
+            )
+        ],
+        "marketing",
+        "browsing_evidence_only_with_browsing_consent",
+    ),
+    # m.adult.example is adult.example's: the catalogue filing it under music gives its
+    # visitor a music profile when only equal keys share sensitivity (attack, session 13).
+    "a domain below a sensitive site is read under its own category": (
+        [
+            (
+                BROWSING,
+                "or {{ is_below_domain('catalogue_rows.site_key', 'sensitive_sites.site_key') }}",
+                "",
+            )
+        ],
         "marketing",
         "browsing_evidence_only_with_browsing_consent",
     ),
@@ -320,7 +339,8 @@ def landing_tables() -> dict[str, list[dict]]:
     erased = customer("N00104", msisdn="+32480000104")
     # usage consent from 2026-05-01: a printer seen before it, a console seen on the run date
     usage = customer("N00105")
-    # browsing consent: visits the sexual site in the spelling the catalogue calls music
+    # browsing consent: visits the sexual site in the spelling the catalogue calls music,
+    # and its m. subdomain, which the catalogue also calls music
     browser = customer("N00106")
     # Scarlet, objected on the legacy platform, "lifted" it on Proximus before migrating
     early_lift = customer("N00107", brand="scarlet", migrated_at="2026-03-01T09:00:00+01:00")
@@ -425,13 +445,16 @@ def landing_tables() -> dict[str, list[dict]]:
                 "app_or_site": SITE_SPORT,
                 "bytes": 1000,
             },
-            {
-                "customer_id": "N00106",
-                "observed_at": ts(11),
-                "network": "mobile",
-                "app_or_site": SITE_SEXUAL.title(),
-                "bytes": 1000,
-            },
+            *(
+                {
+                    "customer_id": "N00106",
+                    "observed_at": ts(11),
+                    "network": "mobile",
+                    "app_or_site": site,
+                    "bytes": 1000,
+                }
+                for site in [SITE_SEXUAL.title(), f"https://m.{SITE_SEXUAL}:443/"]
+            ),
             *(
                 {
                     "customer_id": "N00109",
@@ -443,7 +466,10 @@ def landing_tables() -> dict[str, list[dict]]:
                 for observed_at in [*(f"2026-04-1{day}T10:00:00+02:00" for day in range(4)), ts(12)]
             ),
         ],
-        "+site_catalogue": [{"app_or_site": SITE_SEXUAL.title(), "category": "music"}],
+        "+site_catalogue": [
+            {"app_or_site": SITE_SEXUAL.title(), "category": "music"},
+            {"app_or_site": f"M.{SITE_SEXUAL}", "category": "music"},
+        ],
     }
 
 

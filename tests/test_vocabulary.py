@@ -15,13 +15,18 @@ import yaml
 from privacy_pipeline.config import allowed_interests, load_config, sensitive_categories
 from privacy_pipeline.dbt_pseudonym_key import register_nfkc_casefold
 from privacy_pipeline.errors import ConfigError
+from privacy_pipeline.gates.landing_facts import site_key_sql
 from privacy_pipeline.vocabulary import (
-    SITE_DECORATION_PATTERN,
+    IDEOGRAPHIC_FULL_STOP,
+    SITE_PREFIX_PATTERN,
+    SITE_SUFFIX_PATTERN,
     identifier_match_key,
     is_safe_identifier,
     is_sensitive,
     normalise_term,
+    register_sql_functions,
     sensitive_terms,
+    site_key,
 )
 
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
@@ -233,7 +238,41 @@ def test_a_partial_configuration_keeps_the_shipped_spellings_and_allow_list(tmp_
 
 
 def test_the_models_read_sites_with_the_gates_pattern():
-    """The macro site_key (models) and vocabulary.site_key (gates) strip the same
-    decoration: the pattern is written twice, in SQL and in Python, and must not drift."""
+    """The macro site_key (models) and vocabulary.site_key (gates) read the same host: the
+    patterns are written twice, in SQL and in Python, and must not drift."""
     macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
-    assert f"'{SITE_DECORATION_PATTERN}'" in macros.read_text(encoding="utf-8")
+    text = macros.read_text(encoding="utf-8")
+    for pattern in (SITE_PREFIX_PATTERN, SITE_SUFFIX_PATTERN, IDEOGRAPHIC_FULL_STOP):
+        assert f"'{pattern}'" in text
+
+
+@pytest.mark.parametrize(
+    ("spelling", "key"),
+    [
+        ("adult.example", "adult.example"),
+        ("https://WWW.Adult.Example/", "adult.example"),
+        ("adult.example:443", "adult.example"),
+        ("ADULT.EXAMPLE/path", "adult.example"),
+        ("https://user:pw@adult.example.:8080./x?y=1#z", "adult.example"),
+        ("adult\u3002example", "adult.example"),
+        ("adult\uff0eexample", "adult.example"),
+        ("adult\uff61example", "adult.example"),
+        ("adult .example", "adult.example"),
+        (".adult.example", "adult.example"),
+        ("m.adult.example", "m.adult.example"),
+        ("android-app://com.spotify.music/x", "com.spotify.music"),
+        ("10.0.0.1:80", "10.0.0.1"),
+        ("Candy Crush", "candycrush"),
+        ("www.", None),
+        ("/path", None),
+    ],
+)
+def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):
+    assert site_key(spelling) == key
+    connection = duckdb.connect()
+    register_sql_functions(connection)
+    sql = site_key_sql("spelling")
+    assert (
+        connection.execute(f"select {sql} from (select ? as spelling)", [spelling]).fetchone()[0]
+        == key
+    )

@@ -106,18 +106,27 @@ def normalise_term(value: object) -> str | None:
     return "".join(out) or None
 
 
-# What a site or app name may carry around the name itself, read away after normalising:
-# a scheme (https://), a www. prefix, trailing dots and slashes. The models' macro site_key
-# and the marketing gate use this pattern.
-SITE_DECORATION_PATTERN = r"^([a-z][a-z0-9+.]*:/+)?(www[0-9]*[.])?|[./]+$"
+# A site or app name is read as the host it names. After normalising, ideographic full
+# stops (IDNA's 。) read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://),
+# user info (user@), leading dots and a www. prefix, and SITE_SUFFIX_PATTERN trailing dots,
+# a port (:443), a path, query or fragment, and every _ (whitespace, dashes and _ inside a
+# name: "adult .example" is adult.example). The models' macro site_key and the gates'
+# landing_facts.site_key_sql use these patterns, written once more in the macro.
+SITE_PREFIX_PATTERN = r"^([a-z][a-z0-9+._-]*:/+)?([^/?#@]*@)?[.]*(www[0-9]*[.])?"
+SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#].*)?$|_"
+IDEOGRAPHIC_FULL_STOP = "\u3002"
 
 
 def site_key(value: object) -> str | None:
-    """A site or app name as traffic meets the catalogue: ``normalise_term``, then without
-    its scheme, ``www.`` and trailing dots or slashes (``https://WWW.Adult.Example/`` and
-    ``adult.example`` share the key ``adult.example``); None if nothing is left."""
+    """A site or app name as traffic meets the catalogue: ``normalise_term``, then the host
+    it names (``SITE_PREFIX_PATTERN``, ``SITE_SUFFIX_PATTERN``): ``https://user@WWW.Adult
+    .Example:443/path`` and ``adult.example`` share the key ``adult.example``; None if
+    nothing is left."""
     term = normalise_term(value)
-    return (re.sub(SITE_DECORATION_PATTERN, "", term) or None) if term else None
+    if not term:
+        return None
+    host = re.sub(SITE_PREFIX_PATTERN, "", term.replace(IDEOGRAPHIC_FULL_STOP, "."), count=1)
+    return re.sub(SITE_SUFFIX_PATTERN, "", host) or None
 
 
 def identifier_match_key(value: object) -> str | None:

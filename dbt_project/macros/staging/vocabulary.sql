@@ -40,10 +40,24 @@
         '^_|_$', '') }}, '')
 {%- endmacro %}
 
-{#- A site or app name as traffic meets the catalogue: normalised, without its scheme,
-    www. prefix and trailing dots or slashes (privacy_pipeline.vocabulary.site_key). -#}
+{#- A site or app name as traffic meets the catalogue: normalised, then the host it names
+    (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
+    stops read as dots; no scheme, user info, leading dots or www. prefix; no trailing
+    dots, port, path, query or fragment; no _ (whitespace and dashes inside the name).
+    "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
-    nullif({{ replace_pattern(normalised_term(expr), '^([a-z][a-z0-9+.]*:/+)?(www[0-9]*[.])?|[./]+$', '') }}, '')
+    nullif({{ replace_pattern(replace_pattern(
+        'replace(' ~ normalised_term(expr) ~ ", '。', '.')",
+        '^([a-z][a-z0-9+._-]*:/+)?([^/?#@]*@)?[.]*(www[0-9]*[.])?', ''),
+        '[.]*(:[0-9]*[.]*)?([/?#].*)?$|_', '') }}, '')
+{%- endmacro %}
+
+{#- site is a domain below domain (m.adult.example below adult.example): a site and every
+    domain above or below it share a sensitive category (int_marketing__browsing_signals).
+    Compared by suffix, not like, so that no character of a key is a wildcard. -#}
+{% macro is_below_domain(site, domain) -%}
+    (length({{ site }}) > length({{ domain }})
+        and substr({{ site }}, length({{ site }}) - length({{ domain }})) = concat('.', {{ domain }}))
 {%- endmacro %}
 
 {#- A customer number as a refusal may write it: normalised, without separators

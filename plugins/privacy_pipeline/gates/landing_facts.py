@@ -24,7 +24,9 @@ from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
 from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
 from privacy_pipeline.vocabulary import (
-    SITE_DECORATION_PATTERN,
+    IDEOGRAPHIC_FULL_STOP,
+    SITE_PREFIX_PATTERN,
+    SITE_SUFFIX_PATTERN,
     normalised_term_sql,
     register_sql_functions,
 )
@@ -876,16 +878,22 @@ def usage_sources_sql(candidate: Candidate) -> str:
 
 
 def site_key_sql(expr: str) -> str:
-    """SQL of a site name as ``vocabulary.site_key`` reads it (needs ``register_normaliser``)."""
-    decoration = sql_literal(SITE_DECORATION_PATTERN)
-    return f"nullif(regexp_replace({normalised_term_sql(text(expr))}, {decoration}, '', 'g'), '')"
+    """SQL of a site name as ``vocabulary.site_key`` reads it, the host it names (needs
+    ``register_normaliser``)."""
+    dotted = (
+        f"replace({normalised_term_sql(text(expr))}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
+    )
+    host = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
+    return f"nullif(regexp_replace({host}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g'), '')"
 
 
 def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
-    """site_key, category: the catalogue's sites by their name read generously
-    (``site_key_sql``: case, width, accents, invisible characters, scheme, www.), without
-    every site one landing row of the catalogue files under a sensitive category (the SQL
-    function ``is_sensitive``): a site sensitive in one spelling backs no interest in any."""
+    """site_key, category: the catalogue's sites by the host their name reads as
+    (``site_key_sql``: case, width, accents, invisible characters, scheme, user info, www.,
+    port, path), without every site one landing row of the catalogue files under a
+    sensitive category (the SQL function ``is_sensitive``), nor any domain above or below
+    such a site: a site sensitive in one spelling backs no interest in any, and
+    m.adult.example is adult.example's."""
     return candidate.materialise(
         "gate_readable_catalogue_sites",
         f"""
@@ -894,14 +902,19 @@ def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
                    {enum("category")} as category,
                    coalesce({is_sensitive}({text("category")}), false) as sensitive
             from landing.site_catalogue
+        ),
+        sensitive_sites as (
+            select distinct site_key from catalogue_rows where sensitive
         )
         select distinct site_key, category
-        from (
-            select site_key, category,
-                   bool_or(sensitive) over (partition by site_key) as site_is_sensitive
-            from catalogue_rows
-        ) as catalogue
-        where site_key is not null and not site_is_sensitive
+        from catalogue_rows
+        where site_key is not null
+          and not exists (
+              select 1 from sensitive_sites as s
+              where s.site_key = catalogue_rows.site_key
+                 or suffix(catalogue_rows.site_key, '.' || s.site_key)
+                 or suffix(s.site_key, '.' || catalogue_rows.site_key)
+          )
         """,
     )
 

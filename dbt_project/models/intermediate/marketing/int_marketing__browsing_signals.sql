@@ -3,8 +3,9 @@
 -- consented to personalisation_browsing, only traffic observed during that consent and
 -- before the end of D. Sites and apps outside the catalogue are ignored; sensitive
 -- categories are never read, with or without consent. A site is matched in any spelling
--- of its name (stg_reference__site_catalogue.site_key), and one the catalogue names
--- sensitive in any spelling is never read under another row's category.
+-- of its name (stg_reference__site_catalogue.site_key: the host it names), and one the
+-- catalogue names sensitive in any spelling, or on a domain above or below it, is never
+-- read under another row's category.
 {%- set browsing = var('scoring')['browsing'] %}
 
 with
@@ -26,20 +27,31 @@ catalogue_rows as (
     select
         site_key,
         category,
-        max(
-            case when is_sensitive or {{ is_sensitive_term('category') }} then 1 else 0 end
-        ) over (partition by site_key) as site_is_sensitive
+        case when is_sensitive or {{ is_sensitive_term('category') }} then 1 else 0 end as row_is_sensitive
     from {{ ref('stg_reference__site_catalogue') }}
     where site_key is not null
 ),
 
--- a site with a sensitive row in any spelling is sensitive: none of its rows is read
+sensitive_sites as (
+    select distinct site_key
+    from catalogue_rows
+    where row_is_sensitive = 1
+),
+
+-- a site with a sensitive row in any spelling, or a domain above or below one
+-- (m.adult.example, adult.example), is sensitive: none of its rows is read. The catalogue
+-- is a short list, so the non-equi join stays small.
 catalogue as (
     select distinct
-        site_key,
-        category
+        catalogue_rows.site_key,
+        catalogue_rows.category
     from catalogue_rows
-    where site_is_sensitive = 0
+    left join sensitive_sites
+        on
+            catalogue_rows.site_key = sensitive_sites.site_key
+            or {{ is_below_domain('catalogue_rows.site_key', 'sensitive_sites.site_key') }}
+            or {{ is_below_domain('sensitive_sites.site_key', 'catalogue_rows.site_key') }}
+    where sensitive_sites.site_key is null
 ),
 
 visits as (
