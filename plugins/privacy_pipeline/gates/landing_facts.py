@@ -21,8 +21,6 @@ from privacy_pipeline.contract import (
 )
 from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
-from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
-from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
 from privacy_pipeline.vocabulary import (
     IDEOGRAPHIC_FULL_STOP,
     SITE_PREFIX_PATTERN,
@@ -30,6 +28,8 @@ from privacy_pipeline.vocabulary import (
     normalised_term_sql,
     register_sql_functions,
 )
+from privacy_pipeline.vocabulary import MATCH_KEY_FUNCTION as MATCH_KEY
+from privacy_pipeline.vocabulary import NORMALISED_TERM_FUNCTION as NORMALISED_TERM
 
 
 def text(column: str) -> str:
