@@ -9,6 +9,7 @@ delivery and a future run date are refused with the publication left unchanged.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -580,6 +581,40 @@ def test_withdrawal_reaches_every_date_and_export_without_the_dag(tmp_path):
     assert withdraw_objections(ctx)["rows_removed"] == 0
     logged = query(warehouse, "select count(*) from publication.log")
     assert logged == [(4,)]
+
+
+@pytest.mark.parametrize("consent_table_kept", [True, False])
+def test_a_refused_zone_still_takes_its_refusals_out_of_every_published_date(
+    tmp_path, consent_table_kept
+):
+    """The loader refuses a zone for one table (a missing column): its consent choices are
+    still merged, so the withdrawal step, which runs whatever the load did, takes that
+    night's refusal out of the dates already published. A consent table that breaks the
+    contract itself is not read, and nothing changes."""
+    from privacy_pipeline.withdrawal import withdraw_objections
+
+    ctx = withdrawal_warehouse(tmp_path)
+    withdraw_objections(ctx)
+    with open(tmp_path / "landing" / "privacy_preferences.csv", newline="") as delivered:
+        events = list(csv.DictReader(delivered))
+    refusal = consent_event("W-9", W_KEPT, "direct_marketing", "opt_out", ts(10, day=NEXT_DATE))
+    broken = {"customers": ["postal_code"]}
+    if not consent_table_kept:
+        broken["privacy_preferences"] = ["channel"]
+    landing = write_landing_zone(
+        tmp_path / "refused",
+        {"privacy_preferences": [*events, refusal]},
+        omit_columns=broken,
+    )
+    night = RunContext.create(landing, ctx.warehouse_dir, "2026-06-22", run_id="refused")
+    night.run_dir.mkdir(parents=True, exist_ok=True)
+    with pytest.raises(UnusableInput, match="postal_code|channel"):
+        load_landing_zone(night)
+    withdraw_objections(night)
+    for day in (RUN_DATE, NEXT_DATE):
+        kept = customers_in(ctx.warehouse_dir, "segment_members", day)
+        assert (W_KEPT in kept) is not consent_table_kept, day
+    assert (W_KEPT in {c for _, c in export_customers(ctx.warehouse_dir)}) is not consent_table_kept
 
 
 def test_a_refusal_spelled_with_accents_or_look_alike_letters_reaches_every_date(tmp_path):

@@ -531,12 +531,11 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
     ctx.candidate_db.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(ctx.candidate_db))
     try:
-        located = check_contract(con, landing_dir)
-        con.execute("create schema if not exists landing")
-        forget_previous_ledger_load(con)
-        # Counting first: it finds the files that must be read from a normalised copy.
-        located, rows_read = count_all(con, located, landing_dir, normalised_copies_dir(ctx))
-        create_views(con, located, landing_dir)
+        try:
+            located, rows_read = read_tables(con, ctx, check_contract(con, landing_dir))
+        except UnusableInput:
+            merge_consent_choices_of_refused_zone(con, ctx)
+            raise
         record_run_context(con, ctx)
         record_erased_customers(con, ctx)
         merge_delivery(con, ctx)
@@ -545,6 +544,44 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
         return rows_read
     finally:
         con.close()
+
+
+def read_tables(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, located: list[TableFiles]
+) -> tuple[list[TableFiles], dict[str, int]]:
+    """The ``landing`` views of checked tables; returns them with the rows read per table."""
+    con.execute("create schema if not exists landing")
+    forget_previous_ledger_load(con)
+    # Counting first: it finds the files that must be read from a normalised copy.
+    located, rows_read = count_all(con, located, ctx.landing_dir, normalised_copies_dir(ctx))
+    create_views(con, located, ctx.landing_dir)
+    return located, rows_read
+
+
+def merge_consent_choices_of_refused_zone(con: duckdb.DuckDBPyConnection, ctx: RunContext):
+    """A zone refused for another table still delivers tonight's consent choices. When the
+    consent table itself keeps the contract, they are merged into the durable ledger, so
+    that the withdrawal step (it runs whatever the load did) takes tonight's refusals out of
+    every date already published; nothing is built or published from the zone. When it
+    does not, the log says so and the refusals wait for the next run that loads."""
+    table = next(t for t in TABLES if t.name == LEDGER_TABLE)
+    try:
+        location, paths = locate_table(ctx.landing_dir, table)
+        files = tuple(describe_file(con, path, table) for path in paths)
+        for data_file in files:
+            check_file(data_file, table)
+        read_tables(con, ctx, [TableFiles(table, location, files)])
+        record_run_context(con, ctx)
+        record_erased_customers(con, ctx)
+        report = merge_delivery(con, ctx)
+    except (UnusableInput, duckdb.Error) as exc:
+        log.warning("landing zone refused; its consent choices cannot be merged either: %s", exc)
+        return
+    log.warning(
+        "landing zone refused; its consent choices were merged into the ledger "
+        "(%d new events) so that tonight's refusals leave every published date",
+        report.new_events,
+    )
 
 
 def record_run_context(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
