@@ -46,6 +46,7 @@ from tests.support.landing import (
     MSISDNS,
     Q_GAMING_YES_NO,
     RUN_DATE,
+    SITE_GAMING,
     SITE_MUSIC,
     SITE_SEXUAL,
     SITE_SPORT,
@@ -153,7 +154,7 @@ MUTATIONS = {
         [
             (
                 BROWSING,
-                "where sensitive_sites.site_key is null",
+                "where withheld_sites.site_key is null",
                 "where catalogue_rows.row_is_sensitive = 0",
             )
         ],
@@ -166,8 +167,21 @@ MUTATIONS = {
         [
             (
                 BROWSING,
-                "or {{ is_below_domain('catalogue_rows.site_key', 'sensitive_sites.site_key') }}",
+                "or {{ is_below_domain('catalogue_rows.site_key', 'withheld_sites.site_key') }}",
                 "",
+            )
+        ],
+        "marketing",
+        "browsing_evidence_only_with_browsing_consent",
+    ),
+    # Quarantined traffic is not evidence (attack, session 14: the gate read the landing
+    # traffic without staging's checks, so a model reading the quarantine published).
+    "browsing signals read quarantined traffic": (
+        [
+            (
+                BROWSING,
+                "from {{ ref('stg_network__traffic_events') }} as traffic",
+                "from {{ ref('base_network__traffic_events') }} as traffic",
             )
         ],
         "marketing",
@@ -455,6 +469,14 @@ def landing_tables() -> dict[str, list[dict]]:
                 }
                 for site in [SITE_SEXUAL.title(), f"https://m.{SITE_SEXUAL}:443/"]
             ),
+            # a row staging quarantines (out_of_range:bytes): no gaming evidence from it
+            {
+                "customer_id": "N00106",
+                "observed_at": ts(11),
+                "network": "mobile",
+                "app_or_site": SITE_GAMING,
+                "bytes": -1,
+            },
             *(
                 {
                     "customer_id": "N00109",

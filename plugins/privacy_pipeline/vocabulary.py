@@ -85,6 +85,12 @@ def nfkc_casefold(value: str | None) -> str | None:
     return unicodedata.normalize("NFKC", unaccented.translate(LOOKALIKES))
 
 
+# Format characters (Cf) of Unicode versions after Python 3.11's (Unicode 14) that the
+# models' regular expressions (DuckDB's \p{Cf}) already know: the Egyptian hieroglyph
+# format controls of Unicode 15, U+13439..U+1343F (found by scanning every code point).
+LATER_FORMAT_CHARACTERS = frozenset(map(chr, range(0x13439, 0x13440)))
+
+
 def normalise_term(value: object) -> str | None:
     """A vocabulary value as it is compared: see the module docstring; None if empty."""
     if value is None:
@@ -94,7 +100,7 @@ def normalise_term(value: object) -> str | None:
     pending_separator = False
     for char in text:
         category = unicodedata.category(char)
-        if category == INVISIBLE_CATEGORY:
+        if category == INVISIBLE_CATEGORY or char in LATER_FORMAT_CHARACTERS:
             continue
         if char == SEPARATOR or category in SEPARATOR_CATEGORIES:
             pending_separator = True
@@ -106,14 +112,18 @@ def normalise_term(value: object) -> str | None:
     return "".join(out) or None
 
 
-# A site or app name is read as the host it names. After normalising, ideographic full
-# stops (IDNA's 。) read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://),
-# user info (user@), leading dots and a www. prefix, and SITE_SUFFIX_PATTERN trailing dots,
-# a port (:443), a path, query or fragment, and every _ (whitespace, dashes and _ inside a
-# name: "adult .example" is adult.example). The models' macro site_key and the gates'
+# A site or app name is read as the host it names, as browsers read a URL (WHATWG URL
+# standard, for the special schemes): after normalising, ideographic full stops (IDNA's 。)
+# read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://, //, and https: with
+# no slash at all), user info up to the last @, leading dots and a www. prefix, and
+# SITE_SUFFIX_PATTERN trailing dots, a port (:443), a path, query or fragment, and every _
+# (whitespace, dashes and _ inside a name: "adult .example" is adult.example). A backslash
+# (\x5c) is a slash, as browsers read it. The models' macro site_key and the gates'
 # landing_facts.site_key_sql use these patterns, written once more in the macro.
-SITE_PREFIX_PATTERN = r"^([a-z][a-z0-9+._-]*:/+)?([^/?#@]*@)?[.]*(www[0-9]*[.])?"
-SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#].*)?$|_"
+SITE_PREFIX_PATTERN = (
+    r"^(([a-z][a-z0-9+._-]*:)?[/\x5c]+|(https?|wss?|ftp):)?([^/?#\x5c]*@)?[.]*(www[0-9]*[.])?"
+)
+SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#\x5c].*)?$|_"
 IDEOGRAPHIC_FULL_STOP = "\u3002"
 
 

@@ -43,13 +43,14 @@
 {#- A site or app name as traffic meets the catalogue: normalised, then the host it names
     (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
     stops read as dots; no scheme, user info, leading dots or www. prefix; no trailing
-    dots, port, path, query or fragment; no _ (whitespace and dashes inside the name).
+    dots, port, path, query or fragment (a backslash is a slash, and https: needs no //,
+    as in browsers); no _ (whitespace and dashes inside the name).
     "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
     nullif({{ replace_pattern(replace_pattern(
         'replace(' ~ normalised_term(expr) ~ ", '。', '.')",
-        '^([a-z][a-z0-9+._-]*:/+)?([^/?#@]*@)?[.]*(www[0-9]*[.])?', ''),
-        '[.]*(:[0-9]*[.]*)?([/?#].*)?$|_', '') }}, '')
+        '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[.]*(www[0-9]*[.])?', ''),
+        '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') }}, '')
 {%- endmacro %}
 
 {#- site is a domain below domain (m.adult.example below adult.example): a site and every

@@ -14,6 +14,7 @@ from __future__ import annotations
 from privacy_pipeline.contract import (
     CHANNELS,
     CHOICES,
+    NETWORKS,
     PLATFORMS,
     PURPOSES,
     TRUE_INSTANT_PATTERN,
@@ -891,9 +892,11 @@ def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
     """site_key, category: the catalogue's sites by the host their name reads as
     (``site_key_sql``: case, width, accents, invisible characters, scheme, user info, www.,
     port, path), without every site one landing row of the catalogue files under a
-    sensitive category (the SQL function ``is_sensitive``), nor any domain above or below
-    such a site: a site sensitive in one spelling backs no interest in any, and
+    category that is sensitive (the SQL function ``is_sensitive``) or not an allowed
+    interest (a word no sensitive stem knows may still mean one), nor any domain above or
+    below such a site: a site sensitive in one spelling backs no interest in any, and
     m.adult.example is adult.example's."""
+    allowed = ", ".join(sql_literal(i) for i in candidate.ctx.config["allowed_interests"])
     return candidate.materialise(
         "gate_readable_catalogue_sites",
         f"""
@@ -903,17 +906,18 @@ def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
                    coalesce({is_sensitive}({text("category")}), false) as sensitive
             from landing.site_catalogue
         ),
-        sensitive_sites as (
-            select distinct site_key from catalogue_rows where sensitive
+        withheld_sites as (
+            select distinct site_key from catalogue_rows
+            where sensitive or category is null or category not in ({allowed})
         )
         select distinct site_key, category
         from catalogue_rows
         where site_key is not null
           and not exists (
-              select 1 from sensitive_sites as s
-              where s.site_key = catalogue_rows.site_key
-                 or suffix(catalogue_rows.site_key, '.' || s.site_key)
-                 or suffix(s.site_key, '.' || catalogue_rows.site_key)
+              select 1 from withheld_sites as w
+              where w.site_key = catalogue_rows.site_key
+                 or suffix(catalogue_rows.site_key, '.' || w.site_key)
+                 or suffix(w.site_key, '.' || catalogue_rows.site_key)
           )
         """,
     )
@@ -969,6 +973,10 @@ def consented_signals(candidate: Candidate, basis: str, purpose: str, is_sensiti
             join {traffic_site_keys(candidate)} as k on k.site = {text("t.app_or_site")}
             join {readable_catalogue_sites(candidate, is_sensitive)} as s
               on s.site_key = k.site_key
+            -- only rows staging can accept: a known network, a byte count that is a
+            -- number not below 0 (a model reading quarantined traffic shows)
+            where {enum("t.network")} in ({", ".join(sql_literal(n) for n in NETWORKS)})
+              and try_cast({text("t.bytes")} as double) >= 0
         """
     else:
         sources = usage_sources_sql(candidate)

@@ -4,8 +4,8 @@
 -- before the end of D. Sites and apps outside the catalogue are ignored; sensitive
 -- categories are never read, with or without consent. A site is matched in any spelling
 -- of its name (stg_reference__site_catalogue.site_key: the host it names), and one the
--- catalogue names sensitive in any spelling, or on a domain above or below it, is never
--- read under another row's category.
+-- catalogue names sensitive in any spelling, or whose row staging quarantined, or on a
+-- domain above or below such a site, is never read under another row's category.
 {%- set browsing = var('scoring')['browsing'] %}
 
 with
@@ -32,26 +32,31 @@ catalogue_rows as (
     where site_key is not null
 ),
 
-sensitive_sites as (
-    select distinct site_key
+-- sites that back no interest: a sensitive row in any spelling, or a row staging
+-- quarantined (stg_reference__unreadable_sites)
+withheld_sites as (
+    select site_key
     from catalogue_rows
     where row_is_sensitive = 1
+    union
+    select site_key
+    from {{ ref('stg_reference__unreadable_sites') }}
 ),
 
--- a site with a sensitive row in any spelling, or a domain above or below one
--- (m.adult.example, adult.example), is sensitive: none of its rows is read. The catalogue
--- is a short list, so the non-equi join stays small.
+-- a withheld site in any spelling, or a domain above or below one (m.adult.example,
+-- adult.example), is withheld: none of its rows is read. The catalogue is a short list,
+-- so the non-equi join stays small.
 catalogue as (
     select distinct
         catalogue_rows.site_key,
         catalogue_rows.category
     from catalogue_rows
-    left join sensitive_sites
+    left join withheld_sites
         on
-            catalogue_rows.site_key = sensitive_sites.site_key
-            or {{ is_below_domain('catalogue_rows.site_key', 'sensitive_sites.site_key') }}
-            or {{ is_below_domain('sensitive_sites.site_key', 'catalogue_rows.site_key') }}
-    where sensitive_sites.site_key is null
+            catalogue_rows.site_key = withheld_sites.site_key
+            or {{ is_below_domain('catalogue_rows.site_key', 'withheld_sites.site_key') }}
+            or {{ is_below_domain('withheld_sites.site_key', 'catalogue_rows.site_key') }}
+    where withheld_sites.site_key is null
 ),
 
 visits as (
