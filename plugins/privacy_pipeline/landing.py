@@ -36,7 +36,11 @@ from pathlib import Path
 import duckdb
 
 from privacy_pipeline.consent_ledger import TABLE as LEDGER_TABLE
-from privacy_pipeline.consent_ledger import forget_previous_ledger_load, merge_delivery
+from privacy_pipeline.consent_ledger import (
+    MergeReport,
+    forget_previous_ledger_load,
+    merge_delivery,
+)
 from privacy_pipeline.contract import (
     DOUBLE,
     ENUM,
@@ -261,12 +265,17 @@ def check_contract(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[Ta
             log.info("landing %-20s not delivered (optional): read as empty", table.name)
             located.append(TableFiles(table, landing_dir / table.name, ()))
             continue
-        location, paths = locate_table(landing_dir, table)
-        files = tuple(describe_file(con, path, table) for path in paths)
-        for data_file in files:
-            check_file(data_file, table)
-        located.append(TableFiles(table, location, files))
+        located.append(check_table(con, landing_dir, table))
     return located
+
+
+def check_table(con: duckdb.DuckDBPyConnection, landing_dir: Path, table: Table) -> TableFiles:
+    """A delivered table's files, each with every contract column; else UnusableInput."""
+    location, paths = locate_table(landing_dir, table)
+    files = tuple(describe_file(con, path, table) for path in paths)
+    for data_file in files:
+        check_file(data_file, table)
+    return TableFiles(table, location, files)
 
 
 # ---------------------------------------------------------------- views
@@ -536,9 +545,7 @@ def load_landing_zone(ctx: RunContext) -> dict[str, int]:
         except UnusableInput:
             merge_consent_choices_of_refused_zone(con, ctx)
             raise
-        record_run_context(con, ctx)
-        record_erased_customers(con, ctx)
-        merge_delivery(con, ctx)
+        merge_consent_choices(con, ctx)
         rows_read[LEDGER_TABLE] = count_ledger_rows(con)
         record_location_inputs(con, location_inputs_digest(con, ctx.config["location"]))
         return rows_read
@@ -566,14 +573,8 @@ def merge_consent_choices_of_refused_zone(con: duckdb.DuckDBPyConnection, ctx: R
     does not, the log says so and the refusals wait for the next run that loads."""
     table = next(t for t in TABLES if t.name == LEDGER_TABLE)
     try:
-        location, paths = locate_table(ctx.landing_dir, table)
-        files = tuple(describe_file(con, path, table) for path in paths)
-        for data_file in files:
-            check_file(data_file, table)
-        read_tables(con, ctx, [TableFiles(table, location, files)])
-        record_run_context(con, ctx)
-        record_erased_customers(con, ctx)
-        report = merge_delivery(con, ctx)
+        read_tables(con, ctx, [check_table(con, ctx.landing_dir, table)])
+        report = merge_consent_choices(con, ctx)
     except (UnusableInput, duckdb.Error) as exc:
         log.warning("landing zone refused; its consent choices cannot be merged either: %s", exc)
         return
@@ -582,6 +583,14 @@ def merge_consent_choices_of_refused_zone(con: duckdb.DuckDBPyConnection, ctx: R
         "(%d new events) so that tonight's refusals leave every published date",
         report.new_events,
     )
+
+
+def merge_consent_choices(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeReport:
+    """The run's context and the erasures in force recorded, then tonight's consent
+    delivery (the ``landing`` view) merged into the durable ledger."""
+    record_run_context(con, ctx)
+    record_erased_customers(con, ctx)
+    return merge_delivery(con, ctx)
 
 
 def record_run_context(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:

@@ -896,7 +896,7 @@ def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
     interest (a word no sensitive stem knows may still mean one), nor any domain above or
     below such a site: a site sensitive in one spelling backs no interest in any, and
     m.adult.example is adult.example's."""
-    allowed = ", ".join(sql_literal(i) for i in candidate.ctx.config["allowed_interests"])
+    allowed = sql_list(tuple(candidate.ctx.config["allowed_interests"]))
     return candidate.materialise(
         "gate_readable_catalogue_sites",
         f"""
@@ -975,7 +975,7 @@ def consented_signals(candidate: Candidate, basis: str, purpose: str, is_sensiti
               on s.site_key = k.site_key
             -- only rows staging can accept: a known network, a byte count that is a
             -- number not below 0 (a model reading quarantined traffic shows)
-            where {enum("t.network")} in ({", ".join(sql_literal(n) for n in NETWORKS)})
+            where {enum("t.network")} in ({sql_list(NETWORKS)})
               and try_cast({text("t.bytes")} as double) >= 0
         """
     else:
