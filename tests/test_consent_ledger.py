@@ -664,3 +664,20 @@ def test_a_refusal_in_force_at_the_end_of_a_date_leaves_it_despite_a_later_conse
     assert late not in {c for path, c in exported if f"run_date={RUN_DATE}" in path}
     assert late in {c for path, c in exported if f"run_date={NEXT_DATE}" in path}
     assert W_KEPT in customers_in(warehouse, "customer_interests", RUN_DATE)
+
+
+def test_a_reload_forgets_the_consent_view_an_interrupted_load_left():
+    """A load refused after it made the consent table's view (a later table cannot be
+    read) merges the consent choices again: the view is dropped like the ledger table a
+    finished load leaves, not taken for an error."""
+    from privacy_pipeline.consent_ledger import DELIVERY_VIEW, TABLE, forget_previous_ledger_load
+
+    con = duckdb.connect()
+    con.execute("create schema landing")
+    con.execute(f"create view landing.{TABLE} as select 1 as x")
+    con.execute(f"create table {DELIVERY_VIEW} as select 1 as x")
+    forget_previous_ledger_load(con)
+    left = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'landing'"
+    ).fetchone()
+    assert left == (0,)

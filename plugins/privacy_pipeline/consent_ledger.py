@@ -195,9 +195,17 @@ def refuse_unusable_delivery(ctx: RunContext, known: int, delivered: int, overla
 
 
 def forget_previous_ledger_load(con: duckdb.DuckDBPyConnection) -> None:
-    """A candidate loaded again (a test, a manual reload) gets its landing views afresh."""
-    con.execute(f"drop table if exists landing.{TABLE}")
-    con.execute(f"drop view if exists {DELIVERY_VIEW}")
+    """A candidate loaded again (a test, a manual reload, the consent merge of a zone
+    refused after its views were made) gets its landing views afresh: the consent table
+    and the delivery's view go, whichever kind of relation the earlier load left."""
+    relations = con.execute(
+        """select table_name, table_type from information_schema.tables
+           where table_catalog = current_database() and table_schema = 'landing'
+             and table_name in (?, ?)""",
+        [TABLE, DELIVERY_VIEW.split(".", 1)[1]],
+    ).fetchall()
+    for name, kind in relations:
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} landing.{name}")
 
 
 def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeReport:
