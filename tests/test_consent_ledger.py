@@ -681,3 +681,32 @@ def test_a_reload_forgets_the_consent_view_an_interrupted_load_left():
         "select count(*) from information_schema.tables where table_schema = 'landing'"
     ).fetchone()
     assert left == (0,)
+
+
+def test_another_customers_consent_never_outranks_a_refusal_whose_number_shares_its_key(
+    tmp_path,
+):
+    """C001 and C-001 are two customers whose numbers share the generous key c001. C001's
+    refusal, then C-001's own sound consent: C001 leaves every published date, C-001 stays
+    (attack, session 14: the latest choice per key was C-001's consent, so C001 stayed).
+    A refusal naming no published customer exactly still reaches every one its key
+    matches."""
+    from privacy_pipeline.withdrawal import withdraw_objections
+
+    twin, loose = "W-04", "W05"
+    refusal_time, consent_time = ts(9, day=NEXT_DATE), ts(10, day=NEXT_DATE)
+    ctx = withdrawal_warehouse(
+        tmp_path,
+        more_events=(
+            consent_event("K-1", W_KEPT, "direct_marketing", "opt_out", refusal_time),
+            consent_event("K-2", twin, "direct_marketing", "opt_in", consent_time),
+            consent_event("K-3", "w 0-5", "direct_marketing", "opt_out", refusal_time),
+        ),
+        more_people=(twin, loose),
+    )
+    withdraw_objections(ctx)
+    for day in (RUN_DATE, NEXT_DATE):
+        everyone = set().union(*(customers_in(ctx.warehouse_dir, t, day) for t in MARKETING_TABLES))
+        assert W_KEPT not in everyone, day
+        assert loose not in everyone, day
+        assert twin in customers_in(ctx.warehouse_dir, "segment_members", day), day

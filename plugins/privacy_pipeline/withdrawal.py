@@ -97,7 +97,8 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
     return f"""
         with rows as (select * from ({ledger_rows_sql(LEDGER)}) as ledger),
         parsed as (
-            select {customer_key("customer_id")} as customer_key,
+            select nullif(trim(cast(customer_id as varchar)), '') as customer_id,
+                   {customer_key("customer_id")} as customer_key,
                    {vocabulary("purpose")} as purpose, {vocabulary("choice")} as choice,
                    {vocabulary("platform")} as platform, {vocabulary("channel")} as channel,
                    nullif(trim(event_id), '') as event_id,
@@ -121,7 +122,7 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
                        = max(content) over (partition by event_id) as one_version
             from versioned
         )
-        select customer_key, purpose, choice, platform,
+        select customer_id, customer_key, purpose, choice, platform,
                case when recorded <= {processed_at} then recorded else received end
                    as counts_from,
                coalesce(recorded <= {processed_at}, false)
@@ -143,17 +144,17 @@ def latest_choice_sql(where: str, per_published_date: bool = False) -> str:
         # refused at the end of some date: the others do not meet every published date.
         source = """choices join published_days as day
                     on choices.counts_from < day.ends_at
-                    and choices.customer_key in (
-                        select customer_key from choices
+                    and choices.customer_id in (
+                        select customer_id from choices
                         where not (choice = 'opt_in' and platform = 'proximus' and is_sound))"""
         run_date, per_date = "day.run_date", "day.run_date, "
     else:
         source, run_date, per_date = "choices", "cast(null as date)", ""
     return f"""
-        select customer_key, purpose, choice, platform, is_sound, {run_date} as run_date
+        select customer_id, purpose, choice, platform, is_sound, {run_date} as run_date
         from {source} where {where}
         qualify row_number() over (
-            partition by {per_date}customer_key, purpose
+            partition by {per_date}customer_id, purpose
             order by counts_from desc nulls first,
                      case when choice = 'opt_out' then 0 else 1 end
         ) = 1
@@ -183,38 +184,61 @@ def choices_in_force_sql(where: str) -> str:
 
 
 def build_withdrawal_sets(con: duckdb.DuckDBPyConnection, ctx: RunContext, tables) -> None:
-    """Temp tables ``objectors(customer_key, run_date)`` and ``lost_consents(customer_key,
+    """Temp tables ``objectors(customer_id, run_date)`` and ``lost_consents(customer_id,
     purpose, run_date)``; run_date null means every published date."""
-    con.execute(
-        f"create temp table choices as {ledger_choices_sql()}",
-        [ctx.processed_at, ctx.processed_at],
-    )
+    record_choices(con, ctx, tables)
     record_migrations(con, ctx)
     record_published_days(con, ctx, tables)
     # An objection is lifted only by a sound opt-in on the Proximus platform, or on the
     # legacy platform before the account's migration (when the CRM delivery says so).
     lifting = """choice = 'opt_out' or (is_sound and (platform = 'proximus' or exists (
         select 1 from migrations m
-        where m.customer_key = choices.customer_key and choices.counts_from < m.migrated_at)))"""
+        where m.customer_id = choices.customer_id and choices.counts_from < m.migrated_at)))"""
     con.execute(
         f"""create temp table objectors as
-            select distinct customer_key, run_date from ({choices_in_force_sql(lifting)})
+            select distinct customer_id, run_date from ({choices_in_force_sql(lifting)})
             where purpose = 'direct_marketing' and choice = 'opt_out'"""
     )
     consent_purposes = ", ".join(f"'{p}'" for p in ("partner_offers", *CONSENTED_BASES.values()))
     con.execute(
         f"""create temp table lost_consents as
-            select distinct customer_key, purpose, run_date from ({choices_in_force_sql("true")})
+            select distinct customer_id, purpose, run_date from ({choices_in_force_sql("true")})
             where purpose in ({consent_purposes})
               and not (choice = 'opt_in' and platform = 'proximus' and is_sound)"""
     )
 
 
+def record_choices(con: duckdb.DuckDBPyConnection, ctx: RunContext, tables) -> None:
+    """Temp table ``choices``: every readable ledger choice (``ledger_choices_sql``) with
+    the published customer it names. A choice names the customer whose number it carries
+    exactly; a refusal that names no published customer exactly names every one its
+    number's key matches (removal errs on the side of removal). So the consent of C-001
+    never outranks the refusal of C001, whose numbers share the key c001."""
+    published = " union ".join(f"select distinct customer_id from {table}" for table in tables)
+    con.execute(
+        f"""create temp table published_customers as
+            select customer_id, {customer_key("customer_id")} as customer_key
+            from ({published}) as published where customer_id is not null"""
+    )
+    con.execute(
+        f"""create temp table choices as
+            select named.customer_id, c.purpose, c.choice, c.platform, c.counts_from,
+                   c.is_sound
+            from ({ledger_choices_sql()}) as c
+            join published_customers as named
+              on named.customer_id = c.customer_id
+              or (c.choice = 'opt_out' and named.customer_key = c.customer_key
+                  and not exists (select 1 from published_customers as exact
+                                  where exact.customer_id = c.customer_id))""",
+        [ctx.processed_at, ctx.processed_at],
+    )
+
+
 def record_migrations(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    """Temp table ``migrations(customer_key, migrated_at)`` from tonight's CRM delivery (the
+    """Temp table ``migrations(customer_id, migrated_at)`` from tonight's CRM delivery (the
     candidate's landing view), for customers whose every row gives a readable migration.
     Empty when the run did not get that far: then no legacy opt-in lifts an objection."""
-    con.execute("create temp table migrations (customer_key varchar, migrated_at timestamptz)")
+    con.execute("create temp table migrations (customer_id varchar, migrated_at timestamptz)")
     if not ctx.candidate_db.exists():
         return
     try:
@@ -225,7 +249,7 @@ def record_migrations(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     try:
         con.execute(
             f"""insert into migrations
-                select {customer_key("customer_id")}, max({migrated})
+                select trim(cast(customer_id as varchar)), max({migrated})
                 from tonight.landing.customers
                 group by 1
                 having bool_and({migrated} is not null)"""
@@ -250,9 +274,11 @@ def segment_definitions(ctx: RunContext) -> list[tuple[str, str | None, str | No
 def doomed_rows_sql(table: str) -> str:
     """The predicate selecting the rows of ``table`` (aliased by its name) to withdraw."""
     name = table.split(".")[1]
-    key = customer_key(f"{name}.customer_id")
+    customer = f"{name}.customer_id"
     on_this_date = f"(o.run_date is null or o.run_date = {name}.run_date)"
-    objector = f"exists (select 1 from objectors o where o.customer_key = {key} and {on_this_date})"
+    objector = (
+        f"exists (select 1 from objectors o where o.customer_id = {customer} and {on_this_date})"
+    )
     if table == "marketing.customer_interests":
         return f"""{objector} or exists (select 1 from affected_interests a
                     where a.customer_id = customer_interests.customer_id
@@ -260,7 +286,7 @@ def doomed_rows_sql(table: str) -> str:
                       and a.interest = customer_interests.interest)"""
     if table == "marketing.interest_evidence":
         return f"""{objector} or exists (select 1 from lost_bases o
-                    where o.customer_key = {key} and o.basis = interest_evidence.basis
+                    where o.customer_id = {customer} and o.basis = interest_evidence.basis
                       and {on_this_date})"""
     if table == "marketing.segment_members":
         return f"""{objector} or exists (
@@ -271,12 +297,12 @@ def doomed_rows_sql(table: str) -> str:
                                      and a.run_date = segment_members.run_date
                                      and a.interest = s.interest)
                            or exists (select 1 from lost_consents o
-                                      where o.customer_key = {key}
+                                      where o.customer_id = {customer}
                                         and o.purpose = s.purpose and {on_this_date})))"""
     if table == "marketing.partner_audiences":
         return f"""{objector}
                 or exists (select 1 from lost_consents o
-                           where o.customer_key = {key} and o.purpose = 'partner_offers'
+                           where o.customer_id = {customer} and o.purpose = 'partner_offers'
                              and {on_this_date})
                 or exists (select 1 from affected_interests a
                            where a.customer_id = partner_audiences.customer_id
@@ -305,7 +331,7 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
         con.execute(f"attach ? as {LEDGER} (read_only)", [str(ctx.consent_ledger_db)])
         build_withdrawal_sets(con, ctx, tables)
         con.execute(
-            "create temp table lost_bases as select customer_key, basis, run_date "
+            "create temp table lost_bases as select customer_id, basis, run_date "
             "from lost_consents "
             "join (values "
             + ", ".join(f"('{b}', '{p}')" for b, p in CONSENTED_BASES.items())
@@ -321,10 +347,10 @@ def withdraw_in_warehouse(ctx: RunContext) -> dict[str, dict[str, int]]:
             con.execute(
                 "create temp table affected_interests as "
                 + (
-                    f"""select distinct customer_id, run_date, interest
+                    """select distinct customer_id, run_date, interest
                         from marketing.interest_evidence as interest_evidence
                         where exists (select 1 from lost_bases l
-                                      where l.customer_key = {customer_key("customer_id")}
+                                      where l.customer_id = interest_evidence.customer_id
                                         and l.basis = interest_evidence.basis
                                         and (l.run_date is null
                                              or l.run_date = interest_evidence.run_date))"""
