@@ -19,6 +19,8 @@ from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.gates.landing_facts import site_key_sql
 from privacy_pipeline.vocabulary import (
     IDEOGRAPHIC_FULL_STOP,
+    INVISIBLE_CHARACTERS,
+    INVISIBLE_PATTERN,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     identifier_match_key,
@@ -274,6 +276,13 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("a@b@adult.example", "adult.example"),
         ("adult.example\\music", "adult.example"),
         ("HTTPS:\\\\WWW.adult.example", "adult.example"),
+        ("*.adult.example", "adult.example"),
+        ("\u0251dult.example", "adult.example"),
+        ("\u13aadult.example", "adult.example"),
+        ("\u03f2hurch.example", "church.example"),
+        ("adult\u3164.example", "adult.example"),
+        ("adult\uffa0.example", "adult.example"),
+        ("adult\u2800.example", "adult.example"),
     ],
 )
 def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):
@@ -289,17 +298,24 @@ def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelli
 
 def test_python_and_the_models_regex_remove_the_same_format_characters():
     """The gates read vocabularies with Python's Unicode tables, the models with DuckDB's
-    ``\\p{Cf}``: every code point one of them reads as invisible, the other does too (a
-    site name with U+13439, Cf only since Unicode 15, was two sites: exit 1)."""
+    regular expression (``INVISIBLE_PATTERN``): every code point one of them reads as
+    invisible, the other does too (a site name with U+13439, Cf only since Unicode 15, was
+    two sites: exit 1)."""
     code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     removed_by_duckdb = {
         row[0]
         for row in duckdb.sql(
-            "select c from (select unnest(?) as c) where regexp_matches(chr(c), '\\p{Cf}')",
-            params=[code_points],
+            "select c from (select unnest(?) as c) where regexp_matches(chr(c), ?)",
+            params=[code_points, INVISIBLE_PATTERN],
         ).fetchall()
     }
     removed_by_python = {c for c in code_points if normalise_term(f"a{chr(c)}b") == "ab"}
     assert removed_by_duckdb <= removed_by_python
-    python_format = {c for c in code_points if unicodedata.category(chr(c)) == "Cf"}
-    assert python_format <= removed_by_duckdb
+    python_invisible = {
+        c
+        for c in code_points
+        if unicodedata.category(chr(c)) == "Cf" or chr(c) in INVISIBLE_CHARACTERS
+    }
+    assert python_invisible <= removed_by_duckdb
+    macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
+    assert "'" + INVISIBLE_PATTERN.replace("\\", "\\\\") + "'" in macros.read_text(encoding="utf-8")

@@ -57,8 +57,14 @@ LOOKALIKES = str.maketrans(
         # Greek
         "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
         "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+        "σ": "c", "ϳ": "j",  # σ: the lunate sigma ϲ after NFKC
+        # Armenian
+        "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g",
+        # Cherokee (case folding keeps its capitals)
+        "Ꭺ": "a", "Ᏼ": "b", "Ꮯ": "c", "Ꭼ": "e", "Ꮐ": "g", "Ꮋ": "h", "Ꭵ": "i", "Ꭻ": "j",
+        "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮲ": "p", "Ꮪ": "s", "Ꭲ": "t", "Ꮤ": "w", "Ꮓ": "z",
         # Latin letters without a decomposition
-        "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŀ": "l",
+        "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŀ": "l", "ɑ": "a", "ɩ": "i",
     }
 )  # fmt: skip
 
@@ -85,10 +91,13 @@ def nfkc_casefold(value: str | None) -> str | None:
     return unicodedata.normalize("NFKC", unaccented.translate(LOOKALIKES))
 
 
-# Format characters (Cf) of Unicode versions after Python 3.11's (Unicode 14) that the
-# models' regular expressions (DuckDB's \p{Cf}) already know: the Egyptian hieroglyph
-# format controls of Unicode 15, U+13439..U+1343F (found by scanning every code point).
-LATER_FORMAT_CHARACTERS = frozenset(map(chr, range(0x13439, 0x13440)))
+# Characters read as invisible besides format characters (Cf): the Hangul fillers (what
+# NFKC leaves of U+3164 and U+FFA0) and the braille blank, letters that show nothing, and
+# the Egyptian hieroglyph format controls, Cf since Unicode 15 (after Python 3.11's
+# tables; DuckDB's \p{Cf} knows them). The models' macro normalised_term removes
+# INVISIBLE_PATTERN; a test compares both readings on every code point.
+INVISIBLE_CHARACTERS = frozenset(["\u115f", "\u1160", "\u2800", *map(chr, range(0x13439, 0x13440))])
+INVISIBLE_PATTERN = r"[\p{Cf}\x{115F}\x{1160}\x{2800}]"
 
 
 def normalise_term(value: object) -> str | None:
@@ -100,7 +109,7 @@ def normalise_term(value: object) -> str | None:
     pending_separator = False
     for char in text:
         category = unicodedata.category(char)
-        if category == INVISIBLE_CATEGORY or char in LATER_FORMAT_CHARACTERS:
+        if category == INVISIBLE_CATEGORY or char in INVISIBLE_CHARACTERS:
             continue
         if char == SEPARATOR or category in SEPARATOR_CATEGORIES:
             pending_separator = True
@@ -115,13 +124,14 @@ def normalise_term(value: object) -> str | None:
 # A site or app name is read as the host it names, as browsers read a URL (WHATWG URL
 # standard, for the special schemes): after normalising, ideographic full stops (IDNA's 。)
 # read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://, //, and https: with
-# no slash at all), user info up to the last @, leading dots and a www. prefix, and
+# no slash at all), user info up to the last @, leading dots (and a wildcard's *.) and
+# a www. prefix, and
 # SITE_SUFFIX_PATTERN trailing dots, a port (:443), a path, query or fragment, and every _
 # (whitespace, dashes and _ inside a name: "adult .example" is adult.example). A backslash
 # (\x5c) is a slash, as browsers read it. The models' macro site_key and the gates'
 # landing_facts.site_key_sql use these patterns, written once more in the macro.
 SITE_PREFIX_PATTERN = (
-    r"^(([a-z][a-z0-9+._-]*:)?[/\x5c]+|(https?|wss?|ftp):)?([^/?#\x5c]*@)?[.]*(www[0-9]*[.])?"
+    r"^(([a-z][a-z0-9+._-]*:)?[/\x5c]+|(https?|wss?|ftp):)?([^/?#\x5c]*@)?[*.]*(www[0-9]*[.])?"
 )
 SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#\x5c].*)?$|_"
 IDEOGRAPHIC_FULL_STOP = "\u3002"

@@ -1,8 +1,9 @@
 {#- Closed vocabularies read generously, identifiers in a safe format: the SQL home of
     the rule stated in privacy_pipeline/vocabulary.py (docs/data-contract.md).
 
-    normalised_term(expr): Unicode NFKC and case folding; format characters (zero-width
-    space and joiners, word joiner, BOM, soft hyphen: category Cf) removed; every run of
+    normalised_term(expr): Unicode NFKC and case folding; invisible characters (zero-width
+    space and joiners, word joiner, BOM, soft hyphen: category Cf; the Hangul fillers and
+    the braille blank: privacy_pipeline.vocabulary.INVISIBLE_PATTERN) removed; every run of
     whitespace, control characters, dashes and _ made one _, none at the edges; empty =
     null. "OPT OUT", "opt-out", "opt_out<tab>" and "opt<U+200B>_out" all read opt_out.
     DuckDB has NFC but no NFKC: non-ASCII values go through nfkc_casefold(), a function
@@ -35,21 +36,22 @@
 {% macro normalised_term(expr) -%}
     nullif({{ replace_pattern(replace_pattern(replace_pattern(
         'lower(' ~ nfkc_casefolded(expr) ~ ')',
-        '\\p{Cf}', ''),
+        '[\\p{Cf}\\x{115F}\\x{1160}\\x{2800}]', ''),
         '[\\pZ\\p{Cc}\\p{Pd}_]+', '_'),
         '^_|_$', '') }}, '')
 {%- endmacro %}
 
 {#- A site or app name as traffic meets the catalogue: normalised, then the host it names
     (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
-    stops read as dots; no scheme, user info, leading dots or www. prefix; no trailing
+    stops read as dots; no scheme, user info, leading dots (a wildcard's *.) or www.
+    prefix; no trailing
     dots, port, path, query or fragment (a backslash is a slash, and https: needs no //,
     as in browsers); no _ (whitespace and dashes inside the name).
     "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
     nullif({{ replace_pattern(replace_pattern(
         'replace(' ~ normalised_term(expr) ~ ", '。', '.')",
-        '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[.]*(www[0-9]*[.])?', ''),
+        '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[*.]*(www[0-9]*[.])?', ''),
         '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') }}, '')
 {%- endmacro %}
 
