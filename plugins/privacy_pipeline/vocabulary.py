@@ -124,10 +124,10 @@ def normalise_term(value: object) -> str | None:
 # A site or app name is read as the host it names, as browsers read a URL (WHATWG URL
 # standard, for the special schemes): after normalising, ideographic full stops (IDNA's 。)
 # read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://, //, and https: with
-# no slash at all), user info up to the last @, leading dots (and a wildcard's *.) and
-# a www. prefix, and
-# SITE_SUFFIX_PATTERN trailing dots, a port (:443), a path, query or fragment, and every _
-# (whitespace, dashes and _ inside a name: "adult .example" is adult.example). A backslash
+# no slash at all), user info up to the last @, leading dots (and a wildcard's *.) and a
+# www. prefix, and SITE_SUFFIX_PATTERN trailing dots, a port (:443), a path, query or
+# fragment, and every _ (whitespace, dashes and _ inside a name: "adult .example" is
+# adult.example). A backslash
 # (\x5c) is a slash, as browsers read it. The models' macro site_key and the gates'
 # landing_facts.site_key_sql use these patterns, written once more in the macro.
 SITE_PREFIX_PATTERN = (
