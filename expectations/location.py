@@ -711,6 +711,9 @@ def published_people(candidate: Candidate) -> list[tuple[str, np.ndarray, int]]:
                 from {published} order by figure"""
         )
         people = members_of(candidate, published, len(figures))
+        candidate.cache["published_groups"] = [
+            (kind, level, hour) for _, kind, level, _, hour, _ in figures
+        ]
         candidate.cache["published_people"] = [
             (
                 f"{kind} {level} {readable(area)}" + ("" if hour is None else f" hour {hour}"),
@@ -800,6 +803,45 @@ def disclosure_violations(figures: list[tuple], k: int) -> tuple[list[str], list
             difference = values[a] - sum(values[b] for b in family)
             found.append(f"{labels[a]} ({values[a]}) minus {names} = {difference}")
     return found, unsearched
+
+
+def sums_covering_a_figure(figures: list[tuple], groups: list[tuple], k: int) -> list[tuple]:
+    """The sums a reader can form that cover another published figure, as figures
+    (label, people, value) for :func:`disclosure_violations`: for a published figure B
+    of an event or whole-day table and a group of published figures of one table, level
+    and hour (``groups``: that triple per figure) of another table than B's, the group's
+    figures that count someone of B, when they count all of B's people, are two or more,
+    not all inside B, and add up to less than B + k. The sum's people are theirs
+    together; its value, their values added."""
+    people = [sorted_people(p) for _, p, _ in figures]
+    group_members: dict[tuple, list[int]] = {}
+    for figure, group in enumerate(groups):
+        if len(people[figure]):
+            group_members.setdefault(group, []).append(figure)
+    everyone = {
+        group: np.unique(np.concatenate([people[f] for f in members]))
+        for group, members in group_members.items()
+    }
+    sums: dict[tuple[int, ...], tuple] = {}
+    for b, (b_table, _, _) in enumerate(groups):
+        if not len(people[b]) or b_table == "presence_hourly":
+            continue
+        for group, members in group_members.items():
+            if group[0] == b_table or len(everyone[group]) < len(people[b]):
+                continue
+            if not np.isin(people[b], everyone[group], assume_unique=True).all():
+                continue
+            touching = [f for f in members if share_someone(people[f], people[b])]
+            inside_b = [np.isin(people[f], people[b], assume_unique=True).all() for f in touching]
+            if len(touching) < 2 or all(inside_b) or tuple(touching) in sums:
+                continue
+            total = sum(int(figures[f][2]) for f in touching)
+            if total - int(figures[b][2]) >= k:
+                continue
+            label = "sum of " + " + ".join(figures[f][0] for f in touching)
+            together = np.unique(np.concatenate([people[f] for f in touching]))
+            sums[tuple(touching)] = (label, together, total)
+    return list(sums.values())
 
 
 def sorted_people(people) -> np.ndarray:
@@ -918,8 +960,11 @@ def disclosure_rule(candidate: Candidate) -> Check:
         # true counts (counts_are_the_people_who_may_be_counted). docs/gates.md.
         return Check(no_violations_sql(), "not re-checked with differential privacy on")
     figures = published_people(candidate)
-    violations, unsearched = disclosure_violations(figures, candidate.k)
+    sums = sums_covering_a_figure(figures, candidate.cache["published_groups"], candidate.k)
+    violations, unsearched = disclosure_violations(figures + sums, candidate.k)
     scope = f"{len(figures)} published figures and the people behind them, from landing"
+    if sums:
+        scope += f", {len(sums)} sums of figures covering another one"
     if unsearched:
         scope += f"; {len(unsearched)} with too many families checked pairwise only"
     return violations_check(violations, scope)
@@ -1026,7 +1071,9 @@ PROMISES = (
         "class, visitor origin, flow) and the people "
         "behind it, recomputed from the landing zone: A minus any published figure counting "
         "a subset of A's people, and A minus any family of published figures counting "
-        "disjoint subsets of them, is 0 or at least k.",
+        "disjoint subsets of them, is 0 or at least k; so is a sum of published figures of "
+        "one table, level and hour that covers a published figure of another table, minus "
+        "that figure.",
         disclosure_rule,
     ),
     Promise(

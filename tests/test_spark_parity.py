@@ -159,6 +159,12 @@ def both_runs(tmp_path_factory):
     config["location"]["k"] = K
     # Keep the candidates after the run, to compare every model.
     config.setdefault("retention", {})["candidate_days"] = 1
+    # A few dozen rows: planning and compiling each statement costs more than running it.
+    config["spark"]["shuffle_partitions"] = 1
+    config["spark"]["conf"] = {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.adaptive.enabled": "false",
+    }
     config_path = root / "pipeline.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 

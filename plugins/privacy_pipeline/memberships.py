@@ -87,6 +87,12 @@ class MembershipIndex:
     def overlaps(self, people: np.ndarray, figure_count: int) -> np.ndarray:
         """For each figure 0 .. figure_count-1, how many of ``people`` (unique) it counts:
         every membership of those people gathered at once, then counted per figure."""
+        _, owners = self.memberships_of(people)
+        return np.bincount(owners, minlength=figure_count)
+
+    def memberships_of(self, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ``people``, figure) of every membership of ``people``, gathered at
+        once."""
         wanted = np.asarray(people).astype(self.persons.dtype, copy=False)
         at = np.searchsorted(self.persons, wanted)
         found = at < len(self.persons)
@@ -101,4 +107,4 @@ class MembershipIndex:
             steps[firsts[nonempty]] = starts[nonempty] - np.append(0, ends[nonempty][:-1]) + 1
             steps[0] = starts[nonempty][0]
         positions = np.cumsum(steps) if len(steps) else steps
-        return np.bincount(self.owners[positions], minlength=figure_count)
+        return np.repeat(np.flatnonzero(found), lengths), self.owners[positions]

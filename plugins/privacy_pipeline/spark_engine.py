@@ -88,6 +88,8 @@ def spark_session(ctx: RunContext):
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
         )
+        for name, value in (settings.get("conf") or {}).items():
+            builder = builder.config(name, str(value))
         active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
         allow_python_models_in_session()

@@ -11,7 +11,15 @@ The rule, for the release of one run date (docs/location-privacy.md):
 1. every published figure is at least k (:func:`is_below_k`);
 2. for every published A and every published B inside A, A - B is 0 or at least k;
 3. for every published A and published figures inside A that count disjoint groups,
-   A minus their sum is 0 or at least k.
+   A minus their sum is 0 or at least k;
+4. 2 and 3 hold for a *sum* of published figures as well as for a published figure: a
+   reader adds figures up (the postal codes an event's cells lie in, say) and subtracts
+   what lies inside the sum. The sums audited are those that cover another published
+   figure (:func:`covering_sums`): for a published B of an event or whole-day table and
+   a group (table, level, hour) of another table than B's, the group's figures counting
+   someone of B, when they count all of B's people, are not all inside B and add up to
+   within k of B. Their sum minus B is what the reader learns about the people of the
+   sum outside B (exactly when they are disjoint; an upper bound otherwise).
 
 2 is 3 with one figure, so both are checked by one search per published A over the
 families of published figures inside it (:func:`_unsafe_family`). The figures inside A
@@ -30,6 +38,8 @@ leaves a release where every rule holds. The same figures always give the same r
 
 Figures held by recipients from earlier releases of the date (``Figure.held``) take part
 as published figures that cannot be suppressed; see release.py and the release ledger.
+A sum is never published itself: suppressing it suppresses its smallest figure that is
+not held, and a sum with a suppressed figure is no longer published.
 """
 
 from __future__ import annotations
@@ -106,10 +116,14 @@ class Figure:
     people: np.ndarray
     released: int | None = None
     held: bool = False
+    # A sum of figures (rule 4): the figures added up, and the sum of their true counts
+    # (their people counted once per figure, as a reader adds them).
+    members: tuple[int, ...] = ()
+    summed_true: int | None = None
     values: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        true = len(self.people)
+        true = len(self.people) if self.summed_true is None else int(self.summed_true)
         released = true if self.released is None else int(self.released)
         object.__setattr__(self, "values", (true, released))
 
@@ -205,14 +219,114 @@ def _possible_holders(
     return outer_of, index.persons
 
 
+# ------------------------------------------------------------------- sums of figures
+
+
+def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) -> list[Figure]:
+    """The sums of published figures that cover another published figure (rule 4).
+
+    A *group* is the published figures of one table, level and hour. For a published
+    figure b of an event or whole-day table and a group of another table (at any hour:
+    an event's total is covered by the areas of the one hour it was held in), when the
+    group's figures counting someone of b count every person of b, and they are two or
+    more, not all inside b, and their sum is within k of b (it reveals fewer than k
+    people beyond b), the sum is audited like a figure: b is inside it. Each group keeps
+    its people sorted and an index of who counts where (memberships.MembershipIndex);
+    three of b's people probed first rule out most groups, a group whose people are
+    fewer than b's is not looked at.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for i in eligible:
+        if len(figures[i].people):
+            key = figures[i].key
+            groups.setdefault((key.table, key.level, key.hour), []).append(i)
+    if len(groups) < 2:
+        return []
+    indexes = {
+        group: MembershipIndex([figures[i].people for i in members], members)
+        for group, members in groups.items()
+    }
+    sums: list[Figure] = []
+    seen: set[tuple[int, ...]] = set()
+    for (b_table, _, _), members in groups.items():
+        if b_table == PRESENCE_TABLE:
+            continue  # an area hour is covered by its own table's levels (rules 2 and 3)
+        for b in members:
+            people = figures[b].people
+            probes = people[[0, len(people) // 2, -1]]
+            for (table, _, _), index in indexes.items():
+                if table == figures[b].key.table or len(index.persons) < len(people):
+                    continue
+                if not _all_in(index.persons, probes) or not _all_in(index.persons, people):
+                    continue
+                cover, shared = np.unique(index.memberships_of(people)[1], return_counts=True)
+                sizes = np.array([len(figures[c].people) for c in cover.tolist()])
+                covering = tuple(cover.tolist())
+                if len(covering) < 2 or (shared == sizes).all() or covering in seen:
+                    continue
+                summed = summed_figure(figures, covering)
+                if all(
+                    abs(v - w) >= k for v, w in zip(summed.values, figures[b].values, strict=True)
+                ):
+                    continue  # the sum reveals at least k people beyond b
+                seen.add(covering)
+                sums.append(summed)
+    return sums
+
+
+def _all_in(persons: np.ndarray, people: np.ndarray) -> bool:
+    """Whether every one of ``people`` is in ``persons`` (both sorted and unique)."""
+    at = np.searchsorted(persons, people)
+    return bool(
+        (at < len(persons)).all() and (persons[np.minimum(at, len(persons) - 1)] == people).all()
+    )
+
+
+def summed_figure(figures: Sequence[Figure], members: tuple[int, ...]) -> Figure:
+    """The sum of ``members`` as a figure: their people together, their values added."""
+    first = figures[members[0]].key
+    key = FigureKey(
+        f"sum of {first.table}",
+        first.level,
+        "+".join(figures[m].key.id for m in members),
+        first.hour,
+    )
+    return Figure(
+        key,
+        np.unique(np.concatenate([figures[m].people for m in members])),
+        released=sum(figures[m].values[1] for m in members),
+        held=all(figures[m].held for m in members),
+        members=members,
+        summed_true=sum(figures[m].values[0] for m in members),
+    )
+
+
 # ------------------------------------------------------------------------ the audit
 
 
 def audit(figures: Sequence[Figure], k: int) -> dict[FigureKey, str]:
     """The status of every figure that is not held: published, suppressed_below_k or
-    suppressed_complementary. Held figures are published already and stay so."""
-    order = sorted(range(len(figures)), key=lambda i: _rank(figures[i]))
-    rank = {i: r for r, i in enumerate(order)}
+    suppressed_complementary. Held figures are published already and stay so.
+
+    The sums audited (rule 4) are first those of the figures of at least k; a repair can
+    leave fewer figures of a group that still cover a figure (someone counted in two
+    areas), a sum not audited yet: the audit is then run again with it too, until the
+    sums of the published figures are all audited (they only grow: it ends)."""
+    first = [
+        i for i, f in enumerate(figures) if f.held or not any(is_below_k(v, k) for v in f.values)
+    ]
+    sums = {s.members: s for s in covering_sums(figures, first, k)}
+    while True:
+        status = _audit_with_sums(figures, list(sums.values()), k)
+        published = [i for i in range(len(figures)) if status[i] == PUBLISHED]
+        new = {s.members: s for s in covering_sums(figures, published, k) if s.members not in sums}
+        if not new:
+            return {figures[i].key: status[i] for i in range(len(figures)) if not figures[i].held}
+        sums.update(new)
+
+
+def _audit_with_sums(figures: Sequence[Figure], sums: Sequence[Figure], k: int) -> dict:
+    """The status of every figure (held ones included), auditing ``sums`` as well."""
     status: dict[int, str] = {}
     for i, figure in enumerate(figures):
         if figure.held:
@@ -221,6 +335,26 @@ def audit(figures: Sequence[Figure], k: int) -> dict[FigureKey, str]:
             status[i] = SUPPRESSED_BELOW_K
         else:
             status[i] = PUBLISHED
+    real = len(figures)
+    figures = [*figures, *sums]
+    sums_of: dict[int, list[int]] = {}
+    for s in range(real, len(figures)):
+        status[s] = PUBLISHED
+        for m in figures[s].members:
+            sums_of.setdefault(m, []).append(s)
+    order = sorted(range(len(figures)), key=lambda i: _rank(figures[i]))
+    rank = {i: r for r, i in enumerate(order)}
+
+    def suppress(i: int) -> None:
+        if i >= real:  # a sum goes with its smallest figure that is not held
+            i = min(
+                (m for m in figures[i].members if not figures[m].held),
+                key=lambda m: (figures[m].values[0], rank[m]),
+            )
+        status[i] = SUPPRESSED_COMPLEMENTARY
+        for s in sums_of.get(i, ()):
+            status[s] = SUPPRESSED_COMPLEMENTARY
+
     eligible = [i for i in order if status[i] == PUBLISHED]
     supersets = containment(figures, eligible)
     subsets: dict[int, list[int]] = {i: [] for i in eligible}
@@ -231,8 +365,8 @@ def audit(figures: Sequence[Figure], k: int) -> dict[FigureKey, str]:
     # Largest first: a repair only removes families elsewhere, so no check is undone.
     for a in sorted(eligible, key=lambda i: (-figures[i].values[0], rank[i])):
         if status[a] == PUBLISHED:
-            _enforce(figures, rank, supersets, subsets, status, a, k)
-    return {figures[i].key: status[i] for i in range(len(figures)) if not figures[i].held}
+            _enforce(figures, rank, supersets, subsets, status, suppress, a, k)
+    return {i: status[i] for i in range(real)}
 
 
 def _rank(figure: Figure) -> tuple:
@@ -248,7 +382,7 @@ def _above(figures: Sequence[Figure], rank: Mapping[int, int], a: int, b: int) -
     return (len(figures[a].people), -rank[a]) > (len(figures[b].people), -rank[b])
 
 
-def _enforce(figures, rank, supersets, subsets, status, a: int, k: int) -> None:
+def _enforce(figures, rank, supersets, subsets, status, suppress, a: int, k: int) -> None:
     """Suppress figures inside ``a`` until no family of them reveals fewer than k."""
     while True:
         members = [b for b in subsets[a] if status[b] == PUBLISHED]
@@ -266,11 +400,12 @@ def _enforce(figures, rank, supersets, subsets, status, a: int, k: int) -> None:
         if not suppressible:
             if not figures[a].held:
                 # Recipients hold the whole family: only ``a`` itself can go.
-                status[a] = SUPPRESSED_COMPLEMENTARY
+                suppress(a)
             # Otherwise every figure was in an earlier release and was audited there.
             return
-        victim = min(suppressible, key=lambda b: (figures[b].values[0], rank[b]))
-        status[victim] = SUPPRESSED_COMPLEMENTARY
+        suppress(min(suppressible, key=lambda b: (figures[b].values[0], rank[b])))
+        if status[a] != PUBLISHED:
+            return  # a sum whose figure just went
 
 
 def _unsafe_family(figures, rank, supersets, status, a, members, which, k) -> tuple | None:
