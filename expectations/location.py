@@ -812,34 +812,52 @@ def sums_covering_a_figure(figures: list[tuple], groups: list[tuple], k: int) ->
     and hour (``groups``: that triple per figure) of another table than B's, the group's
     figures that count someone of B, when they count all of B's people, are two or more,
     not all inside B, and add up to less than B + k. The sum's people are theirs
-    together; its value, their values added."""
+    together; its value, their values added.
+
+    A group is only looked at in full when it counts B's first, middle and last person in
+    figures adding up to less than B + k (a cover holds them all): at scale the big
+    whole-day groups count most people."""
     people = [sorted_people(p) for _, p, _ in figures]
-    group_members: dict[tuple, list[int]] = {}
-    for figure, group in enumerate(groups):
-        if len(people[figure]):
-            group_members.setdefault(group, []).append(figure)
-    everyone = {
-        group: np.unique(np.concatenate([people[f] for f in members]))
-        for group, members in group_members.items()
-    }
+    values = np.array([int(value) for _, _, value in figures] or [0], dtype=np.int64)
+    group_names = sorted(set(groups), key=repr)
+    group_number = {group: number for number, group in enumerate(group_names)}
+    group_of = np.array([group_number[group] for group in groups] or [0], dtype=np.int64)
+    index = MembershipIndex(people)
     sums: dict[tuple[int, ...], tuple] = {}
     for b, (b_table, _, _) in enumerate(groups):
         if not len(people[b]) or b_table == "presence_hourly":
             continue
-        for group, members in group_members.items():
-            if group[0] == b_table or len(everyone[group]) < len(people[b]):
+        ends = np.unique(people[b][[0, len(people[b]) // 2, -1]])
+        probed = {}
+        for end in ends.tolist():
+            for holder in index.holders(end).tolist():
+                if groups[holder][0] != b_table:
+                    probed.setdefault(group_of[holder], {}).setdefault(end, set()).add(holder)
+        candidates = [
+            group
+            for group, by_end in probed.items()
+            if len(by_end) == len(ends)
+            and int(values[list(set().union(*by_end.values()))].sum()) - int(values[b]) < k
+        ]
+        if not candidates:
+            continue
+        shared = index.overlaps(people[b], len(figures))
+        for group in candidates:
+            touching = np.flatnonzero((group_of == group) & (shared > 0)).tolist()
+            if len(touching) < 2 or tuple(touching) in sums:
                 continue
-            if not np.isin(people[b], everyone[group], assume_unique=True).all():
+            if int(shared[touching].sum()) < len(people[b]):
+                # fewer memberships than people: someone of B is not in the group
                 continue
-            touching = [f for f in members if share_someone(people[f], people[b])]
-            inside_b = [np.isin(people[f], people[b], assume_unique=True).all() for f in touching]
-            if len(touching) < 2 or all(inside_b) or tuple(touching) in sums:
+            if all(shared[f] == len(people[f]) for f in touching):
+                continue  # all inside B
+            total = int(values[touching].sum())
+            if total - int(values[b]) >= k:
                 continue
-            total = sum(int(figures[f][2]) for f in touching)
-            if total - int(figures[b][2]) >= k:
+            together = np.unique(np.concatenate([people[f] for f in touching]))
+            if not np.isin(people[b], together, assume_unique=True).all():
                 continue
             label = "sum of " + " + ".join(figures[f][0] for f in touching)
-            together = np.unique(np.concatenate([people[f] for f in touching]))
             sums[tuple(touching)] = (label, together, total)
     return list(sums.values())
 

@@ -230,56 +230,68 @@ def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) ->
     an event's total is covered by the areas of the one hour it was held in), when the
     group's figures counting someone of b count every person of b, and they are two or
     more, not all inside b, and their sum is within k of b (it reveals fewer than k
-    people beyond b), the sum is audited like a figure: b is inside it. Each group keeps
-    its people sorted and an index of who counts where (memberships.MembershipIndex);
-    three of b's people probed first rule out most groups, a group whose people are
-    fewer than b's is not looked at.
+    people beyond b), the sum is audited like a figure: b is inside it.
+
+    At scale most figures of the day tables lie in some big group, so b's first, middle
+    and last person are looked up first (one gather over all groups): a group is
+    examined in full only if it counts all three in figures that do not already add up
+    to k or more beyond b.
     """
-    groups: dict[tuple, list[int]] = {}
-    for i in eligible:
-        if len(figures[i].people):
-            key = figures[i].key
-            groups.setdefault((key.table, key.level, key.hour), []).append(i)
-    if len(groups) < 2:
+    nonempty = [i for i in eligible if len(figures[i].people)]
+    group_ids: dict[tuple, int] = {}
+    group_of = np.full(len(figures), -1, dtype=np.int64)
+    for i in nonempty:
+        key = figures[i].key
+        group_of[i] = group_ids.setdefault((key.table, key.level, key.hour), len(group_ids))
+    if len(group_ids) < 2:
         return []
-    indexes = {
-        group: MembershipIndex([figures[i].people for i in members], members)
-        for group, members in groups.items()
-    }
+    table_of_group = np.array([table for table, _, _ in group_ids])
+    values = np.zeros((2, len(figures)), dtype=np.int64)  # true, released
+    for i in nonempty:
+        values[:, i] = figures[i].values[:2]
+    index = MembershipIndex([figures[i].people for i in nonempty], nonempty)
     sums: list[Figure] = []
     seen: set[tuple[int, ...]] = set()
-    for (b_table, _, _), members in groups.items():
-        if b_table == PRESENCE_TABLE:
+    for b in nonempty:
+        table = figures[b].key.table
+        if table == PRESENCE_TABLE:
             continue  # an area hour is covered by its own table's levels (rules 2 and 3)
-        for b in members:
-            people = figures[b].people
-            probes = people[[0, len(people) // 2, -1]]
-            for (table, _, _), index in indexes.items():
-                if table == figures[b].key.table or len(index.persons) < len(people):
-                    continue
-                if not _all_in(index.persons, probes) or not _all_in(index.persons, people):
-                    continue
-                cover, shared = np.unique(index.memberships_of(people)[1], return_counts=True)
-                sizes = np.array([len(figures[c].people) for c in cover.tolist()])
-                covering = tuple(cover.tolist())
-                if len(covering) < 2 or (shared == sizes).all() or covering in seen:
-                    continue
-                summed = summed_figure(figures, covering)
-                if all(
-                    abs(v - w) >= k for v, w in zip(summed.values, figures[b].values, strict=True)
-                ):
-                    continue  # the sum reveals at least k people beyond b
-                seen.add(covering)
-                sums.append(summed)
+        people, b_values = figures[b].people, values[:, b]
+        size = len(people)
+        # Probing: a group must count b's first, middle and last person, and the figures
+        # counting them (all in any cover) must not already exceed b by k or more.
+        probes = np.unique(people[[0, size // 2, -1]])
+        position, owners = index.memberships_of(probes)
+        owner_group = group_of[owners]
+        other = table_of_group[owner_group] != table
+        owner_group, owners = owner_group[other], owners[other]
+        counted = np.bincount(np.unique(owner_group * len(probes) + position[other]) // len(probes))
+        groups = [
+            group
+            for group in np.flatnonzero(counted == len(probes)).tolist()
+            # counts are never negative: a cover adds up to at least what these do
+            if (values[:, np.unique(owners[owner_group == group])].sum(axis=1) - b_values < k).any()
+        ]
+        if not groups:
+            continue
+        position, owners = index.memberships_of(people)
+        owner_group = group_of[owners]
+        keep = np.isin(owner_group, groups)
+        position, owners, owner_group = position[keep], owners[keep], owner_group[keep]
+        # People of b each group counts: a group covers b when that is all of them.
+        counted = np.bincount(np.unique(owner_group * size + position) // size)
+        for group in np.flatnonzero(counted == size).tolist():
+            cover, shared = np.unique(owners[owner_group == group], return_counts=True)
+            covering = tuple(cover.tolist())
+            if len(covering) < 2 or covering in seen:
+                continue
+            if (shared == np.array([len(figures[c].people) for c in covering])).all():
+                continue  # all inside b: their sum is b, rules 2 and 3
+            if (np.abs(values[:, cover].sum(axis=1) - b_values) >= k).all():
+                continue  # the sum reveals at least k people beyond b
+            seen.add(covering)
+            sums.append(summed_figure(figures, covering))
     return sums
-
-
-def _all_in(persons: np.ndarray, people: np.ndarray) -> bool:
-    """Whether every one of ``people`` is in ``persons`` (both sorted and unique)."""
-    at = np.searchsorted(persons, people)
-    return bool(
-        (at < len(persons)).all() and (persons[np.minimum(at, len(persons) - 1)] == people).all()
-    )
 
 
 def summed_figure(figures: Sequence[Figure], members: tuple[int, ...]) -> Figure:
