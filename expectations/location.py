@@ -814,31 +814,29 @@ def sums_covering_a_figure(figures: list[tuple], groups: list[tuple], k: int) ->
     not all inside B, and add up to less than B + k. The sum's people are theirs
     together; its value, their values added.
 
-    A group is only looked at in full when it counts B's first, middle and last person in
-    figures adding up to less than B + k (a cover holds them all): at scale the big
+    A group is only looked at in full when it counts three, then 64 people spread over
+    B in figures adding up to less than B + k (a cover holds them all): at scale the big
     whole-day groups count most people."""
     people = [sorted_people(p) for _, p, _ in figures]
     values = np.array([int(value) for _, _, value in figures] or [0], dtype=np.int64)
     group_names = sorted(set(groups), key=repr)
     group_number = {group: number for number, group in enumerate(group_names)}
     group_of = np.array([group_number[group] for group in groups] or [0], dtype=np.int64)
+    group_tables = np.array([table for table, _, _ in group_names])
     index = MembershipIndex(people)
     sums: dict[tuple[int, ...], tuple] = {}
     for b, (b_table, _, _) in enumerate(groups):
         if not len(people[b]) or b_table == "presence_hourly":
             continue
-        ends = np.unique(people[b][[0, len(people[b]) // 2, -1]])
-        probed = {}
-        for end in ends.tolist():
-            for holder in index.holders(end).tolist():
-                if groups[holder][0] != b_table:
-                    probed.setdefault(group_of[holder], {}).setdefault(end, set()).add(holder)
-        candidates = [
-            group
-            for group, by_end in probed.items()
-            if len(by_end) == len(ends)
-            and int(values[list(set().union(*by_end.values()))].sum()) - int(values[b]) < k
-        ]
+        candidates = None
+        for count in (3, 64):
+            picked = np.linspace(0, len(people[b]) - 1, min(count, len(people[b])))
+            probes = np.unique(people[b][picked.astype(np.int64)])
+            candidates = groups_counting_probes(
+                index, probes, b, group_of, group_tables, values, k, candidates
+            )
+            if not candidates:
+                break
         if not candidates:
             continue
         shared = index.overlaps(people[b], len(figures))
@@ -860,6 +858,28 @@ def sums_covering_a_figure(figures: list[tuple], groups: list[tuple], k: int) ->
             label = "sum of " + " + ".join(figures[f][0] for f in touching)
             sums[tuple(touching)] = (label, together, total)
     return list(sums.values())
+
+
+def groups_counting_probes(index, probes, b, group_of, group_tables, values, k, among) -> set:
+    """The groups (numbers; of ``among`` if given) of another table than figure b's
+    whose figures count every one of ``probes`` and add up to less than b's value + k:
+    the only groups that may hold a sum covering b within k of it (a cover holds these
+    figures, and values are never negative)."""
+    positions, owners = index.memberships_of(probes)
+    groups = group_of[owners]
+    other = group_tables[groups] != group_tables[group_of[b]]
+    positions, owners, groups = positions[other], owners[other], groups[other]
+    if not len(owners):
+        return set()
+    width = len(group_tables)
+    pairs = np.sort(groups * len(probes) + positions)
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+    probed_people = np.bincount(pairs // len(probes), minlength=width)
+    holders = np.sort(owners)
+    holders = holders[np.concatenate(([True], holders[1:] != holders[:-1]))]
+    added = np.bincount(group_of[holders], weights=values[holders], minlength=width)
+    found = np.flatnonzero((probed_people == len(probes)) & (added - values[b] < k)).tolist()
+    return {group for group in found if among is None or group in among}
 
 
 def sorted_people(people) -> np.ndarray:

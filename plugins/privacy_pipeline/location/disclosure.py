@@ -258,20 +258,16 @@ def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) ->
             continue  # an area hour is covered by its own table's levels (rules 2 and 3)
         people, b_values = figures[b].people, values[:, b]
         size = len(people)
-        # Probing: a group must count b's first, middle and last person, and the figures
-        # counting them (all in any cover) must not already exceed b by k or more.
-        probes = np.unique(people[[0, size // 2, -1]])
-        position, owners = index.memberships_of(probes)
-        owner_group = group_of[owners]
-        other = table_of_group[owner_group] != table
-        owner_group, owners = owner_group[other], owners[other]
-        counted = np.bincount(np.unique(owner_group * len(probes) + position[other]) // len(probes))
-        groups = [
-            group
-            for group in np.flatnonzero(counted == len(probes)).tolist()
-            # counts are never negative: a cover adds up to at least what these do
-            if (values[:, np.unique(owners[owner_group == group])].sum(axis=1) - b_values < k).any()
-        ]
+        # Probing: a group must count every probed person of b, and the figures counting
+        # them (all in any cover) must not already exceed b by k or more. Three people
+        # first, then up to 64 spread over b, rule out most groups before b's every
+        # membership is read.
+        groups = None
+        for count in (3, 64):
+            probes = _distinct(people[np.linspace(0, size - 1, min(count, size)).astype(np.int64)])
+            groups = _near_groups(index, probes, group_of, table_of_group, values, b, k, groups)
+            if not groups:
+                break
         if not groups:
             continue
         position, owners = index.memberships_of(people)
@@ -292,6 +288,38 @@ def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) ->
             seen.add(covering)
             sums.append(summed_figure(figures, covering))
     return sums
+
+
+def _near_groups(index, probes, group_of, table_of_group, values, b, k, among) -> list[int]:
+    """Groups of another table than b's (of ``among`` if given) counting every one of
+    ``probes`` in figures that add up to less than b + k (true or released count)."""
+    position, owners = index.memberships_of(probes)
+    groups = group_of[owners]
+    keep = table_of_group[groups] != table_of_group[group_of[b]]
+    if among is not None:
+        keep &= np.isin(groups, among)
+    position, owners, groups = position[keep], owners[keep], groups[keep]
+    if not len(owners):
+        return []
+    width = len(table_of_group)
+    counted = np.bincount(
+        _distinct(groups * len(probes) + position) // len(probes), minlength=width
+    )
+    holders = _distinct(owners)
+    probed = np.stack(
+        [
+            np.bincount(group_of[holders], weights=values[j, holders], minlength=width)
+            for j in (0, 1)
+        ]
+    )
+    near = ((probed - values[:, b][:, None]) < k).any(axis=0)
+    return np.flatnonzero((counted == len(probes)) & near).tolist()
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash path costs ~1 ms a call on small arrays)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def summed_figure(figures: Sequence[Figure], members: tuple[int, ...]) -> Figure:
