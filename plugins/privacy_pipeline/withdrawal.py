@@ -221,16 +221,23 @@ def record_choices(con: duckdb.DuckDBPyConnection, ctx: RunContext, tables) -> N
             from ({published}) as published where customer_id is not null"""
     )
     con.execute(
-        f"""create temp table choices as
-            select named.customer_id, c.purpose, c.choice, c.platform, c.counts_from,
-                   c.is_sound
-            from ({ledger_choices_sql()}) as c
-            join published_customers as named
-              on named.customer_id = c.customer_id
-              or (c.choice = 'opt_out' and named.customer_key = c.customer_key
-                  and not exists (select 1 from published_customers as exact
-                                  where exact.customer_id = c.customer_id))""",
+        f"create temp table ledger_choices as {ledger_choices_sql()}",
         [ctx.processed_at, ctx.processed_at],
+    )
+    # Two equi-joins, not one join on "id or key": an "or" in a join condition is a
+    # nested loop over choices x customers (20 GB at 200k customers, docs/benchmarks.md).
+    columns = "named.customer_id, c.purpose, c.choice, c.platform, c.counts_from, c.is_sound"
+    con.execute(
+        f"""create temp table choices as
+            select {columns}
+            from ledger_choices as c
+            join published_customers as named on named.customer_id = c.customer_id
+            union all
+            select {columns}
+            from ledger_choices as c
+            join published_customers as named on named.customer_key = c.customer_key
+            where c.choice = 'opt_out'
+              and c.customer_id not in (select customer_id from published_customers)"""
     )
 
 
