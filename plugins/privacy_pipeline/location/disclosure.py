@@ -232,10 +232,11 @@ def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) ->
     more, not all inside b, and their sum is within k of b (it reveals fewer than k
     people beyond b), the sum is audited like a figure: b is inside it.
 
-    At scale most figures of the day tables lie in some big group, so b's first, middle
-    and last person are looked up first (one gather over all groups): a group is
-    examined in full only if it counts all three in figures that do not already add up
-    to k or more beyond b.
+    At scale most figures of the day tables lie in some big group, so a few of b's
+    people (three, then 64 spread over b) are looked up first, in one gather over all
+    groups: a group is examined in full only if it counts all of them in figures that do
+    not already add up to k or more beyond b (published counts are at least k, so a
+    cover adds up to at least what they do).
     """
     nonempty = [i for i in eligible if len(figures[i].people)]
     group_ids: dict[tuple, int] = {}
