@@ -317,16 +317,24 @@ def test_an_event_spanning_two_provinces_is_compared_with_the_postal_code_holdin
     assert decided[event_hour_figure("fest", 14)][1] == SUPPRESSED_COMPLEMENTARY
 
 
+def two_postal_codes_and_event_e3(attendees: frozenset) -> dict[FigureKey, frozenset]:
+    """helper-37's world at hour 14: postal code 1000 (people 0-70), postal code 1020
+    (people 100-139) and event E3 with cells in both, attended by ``attendees``."""
+    return {
+        area_figure("postal_code", "1000", 14): people_of(range(71)),
+        area_figure("postal_code", "1020", 14): people_of(range(100, 140)),
+        event_hour_figure("E3", 14): attendees,
+    }
+
+
 def test_postal_codes_added_up_cannot_be_subtracted_from_the_event_they_cover():
     """helper-37's attack: 1000 = 71 and 1020 = 40 add up to 111, event E3 in cells of
     both counts 110: one person of the two postal codes was not at E3. The sum covers E3
     (rule 4), so something goes; the rest of the release stays."""
     k = 10
     people = {
-        area_figure("postal_code", "1000", 14): people_of(range(71)),
-        area_figure("postal_code", "1020", 14): people_of(range(100, 140)),
+        **two_postal_codes_and_event_e3(people_of(range(70), range(100, 140))),
         area_figure("municipality", "M", 14): people_of(range(71), range(100, 140)),
-        event_hour_figure("E3", 14): people_of(range(70), range(100, 140)),
         # held within the hour: its total has the same people, and is covered too
         event_total_figure("E3"): people_of(range(70), range(100, 140)),
     }
@@ -342,11 +350,7 @@ def test_postal_codes_added_up_cannot_be_subtracted_from_the_event_they_cover():
 
 def test_an_event_far_from_filling_its_postal_codes_is_published_beside_them():
     k = 10
-    people = {
-        area_figure("postal_code", "1000", 14): people_of(range(71)),
-        area_figure("postal_code", "1020", 14): people_of(range(100, 140)),
-        event_hour_figure("E3", 14): people_of(range(30), range(100, 120)),
-    }
+    people = two_postal_codes_and_event_e3(people_of(range(30), range(100, 120)))
     decided = release(people, k)
     assert {status for _, status in decided.values()} == {PUBLISHED}
 
@@ -475,11 +479,7 @@ def gate_disclosure(published: list[tuple[FigureKey, frozenset, int]], k: int):
 
 def test_the_gate_sees_postal_codes_added_up_against_the_event_they_cover():
     k = 10
-    people = {
-        area_figure("postal_code", "1000", 14): people_of(range(71)),
-        area_figure("postal_code", "1020", 14): people_of(range(100, 140)),
-        event_hour_figure("E3", 14): people_of(range(70), range(100, 140)),
-    }
+    people = two_postal_codes_and_event_e3(people_of(range(70), range(100, 140)))
     found, _ = gate_disclosure([(key, who, len(who)) for key, who in people.items()], k)
     assert found == [
         f"sum of {area_figure('postal_code', '1000', 14)} + "
