@@ -15,7 +15,7 @@ The rule, for the release of one run date (docs/location-privacy.md):
 4. 2 and 3 hold for a *sum* of published figures as well as for a published figure: a
    reader adds figures up (the postal codes an event's cells lie in, say) and subtracts
    what lies inside the sum. The sums audited are those that cover another published
-   figure (:func:`covering_sums`): for a published B of an event or whole-day table and
+   figure (:class:`CoveringSums`): for a published B of an event or whole-day table and
    a group (table, level, hour) of another table than B's, the group's figures counting
    someone of B, when they count all of B's people, are not all inside B and add up to
    within k of B. Their sum minus B is what the reader learns about the people of the
@@ -222,7 +222,7 @@ def _possible_holders(
 # ------------------------------------------------------------------- sums of figures
 
 
-def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) -> list[Figure]:
+class CoveringSums:
     """The sums of published figures that cover another published figure (rule 4).
 
     A *group* is the published figures of one table, level and hour. For a published
@@ -232,89 +232,106 @@ def covering_sums(figures: Sequence[Figure], eligible: Sequence[int], k: int) ->
     more, not all inside b, and their sum is within k of b (it reveals fewer than k
     people beyond b), the sum is audited like a figure: b is inside it.
 
+    Built once per audit over the figures that may be published (the index of who
+    counts where is the costly part); :meth:`of` finds the sums among any subset of them
+    (the audit asks again after its repairs).
+
     At scale most figures of the day tables lie in some big group, so a few of b's
     people (three, then 64 spread over b) are looked up first, in one gather over all
     groups: a group is examined in full only if it counts all of them in figures that do
     not already add up to k or more beyond b (published counts are at least k, so a
     cover adds up to at least what they do).
     """
-    nonempty = [i for i in eligible if len(figures[i].people)]
-    group_ids: dict[tuple, int] = {}
-    group_of = np.full(len(figures), -1, dtype=np.int64)
-    for i in nonempty:
-        key = figures[i].key
-        group_of[i] = group_ids.setdefault((key.table, key.level, key.hour), len(group_ids))
-    if len(group_ids) < 2:
-        return []
-    table_of_group = np.array([table for table, _, _ in group_ids])
-    values = np.zeros((2, len(figures)), dtype=np.int64)  # true, released
-    for i in nonempty:
-        values[:, i] = figures[i].values[:2]
-    index = MembershipIndex([figures[i].people for i in nonempty], nonempty)
-    sums: list[Figure] = []
-    seen: set[tuple[int, ...]] = set()
-    for b in nonempty:
-        table = figures[b].key.table
-        if table == PRESENCE_TABLE:
-            continue  # an area hour is covered by its own table's levels (rules 2 and 3)
-        people, b_values = figures[b].people, values[:, b]
-        size = len(people)
-        # Probing: a group must count every probed person of b, and the figures counting
-        # them (all in any cover) must not already exceed b by k or more. Three people
-        # first, then up to 64 spread over b, rule out most groups before b's every
-        # membership is read.
-        groups = None
-        for count in (3, 64):
-            probes = _distinct(people[np.linspace(0, size - 1, min(count, size)).astype(np.int64)])
-            groups = _near_groups(index, probes, group_of, table_of_group, values, b, k, groups)
+
+    def __init__(self, figures: Sequence[Figure], candidates: Sequence[int], k: int) -> None:
+        self.figures, self.k = figures, k
+        self.candidates = [i for i in candidates if len(figures[i].people)]
+        group_ids: dict[tuple, int] = {}
+        self.group_of = np.full(len(figures), -1, dtype=np.int64)
+        for i in self.candidates:
+            key = figures[i].key
+            self.group_of[i] = group_ids.setdefault(
+                (key.table, key.level, key.hour), len(group_ids)
+            )
+        self.table_of_group = np.array([table for table, _, _ in group_ids] or [""])
+        self.values = np.zeros((2, len(figures)), dtype=np.int64)  # true, released
+        for i in self.candidates:
+            self.values[:, i] = figures[i].values[:2]
+        self.index = (
+            MembershipIndex([figures[i].people for i in self.candidates], self.candidates)
+            if len(group_ids) >= 2
+            else None
+        )
+
+    def of(self, published: Sequence[int]) -> list[Figure]:
+        """The sums among ``published`` (a subset of the candidates)."""
+        if self.index is None:
+            return []
+        figures, k = self.figures, self.k
+        is_published = np.zeros(len(figures), dtype=bool)
+        is_published[list(published)] = True
+        sums: list[Figure] = []
+        seen: set[tuple[int, ...]] = set()
+        for b in self.candidates:
+            if not is_published[b] or figures[b].key.table == PRESENCE_TABLE:
+                continue  # an area hour is covered by its own table's levels (rules 2, 3)
+            people, b_values = figures[b].people, self.values[:, b]
+            size = len(people)
+            # Probing: a group must count every probed person of b, and the figures
+            # counting them (all in any cover) must not already exceed b by k or more.
+            groups = None
+            for count in (3, 64):
+                picked = np.linspace(0, size - 1, min(count, size)).astype(np.int64)
+                groups = self._near_groups(_distinct(people[picked]), b, groups, is_published)
+                if not groups:
+                    break
             if not groups:
-                break
-        if not groups:
-            continue
-        position, owners = index.memberships_of(people)
-        owner_group = group_of[owners]
-        keep = np.isin(owner_group, groups)
-        position, owners, owner_group = position[keep], owners[keep], owner_group[keep]
-        # People of b each group counts: a group covers b when that is all of them.
-        counted = np.bincount(np.unique(owner_group * size + position) // size)
-        for group in np.flatnonzero(counted == size).tolist():
-            cover, shared = np.unique(owners[owner_group == group], return_counts=True)
-            covering = tuple(cover.tolist())
-            if len(covering) < 2 or covering in seen:
                 continue
-            if (shared == np.array([len(figures[c].people) for c in covering])).all():
-                continue  # all inside b: their sum is b, rules 2 and 3
-            if (np.abs(values[:, cover].sum(axis=1) - b_values) >= k).all():
-                continue  # the sum reveals at least k people beyond b
-            seen.add(covering)
-            sums.append(summed_figure(figures, covering))
-    return sums
+            position, owners = self.index.memberships_of(people)
+            owner_group = self.group_of[owners]
+            keep = np.isin(owner_group, groups) & is_published[owners]
+            position, owners, owner_group = position[keep], owners[keep], owner_group[keep]
+            # People of b each group counts: a group covers b when that is all of them.
+            counted = np.bincount(np.unique(owner_group * size + position) // size)
+            for group in np.flatnonzero(counted == size).tolist():
+                cover, shared = np.unique(owners[owner_group == group], return_counts=True)
+                covering = tuple(cover.tolist())
+                if len(covering) < 2 or covering in seen:
+                    continue
+                if (shared == np.array([len(figures[c].people) for c in covering])).all():
+                    continue  # all inside b: their sum is b, rules 2 and 3
+                if (np.abs(self.values[:, cover].sum(axis=1) - b_values) >= k).all():
+                    continue  # the sum reveals at least k people beyond b
+                seen.add(covering)
+                sums.append(summed_figure(figures, covering))
+        return sums
 
-
-def _near_groups(index, probes, group_of, table_of_group, values, b, k, among) -> list[int]:
-    """Groups of another table than b's (of ``among`` if given) counting every one of
-    ``probes`` in figures that add up to less than b + k (true or released count)."""
-    position, owners = index.memberships_of(probes)
-    groups = group_of[owners]
-    keep = table_of_group[groups] != table_of_group[group_of[b]]
-    if among is not None:
-        keep &= np.isin(groups, among)
-    position, owners, groups = position[keep], owners[keep], groups[keep]
-    if not len(owners):
-        return []
-    width = len(table_of_group)
-    counted = np.bincount(
-        _distinct(groups * len(probes) + position) // len(probes), minlength=width
-    )
-    holders = _distinct(owners)
-    probed = np.stack(
-        [
-            np.bincount(group_of[holders], weights=values[j, holders], minlength=width)
-            for j in (0, 1)
-        ]
-    )
-    near = ((probed - values[:, b][:, None]) < k).any(axis=0)
-    return np.flatnonzero((counted == len(probes)) & near).tolist()
+    def _near_groups(self, probes, b: int, among: list[int] | None, is_published) -> list[int]:
+        """Groups of another table than b's (of ``among`` if given) counting every one of
+        ``probes`` in published figures that add up to less than b + k (true or released
+        count)."""
+        group_of, table_of_group, values = self.group_of, self.table_of_group, self.values
+        position, owners = self.index.memberships_of(probes)
+        groups = group_of[owners]
+        keep = (table_of_group[groups] != table_of_group[group_of[b]]) & is_published[owners]
+        if among is not None:
+            keep &= np.isin(groups, among)
+        position, owners, groups = position[keep], owners[keep], groups[keep]
+        if not len(owners):
+            return []
+        width = len(table_of_group)
+        counted = np.bincount(
+            _distinct(groups * len(probes) + position) // len(probes), minlength=width
+        )
+        holders = _distinct(owners)
+        probed = np.stack(
+            [
+                np.bincount(group_of[holders], weights=values[j, holders], minlength=width)
+                for j in (0, 1)
+            ]
+        )
+        near = ((probed - values[:, b][:, None]) < self.k).any(axis=0)
+        return np.flatnonzero((counted == len(probes)) & near).tolist()
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -356,11 +373,12 @@ def audit(figures: Sequence[Figure], k: int) -> dict[FigureKey, str]:
     first = [
         i for i, f in enumerate(figures) if f.held or not any(is_below_k(v, k) for v in f.values)
     ]
-    sums = {s.members: s for s in covering_sums(figures, first, k)}
+    covering = CoveringSums(figures, first, k)
+    sums = {s.members: s for s in covering.of(first)}
     while True:
         status = _audit_with_sums(figures, list(sums.values()), k)
-        published = [i for i in range(len(figures)) if status[i] == PUBLISHED]
-        new = {s.members: s for s in covering_sums(figures, published, k) if s.members not in sums}
+        published = [i for i in first if status[i] == PUBLISHED]
+        new = {s.members: s for s in covering.of(published) if s.members not in sums}
         if not new:
             return {figures[i].key: status[i] for i in range(len(figures)) if not figures[i].held}
         sums.update(new)
