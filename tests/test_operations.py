@@ -88,7 +88,10 @@ def story(tmp_path_factory):
         concurrent = dict(
             zip(
                 (EARLIER, RUN_DATE),
-                pool.map(lambda day: run_pipeline(landing, warehouse, day), (EARLIER, RUN_DATE)),
+                pool.map(
+                    lambda day: run_pipeline(landing, warehouse, day, fresh_process=True),
+                    (EARLIER, RUN_DATE),
+                ),
                 strict=True,
             )
         )

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import select
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 import duckdb
 
 from tests.support.landing import C_SCARLET_MIGRATED, RUN_DATE
+from tests.support.warm_cli import READ_AT_IMPORT
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli_environment(env: dict[str, str | None] | None = None) -> dict[str, str]:
+    """The test's environment without Airflow's, with ``env`` set (None: removed)."""
+    env_vars = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    for name, value in (env or {}).items():
+        if value is None:
+            env_vars.pop(name, None)
+        else:
+            env_vars[name] = value
+    return env_vars
 
 
 def run_cli(
@@ -19,20 +38,91 @@ def run_cli(
     """``privacy-pipeline ARGS`` in a fresh process with its own Airflow home.
 
     ``env``: variables to set (or, with None, to remove) for that process."""
-    env_vars = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    for name, value in (env or {}).items():
-        if value is None:
-            env_vars.pop(name, None)
-        else:
-            env_vars[name] = value
     return subprocess.run(
         [sys.executable, "-m", "privacy_pipeline.cli", *args],
         capture_output=True,
         text=True,
-        env=env_vars,
+        env=cli_environment(env),
         timeout=timeout,
         check=False,
     )
+
+
+class WarmCli:
+    """The process of tests/support/warm_cli.py: ``privacy-pipeline`` commands run by the
+    CLI's ``main()`` in one process per pytest worker, started at its first request.
+
+    One request at a time: ``run`` returns None when the process is busy (another thread's
+    run) or the environment differs in what the pipeline reads at import; the caller then
+    runs a fresh process.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.folder = Path(tempfile.mkdtemp(prefix="pytest-warm-cli-"))
+        self.started_env: dict[str, str] = {}
+        self.requests = 0
+
+    def start(self, env: dict[str, str]) -> subprocess.Popen:
+        if self.process is None or self.process.poll() is not None:
+            env = dict(env, AIRFLOW_HOME=str(self.folder / "airflow"))
+            with (self.folder / "process.log").open("a") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "tests.support.warm_cli"],
+                    cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=log, text=True,
+                )  # fmt: skip
+            self.started_env = env
+        return self.process
+
+    def run(
+        self, args: list[str], env: dict[str, str], timeout: int
+    ) -> subprocess.CompletedProcess | None:
+        started = self.process is not None
+        if started and any(env.get(n) != self.started_env.get(n) for n in READ_AT_IMPORT):
+            return None
+        if not self.lock.acquire(blocking=False):
+            return None
+        try:
+            process = self.start(env)
+            self.requests += 1
+            out = self.folder / f"{self.requests}.stdout"
+            err = self.folder / f"{self.requests}.stderr"
+            request = {"args": args, "env": env, "stdout": str(out), "stderr": str(err)}
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], timeout)
+            reply = process.stdout.readline() if ready else ""
+            if not reply:
+                self.stop()
+                raise (
+                    subprocess.TimeoutExpired(args, timeout)
+                    if not ready
+                    else RuntimeError(
+                        f"the warm CLI process stopped; see {self.folder / 'process.log'}"
+                    )
+                )
+            result = subprocess.CompletedProcess(
+                args,
+                json.loads(reply)["returncode"],
+                out.read_text(encoding="utf-8", errors="replace"),
+                err.read_text(encoding="utf-8", errors="replace"),
+            )
+            out.unlink()
+            err.unlink()
+            return result
+        finally:
+            self.lock.release()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+WARM_CLI = WarmCli()
+atexit.register(WARM_CLI.stop)
 
 
 def run_pipeline(
@@ -44,11 +134,16 @@ def run_pipeline(
     env: dict[str, str | None] | None = None,
     engine: str | None = None,
     timeout: int = 600,
+    fresh_process: bool = False,
 ):
     """Run the nightly DAG for ``date``; returns the completed process (check .returncode).
 
     ``config``: another configuration file (tests/support/config.py), e.g. a lower k.
-    ``engine``: duckdb (default) or spark (docs/spark.md)."""
+    ``engine``: duckdb (default) or spark (docs/spark.md).
+    The run is ``privacy-pipeline run`` through the CLI's ``main()`` in the worker's warm
+    process (WarmCli), or in a fresh one with ``fresh_process`` (what a process boundary
+    shows: asset events in the warehouse's own Airflow database, two runs at once), for
+    Spark, or when the warm process is busy."""
     args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", date]
     if k is not None:
         args += ["--k", str(k)]
@@ -57,6 +152,10 @@ def run_pipeline(
     env = dict(env or {})
     if config is not None:
         env["PRIVACY_PIPELINE_CONFIG"] = str(config)
+    if not fresh_process and engine in (None, "duckdb"):
+        result = WARM_CLI.run(args, cli_environment(env), timeout)
+        if result is not None:
+            return result
     return run_cli(*args, env=env, timeout=timeout)
 
 
@@ -115,7 +214,7 @@ LOCATION_BUG = (
 
 def run_with_bug(landing, warehouse, bug: str = "") -> subprocess.CompletedProcess:
     """``privacy-pipeline run`` of RUN_DATE with ``bug`` (SQL) applied to the candidate."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env = cli_environment()
     args = ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--date", RUN_DATE]
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(RUN_WITH_A_MODEL_BUG), bug, *args],
