@@ -114,8 +114,13 @@ with run_day as (
     select starts_at, ends_at from intermediate.int_consent__run_day
 ),
 allowed as (
-    select customer_id from intermediate.int_consent__effective
-    where purpose = 'location_analytics' and is_allowed
+    select p.customer_id,
+           greatest(p.created_at, coalesce(p.migrated_at, p.created_at)) as counted_from
+    from staging.stg_crm__customers as p
+    where p.customer_id in (
+        select customer_id from intermediate.int_consent__effective
+        where purpose = 'location_analytics' and is_allowed
+    )
 ),
 person_hours as (
     select distinct e.customer_id,
@@ -124,8 +129,9 @@ person_hours as (
     from staging.stg_network__network_events as e
     cross join run_day as d
     join staging.stg_reference__cells as c on c.cell_id = e.cell_id
+    join allowed as a on a.customer_id = e.customer_id
     where e.event_at >= d.starts_at and e.event_at < d.ends_at
-      and e.customer_id in (select customer_id from allowed)
+      and e.event_at >= a.counted_from
 )
 """
     + FLOOR_COUNTS
@@ -141,7 +147,11 @@ with run_day as (
     select starts_at, ends_at from intermediate.int_consent__run_day
 ),
 allowed_numbers as (
-    select distinct trim(c.msisdn) as msisdn, trim(c.customer_id) as customer_id
+    select distinct trim(c.msisdn) as msisdn, trim(c.customer_id) as customer_id,
+           greatest(
+               cast(c.created_at as timestamptz),
+               coalesce(cast(c.migrated_at as timestamptz), cast(c.created_at as timestamptz))
+           ) as counted_from
     from landing.customers as c
     where trim(c.customer_id) in (
         select customer_id from intermediate.int_consent__effective
@@ -157,6 +167,7 @@ person_hours as (
     join allowed_numbers as n on n.msisdn = e.msisdn
     join landing.cells as c on c.cell_id = e.cell_id
     where e.event_at >= d.starts_at and e.event_at < d.ends_at
+      and e.event_at >= n.counted_from
 )
 """
     + FLOOR_COUNTS
