@@ -28,6 +28,7 @@ import logging
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -43,6 +44,10 @@ DEFAULT_SPARK = {"master": "local[2]", "driver_memory": "3g", "shuffle_partition
 # The schemas the models write (dbt_project.yml), in build order.
 MODEL_SCHEMAS = ("staging", "intermediate", "marketing", "location", "dpo", "dpo_restricted")
 PSEUDONYM_KEY_VARIABLE = "pseudonym_key"
+# Spark jobs submitted at once around dbt (landing tables registered, models written out):
+# each small job mostly waits for the driver's scheduling, so several overlap well. The
+# same number as dbt's threads on Spark (profiles.yml, output spark).
+SPARK_JOB_THREADS = 4
 
 
 def spark_settings(config: dict[str, Any]) -> dict[str, Any]:
@@ -179,9 +184,12 @@ def load_landing_into_spark(ctx: RunContext) -> None:
         for name in names:
             path = landing_parquet / f"{name}.parquet"
             con.execute(f"copy (select * from landing.\"{name}\") to '{path}' (format parquet)")
-    for name in names:
+
+    def register(name: str) -> None:
         path = landing_parquet / f"{name}.parquet"
         spark.sql(f"create table landing.`{name}` using parquet location '{path.as_uri()}'")
+
+    run_spark_jobs(register, names)
     log.info("spark: %d landing tables registered", len(names))
 
 
@@ -215,20 +223,23 @@ def publish_candidate_to_duckdb(ctx: RunContext) -> list[str]:
     model over its Parquet files gives them the Spark output under the same names. A table
     model is read where Spark wrote it (runs/<D>/spark/tables/, the run's own databases);
     a view model, or a table stored elsewhere, is written out once under
-    runs/<D>/spark/candidate/ (a Spark job per model: ~1-2 s each on a tiny world)."""
+    runs/<D>/spark/candidate/ (a Spark job per model: ~1-2 s each on a tiny world, several
+    at once)."""
     import duckdb
 
     spark = spark_session(ctx)
     target = spark_folder(ctx) / "candidate"
     shutil.rmtree(target, ignore_errors=True)
-    relations = model_relations(spark)
-    views = []
-    for schema, name in relations:
+
+    def exposed(relation: tuple[str, str]) -> tuple[str, str, Path]:
+        schema, name = relation
         path = local_parquet_folder(spark, schema, name)
         if path is None:
             path = target / schema / name
             spark.table(f"{schema}.`{name}`").write.mode("overwrite").parquet(path.as_uri())
-        views.append((schema, name, path))
+        return schema, name, path
+
+    views = run_spark_jobs(exposed, model_relations(spark))
     with duckdb.connect(str(ctx.candidate_db)) as con:
         for schema in MODEL_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
@@ -239,3 +250,9 @@ def publish_candidate_to_duckdb(ctx: RunContext) -> list[str]:
             )
     log.info("spark: %d models exposed to the gates as Parquet", len(views))
     return [f"{schema}.{name}" for schema, name, _ in views]
+
+
+def run_spark_jobs(job, items: list) -> list:
+    """``job(item)`` for every item, SPARK_JOB_THREADS at a time; the results in order."""
+    with ThreadPoolExecutor(max_workers=SPARK_JOB_THREADS, thread_name_prefix="spark-job") as pool:
+        return list(pool.map(job, items))
