@@ -44,6 +44,7 @@ DEFAULT_SPARK = {"master": "local[2]", "driver_memory": "3g", "shuffle_partition
 # The schemas the models write (dbt_project.yml), in build order.
 MODEL_SCHEMAS = ("staging", "intermediate", "marketing", "location", "dpo", "dpo_restricted")
 PSEUDONYM_KEY_VARIABLE = "pseudonym_key"
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
 # Spark jobs submitted at once around dbt (landing tables registered, models written out):
 # each small job mostly waits for the driver's scheduling, so several overlap well. The
 # same number as dbt's threads on Spark (profiles.yml, output spark).
@@ -91,9 +92,12 @@ def spark_session(ctx: RunContext):
             .config("spark.pyspark.python", sys.executable)
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
         )
-        for name, value in (settings.get("conf") or {}).items():
+        conf = {**(settings.get("conf") or {})}
+        # The configured JVM options come after our own, not instead of them.
+        java_options = f"-Dderby.system.home={scratch} {conf.pop(JAVA_OPTIONS, '')}".strip()
+        builder = builder.config(JAVA_OPTIONS, java_options)
+        for name, value in conf.items():
             builder = builder.config(name, str(value))
         active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")
