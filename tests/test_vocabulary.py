@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import yaml
 from privacy_pipeline.config import allowed_interests, load_config, sensitive_categories
-from privacy_pipeline.dbt_pseudonym_key import register_nfkc_casefold
+from privacy_pipeline.dbt_pseudonym_key import register_model_functions
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.gates.landing_facts import site_key_sql
 from privacy_pipeline.vocabulary import (
@@ -102,11 +102,12 @@ def test_unsafe_identifiers(value):
     assert not is_safe_identifier(value)
 
 
-def test_nfkc_casefold_is_registered_once_per_database():
+def test_the_models_functions_are_registered_once_per_database():
     con = duckdb.connect()
-    register_nfkc_casefold(con)
-    register_nfkc_casefold(con.cursor())
+    register_model_functions(con)
+    register_model_functions(con.cursor())
     assert con.execute("select nfkc_casefold('ＯＰＴ Straße')").fetchall() == [("opt strasse",)]
+    assert con.execute("select decoded_site_spelling('a%2Eb')").fetchall() == [("a.b",)]
 
 
 def test_the_ledger_merge_and_the_withdrawals_read_refusals_with_this_rule():
@@ -283,6 +284,20 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("adult\u3164.example", "adult.example"),
         ("adult\uffa0.example", "adult.example"),
         ("adult\u2800.example", "adult.example"),
+        # percent-escapes and punycode labels, decoded as browsers read a host
+        ("adult%2Eexample", "adult.example"),
+        ("https://xn--prn-0na.example/x", "porn.example"),
+        ("XN--PRN-0NA.EXAMPLE", "porn.example"),
+        ("p%C3%B6rn.example", "porn.example"),
+        ("xn--80ak6aa92e.com", "apple.com"),  # Cyrillic look-alikes, then folded
+        ("https://user%40x@adult%2eexample:443/", "adult.example"),
+        # an escaped @ or / would move the host: it stays escaped (a browser refuses it)
+        ("adult.example%40music.example", "adult.example%40music.example"),
+        ("adult.example%2Fmusic.example", "adult.example%2fmusic.example"),
+        ("%ff%fe.example", "%ff%fe.example"),  # not UTF-8: as delivered
+        ("adult%252eexample", "adult%2eexample"),  # decoded once, as browsers do
+        ("xn--zz.example", "xnzz.example"),  # not punycode: as delivered
+        ("abcxn--prn-0na.example", "abcxnprn0na.example"),  # not a label of its own
     ],
 )
 def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):

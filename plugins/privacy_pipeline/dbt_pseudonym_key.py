@@ -6,9 +6,12 @@ two padded keys of HMAC-SHA256 (``privacy_pipeline.pseudonyms``), in the DuckDB 
 opens, with bound parameters. Models read them with ``getvariable(...)`` (macro
 ``pseudonym``), so the key never appears in compiled SQL, in ``target/`` or in dbt's logs.
 
-It also registers the SQL function ``nfkc_casefold(varchar)`` (Unicode NFKC and case
+It also registers the SQL functions ``nfkc_casefold(varchar)`` (Unicode NFKC and case
 folding, ``privacy_pipeline.vocabulary``): DuckDB has NFC but no NFKC. The macro
-``normalised_term`` calls it for non-ASCII values only, in the base staging tables.
+``normalised_term`` calls it for non-ASCII values only, in the base staging tables; and
+``decoded_site_spelling(varchar)`` (a site name's percent-escapes and punycode labels
+decoded, as browsers read a host), which the macro ``site_key`` calls for the names
+holding a % or an xn-- only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
 from privacy_pipeline.pseudonyms import padded_keys
-from privacy_pipeline.vocabulary import nfkc_casefold
+from privacy_pipeline.vocabulary import decoded_site_spelling, nfkc_casefold
+
+# The Python functions the models call by these names (once per database: cursors share
+# their connection's functions).
+MODEL_FUNCTIONS = {"nfkc_casefold": nfkc_casefold, "decoded_site_spelling": decoded_site_spelling}
 
 INNER_KEY_VARIABLE = "pseudonym_inner_key"
 OUTER_KEY_VARIABLE = "pseudonym_outer_key"
@@ -29,21 +36,24 @@ def set_pseudonym_key(conn: DuckDBPyConnection) -> None:
     conn.execute(f"set variable {OUTER_KEY_VARIABLE} = ?", [outer_key])
 
 
-def register_nfkc_casefold(conn: DuckDBPyConnection) -> None:
-    """Register ``nfkc_casefold`` once per database (cursors share their connection's)."""
-    exists = conn.execute(
-        "select count(*) from duckdb_functions() where function_name = 'nfkc_casefold'"
-    ).fetchall()[0][0]
-    if not exists:
-        conn.create_function(
-            "nfkc_casefold", nfkc_casefold, ["VARCHAR"], "VARCHAR", side_effects=False
-        )
+def register_model_functions(conn: DuckDBPyConnection) -> None:
+    """Register MODEL_FUNCTIONS not yet known to the database."""
+    known = {
+        row[0]
+        for row in conn.execute(
+            "select function_name from duckdb_functions() where function_name in ?",
+            [list(MODEL_FUNCTIONS)],
+        ).fetchall()
+    }
+    for name, function in MODEL_FUNCTIONS.items():
+        if name not in known:
+            conn.create_function(name, function, ["VARCHAR"], "VARCHAR", side_effects=False)
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         set_pseudonym_key(conn)
-        register_nfkc_casefold(conn)
+        register_model_functions(conn)
 
     def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
         # DuckDB variables belong to one connection; every cursor dbt uses needs its own.

@@ -136,8 +136,9 @@ def allow_python_models_in_session() -> None:
 
 
 def register_functions(spark) -> None:
-    """The pseudonym key (a session variable set by a bound parameter), nfkc_casefold and
-    nfc_normalize (DuckDB's built-in, for the macro nfc_normalized)."""
+    """The pseudonym key (a session variable set by a bound parameter), nfkc_casefold,
+    decoded_site_spelling and nfc_normalize (DuckDB's built-in, for the macro
+    nfc_normalized)."""
     from pyspark import cloudpickle
 
     from privacy_pipeline import vocabulary
@@ -151,6 +152,7 @@ def register_functions(spark) -> None:
     # Python workers need not import this package: the function travels by value.
     cloudpickle.register_pickle_by_value(vocabulary)
     spark.udf.register("nfkc_casefold", vocabulary.nfkc_casefold, "string")
+    spark.udf.register("decoded_site_spelling", vocabulary.decoded_site_spelling, "string")
     spark.udf.register("nfc_normalize", vocabulary.nfc, "string")
 
 

@@ -137,12 +137,59 @@ SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#\x5c].*)?$|_"
 IDEOGRAPHIC_FULL_STOP = "\u3002"
 
 
+# Before that, a site name is read as a browser reads a host: its percent-escapes decoded
+# (WHATWG URL host parsing: ``adult%2Eexample``, ``p%C3%B6rn.example``) and its punycode
+# labels too (IDNA's ``xn--``: ``xn--prn-0na.example`` is ``pörn.example``, which reads as
+# porn.example). An escape of a character that ends a host or its user info (/ ? # @ : \)
+# stays as it is: decoded, it would move the host (``adult.example%40music.example`` would
+# read as music.example), where a browser refuses the URL. So does a value whose escapes
+# are not UTF-8, and a punycode label that does not decode to letters, digits and dashes.
+# The models (macro decoded_site_spelling) and the gates (site_key_sql) call it as a SQL
+# function for the values that hold a % or an xn-- only.
+HOST_DELIMITER_ESCAPES = frozenset({b"2f", b"3f", b"23", b"40", b"3a", b"5c"})
+PERCENT_ESCAPE = re.compile(rb"%([0-9a-fA-F]{2})")
+PUNYCODE_LABEL = re.compile(r"(?<![0-9A-Za-z_-])[xX][nN]--[0-9A-Za-z-]+")
+
+
+def decoded_site_spelling(value: str | None) -> str | None:
+    """``value`` with its percent-escapes and punycode labels decoded (see above)."""
+    if value is None:
+        return None
+    return PUNYCODE_LABEL.sub(decoded_punycode_label, decoded_percent_escapes(value))
+
+
+def decoded_percent_escapes(text: str) -> str:
+    if "%" not in text:
+        return text
+
+    def byte(match: re.Match) -> bytes:
+        escape = match.group(1).lower()
+        return match.group(0) if escape in HOST_DELIMITER_ESCAPES else bytes([int(escape, 16)])
+
+    try:
+        return PERCENT_ESCAPE.sub(byte, text.encode("utf-8", "surrogatepass")).decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def decoded_punycode_label(match: re.Match) -> str:
+    label = match.group(0)
+    try:
+        decoded = label[4:].lower().encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError, IndexError):
+        return label
+    if not decoded or not all(c == "-" or c.isalnum() for c in decoded):
+        return label
+    return decoded
+
+
 def site_key(value: object) -> str | None:
-    """A site or app name as traffic meets the catalogue: ``normalise_term``, then the host
-    it names (``SITE_PREFIX_PATTERN``, ``SITE_SUFFIX_PATTERN``): ``https://user@WWW.Adult
-    .Example:443/path`` and ``adult.example`` share the key ``adult.example``; None if
+    """A site or app name as traffic meets the catalogue: ``decoded_site_spelling``,
+    ``normalise_term``, then the host it names (``SITE_PREFIX_PATTERN``,
+    ``SITE_SUFFIX_PATTERN``): ``https://user@WWW.Adult .Example:443/path``,
+    ``adult%2Eexample`` and ``adult.example`` share the key ``adult.example``; None if
     nothing is left."""
-    term = normalise_term(value)
+    term = normalise_term(None if value is None else decoded_site_spelling(str(value)))
     if not term:
         return None
     host = re.sub(SITE_PREFIX_PATTERN, "", term.replace(IDEOGRAPHIC_FULL_STOP, "."), count=1)
@@ -189,14 +236,17 @@ def is_sensitive(value: object, terms: Iterable[str]) -> bool:
 # connection is then a no-op).
 NORMALISED_TERM_FUNCTION = "gate_normalised_term"
 MATCH_KEY_FUNCTION = "gate_identifier_match_key"
+DECODED_SITE_FUNCTION = "gate_decoded_site_spelling"
 
 
 def register_sql_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Register ``normalise_term`` and ``identifier_match_key`` on ``con``, for the SQL of
-    ``normalised_term_sql`` and ``customer_key_sql``."""
+    """Register ``normalise_term``, ``identifier_match_key`` and ``decoded_site_spelling``
+    on ``con``, for the SQL of ``normalised_term_sql``, ``customer_key_sql`` and
+    ``decoded_site_spelling_sql``."""
     functions = (
         (NORMALISED_TERM_FUNCTION, normalise_term),
         (MATCH_KEY_FUNCTION, identifier_match_key),
+        (DECODED_SITE_FUNCTION, decoded_site_spelling),
     )
     for name, function in functions:
         # Another caller may have registered it on the same database in this process: same rule.
@@ -218,6 +268,13 @@ def normalised_term_sql(expr: str) -> str:
     ``register_sql_functions``). A value already in normal form skips the Python call."""
     return f"""(case when regexp_full_match({expr}, '{INTEREST_PATTERN.pattern}') then {expr}
                 else {NORMALISED_TERM_FUNCTION}({expr}) end)"""
+
+
+def decoded_site_spelling_sql(expr: str) -> str:
+    """SQL reading the text ``expr`` as ``decoded_site_spelling`` does (needs
+    ``register_sql_functions``). A value without % or xn-- (nearly all) skips the call."""
+    return f"""(case when position('%' in {expr}) > 0 or position('xn--' in lower({expr})) > 0
+                then {DECODED_SITE_FUNCTION}({expr}) else {expr} end)"""
 
 
 def customer_key_sql(expr: str) -> str:

@@ -41,16 +41,25 @@
         '^_|_$', '') }}, '')
 {%- endmacro %}
 
-{#- A site or app name as traffic meets the catalogue: normalised, then the host it names
-    (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
+{#- A site or app name as traffic meets the catalogue: decoded (above), normalised, then
+    the host it names (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
     stops read as dots; no scheme, user info, leading dots (a wildcard's *.) or www.
     prefix; no trailing
     dots, port, path, query or fragment (a backslash is a slash, and https: needs no //,
     as in browsers); no _ (whitespace and dashes inside the name).
     "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
+{#- A site name as browsers read a host: percent-escapes and punycode labels decoded
+    ("adult%2Eexample", "xn--prn-0na.example" for pörn.example), by the function
+    decoded_site_spelling (privacy_pipeline.vocabulary, registered by the dbt-duckdb plugin
+    and the Spark engine) for the names holding a % or an xn-- only. -#}
+{% macro decoded_site_spelling(expr) -%}
+    case when position('%' in {{ expr }}) > 0 or position('xn--' in lower({{ expr }})) > 0
+        then decoded_site_spelling({{ expr }}) else {{ expr }} end
+{%- endmacro %}
+
 {% macro site_key(expr) -%}
     nullif({{ replace_pattern(replace_pattern(
-        'replace(' ~ normalised_term(expr) ~ ", '。', '.')",
+        'replace(' ~ normalised_term(decoded_site_spelling(expr)) ~ ", '。', '.')",
         '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[*.]*(www[0-9]*[.])?', ''),
         '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') }}, '')
 {%- endmacro %}

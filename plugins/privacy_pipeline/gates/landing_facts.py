@@ -26,6 +26,7 @@ from privacy_pipeline.vocabulary import (
     IDEOGRAPHIC_FULL_STOP,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
+    decoded_site_spelling_sql,
     normalised_term_sql,
     register_sql_functions,
 )
@@ -881,9 +882,8 @@ def usage_sources_sql(candidate: Candidate) -> str:
 def site_key_sql(expr: str) -> str:
     """SQL of a site name as ``vocabulary.site_key`` reads it, the host it names (needs
     ``register_normaliser``)."""
-    dotted = (
-        f"replace({normalised_term_sql(text(expr))}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
-    )
+    decoded = decoded_site_spelling_sql(text(expr))
+    dotted = f"replace({normalised_term_sql(decoded)}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
     host = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
     return f"nullif(regexp_replace({host}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g'), '')"
 
