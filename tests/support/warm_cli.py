@@ -48,7 +48,8 @@ def serve() -> None:
 
 
 def run(request: dict, own_airflow: dict[str, str], main) -> int:
-    saved_env = dict(os.environ)
+    # The run's whole environment, as a fresh process would get it (the next request
+    # replaces it again), with this process's own Airflow home.
     os.environ.clear()
     os.environ.update({k: v for k, v in request["env"].items() if not k.startswith("AIRFLOW")})
     os.environ.update(own_airflow)
@@ -72,8 +73,6 @@ def run(request: dict, own_airflow: dict[str, str], main) -> int:
             os.dup2(saved_fds[1], 2)
             for fd in saved_fds:
                 os.close(fd)
-            os.environ.clear()
-            os.environ.update(saved_env)
     return code
 
 
