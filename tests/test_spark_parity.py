@@ -3,8 +3,8 @@
 One small world, run twice through the command line (``privacy-pipeline run`` and
 ``--engine spark``): bad rows of several kinds, every timestamp form the contract accepts
 (offsets with and without colon, hours only, Z, minutes without seconds, nine decimals,
-lower case), consent events on both DST days, site names with percent-escapes and
-punycode, several lines per customer and enough
+lower case), consent events on both DST days, site names with percent-escapes,
+punycode and a numeric IPv4 spelling, several lines per customer and enough
 people in one cell for published location figures. Every published table and the DPO's
 restricted tables must be equal row for row, and no model may be empty on one engine and
 not on the other (a silent 0-row model is how Spark's quoting differences show).
@@ -137,11 +137,13 @@ def parity_world(root):
                 consent_event("PP-DUP", C_SCARLET_MIGRATED, "direct_marketing", "opt_out"),
             ],
             "+network_events": events,
-            # site names decoded as hosts (percent-escapes, punycode): pörn.example in
-            # three spellings, sensitive in all (the function decoded_site_spelling)
+            # site names read as hosts (percent-escapes, punycode, IPv4 spellings):
+            # pörn.example in three spellings, sensitive in all, and one address in two
+            # (the functions decoded_site_spelling and ipv4_dotted)
             "+site_catalogue": [
                 {"app_or_site": "xn--prn-0na.example", "category": "sexual"},
                 {"app_or_site": "p%C3%B6rn.example/music", "category": "music"},
+                {"app_or_site": "93.184.216.34", "category": "religious"},
             ],
             "+traffic_events": [
                 {
@@ -149,6 +151,13 @@ def parity_world(root):
                     "observed_at": ts(11),
                     "network": "mobile",
                     "app_or_site": "https://P%C3%B6RN.example/x",
+                    "bytes": 4096,
+                },
+                {
+                    "customer_id": C_PROXIMUS,
+                    "observed_at": ts(11, 5),
+                    "network": "mobile",
+                    "app_or_site": "http://0x5DB8D822/",
                     "bytes": 4096,
                 },
             ],

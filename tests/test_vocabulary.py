@@ -21,6 +21,7 @@ from privacy_pipeline.vocabulary import (
     IDEOGRAPHIC_FULL_STOP,
     INVISIBLE_CHARACTERS,
     INVISIBLE_PATTERN,
+    IPV4_SPELLING,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     identifier_match_key,
@@ -108,6 +109,7 @@ def test_the_models_functions_are_registered_once_per_database():
     register_model_functions(con.cursor())
     assert con.execute("select nfkc_casefold('ＯＰＴ Straße')").fetchall() == [("opt strasse",)]
     assert con.execute("select decoded_site_spelling('a%2Eb')").fetchall() == [("a.b",)]
+    assert con.execute("select ipv4_dotted('1572395042')").fetchall() == [("93.184.216.34",)]
 
 
 def test_the_ledger_merge_and_the_withdrawals_read_refusals_with_this_rule():
@@ -246,7 +248,7 @@ def test_the_models_read_sites_with_the_gates_pattern():
     patterns are written twice, in SQL and in Python, and must not drift."""
     macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
     text = macros.read_text(encoding="utf-8")
-    for pattern in (SITE_PREFIX_PATTERN, SITE_SUFFIX_PATTERN, IDEOGRAPHIC_FULL_STOP):
+    for pattern in (SITE_PREFIX_PATTERN, SITE_SUFFIX_PATTERN, IDEOGRAPHIC_FULL_STOP, IPV4_SPELLING):
         # a Jinja string literal: each backslash written twice
         assert "'" + pattern.replace("\\", "\\\\") + "'" in text
 
@@ -298,6 +300,17 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("adult%252eexample", "adult%2eexample"),  # decoded once, as browsers do
         ("xn--zz.example", "xnzz.example"),  # not punycode: as delivered
         ("abcxn--prn-0na.example", "abcxnprn0na.example"),  # not a label of its own
+        # a host ending in a number is an IPv4 address however it is spelled
+        ("1572395042", "93.184.216.34"),
+        ("http://0x5DB8D822:80/x", "93.184.216.34"),
+        ("0135.0270.0330.042", "93.184.216.34"),
+        ("93.184.55330", "93.184.216.34"),
+        ("0", "0.0.0.0"),
+        ("256.1.1.1", "256.1.1.1"),  # not an address: as it is
+        ("08.1.1.1", "08.1.1.1"),  # 08 is no octal number
+        ("99999999999", "99999999999"),
+        ("1.2.3.4.5", "1.2.3.4.5"),
+        ("cafe.0x1", "cafe.0x1"),
     ],
 )
 def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):

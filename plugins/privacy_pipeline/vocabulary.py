@@ -183,17 +183,56 @@ def decoded_punycode_label(match: re.Match) -> str:
     return decoded
 
 
+# A host that ends in a number is an IPv4 address however it is spelled, as browsers read
+# it (WHATWG URL, IPv4 parser): 1572395042, 0x5db8d822, 0135.0270.0330.042 and 93.184.55330
+# are all 93.184.216.34 (a part with 0x is hexadecimal, one with a leading 0 octal; the
+# last part fills the bytes the others leave). A host of that shape that is no address
+# (a part above 255, a number too large, an empty part) stays as it is. The models and
+# the gates call ipv4_dotted, as a SQL function, for the hosts of IPV4_SPELLING only.
+IPV4_SPELLING = r"^([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)$"
+IPV4_PARTS = (
+    (re.compile(r"0x([0-9a-f]*)"), 16),
+    (re.compile(r"0([0-7]+)"), 8),
+    (re.compile(r"(0|[1-9][0-9]*)"), 10),
+)
+
+
+def ipv4_dotted(host: str | None) -> str | None:
+    """``host`` in dotted decimal if it spells an IPv4 address (see above), else as it is."""
+    if host is None:
+        return None
+    parts = host.split(".")
+    numbers = [ipv4_number(part) for part in parts]
+    if len(parts) > 4 or None in numbers or any(n > 255 for n in numbers[:-1]):
+        return host
+    if numbers[-1] >= 256 ** (5 - len(numbers)):
+        return host
+    address = numbers[-1] + sum(n << (8 * (3 - i)) for i, n in enumerate(numbers[:-1]))
+    return ".".join(str(address >> shift & 255) for shift in (24, 16, 8, 0))
+
+
+def ipv4_number(part: str) -> int | None:
+    for pattern, base in IPV4_PARTS:
+        match = pattern.fullmatch(part)
+        if match:
+            return int(match.group(1) or "0", base)
+    return None
+
+
 def site_key(value: object) -> str | None:
     """A site or app name as traffic meets the catalogue: ``decoded_site_spelling``,
     ``normalise_term``, then the host it names (``SITE_PREFIX_PATTERN``,
-    ``SITE_SUFFIX_PATTERN``): ``https://user@WWW.Adult .Example:443/path``,
-    ``adult%2Eexample`` and ``adult.example`` share the key ``adult.example``; None if
-    nothing is left."""
+    ``SITE_SUFFIX_PATTERN``), an IPv4 address in dotted decimal (``ipv4_dotted``):
+    ``https://user@WWW.Adult .Example:443/path``, ``adult%2Eexample`` and
+    ``adult.example`` share the key ``adult.example``; None if nothing is left."""
     term = normalise_term(None if value is None else decoded_site_spelling(str(value)))
     if not term:
         return None
     host = re.sub(SITE_PREFIX_PATTERN, "", term.replace(IDEOGRAPHIC_FULL_STOP, "."), count=1)
-    return re.sub(SITE_SUFFIX_PATTERN, "", host) or None
+    host = re.sub(SITE_SUFFIX_PATTERN, "", host)
+    if re.fullmatch(IPV4_SPELLING, host):
+        host = ipv4_dotted(host)
+    return host or None
 
 
 def identifier_match_key(value: object) -> str | None:
@@ -237,16 +276,18 @@ def is_sensitive(value: object, terms: Iterable[str]) -> bool:
 NORMALISED_TERM_FUNCTION = "gate_normalised_term"
 MATCH_KEY_FUNCTION = "gate_identifier_match_key"
 DECODED_SITE_FUNCTION = "gate_decoded_site_spelling"
+IPV4_DOTTED_FUNCTION = "gate_ipv4_dotted"
 
 
 def register_sql_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Register ``normalise_term``, ``identifier_match_key`` and ``decoded_site_spelling``
-    on ``con``, for the SQL of ``normalised_term_sql``, ``customer_key_sql`` and
-    ``decoded_site_spelling_sql``."""
+    """Register ``normalise_term``, ``identifier_match_key``, ``decoded_site_spelling`` and
+    ``ipv4_dotted`` on ``con``, for the SQL of ``normalised_term_sql``, ``customer_key_sql``,
+    ``decoded_site_spelling_sql`` and the gates' ``site_key_sql``."""
     functions = (
         (NORMALISED_TERM_FUNCTION, normalise_term),
         (MATCH_KEY_FUNCTION, identifier_match_key),
         (DECODED_SITE_FUNCTION, decoded_site_spelling),
+        (IPV4_DOTTED_FUNCTION, ipv4_dotted),
     )
     for name, function in functions:
         # Another caller may have registered it on the same database in this process: same rule.

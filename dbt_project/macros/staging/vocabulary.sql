@@ -41,13 +41,6 @@
         '^_|_$', '') }}, '')
 {%- endmacro %}
 
-{#- A site or app name as traffic meets the catalogue: decoded (above), normalised, then
-    the host it names (privacy_pipeline.vocabulary.site_key, whose patterns these are): ideographic full
-    stops read as dots; no scheme, user info, leading dots (a wildcard's *.) or www.
-    prefix; no trailing
-    dots, port, path, query or fragment (a backslash is a slash, and https: needs no //,
-    as in browsers); no _ (whitespace and dashes inside the name).
-    "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {#- A site name as browsers read a host: percent-escapes and punycode labels decoded
     ("adult%2Eexample", "xn--prn-0na.example" for pörn.example), by the function
     decoded_site_spelling (privacy_pipeline.vocabulary, registered by the dbt-duckdb plugin
@@ -57,11 +50,21 @@
         then decoded_site_spelling({{ expr }}) else {{ expr }} end
 {%- endmacro %}
 
+{#- A site or app name as traffic meets the catalogue: decoded (above), normalised, then
+    the host it names (privacy_pipeline.vocabulary.site_key, whose patterns these are):
+    ideographic full stops read as dots; no scheme, user info, leading dots (a wildcard's
+    *.) or www. prefix; no trailing dots, port, path, query or fragment (a backslash is a
+    slash, and https: needs no //, as in browsers); no _ (whitespace and dashes inside the
+    name); an IPv4 address in dotted decimal however it is spelled (function ipv4_dotted,
+    for hosts that end in a number: 1572395042 is 93.184.216.34).
+    "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
-    nullif({{ replace_pattern(replace_pattern(
+    {%- set host = replace_pattern(replace_pattern(
         'replace(' ~ normalised_term(decoded_site_spelling(expr)) ~ ", '。', '.')",
         '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[*.]*(www[0-9]*[.])?', ''),
-        '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') }}, '')
+        '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') -%}
+    nullif(case when {{ matches_pattern(host, '^([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)$') }}
+        then ipv4_dotted({{ host }}) else {{ host }} end, '')
 {%- endmacro %}
 
 {#- site is a domain below domain (m.adult.example below adult.example): a site and every

@@ -24,6 +24,8 @@ from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import (
     IDEOGRAPHIC_FULL_STOP,
+    IPV4_DOTTED_FUNCTION,
+    IPV4_SPELLING,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     decoded_site_spelling_sql,
@@ -884,8 +886,10 @@ def site_key_sql(expr: str) -> str:
     ``register_normaliser``)."""
     decoded = decoded_site_spelling_sql(text(expr))
     dotted = f"replace({normalised_term_sql(decoded)}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
-    host = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
-    return f"nullif(regexp_replace({host}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g'), '')"
+    named = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
+    host = f"regexp_replace({named}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g')"
+    return f"""nullif(case when regexp_full_match({host}, {sql_literal(IPV4_SPELLING)})
+                then {IPV4_DOTTED_FUNCTION}({host}) else {host} end, '')"""
 
 
 def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
