@@ -298,6 +298,10 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("adult.example%2Fmusic.example", "adult.example%2fmusic.example"),
         ("%ff%fe.example", "%ff%fe.example"),  # not UTF-8: as delivered
         ("adult%252eexample", "adult%2eexample"),  # decoded once, as browsers do
+        # what reads as an escape or a punycode label is one: width, case, invisible marks
+        ("adult\uff05\uff12\uff25example", "adult.example"),
+        ("adult%\u200b2Eexample", "adult.example"),
+        ("\uff58\uff4e\uff0d\uff0dprn-0na.example", "porn.example"),
         ("xn--zz.example", "xnzz.example"),  # not punycode: as delivered
         ("abcxn--prn-0na.example", "abcxnprn0na.example"),  # not a label of its own
         # a host ending in a number is an IPv4 address however it is spelled

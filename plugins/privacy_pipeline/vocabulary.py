@@ -145,17 +145,24 @@ IDEOGRAPHIC_FULL_STOP = "\u3002"
 # read as music.example), where a browser refuses the URL. So does a value whose escapes
 # are not UTF-8, and a punycode label that does not decode to letters, digits and dashes.
 # The models (macro decoded_site_spelling) and the gates (site_key_sql) call it as a SQL
-# function for the values that hold a % or an xn-- only.
+# function for the values that are not ASCII or hold a % or an xn-- only.
 HOST_DELIMITER_ESCAPES = frozenset({b"2f", b"3f", b"23", b"40", b"3a", b"5c"})
 PERCENT_ESCAPE = re.compile(rb"%([0-9a-fA-F]{2})")
 PUNYCODE_LABEL = re.compile(r"(?<![0-9A-Za-z_-])[xX][nN]--[0-9A-Za-z-]+")
 
 
 def decoded_site_spelling(value: str | None) -> str | None:
-    """``value`` with its percent-escapes and punycode labels decoded (see above)."""
+    """``value`` with its percent-escapes and punycode labels decoded (see above), after
+    width, case and invisible characters are read away (``nfkc_casefold``): ``％２Ｅ`` and
+    ``%<U+200B>2E`` are escapes too, as every spelling that reads as ``%2E`` must be."""
     if value is None:
         return None
-    return PUNYCODE_LABEL.sub(decoded_punycode_label, decoded_percent_escapes(value))
+    text = "".join(
+        char
+        for char in nfkc_casefold(value)
+        if unicodedata.category(char) != INVISIBLE_CATEGORY and char not in INVISIBLE_CHARACTERS
+    )
+    return PUNYCODE_LABEL.sub(decoded_punycode_label, decoded_percent_escapes(text))
 
 
 def decoded_percent_escapes(text: str) -> str:
@@ -313,8 +320,10 @@ def normalised_term_sql(expr: str) -> str:
 
 def decoded_site_spelling_sql(expr: str) -> str:
     """SQL reading the text ``expr`` as ``decoded_site_spelling`` does (needs
-    ``register_sql_functions``). A value without % or xn-- (nearly all) skips the call."""
-    return f"""(case when position('%' in {expr}) > 0 or position('xn--' in lower({expr})) > 0
+    ``register_sql_functions``). An ASCII value without % or xn-- (nearly all) skips the
+    call: for it the function only lowers the case, as the normalisation after it does."""
+    return f"""(case when strlen({expr}) <> length({expr}) or position('%' in {expr}) > 0
+                or position('xn--' in lower({expr})) > 0
                 then {DECODED_SITE_FUNCTION}({expr}) else {expr} end)"""
 
 

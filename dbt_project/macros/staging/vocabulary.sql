@@ -44,9 +44,11 @@
 {#- A site name as browsers read a host: percent-escapes and punycode labels decoded
     ("adult%2Eexample", "xn--prn-0na.example" for pörn.example), by the function
     decoded_site_spelling (privacy_pipeline.vocabulary, registered by the dbt-duckdb plugin
-    and the Spark engine) for the names holding a % or an xn-- only. -#}
+    and the Spark engine) for the names that are not ASCII (％２Ｅ is an escape too) or
+    hold a % or an xn--; for the other names it would only lower the case. -#}
 {% macro decoded_site_spelling(expr) -%}
-    case when position('%' in {{ expr }}) > 0 or position('xn--' in lower({{ expr }})) > 0
+    case when {{ byte_length(expr) }} <> length({{ expr }}) or position('%' in {{ expr }}) > 0
+        or position('xn--' in lower({{ expr }})) > 0
         then decoded_site_spelling({{ expr }}) else {{ expr }} end
 {%- endmacro %}
 
