@@ -302,6 +302,10 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("adult\uff05\uff12\uff25example", "adult.example"),
         ("adult%\u200b2Eexample", "adult.example"),
         ("\uff58\uff4e\uff0d\uff0dprn-0na.example", "porn.example"),
+        # ... also when the full-width or invisible character is itself escaped (helper-40)
+        ("%EF%BD%98n--prn-0na.example", "porn.example"),
+        ("x%E2%80%8Bn--prn-0na.example", "porn.example"),
+        ("xn--p%E2%80%8Brn-0na.example", "porn.example"),
         ("xn--zz.example", "xnzz.example"),  # not punycode: as delivered
         ("abcxn--prn-0na.example", "abcxnprn0na.example"),  # not a label of its own
         # a host ending in a number is an IPv4 address however it is spelled

@@ -157,12 +157,19 @@ def decoded_site_spelling(value: str | None) -> str | None:
     ``%<U+200B>2E`` are escapes too, as every spelling that reads as ``%2E`` must be."""
     if value is None:
         return None
-    text = "".join(
+    # Read away again after the escapes: an escaped full-width or invisible character
+    # (%EF%BD%98n--, x%E2%80%8Bn--) must not hide an xn-- label.
+    text = readable_spelling(decoded_percent_escapes(readable_spelling(value)))
+    return PUNYCODE_LABEL.sub(decoded_punycode_label, text)
+
+
+def readable_spelling(text: str) -> str:
+    """``nfkc_casefold`` without the invisible characters (separators kept as they are)."""
+    return "".join(
         char
-        for char in nfkc_casefold(value)
+        for char in nfkc_casefold(text)
         if unicodedata.category(char) != INVISIBLE_CATEGORY and char not in INVISIBLE_CHARACTERS
     )
-    return PUNYCODE_LABEL.sub(decoded_punycode_label, decoded_percent_escapes(text))
 
 
 def decoded_percent_escapes(text: str) -> str:
