@@ -137,13 +137,15 @@ def parity_world(root):
                 consent_event("PP-DUP", C_SCARLET_MIGRATED, "direct_marketing", "opt_out"),
             ],
             "+network_events": events,
-            # site names read as hosts (percent-escapes, punycode, IPv4 spellings):
-            # pörn.example in three spellings, sensitive in all, and one address in two
-            # (the functions decoded_site_spelling and ipv4_dotted)
+            # site names read as hosts (percent-escapes, punycode, IP spellings):
+            # pörn.example in three spellings, sensitive in all, and two addresses in two
+            # spellings each (the functions decoded_site_spelling and ip_address_host)
             "+site_catalogue": [
                 {"app_or_site": "xn--prn-0na.example", "category": "sexual"},
                 {"app_or_site": "p%C3%B6rn.example/music", "category": "music"},
                 {"app_or_site": "93.184.216.34", "category": "religious"},
+                {"app_or_site": "2001:DB8:0::1", "category": "political"},
+                {"app_or_site": "[2001:db8::1]:443/music", "category": "music"},
             ],
             "+traffic_events": [
                 {
@@ -158,6 +160,13 @@ def parity_world(root):
                     "observed_at": ts(11, 5),
                     "network": "mobile",
                     "app_or_site": "http://0x5DB8D822/",
+                    "bytes": 4096,
+                },
+                {
+                    "customer_id": C_PROXIMUS,
+                    "observed_at": ts(11, 10),
+                    "network": "mobile",
+                    "app_or_site": "https://[2001:0db8::0001]/x",
                     "bytes": 4096,
                 },
             ],

@@ -18,10 +18,12 @@ from privacy_pipeline.dbt_pseudonym_key import register_model_functions
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.gates.landing_facts import site_key_sql
 from privacy_pipeline.vocabulary import (
+    BARE_IPV6_SPELLING,
+    BRACKETED_HOST,
     IDEOGRAPHIC_FULL_STOP,
     INVISIBLE_CHARACTERS,
     INVISIBLE_PATTERN,
-    IPV4_SPELLING,
+    IP_ADDRESS_SPELLING,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     identifier_match_key,
@@ -109,7 +111,7 @@ def test_the_models_functions_are_registered_once_per_database():
     register_model_functions(con.cursor())
     assert con.execute("select nfkc_casefold('ＯＰＴ Straße')").fetchall() == [("opt strasse",)]
     assert con.execute("select decoded_site_spelling('a%2Eb')").fetchall() == [("a.b",)]
-    assert con.execute("select ipv4_dotted('1572395042')").fetchall() == [("93.184.216.34",)]
+    assert con.execute("select ip_address_host('1572395042')").fetchall() == [("93.184.216.34",)]
 
 
 def test_the_ledger_merge_and_the_withdrawals_read_refusals_with_this_rule():
@@ -248,7 +250,8 @@ def test_the_models_read_sites_with_the_gates_pattern():
     patterns are written twice, in SQL and in Python, and must not drift."""
     macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
     text = macros.read_text(encoding="utf-8")
-    for pattern in (SITE_PREFIX_PATTERN, SITE_SUFFIX_PATTERN, IDEOGRAPHIC_FULL_STOP, IPV4_SPELLING):
+    patterns = (SITE_PREFIX_PATTERN, BARE_IPV6_SPELLING, BRACKETED_HOST, SITE_SUFFIX_PATTERN)
+    for pattern in (*patterns, IDEOGRAPHIC_FULL_STOP, IP_ADDRESS_SPELLING):
         # a Jinja string literal: each backslash written twice
         assert "'" + pattern.replace("\\", "\\\\") + "'" in text
 
@@ -319,6 +322,19 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("99999999999", "99999999999"),
         ("1.2.3.4.5", "1.2.3.4.5"),
         ("cafe.0x1", "cafe.0x1"),
+        # an IPv6 literal is one address however it is spelled (helper-40)
+        ("[2001:DB8:0:0::1]", "[2001:db8::1]"),
+        ("https://[2001:0db8:0000::0001]:443/x", "[2001:db8::1]"),
+        ("[2001:db8:0:0:0:0:0:1]", "[2001:db8::1]"),
+        ("2001:db8::1", "[2001:db8::1]"),  # bare, as a catalogue may write it
+        ("2001:DB8::0:1", "[2001:db8::1]"),
+        ("\uff3b2001\uff1adb8\uff1a\uff1a1\uff3d", "[2001:db8::1]"),  # full width
+        ("[2001%3Adb8::1]", "[2001%3adb8::1]"),  # an escaped : stays escaped
+        ("[::ffff:93.184.216.34]", "93.184.216.34"),  # IPv4-mapped: the IPv4 address
+        ("[::FFFF:5db8:d822]", "93.184.216.34"),
+        ("[1:2:3:4:5:6:7:8:9]", "[1:2:3:4:5:6:7:8:9]"),  # not an address: as it is
+        ("1:2:3", "[1:2:3]"),
+        ("adult.example:443", "adult.example"),
     ],
 )
 def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):

@@ -11,8 +11,8 @@ folding, ``privacy_pipeline.vocabulary``): DuckDB has NFC but no NFKC. The macro
 ``normalised_term`` calls it for non-ASCII values only, in the base staging tables; and
 ``decoded_site_spelling(varchar)`` (a site name's percent-escapes and punycode labels
 decoded, as browsers read a host), which the macro ``site_key`` calls for the names
-holding a % or an xn-- only, and ``ipv4_dotted(varchar)`` (an IPv4 address however it is
-spelled, in dotted decimal), for the hosts that end in a number.
+holding a % or an xn-- only, and ``ip_address_host(varchar)`` (an IP address however it is
+spelled, in one spelling), for the hosts that end in a number or are bracketed.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
 from privacy_pipeline.pseudonyms import padded_keys
-from privacy_pipeline.vocabulary import decoded_site_spelling, ipv4_dotted, nfkc_casefold
+from privacy_pipeline.vocabulary import decoded_site_spelling, ip_address_host, nfkc_casefold
 
 # The Python functions the models call by these names (once per database: cursors share
 # their connection's functions).
 MODEL_FUNCTIONS = {
     "nfkc_casefold": nfkc_casefold,
     "decoded_site_spelling": decoded_site_spelling,
-    "ipv4_dotted": ipv4_dotted,
+    "ip_address_host": ip_address_host,
 }
 
 INNER_KEY_VARIABLE = "pseudonym_inner_key"

@@ -137,7 +137,7 @@ def allow_python_models_in_session() -> None:
 
 def register_functions(spark) -> None:
     """The pseudonym key (a session variable set by a bound parameter), nfkc_casefold,
-    decoded_site_spelling, ipv4_dotted and nfc_normalize (DuckDB's built-in, for the macro
+    decoded_site_spelling, ip_address_host and nfc_normalize (DuckDB's built-in, for the macro
     nfc_normalized)."""
     from pyspark import cloudpickle
 
@@ -153,7 +153,7 @@ def register_functions(spark) -> None:
     cloudpickle.register_pickle_by_value(vocabulary)
     spark.udf.register("nfkc_casefold", vocabulary.nfkc_casefold, "string")
     spark.udf.register("decoded_site_spelling", vocabulary.decoded_site_spelling, "string")
-    spark.udf.register("ipv4_dotted", vocabulary.ipv4_dotted, "string")
+    spark.udf.register("ip_address_host", vocabulary.ip_address_host, "string")
     spark.udf.register("nfc_normalize", vocabulary.nfc, "string")
 
 

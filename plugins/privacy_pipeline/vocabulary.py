@@ -25,6 +25,7 @@ look-alike letters reads the same everywhere. ``docs/data-contract.md`` describe
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -201,20 +202,42 @@ def decoded_punycode_label(match: re.Match) -> str:
 # it (WHATWG URL, IPv4 parser): 1572395042, 0x5db8d822, 0135.0270.0330.042 and 93.184.55330
 # are all 93.184.216.34 (a part with 0x is hexadecimal, one with a leading 0 octal; the
 # last part fills the bytes the others leave). A host of that shape that is no address
-# (a part above 255, a number too large, an empty part) stays as it is. The models and
-# the gates call ipv4_dotted, as a SQL function, for the hosts of IPV4_SPELLING only.
-IPV4_SPELLING = r"^([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)$"
+# (a part above 255, a number too large, an empty part) stays as it is.
+IPV4_SPELLING = r"([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)"
 IPV4_PARTS = (
     (re.compile(r"0x([0-9a-f]*)"), 16),
     (re.compile(r"0([0-7]+)"), 8),
     (re.compile(r"(0|[1-9][0-9]*)"), 10),
 )
+# An IPv6 literal is one address however it is spelled: [2001:DB8:0:0::1], [2001:db8::1]
+# and [2001:0db8::0001] are [2001:db8::1] (RFC 5952's form, which browsers write), and an
+# IPv4-mapped one ([::ffff:93.184.216.34], [::ffff:5db8:d822]) is the IPv4 address it maps.
+# A catalogue may write it bare (2001:db8::1): a name of hex digits, dots and two colons
+# or more is no host:port, so it is bracketed before the port is read away
+# (BARE_IPV6_SPELLING). The models and the gates call ip_address_host, as a SQL function,
+# for the hosts of IP_ADDRESS_SPELLING only.
+BARE_IPV6_SPELLING = r"^([0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*)$"
+BRACKETED_HOST = r"[\1]"
+IP_ADDRESS_SPELLING = rf"^({IPV4_SPELLING}|\[[0-9a-f:.]*\])$"
 
 
-def ipv4_dotted(host: str | None) -> str | None:
-    """``host`` in dotted decimal if it spells an IPv4 address (see above), else as it is."""
+def ip_address_host(host: str | None) -> str | None:
+    """``host`` as the address it spells (see above), else as it is."""
     if host is None:
         return None
+    if not host.startswith("["):
+        return ipv4_dotted(host)
+    try:
+        address = ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return f"[{address.compressed}]"
+
+
+def ipv4_dotted(host: str) -> str:
+    """``host`` in dotted decimal if it spells an IPv4 address, else as it is."""
     parts = host.split(".")
     numbers = [ipv4_number(part) for part in parts]
     if len(parts) > 4 or None in numbers or any(n > 255 for n in numbers[:-1]):
@@ -236,16 +259,16 @@ def ipv4_number(part: str) -> int | None:
 def site_key(value: object) -> str | None:
     """A site or app name as traffic meets the catalogue: ``decoded_site_spelling``,
     ``normalise_term``, then the host it names (``SITE_PREFIX_PATTERN``,
-    ``SITE_SUFFIX_PATTERN``), an IPv4 address in dotted decimal (``ipv4_dotted``):
+    ``SITE_SUFFIX_PATTERN``), an IP address in one spelling (``ip_address_host``):
     ``https://user@WWW.Adult .Example:443/path``, ``adult%2Eexample`` and
     ``adult.example`` share the key ``adult.example``; None if nothing is left."""
     term = normalise_term(None if value is None else decoded_site_spelling(str(value)))
     if not term:
         return None
     host = re.sub(SITE_PREFIX_PATTERN, "", term.replace(IDEOGRAPHIC_FULL_STOP, "."), count=1)
-    host = re.sub(SITE_SUFFIX_PATTERN, "", host)
-    if re.fullmatch(IPV4_SPELLING, host):
-        host = ipv4_dotted(host)
+    host = re.sub(SITE_SUFFIX_PATTERN, "", re.sub(BARE_IPV6_SPELLING, BRACKETED_HOST, host))
+    if re.fullmatch(IP_ADDRESS_SPELLING, host):
+        host = ip_address_host(host)
     return host or None
 
 
@@ -290,18 +313,18 @@ def is_sensitive(value: object, terms: Iterable[str]) -> bool:
 NORMALISED_TERM_FUNCTION = "gate_normalised_term"
 MATCH_KEY_FUNCTION = "gate_identifier_match_key"
 DECODED_SITE_FUNCTION = "gate_decoded_site_spelling"
-IPV4_DOTTED_FUNCTION = "gate_ipv4_dotted"
+IP_ADDRESS_FUNCTION = "gate_ip_address_host"
 
 
 def register_sql_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Register ``normalise_term``, ``identifier_match_key``, ``decoded_site_spelling`` and
-    ``ipv4_dotted`` on ``con``, for the SQL of ``normalised_term_sql``, ``customer_key_sql``,
+    ``ip_address_host`` on ``con``, for the SQL of ``normalised_term_sql``, ``customer_key_sql``,
     ``decoded_site_spelling_sql`` and the gates' ``site_key_sql``."""
     functions = (
         (NORMALISED_TERM_FUNCTION, normalise_term),
         (MATCH_KEY_FUNCTION, identifier_match_key),
         (DECODED_SITE_FUNCTION, decoded_site_spelling),
-        (IPV4_DOTTED_FUNCTION, ipv4_dotted),
+        (IP_ADDRESS_FUNCTION, ip_address_host),
     )
     for name, function in functions:
         # Another caller may have registered it on the same database in this process: same rule.

@@ -55,18 +55,20 @@
 {#- A site or app name as traffic meets the catalogue: decoded (above), normalised, then
     the host it names (privacy_pipeline.vocabulary.site_key, whose patterns these are):
     ideographic full stops read as dots; no scheme, user info, leading dots (a wildcard's
-    *.) or www. prefix; no trailing dots, port, path, query or fragment (a backslash is a
-    slash, and https: needs no //, as in browsers); no _ (whitespace and dashes inside the
-    name); an IPv4 address in dotted decimal however it is spelled (function ipv4_dotted,
-    for hosts that end in a number: 1572395042 is 93.184.216.34).
+    *.) or www. prefix; a bare IPv6 address bracketed, so that its last part is no port;
+    no trailing dots, port, path, query or fragment (a backslash is a slash, and https:
+    needs no //, as in browsers); no _ (whitespace and dashes inside the name); an IP
+    address in one spelling (function ip_address_host, for hosts that end in a number or
+    are bracketed: 1572395042 is 93.184.216.34, [2001:DB8:0::1] is [2001:db8::1]).
     "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
-    {%- set host = replace_pattern(replace_pattern(
+    {%- set host = replace_pattern(replace_pattern(replace_pattern(
         'replace(' ~ normalised_term(decoded_site_spelling(expr)) ~ ", '。', '.')",
         '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[*.]*(www[0-9]*[.])?', ''),
+        '^([0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*)$', '[\\1]'),
         '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') -%}
-    nullif(case when {{ matches_pattern(host, '^([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)$') }}
-        then ipv4_dotted({{ host }}) else {{ host }} end, '')
+    nullif(case when {{ matches_pattern(host, '^(([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)|\\[[0-9a-f:.]*\\])$') }}
+        then ip_address_host({{ host }}) else {{ host }} end, '')
 {%- endmacro %}
 
 {#- site is a domain below domain (m.adult.example below adult.example): a site and every

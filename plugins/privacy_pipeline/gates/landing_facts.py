@@ -23,9 +23,11 @@ from privacy_pipeline.contract import (
 from privacy_pipeline.gates.candidate import Candidate, sql_literal
 from privacy_pipeline.pseudonyms import hmac_sha256_sql, padded_keys
 from privacy_pipeline.vocabulary import (
+    BARE_IPV6_SPELLING,
+    BRACKETED_HOST,
     IDEOGRAPHIC_FULL_STOP,
-    IPV4_DOTTED_FUNCTION,
-    IPV4_SPELLING,
+    IP_ADDRESS_FUNCTION,
+    IP_ADDRESS_SPELLING,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     decoded_site_spelling_sql,
@@ -887,9 +889,11 @@ def site_key_sql(expr: str) -> str:
     decoded = decoded_site_spelling_sql(text(expr))
     dotted = f"replace({normalised_term_sql(decoded)}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
     named = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
-    host = f"regexp_replace({named}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g')"
-    return f"""nullif(case when regexp_full_match({host}, {sql_literal(IPV4_SPELLING)})
-                then {IPV4_DOTTED_FUNCTION}({host}) else {host} end, '')"""
+    bare_ipv6, bracketed_host = sql_literal(BARE_IPV6_SPELLING), sql_literal(BRACKETED_HOST)
+    bracketed = f"regexp_replace({named}, {bare_ipv6}, {bracketed_host})"
+    host = f"regexp_replace({bracketed}, {sql_literal(SITE_SUFFIX_PATTERN)}, '', 'g')"
+    return f"""nullif(case when regexp_full_match({host}, {sql_literal(IP_ADDRESS_SPELLING)})
+                then {IP_ADDRESS_FUNCTION}({host}) else {host} end, '')"""
 
 
 def readable_catalogue_sites(candidate: Candidate, is_sensitive: str) -> str:
