@@ -23,9 +23,7 @@ unchanged publication, is tests/test_operations.py's.
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -57,6 +55,7 @@ from tests.support.landing import (
     ts,
     write_landing_zone,
 )
+from tests.support.pipeline import request_reply
 from tests.test_gates_candidates import published_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -659,17 +658,17 @@ class StageRunner:
             "suites": suites,
             "keep_as_base": keep_as_base,
         }
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        ready, _, _ = select.select([self.process.stdout], [], [], RUN_TIMEOUT)
-        reply = self.process.stdout.readline() if ready else ""
+        try:
+            reply = request_reply(self.process, request, RUN_TIMEOUT)
+        except (EOFError, subprocess.TimeoutExpired) as no_reply:
+            reply = {"error": str(no_reply)}
         with self.log.open(encoding="utf-8", errors="replace") as log:
             log.seek(start)
             stderr = log.read()
-        if not reply:
+        if "error" in reply:
             self.close()
-            pytest.fail(f"the stage runner stopped or timed out:\n{stderr[-5000:]}")
-        code = json.loads(reply)["returncode"]
+            pytest.fail(f"the stage runner: {reply['error']}\n{stderr[-5000:]}")
+        code = reply["returncode"]
         self.has_base |= keep_as_base and code == 0
         return subprocess.CompletedProcess(self.args, code, "", stderr)
 

@@ -48,6 +48,22 @@ def run_cli(
     )
 
 
+def request_reply(process: subprocess.Popen, request: dict, timeout: float) -> dict:
+    """Send ``request`` to a request/reply process (one JSON line each way, as
+    tests/support/warm_cli.py and the mutation tests' stage runner speak) and return its
+    reply. Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds without one, and
+    ``EOFError`` when the process stopped before replying."""
+    process.stdin.write(json.dumps(request) + "\n")
+    process.stdin.flush()
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        raise subprocess.TimeoutExpired(process.args, timeout)
+    reply = process.stdout.readline()
+    if not reply:
+        raise EOFError("the process stopped before replying")
+    return json.loads(reply)
+
+
 class WarmCli:
     """The process of tests/support/warm_cli.py: ``privacy-pipeline`` commands run by the
     CLI's ``main()`` in one process per pytest worker, started at its first request.
@@ -90,22 +106,18 @@ class WarmCli:
             out = self.folder / f"{self.requests}.stdout"
             err = self.folder / f"{self.requests}.stderr"
             request = {"args": args, "env": env, "stdout": str(out), "stderr": str(err)}
-            process.stdin.write(json.dumps(request) + "\n")
-            process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], timeout)
-            reply = process.stdout.readline() if ready else ""
-            if not reply:
+            try:
+                reply = request_reply(process, request, timeout)
+            except EOFError as stopped:
                 self.stop()
-                raise (
-                    subprocess.TimeoutExpired(args, timeout)
-                    if not ready
-                    else RuntimeError(
-                        f"the warm CLI process stopped; see {self.folder / 'process.log'}"
-                    )
-                )
+                log = self.folder / "process.log"
+                raise RuntimeError(f"the warm CLI process stopped; see {log}") from stopped
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise
             result = subprocess.CompletedProcess(
                 args,
-                json.loads(reply)["returncode"],
+                reply["returncode"],
                 out.read_text(encoding="utf-8", errors="replace"),
                 err.read_text(encoding="utf-8", errors="replace"),
             )
