@@ -24,6 +24,7 @@ from privacy_pipeline.vocabulary import (
     INVISIBLE_CHARACTERS,
     INVISIBLE_PATTERN,
     IP_ADDRESS_SPELLING,
+    PUNYCODE_MARK,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     identifier_match_key,
@@ -251,7 +252,7 @@ def test_the_models_read_sites_with_the_gates_pattern():
     macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
     text = macros.read_text(encoding="utf-8")
     patterns = (SITE_PREFIX_PATTERN, BARE_IPV6_SPELLING, BRACKETED_HOST, SITE_SUFFIX_PATTERN)
-    for pattern in (*patterns, IDEOGRAPHIC_FULL_STOP, IP_ADDRESS_SPELLING):
+    for pattern in (*patterns, IDEOGRAPHIC_FULL_STOP, IP_ADDRESS_SPELLING, PUNYCODE_MARK):
         # a Jinja string literal: each backslash written twice
         assert "'" + pattern.replace("\\", "\\\\") + "'" in text
 
@@ -309,6 +310,8 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("%EF%BD%98n--prn-0na.example", "porn.example"),
         ("x%E2%80%8Bn--prn-0na.example", "porn.example"),
         ("xn--p%E2%80%8Brn-0na.example", "porn.example"),
+        ("xn__prn_0na.example", "porn.example"),  # _ and - are one separator
+        ("XN-_PRN-0NA.EXAMPLE", "porn.example"),
         ("xn--zz.example", "xnzz.example"),  # not punycode: as delivered
         ("abcxn--prn-0na.example", "abcxnprn0na.example"),  # not a label of its own
         # a host ending in a number is an IPv4 address however it is spelled

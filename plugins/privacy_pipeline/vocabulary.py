@@ -149,7 +149,10 @@ IDEOGRAPHIC_FULL_STOP = "\u3002"
 # function for the values that are not ASCII or hold a % or an xn-- only.
 HOST_DELIMITER_ESCAPES = frozenset({b"2f", b"3f", b"23", b"40", b"3a", b"5c"})
 PERCENT_ESCAPE = re.compile(rb"%([0-9a-fA-F]{2})")
-PUNYCODE_LABEL = re.compile(r"(?<![0-9A-Za-z_-])[xX][nN]--[0-9A-Za-z-]+")
+# A label of xn and two separators is one too (xn__prn_0na): _ and - are one separator
+# in a site name (normalise_term), as they were for xn-- labels before decoding.
+PUNYCODE_LABEL = re.compile(r"(?<![0-9A-Za-z_-])[xX][nN][-_]{2}[0-9A-Za-z_-]+")
+PUNYCODE_MARK = "xn[-_]{2}"
 
 
 def decoded_site_spelling(value: str | None) -> str | None:
@@ -190,7 +193,7 @@ def decoded_percent_escapes(text: str) -> str:
 def decoded_punycode_label(match: re.Match) -> str:
     label = match.group(0)
     try:
-        decoded = label[4:].lower().encode("ascii").decode("punycode")
+        decoded = label[4:].lower().replace("_", "-").encode("ascii").decode("punycode")
     except (UnicodeError, ValueError, IndexError):
         return label
     if not decoded or not all(c == "-" or c.isalnum() for c in decoded):
@@ -350,10 +353,10 @@ def normalised_term_sql(expr: str) -> str:
 
 def decoded_site_spelling_sql(expr: str) -> str:
     """SQL reading the text ``expr`` as ``decoded_site_spelling`` does (needs
-    ``register_sql_functions``). An ASCII value without % or xn-- (nearly all) skips the
+    ``register_sql_functions``). An ASCII value without % or xn-- (or xn__) (nearly all) skips the
     call: for it the function only lowers the case, as the normalisation after it does."""
     return f"""(case when strlen({expr}) <> length({expr}) or position('%' in {expr}) > 0
-                or position('xn--' in lower({expr})) > 0
+                or regexp_matches(lower({expr}), '{PUNYCODE_MARK}')
                 then {DECODED_SITE_FUNCTION}({expr}) else {expr} end)"""
 
 

@@ -45,10 +45,10 @@
     ("adult%2Eexample", "xn--prn-0na.example" for pörn.example), by the function
     decoded_site_spelling (privacy_pipeline.vocabulary, registered by the dbt-duckdb plugin
     and the Spark engine) for the names that are not ASCII (％２Ｅ is an escape too) or
-    hold a % or an xn--; for the other names it would only lower the case. -#}
+    hold a % or an xn-- (or xn__: _ and - are one separator); for the other names it would only lower the case. -#}
 {% macro decoded_site_spelling(expr) -%}
     case when {{ byte_length(expr) }} <> length({{ expr }}) or position('%' in {{ expr }}) > 0
-        or position('xn--' in lower({{ expr }})) > 0
+        or {{ matches_pattern('lower(' ~ expr ~ ')', 'xn[-_]{2}') }}
         then decoded_site_spelling({{ expr }}) else {{ expr }} end
 {%- endmacro %}
 
