@@ -36,7 +36,7 @@
 {% macro normalised_term(expr) -%}
     nullif({{ replace_pattern(replace_pattern(replace_pattern(
         'lower(' ~ nfkc_casefolded(expr) ~ ')',
-        '[\\p{Cf}\\x{115F}\\x{1160}\\x{2800}]', ''),
+        '[\\p{Cf}\\x{115F}\\x{1160}\\x{2800}\\x{13439}-\\x{1343F}]', ''),
         '[\\pZ\\p{Cc}\\p{Pd}_]+', '_'),
         '^_|_$', '') }}, '')
 {%- endmacro %}
