@@ -79,6 +79,7 @@ USAGE = "U01"  # usage consent and a game console on the modem
 USAGE_WITHOUT_CONSENT = "U02"  # a game console, no consent
 SPELLED_REFUSAL = "M10"  # objection written "OPT OUT", "Direct-Marketing", as customer "m 10"
 TAB_REFUSAL = "M11"  # objection written "opt_out<tab>" with a zero-width space, as "m-11"
+CAMEL_REFUSAL = "M12"  # objection written "DirectMarketing", "OptOut!" (helper-41)
 SPELLED_SENSITIVE_BROWSER = "B04"  # browsing consent, sites of sensitive categories spelled oddly
 SITE_SPELLING_BROWSER = "B05"  # browsing consent, catalogue sites written otherwise
 # Opt-ins recorded on a platform the account was not on yet (attack, session 13):
@@ -116,6 +117,7 @@ NEW_CUSTOMERS = {
     SENSITIVE_BROWSER: {},
     SPELLED_REFUSAL: {},
     TAB_REFUSAL: {},
+    CAMEL_REFUSAL: {},
     SPELLED_SENSITIVE_BROWSER: {},
     SITE_SPELLING_BROWSER: {},
     PRE_ACCOUNT: {"created_at": "2026-06-10T09:00:00+02:00"},
@@ -158,6 +160,7 @@ NEVER_IN_MARKETING = {
     QUARANTINED_REFUSAL,
     SPELLED_REFUSAL,
     TAB_REFUSAL,
+    CAMEL_REFUSAL,
     EARLY_LIFT,
     LEGACY_LIFT,
 }
@@ -216,6 +219,7 @@ def consent_ledger() -> list[dict]:
         event("E21", QUARANTINED_REFUSAL, "direct_marketing", "opt_out", before_d, channel="fax"),
         event("E22", "m 10", "Direct-Marketing", "OPT OUT", before_d, channel="Letter"),
         event("E23", "m-11", "direct_marketing", "opt_out\t\u200b", before_d, channel="email"),
+        event("E32", CAMEL_REFUSAL, "DirectMarketing", "OptOut!", before_d, channel="email"),
         event("E24", SPELLED_SENSITIVE_BROWSER, "personalisation_browsing", "opt_in", before_d),
         event("E25", SITE_SPELLING_BROWSER, "personalisation_browsing", "opt_in", before_d),
         event("E26", PRE_ACCOUNT, "partner_offers", "opt_in", "2026-01-05T10:00:00+01:00"),
@@ -250,6 +254,7 @@ def survey_answers() -> list[dict]:
         QUARANTINED_REFUSAL,
         SPELLED_REFUSAL,
         TAB_REFUSAL,
+        CAMEL_REFUSAL,
         LEGACY_AFTER_PROXIMUS,
         OBJECTOR,
         OBJECTED_AFTER_D,

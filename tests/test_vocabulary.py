@@ -14,6 +14,8 @@ import duckdb
 import pytest
 import yaml
 from privacy_pipeline.config import allowed_interests, load_config, sensitive_categories
+from privacy_pipeline.contract import CHOICES, PURPOSES, TABLE_NAMES
+from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.dbt_pseudonym_key import register_model_functions
 from privacy_pipeline.errors import ConfigError
 from privacy_pipeline.gates.landing_facts import site_key_sql
@@ -27,6 +29,9 @@ from privacy_pipeline.vocabulary import (
     PUNYCODE_MARK,
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
+    enum_key,
+    enum_term,
+    enum_term_sql,
     identifier_match_key,
     is_safe_identifier,
     is_sensitive,
@@ -53,6 +58,40 @@ REFUSAL_SPELLINGS = [
 @pytest.mark.parametrize("value", REFUSAL_SPELLINGS)
 def test_every_spelling_of_a_refusal_reads_opt_out(value):
     assert normalise_term(value) == "opt_out"
+
+
+@pytest.mark.parametrize(
+    ("value", "values", "read"),
+    [
+        *[(v, CHOICES, "opt_out") for v in ("OptOut", "optout", "opt.out", "Opt-Out!",
+                                            "opt/out", "opt_out.", *REFUSAL_SPELLINGS)],
+        ("OPTIN", CHOICES, "opt_in"),
+        ("DirectMarketing", PURPOSES, "direct_marketing"),
+        ("LocationAnalytics", PURPOSES, "location_analytics"),
+        ("direct marketing!", PURPOSES, "direct_marketing"),
+        ("opt_in_out", CHOICES, "opt_in_out"),  # no value's letters: as normalised
+        ("no", CHOICES, "no"),
+        (None, CHOICES, None),
+    ],
+)  # fmt: skip
+def test_a_closed_list_is_read_by_letters_and_digits_in_python_and_sql(value, values, read):
+    """helper-41: a refusal written OptOut was quarantined as an unknown choice, and the
+    customer stayed in the marketing tables."""
+    assert enum_term(value, values) == read
+    connection = duckdb.connect()
+    register_sql_functions(connection)
+    sql = enum_term_sql("value", values)
+    assert (
+        connection.execute(f"select {sql} from (select ?::varchar as value)", [value]).fetchone()[0]
+        == read
+    )
+
+
+def test_no_two_values_of_a_closed_list_share_their_letters_and_digits():
+    for name in TABLE_NAMES:
+        for column in contract_table(name).columns:
+            keys = [enum_key(value) for value in column.values]
+            assert len(set(keys)) == len(keys), (name, column.name)
 
 
 def test_normalising_keeps_what_matters_and_empties_to_none():
@@ -126,16 +165,17 @@ def test_the_ledger_merge_and_the_withdrawals_read_refusals_with_this_rule():
     con = duckdb.connect()
     register_sql_functions(con)
     con.execute("create table spellings (choice varchar)")
-    con.executemany("insert into spellings values (?)", [[v] for v in REFUSAL_SPELLINGS])
+    spellings = [*REFUSAL_SPELLINGS, "OptOut", "opt.out"]
+    con.executemany("insert into spellings values (?)", [[v] for v in spellings])
     read = con.execute(
-        f"select distinct {vocabulary('choice')}, {canonical('choice')} from spellings"
+        f"select distinct {vocabulary('choice', CHOICES)}, {canonical('choice')} from spellings"
     ).fetchall()
     assert read == [("opt_out", "opt_out")]
     # A purpose with a Cyrillic i, an accent, another dash: the same purpose everywhere.
     purpose = "D\u0456rect \u2013 Market\u00edng"
     assert normalise_term(purpose) == "direct_marketing"
     one = "from (select cast(? as varchar) as v) as t"
-    assert con.execute(f"select {vocabulary('v')} {one}", [purpose]).fetchone() == (
+    assert con.execute(f"select {vocabulary('v', PURPOSES)} {one}", [purpose]).fetchone() == (
         "direct_marketing",
     )
     # Customer numbers: as generous as identifier_match_key, punctuation ignored too.

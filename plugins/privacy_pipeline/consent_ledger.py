@@ -41,7 +41,7 @@ from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.errors import UnusableInput
 from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.transaction import transaction
-from privacy_pipeline.vocabulary import normalised_term_sql, register_sql_functions
+from privacy_pipeline.vocabulary import enum_term_sql, register_sql_functions
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,10 @@ def canonical(column: str) -> str:
     not matter), instants as the instant they name (``+02:00`` and ``Z`` forms agree), so a
     re-export that only reformats an event is not a conflict. Needs
     ``register_sql_functions`` on the connection."""
-    kind = contract_table(TABLE).column(column).kind
-    if kind == ENUM:
-        return normalised_term_sql(column)
-    if kind == TIMESTAMP:
+    spec = contract_table(TABLE).column(column)
+    if spec.kind == ENUM:
+        return enum_term_sql(column, spec.values)
+    if spec.kind == TIMESTAMP:
         instant = f"try_cast(upper({column}) as timestamptz)"
         return f"coalesce(cast(epoch_us({instant}) as varchar), {column})"
     return column
@@ -232,7 +232,7 @@ def merge_delivery(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> MergeRepo
             ctx, report.ledger_events_before, report.delivered_rows, report.known_events
         )
         missing = con.execute(
-            f"""select coalesce({normalised_term_sql("purpose")}, '(none)'), count(*)
+            f"""select coalesce({canonical("purpose")}, '(none)'), count(*)
                 from {LEDGER}.events
                 where ledger_key not in (select ledger_key from delivered)
                 group by all order by 1"""

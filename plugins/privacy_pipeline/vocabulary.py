@@ -12,6 +12,12 @@ answer kinds, ...), interests and site categories are compared after normalising
 
 So ``opt-out``, ``OPT OUT``, ``opt_out\\t`` and ``opt\\u200b_out`` all read ``opt_out``.
 
+A closed list's value is then matched by its letters and digits alone (``enum_term``): a
+spelling whose letters and digits are those of one of the list's values is that value,
+so ``OptOut``, ``optout``, ``opt.out`` and ``Opt-Out!`` are ``opt_out`` and
+``DirectMarketing`` is ``direct_marketing`` (no two values of a list share their letters
+and digits: a test checks).
+
 The dbt models apply the same rule in SQL (macro ``normalised_term``, which calls
 ``nfkc_casefold`` below, registered by the dbt-duckdb plugin, for non-ASCII values only).
 Every DuckDB connection the pipeline opens itself (the gates, the consent ledger's merge,
@@ -121,6 +127,21 @@ def normalise_term(value: object) -> str | None:
         pending_separator = False
         out.append(char)
     return "".join(out) or None
+
+
+def enum_key(term: str) -> str:
+    """A normalised term's letters and digits: what a closed list's values are told apart by."""
+    return re.sub(r"[^0-9a-z]", "", term)
+
+
+def enum_term(value: object, values: Iterable[str]) -> str | None:
+    """``value`` read as a value of the closed list ``values``: ``normalise_term``, then the
+    one value with the same letters and digits, if any (``OptOut`` is ``opt_out``); else the
+    normalised term, which the list does not hold."""
+    term = normalise_term(value)
+    if term is None or term in values:
+        return term
+    return next((v for v in values if enum_key(v) == enum_key(term)), term)
 
 
 # A site or app name is read as the host it names, as browsers read a URL (WHATWG URL
@@ -350,6 +371,14 @@ def normalised_term_sql(expr: str) -> str:
     ``register_sql_functions``). A value already in normal form skips the Python call."""
     return f"""(case when regexp_full_match({expr}, '{INTEREST_PATTERN.pattern}') then {expr}
                 else {NORMALISED_TERM_FUNCTION}({expr}) end)"""
+
+
+def enum_term_sql(expr: str, values: Iterable[str]) -> str:
+    """SQL reading the text ``expr`` as ``enum_term`` does, for the closed list ``values``
+    (needs ``register_sql_functions``)."""
+    term = normalised_term_sql(expr)
+    cases = " ".join(f"when '{enum_key(value)}' then '{value}'" for value in values)
+    return f"coalesce(case regexp_replace({term}, '[^0-9a-z]', '', 'g') {cases} end, {term})"
 
 
 def decoded_site_spelling_sql(expr: str) -> str:

@@ -42,7 +42,14 @@ from typing import Any
 import duckdb
 
 from privacy_pipeline.consent_ledger import LEDGER, ledger_rows_sql
-from privacy_pipeline.contract import CHANNELS, PLATFORMS, TRUE_INSTANT_PATTERN, instant_sql
+from privacy_pipeline.contract import (
+    CHANNELS,
+    CHOICES,
+    PLATFORMS,
+    PURPOSES,
+    TRUE_INSTANT_PATTERN,
+    instant_sql,
+)
 from privacy_pipeline.publish import (
     PUBLICATION_LOG,
     export_version,
@@ -55,7 +62,7 @@ from privacy_pipeline.run_context import RunContext
 from privacy_pipeline.transaction import transaction
 from privacy_pipeline.vocabulary import (
     customer_key_sql,
-    normalised_term_sql,
+    enum_term_sql,
     register_sql_functions,
 )
 
@@ -72,10 +79,11 @@ MARKETING_TABLES = (
 CONSENTED_BASES = {"browsing": "personalisation_browsing", "usage": "personalisation_usage"}
 
 
-def vocabulary(column: str) -> str:
-    """An enum value read as staging and the gates read it (privacy_pipeline.vocabulary:
-    case, accents, look-alike letters, spaces, dashes and '_' do not matter)."""
-    return normalised_term_sql(f"cast({column} as varchar)")
+def vocabulary(column: str, values: tuple[str, ...]) -> str:
+    """An enum value of the closed list ``values`` read as staging and the gates read it
+    (privacy_pipeline.vocabulary: case, accents, look-alike letters and everything but
+    letters and digits do not matter)."""
+    return enum_term_sql(f"cast({column} as varchar)", values)
 
 
 def customer_key(column: str) -> str:
@@ -99,8 +107,10 @@ def ledger_choices_sql(processed_at_param: str = "?") -> str:
         parsed as (
             select nullif(trim(cast(customer_id as varchar)), '') as customer_id,
                    {customer_key("customer_id")} as customer_key,
-                   {vocabulary("purpose")} as purpose, {vocabulary("choice")} as choice,
-                   {vocabulary("platform")} as platform, {vocabulary("channel")} as channel,
+                   {vocabulary("purpose", PURPOSES)} as purpose,
+                   {vocabulary("choice", CHOICES)} as choice,
+                   {vocabulary("platform", PLATFORMS)} as platform,
+                   {vocabulary("channel", CHANNELS)} as channel,
                    nullif(trim(event_id), '') as event_id,
                    {plausible} as recorded, _first_received_at as received,
                    trim(recorded_at) as recorded_text

@@ -57,10 +57,14 @@
         {%- if spec.kind == 'text' and spec.published %}{{ nfc_normalized(as_text) }}{% else %}{{ as_text }}{% endif -%}
     {%- elif spec.kind == 'enum' -%}
         {%- set values %}{% for value in spec['values'] %}'{{ value }}'{% if not loop.last %}, {% endif %}{% endfor %}{% endset -%}
-        {#- the exact value first: the normalisation runs only for the rare other spellings -#}
+        {#- the exact value first: the normalisation runs only for the rare other spellings;
+            then the value with the same letters and digits (OptOut is opt_out:
+            privacy_pipeline.vocabulary.enum_term) -#}
         case
             when {{ raw }} in ({{ values }}) then {{ raw }}
             when {{ normalised_term(raw) }} in ({{ values }}) then {{ normalised_term(raw) }}
+            else case {{ replace_pattern(normalised_term(raw), '[^0-9a-z]', '') }}
+                {%- for value in spec['values'] %} when '{{ value | replace('_', '') }}' then '{{ value }}'{% endfor %} end
         end
     {%- elif spec.kind == 'interest' -%}
         case when {{ is_interest_term(normalised_term(raw)) }} then {{ normalised_term(raw) }} end

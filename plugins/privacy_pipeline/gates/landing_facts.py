@@ -12,11 +12,15 @@ customer says so.
 from __future__ import annotations
 
 from privacy_pipeline.contract import (
+    ANSWER_KINDS,
+    BRANDS,
     CHANNELS,
     CHOICES,
+    DEVICE_KINDS,
     NETWORKS,
     PLATFORMS,
     PURPOSES,
+    REQUEST_KINDS,
     TRUE_INSTANT_PATTERN,
     instant_sql,
 )
@@ -31,6 +35,7 @@ from privacy_pipeline.vocabulary import (
     SITE_PREFIX_PATTERN,
     SITE_SUFFIX_PATTERN,
     decoded_site_spelling_sql,
+    enum_term_sql,
     normalised_term_sql,
     register_sql_functions,
 )
@@ -49,8 +54,12 @@ def area_name(column: str) -> str:
     return f"nfc_normalize({text(column)})"
 
 
-def enum(column: str) -> str:
-    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``); needs ``register_normaliser``."""
+def enum(column: str, values: tuple[str, ...] = ()) -> str:
+    """A vocabulary value normalised (``OPT OUT`` -> ``opt_out``), and for a closed list
+    ``values`` matched by its letters and digits (``OptOut`` -> ``opt_out``); needs
+    ``register_normaliser``."""
+    if values:
+        return enum_term_sql(text(column), values)
     return normalised_term_sql(text(column))
 
 
@@ -164,9 +173,9 @@ def events_sql() -> str:
                    and platform in ({sql_list(PLATFORMS)})
                    and true_recorded_at is not null as is_valid
         from (
-            select {text("customer_id")} as customer_id, {enum("purpose")} as purpose,
-                   {enum("choice")} as choice, {enum("channel")} as channel,
-                   {enum("platform")} as platform,
+            select {text("customer_id")} as customer_id, {enum("purpose", PURPOSES)} as purpose,
+                   {enum("choice", CHOICES)} as choice, {enum("channel", CHANNELS)} as channel,
+                   {enum("platform", PLATFORMS)} as platform,
                    {true_instant("recorded_at")} as true_recorded_at,
                    {text("recorded_at")} as recorded_text, _first_received_at,
                    {text("event_id")} as event_id
@@ -210,7 +219,7 @@ def customers(candidate: Candidate) -> str:
     return candidate.materialise(
         "gate_customers",
         f"""
-        select {text("customer_id")} as customer_id, {enum("brand")} as brand,
+        select {text("customer_id")} as customer_id, {enum("brand", BRANDS)} as brand,
                {text("msisdn")} as msisdn,
                {text("created_at")} as created_at_text, {timestamp("created_at")} as created_at,
                {text("migrated_at")} as migrated_at_text,
@@ -400,7 +409,8 @@ def erased_customers(candidate: Candidate) -> str:
         received = timestamp("received_at")
         selects.append(
             f"""select {text("customer_id")} as customer_id from landing.data_subject_requests
-                where {enum("kind")} = 'erasure' and {received} < {candidate.run_end_sql}"""
+                where {enum("kind", REQUEST_KINDS)} = 'erasure'
+                  and {received} < {candidate.run_end_sql}"""
         )
     if candidate.has_table("landing", "erased_customers"):
         selects.append(f"select {text('customer_id')} from landing.erased_customers")
@@ -732,7 +742,7 @@ def profile_signals(candidate: Candidate) -> str:
             from landing.survey_responses as r
             join landing.survey_questions as q on {text("r.question_id")} = {text("q.question_id")}
             join (values {kinds}) as kinds(answer_kind, points)
-              on kinds.answer_kind = {enum("q.answer_kind")}
+              on kinds.answer_kind = {enum("q.answer_kind", ANSWER_KINDS)}
             union all
             select {text("e.customer_id")}, {enum("k.theme")}, {true_instant("e.entered_at")},
                    'entry ' || e._source_file || ' ' || e._source_row, {entry_points}
@@ -874,7 +884,7 @@ def usage_sources_sql(candidate: Candidate) -> str:
             from landing.device_observations as d
             join (values {", ".join(device_rules)})
                  as rules(number, kind, model_pattern, interest, points)
-              on {enum("d.kind")} = rules.kind
+              on {enum("d.kind", DEVICE_KINDS)} = rules.kind
              and lower({text("d.model")}) like rules.model_pattern
         """)
     return " union all ".join(selects) or (
@@ -983,7 +993,7 @@ def consented_signals(candidate: Candidate, basis: str, purpose: str, is_sensiti
               on s.site_key = k.site_key
             -- only rows staging can accept: a known network, a byte count that is a
             -- number not below 0 (a model reading quarantined traffic shows)
-            where {enum("t.network")} in ({sql_list(NETWORKS)})
+            where {enum("t.network", NETWORKS)} in ({sql_list(NETWORKS)})
               and try_cast({text("t.bytes")} as double) >= 0
         """
     else:

@@ -33,9 +33,10 @@ from typing import Any
 
 import duckdb
 
+from privacy_pipeline.contract import CHOICES, PURPOSES
 from privacy_pipeline.contract import table as contract_table
 from privacy_pipeline.sql import quote_identifier
-from privacy_pipeline.vocabulary import normalised_term_sql, register_sql_functions
+from privacy_pipeline.vocabulary import enum_term_sql, register_sql_functions
 
 PLACING_TABLES = ("network_events", "cells", "events", "event_cells", "customers", "customer_lines")
 LOCATION_PURPOSE = "location_analytics"
@@ -69,8 +70,8 @@ def location_inputs_digest(
             count, total = con.execute(table_digest_sql(name)).fetchone()
             digest.update(f"{name}:{count}:{total};".encode())
     if "privacy_preferences" in present:
-        purpose = normalised_term_sql("cast(purpose as varchar)")
-        choice = normalised_term_sql("cast(choice as varchar)")
+        purpose = enum_term_sql("cast(purpose as varchar)", PURPOSES)
+        choice = enum_term_sql("cast(choice as varchar)", CHOICES)
         lifting = f"{purpose} = '{LOCATION_PURPOSE}' and {choice} is distinct from 'opt_out'"
         count, total = con.execute(table_digest_sql("privacy_preferences", lifting)).fetchone()
         digest.update(f"location_consents:{count}:{total};".encode())
