@@ -28,6 +28,7 @@ from privacy_pipeline.vocabulary import (
     IP_ADDRESS_SPELLING,
     PUNYCODE_MARK,
     SITE_PREFIX_PATTERN,
+    SITE_SPACE_PATTERN,
     SITE_SUFFIX_PATTERN,
     enum_key,
     enum_term,
@@ -292,7 +293,13 @@ def test_the_models_read_sites_with_the_gates_pattern():
     macros = Path(__file__).resolve().parents[1] / "dbt_project/macros/staging/vocabulary.sql"
     text = macros.read_text(encoding="utf-8")
     patterns = (SITE_PREFIX_PATTERN, BARE_IPV6_SPELLING, BRACKETED_HOST, SITE_SUFFIX_PATTERN)
-    for pattern in (*patterns, IDEOGRAPHIC_FULL_STOP, IP_ADDRESS_SPELLING, PUNYCODE_MARK):
+    for pattern in (
+        *patterns,
+        SITE_SPACE_PATTERN,
+        IDEOGRAPHIC_FULL_STOP,
+        IP_ADDRESS_SPELLING,
+        PUNYCODE_MARK,
+    ):
         # a Jinja string literal: each backslash written twice
         assert "'" + pattern.replace("\\", "\\\\") + "'" in text
 
@@ -378,6 +385,19 @@ def test_the_models_read_sites_with_the_gates_pattern():
         ("[1:2:3:4:5:6:7:8:9]", "[1:2:3:4:5:6:7:8:9]"),  # not an address: as it is
         ("1:2:3", "[1:2:3]"),
         ("adult.example:443", "adult.example"),
+        # helper-41: spaces and control characters go first, as browsers delete TAB and LF
+        ("adult%2\tEexample", "adult.example"),
+        ("x\tn--prn-0na.example", "porn.example"),
+        ("adult.example:4\t43", "adult.example"),
+        ("adult.example.\t:443", "adult.example"),
+        ("https:\t//adult.example", "adult.example"),
+        ("https: //adult.example", "adult.example"),
+        ("https:\n//adult.\r\nexample", "adult.example"),
+        # ... a punycode label with marks decodes (IDNA allows letters, marks, digits)
+        ("xn--porn-ywc.example", "porn.example"),  # porn + U+0308
+        ("xn--11b3eb2d5a.example", site_key("\u0938\u0947\u0915\u094d\u0938.example")),
+        # ... and letters newer than Python's tables read as IDNA's tables read them
+        ("\U0001ccd6dult.example", "adult.example"),  # outlined A, Unicode 16
     ],
 )
 def test_a_site_reads_as_the_host_it_names_in_python_and_in_the_gates_sql(spelling, key):

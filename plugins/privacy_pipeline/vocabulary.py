@@ -31,12 +31,14 @@ look-alike letters reads the same everywhere. ``docs/data-contract.md`` describe
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable
 
 import duckdb
+import idna
 
 SEPARATOR = "_"
 # Unicode categories read as a separator: spaces, line and paragraph separators, control
@@ -82,6 +84,17 @@ def nfc(value: str | None) -> str | None:
     return None if value is None else unicodedata.normalize("NFC", value)
 
 
+@functools.cache
+def newer_letter(char: str) -> str:
+    """A character Python's Unicode tables do not know (3.11: Unicode 14), as IDNA's newer
+    tables map it (UTS 46, the ``idna`` package): ``\U0001ccd6`` (OUTLINED LATIN CAPITAL
+    LETTER A, Unicode 16) is ``a``, as browsers read it in a host. Unknown to both: as it is."""
+    try:
+        return idna.uts46_remap(char, std3_rules=False, transitional=False)
+    except idna.IDNAError:
+        return char
+
+
 def nfkc_casefold(value: str | None) -> str | None:
     """NFKC, case folded, accents removed and look-alike letters of other scripts read as
     the Latin letter they imitate (``Öpt_Oüt``, ``оpt_out`` with a Cyrillic о), NFKC again.
@@ -92,6 +105,8 @@ def nfkc_casefold(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if not value.isascii():
+        value = "".join(newer_letter(c) if unicodedata.category(c) == "Cn" else c for c in value)
     folded = unicodedata.normalize("NFKC", value).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
     unaccented = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
@@ -145,18 +160,23 @@ def enum_term(value: object, values: Iterable[str]) -> str | None:
 
 
 # A site or app name is read as the host it names, as browsers read a URL (WHATWG URL
-# standard, for the special schemes): after normalising, ideographic full stops (IDNA's 。)
-# read as dots; SITE_PREFIX_PATTERN then reads away a scheme (https://, //, and https: with
-# no slash at all), user info up to the last @, leading dots (and a wildcard's *.) and a
+# standard, for the special schemes). First every space and control character is read
+# away (SITE_SPACE_PATTERN), wherever it is: browsers delete TAB, CR and LF anywhere in a
+# URL, so "adult%2<TAB>Eexample" is an escape and "adult.example:4<TAB>43" a port, and
+# "adult .example" is adult.example. After normalising, every _ (what is left of dashes
+# and _ inside a name) is read away too, and ideographic full stops (IDNA's 。) read as
+# dots; SITE_PREFIX_PATTERN then reads away a scheme (https://, //, and https: with no
+# slash at all), user info up to the last @, leading dots (and a wildcard's *.) and a
 # www. prefix, and SITE_SUFFIX_PATTERN trailing dots, a port (:443), a path, query or
-# fragment, and every _ (whitespace, dashes and _ inside a name: "adult .example" is
-# adult.example). A backslash
-# (\x5c) is a slash, as browsers read it. The models' macro site_key and the gates'
-# landing_facts.site_key_sql use these patterns, written once more in the macro.
+# fragment. A backslash (\x5c) is a slash, as browsers read it. The models' macro
+# site_key and the gates' landing_facts.site_key_sql use these patterns, written once
+# more in the macro.
+SITE_SPACE_PATTERN = r"[\pZ\p{Cc}]"
+SITE_SPACE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc"})
 SITE_PREFIX_PATTERN = (
     r"^(([a-z][a-z0-9+._-]*:)?[/\x5c]+|(https?|wss?|ftp):)?([^/?#\x5c]*@)?[*.]*(www[0-9]*[.])?"
 )
-SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#\x5c].*)?$|_"
+SITE_SUFFIX_PATTERN = r"[.]*(:[0-9]*[.]*)?([/?#\x5c].*)?$"
 IDEOGRAPHIC_FULL_STOP = "\u3002"
 
 
@@ -218,7 +238,7 @@ def decoded_punycode_label(match: re.Match) -> str:
         decoded = label[4:].lower().replace("_", "-").encode("ascii").decode("punycode")
     except (UnicodeError, ValueError, IndexError):
         return label
-    if not decoded or not all(c == "-" or c.isalnum() for c in decoded):
+    if not decoded or not all(c == "-" or unicodedata.category(c)[0] in "LMN" for c in decoded):
         return label
     return decoded
 
@@ -282,19 +302,28 @@ def ipv4_number(part: str) -> int | None:
 
 
 def site_key(value: object) -> str | None:
-    """A site or app name as traffic meets the catalogue: ``decoded_site_spelling``,
-    ``normalise_term``, then the host it names (``SITE_PREFIX_PATTERN``,
+    """A site or app name as traffic meets the catalogue: without spaces and control
+    characters (``SITE_SPACE_PATTERN``), ``decoded_site_spelling``, ``normalise_term``
+    without its ``_``, then the host it names (``SITE_PREFIX_PATTERN``,
     ``SITE_SUFFIX_PATTERN``), an IP address in one spelling (``ip_address_host``):
     ``https://user@WWW.Adult .Example:443/path``, ``adult%2Eexample`` and
     ``adult.example`` share the key ``adult.example``; None if nothing is left."""
-    term = normalise_term(None if value is None else decoded_site_spelling(str(value)))
+    if value is None:
+        return None
+    term = normalise_term(decoded_site_spelling(without_site_spaces(str(value))))
     if not term:
         return None
-    host = re.sub(SITE_PREFIX_PATTERN, "", term.replace(IDEOGRAPHIC_FULL_STOP, "."), count=1)
+    dotted = term.replace(IDEOGRAPHIC_FULL_STOP, ".").replace(SEPARATOR, "")
+    host = re.sub(SITE_PREFIX_PATTERN, "", dotted, count=1)
     host = re.sub(SITE_SUFFIX_PATTERN, "", re.sub(BARE_IPV6_SPELLING, BRACKETED_HOST, host))
     if re.fullmatch(IP_ADDRESS_SPELLING, host):
         host = ip_address_host(host)
     return host or None
+
+
+def without_site_spaces(text: str) -> str:
+    """``text`` without the characters of ``SITE_SPACE_PATTERN``."""
+    return "".join(c for c in text if unicodedata.category(c) not in SITE_SPACE_CATEGORIES)
 
 
 def identifier_match_key(value: object) -> str | None:

@@ -52,21 +52,24 @@
         then decoded_site_spelling({{ expr }}) else {{ expr }} end
 {%- endmacro %}
 
-{#- A site or app name as traffic meets the catalogue: decoded (above), normalised, then
-    the host it names (privacy_pipeline.vocabulary.site_key, whose patterns these are):
+{#- A site or app name as traffic meets the catalogue: without spaces and control
+    characters (browsers delete TAB and LF anywhere in a URL), decoded (above), normalised
+    without its _ (dashes and _ inside the name), then the host it names
+    (privacy_pipeline.vocabulary.site_key, whose patterns these are):
     ideographic full stops read as dots; no scheme, user info, leading dots (a wildcard's
     *.) or www. prefix; a bare IPv6 address bracketed, so that its last part is no port;
     no trailing dots, port, path, query or fragment (a backslash is a slash, and https:
-    needs no //, as in browsers); no _ (whitespace and dashes inside the name); an IP
+    needs no //, as in browsers); an IP
     address in one spelling (function ip_address_host, for hosts that end in a number or
     are bracketed: 1572395042 is 93.184.216.34, [2001:DB8:0::1] is [2001:db8::1]).
     "https://user@WWW.Adult.Example:443/path" and "adult。example" are adult.example. -#}
 {% macro site_key(expr) -%}
+    {%- set spelled = replace_pattern(expr, '[\\pZ\\p{Cc}]', '') -%}
     {%- set host = replace_pattern(replace_pattern(replace_pattern(
-        'replace(' ~ normalised_term(decoded_site_spelling(expr)) ~ ", '。', '.')",
+        'replace(replace(' ~ normalised_term(decoded_site_spelling(spelled)) ~ ", '。', '.'), '_', '')",
         '^(([a-z][a-z0-9+._-]*:)?[/\\x5c]+|(https?|wss?|ftp):)?([^/?#\\x5c]*@)?[*.]*(www[0-9]*[.])?', ''),
         '^([0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*)$', '[\\1]'),
-        '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$|_', '') -%}
+        '[.]*(:[0-9]*[.]*)?([/?#\\x5c].*)?$', '') -%}
     nullif(case when {{ matches_pattern(host, '^(([0-9a-fx]*[.]){0,3}(0x[0-9a-f]*|[0-9]+)|\\[[0-9a-f:.]*\\])$') }}
         then ip_address_host({{ host }}) else {{ host }} end, '')
 {%- endmacro %}

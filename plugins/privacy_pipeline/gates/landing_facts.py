@@ -33,6 +33,7 @@ from privacy_pipeline.vocabulary import (
     IP_ADDRESS_FUNCTION,
     IP_ADDRESS_SPELLING,
     SITE_PREFIX_PATTERN,
+    SITE_SPACE_PATTERN,
     SITE_SUFFIX_PATTERN,
     decoded_site_spelling_sql,
     enum_term_sql,
@@ -896,8 +897,9 @@ def usage_sources_sql(candidate: Candidate) -> str:
 def site_key_sql(expr: str) -> str:
     """SQL of a site name as ``vocabulary.site_key`` reads it, the host it names (needs
     ``register_normaliser``)."""
-    decoded = decoded_site_spelling_sql(text(expr))
-    dotted = f"replace({normalised_term_sql(decoded)}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.')"
+    spelled = f"regexp_replace({text(expr)}, {sql_literal(SITE_SPACE_PATTERN)}, '', 'g')"
+    term = normalised_term_sql(decoded_site_spelling_sql(spelled))
+    dotted = f"replace(replace({term}, {sql_literal(IDEOGRAPHIC_FULL_STOP)}, '.'), '_', '')"
     named = f"regexp_replace({dotted}, {sql_literal(SITE_PREFIX_PATTERN)}, '')"
     bare_ipv6, bracketed_host = sql_literal(BARE_IPV6_SPELLING), sql_literal(BRACKETED_HOST)
     bracketed = f"regexp_replace({named}, {bare_ipv6}, {bracketed_host})"
