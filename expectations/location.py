@@ -857,7 +857,96 @@ def sums_covering_a_figure(figures: list[tuple], groups: list[tuple], k: int) ->
                 continue
             label = "sum of " + " + ".join(figures[f][0] for f in touching)
             sums[tuple(touching)] = (label, together, total)
+    for cover in tight_covers(people, values, groups, index, k):
+        if cover not in sums:
+            together = np.unique(np.concatenate([people[f] for f in cover]))
+            label = "sum of " + " + ".join(figures[f][0] for f in cover)
+            sums[cover] = (label, together, int(values[list(cover)].sum()))
     return list(sums.values())
+
+
+def tight_covers(people, values, groups, index, k) -> set[tuple[int, ...]]:
+    """Sums mixing the levels of one table and hour (helper-41: postal code 1000 plus
+    municipality Beta minus event E9 revealed Beta's withheld 3001): for a published B of
+    an event or whole-day table and the published figures of one table and hour (of
+    another table, with more than one level), B's *tight cover*: for each person of B
+    the figures with the fewest people counting them, without those inside another one
+    of them (of figures with the same people, one), when they are two or more, count all
+    of B's people, are not all inside B and add up to less than B + k.
+
+    Looked at in full only when the probes' (three, then 64 people of B) smallest figures
+    hold disjoint ones adding up to less than B + k: each lies in a figure of the cover,
+    and disjoint figures inside one add up to at most its count."""
+    levels: dict[tuple, set] = {}
+    for table, level, hour in groups:
+        levels.setdefault((table, hour), set()).add(level)
+    mixed = {name for name, found in levels.items() if len(found) > 1}
+    if not mixed:
+        return set()
+    names = sorted(mixed, key=repr)
+    number = {name: n for n, name in enumerate(names)}
+    hour_group = np.array([number.get((t, h), -1) for t, _, h in groups], dtype=np.int64)
+    sizes = np.array([len(p) for p in people], dtype=np.int64)
+    covers: set[tuple[int, ...]] = set()
+    for b, (b_table, _, _) in enumerate(groups):
+        if not len(people[b]) or b_table == "presence_hourly":
+            continue
+        near = [n for n, (table, _) in enumerate(names) if table != b_table]
+        for count in (3, 64):
+            picked = np.linspace(0, len(people[b]) - 1, min(count, len(people[b])))
+            probes = np.unique(people[b][picked.astype(np.int64)])
+            positions, owners = index.memberships_of(probes)
+            near = [
+                n
+                for n in near
+                if (chosen := smallest_counting_each(positions, owners, hour_group == n, sizes,
+                                                     len(probes))) is not None
+                and disjoint_total(chosen, people, values) - int(values[b]) < k
+            ]  # fmt: skip
+            if not near:
+                break
+        if not near:
+            continue
+        positions, owners = index.memberships_of(people[b])
+        for n in near:
+            chosen = smallest_counting_each(
+                positions, owners, hour_group == n, sizes, len(people[b])
+            )
+            if chosen is None:
+                continue
+            cover: list[int] = []
+            for f in sorted(chosen, key=lambda f: (-sizes[f], f)):
+                if not any(np.isin(people[f], people[g], assume_unique=True).all() for g in cover):
+                    cover.append(f)
+            if len(cover) < 2:
+                continue
+            if all(np.isin(people[f], people[b], assume_unique=True).all() for f in cover):
+                continue  # all inside B
+            if int(values[cover].sum()) - int(values[b]) >= k:
+                continue
+            covers.add(tuple(sorted(cover)))
+    return covers
+
+
+def smallest_counting_each(positions, owners, in_group, sizes, wanted: int) -> list[int] | None:
+    """The figures of a group with the fewest people counting each of ``wanted`` people
+    (``positions``, ``owners``: their memberships; ties kept); None if one of them is
+    counted by no figure of the group."""
+    positions, owners = positions[in_group[owners]], owners[in_group[owners]]
+    fewest = np.full(wanted, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(fewest, positions, sizes[owners])
+    if (fewest == np.iinfo(np.int64).max).any():
+        return None
+    return sorted(set(owners[sizes[owners] == fewest[positions]].tolist()))
+
+
+def disjoint_total(chosen: list[int], people, values) -> int:
+    """The values of pairwise disjoint figures among ``chosen``, taken largest first."""
+    taken: list[int] = []
+    for f in sorted(chosen, key=lambda f: (-len(people[f]), f)):
+        if not any(share_someone(people[f], people[g]) for g in taken):
+            taken.append(f)
+    return int(values[taken].sum())
 
 
 def groups_counting_probes(index, probes, b, group_of, group_tables, values, k, among) -> set:

@@ -31,7 +31,6 @@ look-alike letters reads the same everywhere. ``docs/data-contract.md`` describe
 from __future__ import annotations
 
 import contextlib
-import functools
 import ipaddress
 import re
 import unicodedata
@@ -84,7 +83,8 @@ def nfc(value: str | None) -> str | None:
     return None if value is None else unicodedata.normalize("NFC", value)
 
 
-@functools.cache
+# Not cached with functools: Spark's Python workers get this module's functions by value,
+# and a cache wrapper would travel by reference, to a package the workers cannot import.
 def newer_letter(char: str) -> str:
     """A character Python's Unicode tables do not know (3.11: Unicode 14), as IDNA's newer
     tables map it (UTS 46, the ``idna`` package): ``\U0001ccd6`` (OUTLINED LATIN CAPITAL

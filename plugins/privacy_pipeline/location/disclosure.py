@@ -19,7 +19,11 @@ The rule, for the release of one run date (docs/location-privacy.md):
    a group (table, level, hour) of another table than B's, the group's figures counting
    someone of B, when they count all of B's people, are not all inside B and add up to
    within k of B. Their sum minus B is what the reader learns about the people of the
-   sum outside B (exactly when they are disjoint; an upper bound otherwise).
+   sum outside B (exactly when they are disjoint; an upper bound otherwise). Levels mix
+   too (helper-41: postal code 1000 + municipality Beta - event E9 = 20, the withheld
+   3001 of Beta): for the published figures of one table and hour at every level, the
+   *tight cover* of B (for each person of B the smallest figures counting them, then
+   those not inside another one, one of each set of people) is audited as well.
 
 2 is 3 with one figure, so both are checked by one search per published A over the
 families of published figures inside it (:func:`_unsafe_family`). The figures inside A
@@ -254,6 +258,19 @@ class CoveringSums:
                 (key.table, key.level, key.hour), len(group_ids)
             )
         self.table_of_group = np.array([table for table, _, _ in group_ids] or [""])
+        # Levels mixed: the groups of one table and hour with more than one level.
+        hour_group_ids: dict[tuple, int] = {}
+        levels: dict[int, set] = {}
+        self.hour_group_of = np.full(len(figures), -1, dtype=np.int64)
+        for i in self.candidates:
+            key = figures[i].key
+            hour_group = hour_group_ids.setdefault((key.table, key.hour), len(hour_group_ids))
+            self.hour_group_of[i] = hour_group
+            levels.setdefault(hour_group, set()).add(key.level)
+        self.mixed_hour_groups = np.array(
+            sorted(h for h, found in levels.items() if len(found) > 1), dtype=np.int64
+        )
+        self.table_of_hour_group = np.array([table for table, _ in hour_group_ids] or [""])
         self.values = np.zeros((2, len(figures)), dtype=np.int64)  # true, released
         for i in self.candidates:
             self.values[:, i] = figures[i].values[:2]
@@ -262,6 +279,7 @@ class CoveringSums:
             if len(group_ids) >= 2
             else None
         )
+        self.sizes = np.array([len(f.people) for f in figures], dtype=np.int64)
 
     def of(self, published: Sequence[int]) -> list[Figure]:
         """The sums among ``published`` (a subset of the candidates)."""
@@ -279,15 +297,31 @@ class CoveringSums:
             size = len(people)
             # Probing: a group must count every probed person of b, and the figures
             # counting them (all in any cover) must not already exceed b by k or more.
-            groups = None
+            groups, mixed = None, None
             for count in (3, 64):
                 picked = np.linspace(0, size - 1, min(count, size)).astype(np.int64)
-                groups = self._near_groups(_distinct(people[picked]), b, groups, is_published)
-                if not groups:
+                probes = _distinct(people[picked])
+                if groups is None or groups:
+                    groups = self._near_groups(probes, b, groups, is_published)
+                if mixed is None or mixed:
+                    mixed = self._near_mixed_groups(probes, b, mixed, is_published)
+                if not groups and not mixed:
                     break
-            if not groups:
+            if not groups and not mixed:
                 continue
             position, owners = self.index.memberships_of(people)
+            for hour_group in mixed:
+                cover = self._tight_cover(position, owners, hour_group, size, is_published)
+                if len(cover) < 2 or cover in seen:
+                    continue
+                if all(np.isin(figures[c].people, people).all() for c in cover):
+                    continue  # all inside b: their sum is b, rules 2 and 3
+                if (np.abs(self.values[:, list(cover)].sum(axis=1) - b_values) >= k).all():
+                    continue
+                seen.add(cover)
+                sums.append(summed_figure(figures, cover))
+            if not groups:
+                continue
             owner_group = self.group_of[owners]
             keep = np.isin(owner_group, groups) & is_published[owners]
             position, owners, owner_group = position[keep], owners[keep], owner_group[keep]
@@ -305,6 +339,53 @@ class CoveringSums:
                 seen.add(covering)
                 sums.append(summed_figure(figures, covering))
         return sums
+
+    def _tight_cover(self, position, owners, hour_group: int, size: int, is_published) -> tuple:
+        """The tight cover of figure b (its people's memberships: ``position``, ``owners``)
+        in ``hour_group``: for each person the published figures with the fewest people
+        counting them, then those not inside another one, one of each set of people
+        (the largest, then the first); empty when someone of b is not counted."""
+        keep = (self.hour_group_of[owners] == hour_group) & is_published[owners]
+        position, owners = position[keep], owners[keep]
+        if len(_distinct(position)) < size:
+            return ()
+        minimal = _smallest_per_position(position, owners, self.sizes)
+        cover: list[int] = []
+        for f in sorted(minimal, key=lambda f: (-self.sizes[f], f)):
+            people = self.figures[f].people
+            if not any(np.isin(people, self.figures[g].people).all() for g in cover):
+                cover.append(f)
+        return tuple(sorted(cover))
+
+    def _near_mixed_groups(self, probes, b: int, among, is_published) -> list[int]:
+        """Hour groups with several levels, of another table than b's (of ``among`` if
+        given), counting every one of ``probes`` and whose tight cover may add up to less
+        than b + k: a lower bound of the cover's true count is the sum of pairwise
+        disjoint figures among the probes' smallest ones (each lies inside a figure of the
+        cover, and disjoint figures inside one figure add up to at most its count)."""
+        if not len(self.mixed_hour_groups):
+            return []
+        position, owners = self.index.memberships_of(probes)
+        hour_groups = self.hour_group_of[owners]
+        keep = np.isin(hour_groups, self.mixed_hour_groups) & is_published[owners]
+        keep &= self.table_of_hour_group[hour_groups] != self.figures[b].key.table
+        if among is not None:
+            keep &= np.isin(hour_groups, among)
+        position, owners, hour_groups = position[keep], owners[keep], hour_groups[keep]
+        near = []
+        for hour_group in _distinct(hour_groups).tolist():
+            at = hour_groups == hour_group
+            if len(_distinct(position[at])) < len(probes):
+                continue
+            minimal = _smallest_per_position(position[at], owners[at], self.sizes)
+            disjoint: list[int] = []
+            for f in sorted(minimal, key=lambda f: (-self.sizes[f], f)):
+                people = self.figures[f].people
+                if not any(np.isin(people, self.figures[g].people).any() for g in disjoint):
+                    disjoint.append(f)
+            if self.values[0, disjoint].sum() - self.values[0, b] < self.k:
+                near.append(hour_group)
+        return near
 
     def _near_groups(self, probes, b: int, among: list[int] | None, is_published) -> list[int]:
         """Groups of another table than b's (of ``among`` if given) counting every one of
@@ -332,6 +413,15 @@ class CoveringSums:
         )
         near = ((probed - values[:, b][:, None]) < self.k).any(axis=0)
         return np.flatnonzero((counted == len(probes)) & near).tolist()
+
+
+def _smallest_per_position(position: np.ndarray, owners: np.ndarray, sizes: np.ndarray) -> list:
+    """The owners with the fewest people at each position (ties included), distinct."""
+    order = np.lexsort((owners, sizes[owners], position))
+    position, owners = position[order], owners[order]
+    starts = np.flatnonzero(np.concatenate(([True], position[1:] != position[:-1])))
+    smallest = np.repeat(sizes[owners[starts]], np.diff(np.append(starts, len(position))))
+    return _distinct(owners[sizes[owners] == smallest]).tolist()
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
