@@ -914,13 +914,16 @@ def tight_covers(people, values, groups, index, k) -> set[tuple[int, ...]]:
             )
             if chosen is None:
                 continue
+            chosen = sorted(chosen, key=lambda f: (-sizes[f], f))
+            if int(values[chosen[0]]) - int(values[b]) >= k:
+                continue  # the cover holds that figure: it cannot be within k of B
             cover: list[int] = []
-            for f in sorted(chosen, key=lambda f: (-sizes[f], f)):
-                if not any(np.isin(people[f], people[g], assume_unique=True).all() for g in cover):
+            for f in chosen:
+                if not any(counts_only_people_of(people[f], people[g]) for g in cover):
                     cover.append(f)
             if len(cover) < 2:
                 continue
-            if all(np.isin(people[f], people[b], assume_unique=True).all() for f in cover):
+            if all(counts_only_people_of(people[f], people[b]) for f in cover):
                 continue  # all inside B
             if int(values[cover].sum()) - int(values[b]) >= k:
                 continue
@@ -938,6 +941,16 @@ def smallest_counting_each(positions, owners, in_group, sizes, wanted: int) -> l
     if (fewest == np.iinfo(np.int64).max).any():
         return None
     return sorted(set(owners[sizes[owners] == fewest[positions]].tolist()))
+
+
+def counts_only_people_of(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether the sorted unique ``inner`` holds no one ``outer`` does not (binary search)."""
+    if len(inner) > len(outer) or not len(outer):
+        return not len(inner)
+    found = np.searchsorted(outer, inner)
+    return bool(
+        (found < len(outer)).all() and (outer[found.clip(max=len(outer) - 1)] == inner).all()
+    )
 
 
 def disjoint_total(chosen: list[int], people, values) -> int:

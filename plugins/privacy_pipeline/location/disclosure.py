@@ -311,10 +311,10 @@ class CoveringSums:
                 continue
             position, owners = self.index.memberships_of(people)
             for hour_group in mixed:
-                cover = self._tight_cover(position, owners, hour_group, size, is_published)
+                cover = self._tight_cover(position, owners, hour_group, b, is_published)
                 if len(cover) < 2 or cover in seen:
                     continue
-                if all(np.isin(figures[c].people, people).all() for c in cover):
+                if all(_inside(figures[c].people, people) for c in cover):
                     continue  # all inside b: their sum is b, rules 2 and 3
                 if (np.abs(self.values[:, list(cover)].sum(axis=1) - b_values) >= k).all():
                     continue
@@ -340,20 +340,26 @@ class CoveringSums:
                 sums.append(summed_figure(figures, covering))
         return sums
 
-    def _tight_cover(self, position, owners, hour_group: int, size: int, is_published) -> tuple:
+    def _tight_cover(self, position, owners, hour_group: int, b: int, is_published) -> tuple:
         """The tight cover of figure b (its people's memberships: ``position``, ``owners``)
         in ``hour_group``: for each person the published figures with the fewest people
         counting them, then those not inside another one, one of each set of people
-        (the largest, then the first); empty when someone of b is not counted."""
+        (the largest, then the first); empty when someone of b is not counted, or when
+        the cover's largest figure alone exceeds b by k or more (it cannot be within k)."""
         keep = (self.hour_group_of[owners] == hour_group) & is_published[owners]
         position, owners = position[keep], owners[keep]
-        if len(_distinct(position)) < size:
+        if len(_distinct(position)) < len(self.figures[b].people):
             return ()
-        minimal = _smallest_per_position(position, owners, self.sizes)
+        minimal = sorted(
+            _smallest_per_position(position, owners, self.sizes),
+            key=lambda f: (-self.sizes[f], f),
+        )
+        if (self.values[:, minimal[0]] - self.values[:, b] >= self.k).all():
+            return ()
         cover: list[int] = []
-        for f in sorted(minimal, key=lambda f: (-self.sizes[f], f)):
+        for f in minimal:
             people = self.figures[f].people
-            if not any(np.isin(people, self.figures[g].people).all() for g in cover):
+            if not any(_inside(people, self.figures[g].people) for g in cover):
                 cover.append(f)
         return tuple(sorted(cover))
 
@@ -381,7 +387,7 @@ class CoveringSums:
             disjoint: list[int] = []
             for f in sorted(minimal, key=lambda f: (-self.sizes[f], f)):
                 people = self.figures[f].people
-                if not any(np.isin(people, self.figures[g].people).any() for g in disjoint):
+                if not any(_share(people, self.figures[g].people) for g in disjoint):
                     disjoint.append(f)
             if self.values[0, disjoint].sum() - self.values[0, b] < self.k:
                 near.append(hour_group)
@@ -413,6 +419,23 @@ class CoveringSums:
         )
         near = ((probed - values[:, b][:, None]) < self.k).any(axis=0)
         return np.flatnonzero((counted == len(probes)) & near).tolist()
+
+
+def _inside(small: np.ndarray, big: np.ndarray) -> bool:
+    """Whether every one of ``small``'s people is one of ``big``'s (sorted, unique)."""
+    if len(small) > len(big):
+        return False
+    at = np.searchsorted(big, small)
+    return bool((at < len(big)).all() and (big[np.minimum(at, len(big) - 1)] == small).all())
+
+
+def _share(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two sorted arrays of unique people have someone in common."""
+    small, big = (first, second) if len(first) <= len(second) else (second, first)
+    if not len(small):
+        return False
+    at = np.minimum(np.searchsorted(big, small), len(big) - 1)
+    return bool((big[at] == small).any())
 
 
 def _smallest_per_position(position: np.ndarray, owners: np.ndarray, sizes: np.ndarray) -> list:
