@@ -891,26 +891,25 @@ def tight_covers(people, values, groups, index, k) -> set[tuple[int, ...]]:
     for b, (b_table, _, _) in enumerate(groups):
         if not len(people[b]) or b_table == "presence_hourly":
             continue
-        near = [n for n, (table, _) in enumerate(names) if table != b_table]
+        near = np.array([table != b_table for table, _ in names])
         for count in (3, 64):
             picked = np.linspace(0, len(people[b]) - 1, min(count, len(people[b])))
             probes = np.unique(people[b][picked.astype(np.int64)])
+            near = probed_hour_groups(index, probes, hour_group, near, sizes, values, b, k)
             positions, owners = index.memberships_of(probes)
-            near = [
-                n
-                for n in near
-                if (chosen := smallest_counting_each(positions, owners, hour_group == n, sizes,
-                                                     len(probes))) is not None
-                and disjoint_total(chosen, people, values) - int(values[b]) < k
-            ]  # fmt: skip
-            if not near:
+            for n in np.flatnonzero(near).tolist():
+                chosen = smallest_counting_each(
+                    positions, owners, hour_group[owners] == n, sizes, len(probes)
+                )
+                near[n] = disjoint_total(chosen, people, values) - int(values[b]) < k
+            if not near.any():
                 break
-        if not near:
+        if not near.any():
             continue
         positions, owners = index.memberships_of(people[b])
-        for n in near:
+        for n in np.flatnonzero(near).tolist():
             chosen = smallest_counting_each(
-                positions, owners, hour_group == n, sizes, len(people[b])
+                positions, owners, hour_group[owners] == n, sizes, len(people[b])
             )
             if chosen is None:
                 continue
@@ -931,11 +930,29 @@ def tight_covers(people, values, groups, index, k) -> set[tuple[int, ...]]:
     return covers
 
 
+def probed_hour_groups(index, probes, hour_group, among, sizes, values, b, k) -> np.ndarray:
+    """Of the hour groups ``among`` (a mask), those counting every probe whose largest
+    smallest figure (one per probe) is not already k or more above B: the cover holds a
+    figure with that one's people."""
+    positions, owners = index.memberships_of(probes)
+    groups = hour_group[owners]
+    keep = groups >= 0
+    keep[keep] = among[groups[keep]]
+    positions, owners, groups = positions[keep], owners[keep], groups[keep]
+    empty = np.iinfo(np.int64).max
+    fewest = np.full((len(among), len(probes)), empty, dtype=np.int64)
+    np.minimum.at(fewest, (groups, positions), sizes[owners])
+    chosen = sizes[owners] == fewest[groups, positions]
+    largest = np.zeros(len(among), dtype=np.int64)
+    np.maximum.at(largest, groups[chosen], values[owners[chosen]])
+    return among & (fewest < empty).all(axis=1) & (largest - int(values[b]) < k)
+
+
 def smallest_counting_each(positions, owners, in_group, sizes, wanted: int) -> list[int] | None:
     """The figures of a group with the fewest people counting each of ``wanted`` people
-    (``positions``, ``owners``: their memberships; ties kept); None if one of them is
-    counted by no figure of the group."""
-    positions, owners = positions[in_group[owners]], owners[in_group[owners]]
+    (``positions``, ``owners``: their memberships; ``in_group``: which of those owners are
+    of the group; ties kept); None if one of them is counted by no figure of the group."""
+    positions, owners = positions[in_group], owners[in_group]
     fewest = np.full(wanted, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(fewest, positions, sizes[owners])
     if (fewest == np.iinfo(np.int64).max).any():

@@ -378,12 +378,26 @@ class CoveringSums:
         if among is not None:
             keep &= np.isin(hour_groups, among)
         position, owners, hour_groups = position[keep], owners[keep], hour_groups[keep]
+        if not len(owners):
+            return []
+        # Per (hour group, probe) the smallest figures, for all hour groups at once: a group
+        # must count every probe, and its largest smallest figure (inside a figure of the
+        # cover) must not exceed b by k already.
+        width, count = len(self.table_of_hour_group), len(probes)
+        slot = hour_groups * count + position
+        order = np.lexsort((owners, self.sizes[owners], slot))
+        slot, owners = slot[order], owners[order]
+        starts = np.flatnonzero(np.concatenate(([True], slot[1:] != slot[:-1])))
+        fewest = np.repeat(self.sizes[owners[starts]], np.diff(np.append(starts, len(slot))))
+        smallest = self.sizes[owners] == fewest
+        slot, owners = slot[smallest], owners[smallest]
+        counted = np.bincount(slot[starts_of(slot)] // count, minlength=width)
+        largest = np.zeros(width, dtype=np.int64)
+        np.maximum.at(largest, slot // count, self.values[0, owners])
+        candidates = (counted == count) & (largest - self.values[0, b] < self.k)
         near = []
-        for hour_group in _distinct(hour_groups).tolist():
-            at = hour_groups == hour_group
-            if len(_distinct(position[at])) < len(probes):
-                continue
-            minimal = _smallest_per_position(position[at], owners[at], self.sizes)
+        for hour_group in np.flatnonzero(candidates).tolist():
+            minimal = _distinct(owners[slot // count == hour_group]).tolist()
             disjoint: list[int] = []
             for f in sorted(minimal, key=lambda f: (-self.sizes[f], f)):
                 people = self.figures[f].people
@@ -419,6 +433,11 @@ class CoveringSums:
         )
         near = ((probed - values[:, b][:, None]) < self.k).any(axis=0)
         return np.flatnonzero((counted == len(probes)) & near).tolist()
+
+
+def starts_of(sorted_values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts."""
+    return np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
 
 
 def _inside(small: np.ndarray, big: np.ndarray) -> bool:
