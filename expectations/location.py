@@ -916,6 +916,18 @@ def tight_covers(people, values, groups, index, k) -> set[tuple[int, ...]]:
             chosen = sorted(chosen, key=lambda f: (-sizes[f], f))
             if int(values[chosen[0]]) - int(values[b]) >= k:
                 continue  # the cover holds that figure: it cannot be within k of B
+            # People of each chosen figure outside B (all of them are in the cover's union):
+            # k of them in one figure, and the sum is k above B; none at all, all inside B.
+            counted = np.bincount(
+                np.searchsorted(
+                    chosen_sorted := np.array(sorted(chosen)),
+                    owners[np.isin(owners, chosen_sorted)],
+                ),
+                minlength=len(chosen),
+            )
+            outside = sizes[chosen_sorted] - counted
+            if outside.max() >= k or not outside.any():
+                continue
             cover: list[int] = []
             for f in chosen:
                 if not any(counts_only_people_of(people[f], people[g]) for g in cover):

@@ -354,6 +354,12 @@ class CoveringSums:
             _smallest_per_position(position, owners, self.sizes),
             key=lambda f: (-self.sizes[f], f),
         )
+        # The cover holds everyone of these figures: one with k people outside b makes
+        # the sum exceed b by k or more; none with anyone outside b makes it b's own.
+        figure, shared = np.unique(owners, return_counts=True)
+        outside = self.sizes[minimal] - shared[np.searchsorted(figure, minimal)]
+        if outside.max() >= self.k or not outside.any():
+            return ()
         if (self.values[:, minimal[0]] - self.values[:, b] >= self.k).all():
             return ()
         cover: list[int] = []
